@@ -1,0 +1,1 @@
+"""The pipeline spine: readers, normalisation, dedup, decontamination, shard I/O, stats."""
