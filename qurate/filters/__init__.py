@@ -1,0 +1,1 @@
+"""Every keep/drop decision and every score, as datatrove pipeline steps."""
