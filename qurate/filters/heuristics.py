@@ -1,0 +1,285 @@
+"""Heuristic quality filters: datatrove's Gopher, C4 and FineWeb rules in one fast step.
+
+Stock datatrove runs four filters, each tokenising the document again with spaCy. This
+step tokenises once (``qurate.filters.text``, cached in ``doc.metadata``), classifies lines
+once, and applies every rule, cheapest first; the n-gram repetition rules, the costliest,
+run last, only on documents that passed everything else.
+
+The rules keep datatrove's definitions, with four changes that keep good text:
+
+- CJK/Thai text is counted in characters (``text.py``), the mean-word-length rule is
+  skipped for it, and the stop-word rule uses a list for the document's language (from
+  language ID) instead of English for everyone.
+- Code (metadata file extension or language, or mostly code-like lines) is judged only by
+  the length, repetition (ignoring short lines such as ``}``), lorem-ipsum and mojibake
+  rules: symbol ratios, stop words and line punctuation say nothing about code quality.
+- Line rules look at prose lines only: headings, bullet items, table rows and fenced code
+  in documentation are neither "unpunctuated" nor "short lines".
+- Markdown heading markers are not hashtags.
+
+qurate adds rules for junk the stock set lets through: mojibake that ftfy could not repair,
+keyword stuffing, commercial spam wording, and pages that are mostly site chrome.
+
+Each reject reason names its rule (``gopher_short_doc``, ``gopher_rep_dup_line_frac``,
+``c4_lorem_ipsum``, ``fineweb_line_punct_ratio``, ``mojibake``, ...); the detail gives the
+measured value and the threshold, so a user can see how far off a document was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from datatrove.data import Document
+from ftfy.badness import badness
+
+from qurate.filters.base import QurateFilter
+from qurate.filters.heuristics_config import HeuristicsConfig
+from qurate.filters.heuristics_lexicon import SPAM_RE, STOP_WORDS
+from qurate.filters.heuristics_stats import (
+    duplicates,
+    line_stats,
+    looks_like_code,
+    ngram_repetition,
+)
+from qurate.filters.text import doc_tokens
+
+IS_CODE_KEY = "is_code"
+_PARA_RE = re.compile(r"\n\s*\n")
+_NON_ALPHA_CHUNK_RE = re.compile(r"(?<!\S)(?:[^\w\s]|[\d_])+(?!\S)")
+_LATIN1_LETTER_RE = re.compile(r"[\u00c0-\u00ff]")
+
+Result = bool | tuple[bool, str, str]
+
+
+def _fail(reason: str, value: float, threshold: float, op: str = ">") -> tuple[bool, str, str]:
+    return False, reason, f"{value:.4g} {op} {threshold:g}"
+
+
+class Heuristics(QurateFilter):
+    """All heuristic rules of ``HeuristicsConfig`` as one datatrove step (mark, don't drop).
+
+    Sets ``doc.metadata["is_code"]`` on every document it judges.
+    """
+
+    name = "🧹 qurate heuristics"
+    stage = "heuristics"
+
+    def __init__(self, config: HeuristicsConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = config or HeuristicsConfig()
+        self._stop_chars = tuple(self.cfg.fineweb.stop_chars)
+
+    def filter(self, doc: Document) -> Result:
+        cfg = self.cfg
+        text = doc.text
+        q, gq, gr, c4, fw = (
+            cfg.quality,
+            cfg.gopher_quality,
+            cfg.gopher_repetition,
+            cfg.c4,
+            cfg.fineweb,
+        )
+        if not text.strip():
+            return False, "empty", "no text"
+
+        if q.enabled and (res := self._mojibake(text)) is not True:
+            return res
+        lower = text.lower()
+        if c4.enabled and c4.filter_lorem_ipsum and "lorem ipsum" in lower:
+            return False, "c4_lorem_ipsum", "contains 'lorem ipsum'"
+
+        lines = text.split("\n")
+        st = line_stats(lines, self._stop_chars, fw.short_line_length, c4.min_words_per_line)
+        is_code = cfg.code_aware and looks_like_code(doc.metadata, st, cfg.code_line_frac)
+        doc.metadata[IS_CODE_KEY] = is_code
+
+        if gr.enabled and (res := self._line_repetition(text, lines, is_code)) is not True:
+            return res
+        toks = doc_tokens(doc)
+        if gq.enabled and (res := self._gopher_quality(doc, text, toks, st, is_code)) is not True:
+            return res
+        if is_code:
+            return True
+
+        if c4.enabled:
+            if c4.filter_curly_bracket and "{" in text:
+                return False, "c4_curly_bracket", "contains '{'"
+            if (
+                c4.max_boilerplate_lines_ratio is not None
+                and st.n_boilerplate >= c4.min_boilerplate_lines
+                and st.n_boilerplate / st.n_nonempty > c4.max_boilerplate_lines_ratio
+            ):
+                return _fail(
+                    "c4_boilerplate",
+                    st.n_boilerplate / st.n_nonempty,
+                    c4.max_boilerplate_lines_ratio,
+                )
+            if c4.min_num_sentences is not None and st.n_sentences < c4.min_num_sentences:
+                return _fail("c4_too_few_sentences", st.n_sentences, c4.min_num_sentences, "<")
+
+        if fw.enabled and (res := self._fineweb(text, lines, toks, st)) is not True:
+            return res
+        if q.enabled and (res := self._spam(lower, toks, doc)) is not True:
+            return res
+        if gr.enabled:
+            hit = ngram_repetition(toks.words, len(text), gr.top_n_grams, gr.dup_n_grams)
+            if hit is not None:
+                kind, n, value, thr = hit
+                name = f"gopher_rep_top_{n}_gram" if kind == "top" else f"gopher_rep_dup_{n}_gram"
+                return _fail(name, value, thr)
+        return True
+
+    def _mojibake(self, text: str) -> Result:
+        q = self.cfg.quality
+        n = len(text)
+        if q.max_replacement_char_frac is not None:
+            frac = text.count("\ufffd") / n
+            if frac > q.max_replacement_char_frac:
+                return _fail("mojibake", frac, q.max_replacement_char_frac)
+        if q.max_mojibake_per_1k is not None:
+            bad = badness(text)
+            per_1k = bad * 1000 / n
+            # Two hits at least: one odd sequence in a long text is usually a real symbol.
+            if bad >= 2 and per_1k > q.max_mojibake_per_1k:
+                return _fail("mojibake", per_1k, q.max_mojibake_per_1k)
+        if q.max_latin1_letter_frac is not None:
+            n_latin1 = len(_LATIN1_LETTER_RE.findall(text))
+            if n_latin1 >= 20:
+                n_alpha = sum(ch.isalpha() for ch in text)
+                frac = n_latin1 / max(n_alpha, 1)
+                if frac > q.max_latin1_letter_frac:
+                    return _fail("mojibake", frac, q.max_latin1_letter_frac)
+        return True
+
+    def _line_repetition(self, text: str, lines: list[str], is_code: bool) -> Result:
+        gr = self.cfg.gopher_repetition
+        paragraphs = [p.strip() for p in _PARA_RE.split(text.strip())]
+        n_dup, dup_chars = duplicates(paragraphs)
+        if gr.dup_para_frac is not None and n_dup / len(paragraphs) > gr.dup_para_frac:
+            return _fail("gopher_rep_dup_para_frac", n_dup / len(paragraphs), gr.dup_para_frac)
+        if gr.dup_para_char_frac is not None and dup_chars / len(text) > gr.dup_para_char_frac:
+            return _fail(
+                "gopher_rep_dup_para_char_frac", dup_chars / len(text), gr.dup_para_char_frac
+            )
+        min_len = gr.code_min_line_chars if is_code else 1
+        kept = [s for s in (line.strip() for line in lines) if len(s) >= min_len]
+        if not kept:
+            return True
+        n_dup, dup_chars = duplicates(kept)
+        if gr.dup_line_frac is not None and n_dup / len(kept) > gr.dup_line_frac:
+            return _fail("gopher_rep_dup_line_frac", n_dup / len(kept), gr.dup_line_frac)
+        if gr.dup_line_char_frac is not None and dup_chars / len(text) > gr.dup_line_char_frac:
+            return _fail(
+                "gopher_rep_dup_line_char_frac", dup_chars / len(text), gr.dup_line_char_frac
+            )
+        return True
+
+    def _gopher_quality(self, doc: Document, text: str, toks, st, is_code: bool) -> Result:
+        gq = self.cfg.gopher_quality
+        words = toks.words
+        n_spaced = toks.n_words - toks.n_no_space
+        n_eff = n_spaced + toks.n_no_space / gq.cjk_chars_per_word
+        if gq.min_doc_words is not None and n_eff < gq.min_doc_words:
+            return _fail("gopher_short_doc", n_eff, gq.min_doc_words, "<")
+        if gq.max_doc_words is not None and n_eff > gq.max_doc_words:
+            return _fail("gopher_long_doc", n_eff, gq.max_doc_words)
+        if is_code:
+            return True
+        # Mean word length over spaced-script words only, when they dominate.
+        if toks.no_space_frac < 0.3 and n_spaced >= 10:
+            avg = (sum(map(len, words)) - toks.n_no_space) / n_spaced
+            if gq.min_avg_word_length is not None and avg < gq.min_avg_word_length:
+                return _fail("gopher_below_avg_threshold", avg, gq.min_avg_word_length, "<")
+            if gq.max_avg_word_length is not None and avg > gq.max_avg_word_length:
+                return _fail("gopher_above_avg_threshold", avg, gq.max_avg_word_length)
+        n_tokens = max(toks.n_tokens, 1)
+        if gq.max_symbol_word_ratio is not None:
+            hashes = (text.count("#") - st.n_heading_hashes) / n_tokens
+            if hashes > gq.max_symbol_word_ratio:
+                return _fail("gopher_too_many_hashes", hashes, gq.max_symbol_word_ratio)
+            ell = (text.count("...") + text.count("…")) / n_tokens
+            if ell > gq.max_symbol_word_ratio:
+                return _fail("gopher_too_many_ellipsis", ell, gq.max_symbol_word_ratio)
+        n_lines = max(st.n_nonempty, 1)
+        if (
+            gq.max_bullet_lines_ratio is not None
+            and st.n_bullet / n_lines > gq.max_bullet_lines_ratio
+        ):
+            return _fail(
+                "gopher_too_many_bullets", st.n_bullet / n_lines, gq.max_bullet_lines_ratio
+            )
+        if (
+            gq.max_ellipsis_lines_ratio is not None
+            and st.n_end_ellipsis / n_lines > gq.max_ellipsis_lines_ratio
+        ):
+            return _fail(
+                "gopher_too_many_end_ellipsis",
+                st.n_end_ellipsis / n_lines,
+                gq.max_ellipsis_lines_ratio,
+            )
+        if gq.min_alpha_words_ratio is not None:
+            # Gopher's "words" are whitespace-separated: a Markdown `code` span or a
+            # "(see above)" is a word with letters, not three tokens two of them symbols.
+            n_chunks = max(len(text.split()), 1)
+            ratio = 1 - len(_NON_ALPHA_CHUNK_RE.findall(text)) / n_chunks
+            if ratio < gq.min_alpha_words_ratio:
+                return _fail("gopher_below_alpha_threshold", ratio, gq.min_alpha_words_ratio, "<")
+        if gq.min_stop_words is not None:
+            stops = STOP_WORDS.get(str(doc.metadata.get("lang") or "").split("_")[0])
+            if stops is not None:
+                found = len(stops.intersection(map(str.lower, words)))
+                if found < gq.min_stop_words:
+                    return _fail("gopher_few_stop_words", found, gq.min_stop_words, "<")
+        return True
+
+    def _fineweb(self, text: str, lines: list[str], toks, st) -> Result:
+        fw = self.cfg.fineweb
+        if st.n_prose:
+            ratio = st.n_prose_punct / st.n_prose
+            if (
+                fw.line_punct_thr is not None
+                and ratio < fw.line_punct_thr
+                and not (ratio == 0 and fw.line_punct_exclude_zero)
+            ):
+                return _fail("fineweb_line_punct_ratio", ratio, fw.line_punct_thr, "<")
+            ratio = st.n_prose_short / st.n_prose
+            if fw.short_line_thr is not None and ratio > fw.short_line_thr:
+                return _fail("fineweb_short_line_ratio", ratio, fw.short_line_thr)
+        if fw.char_dup_ratio is not None:
+            long_lines = [
+                s for s in (line.strip() for line in lines) if len(s) >= fw.dup_min_line_chars
+            ]
+            ratio = duplicates(long_lines)[1] / max(len(text) - text.count("\n"), 1)
+            if ratio > fw.char_dup_ratio:
+                return _fail("fineweb_char_dup_ratio", ratio, fw.char_dup_ratio)
+        if fw.new_line_ratio is not None and toks.n_words:
+            ratio = st.n_nonempty / toks.n_words
+            if ratio > fw.new_line_ratio:
+                return _fail("fineweb_list_ratio", ratio, fw.new_line_ratio)
+        return True
+
+    def _spam(self, lower: str, toks, doc: Document) -> Result:
+        q = self.cfg.quality
+        n = toks.n_words
+        if q.max_spam_per_100_words is not None and n:
+            per_100 = len(SPAM_RE.findall(lower)) * 100 / n
+            if per_100 > q.max_spam_per_100_words:
+                return _fail("spam", per_100, q.max_spam_per_100_words)
+        if (
+            q.max_top_word_frac is not None
+            and n >= q.min_words_for_top_word
+            and toks.no_space_frac < 0.3
+        ):
+            stops = STOP_WORDS.get(
+                str(doc.metadata.get("lang") or "").split("_")[0], STOP_WORDS["en"]
+            )
+            counts = Counter(map(str.lower, toks.words))
+            for word, count in counts.most_common(8):
+                if len(word) < 3 or word in stops or word.isdigit():
+                    continue
+                frac = count / n
+                if frac > q.max_top_word_frac:
+                    return _fail("keyword_stuffing", frac, q.max_top_word_frac)
+                break
+        return True

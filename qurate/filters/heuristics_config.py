@@ -1,0 +1,111 @@
+"""Thresholds of the heuristic filters, as typed config (every default lives here).
+
+The rule families are datatrove's (Gopher quality, Gopher repetition, C4, FineWeb), with
+the same threshold names where the meaning is the same. A threshold set to ``null``
+disables its rule. Where a default differs from stock datatrove, the comment says why:
+stock defaults were tuned for English web pages and drop most clean documentation,
+reference text, literature and code.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GopherQualityConfig(_Strict):
+    enabled: bool = True
+    # Counted in words; CJK/Thai characters count 1/cjk_chars_per_word of a word each.
+    min_doc_words: int | None = 50
+    max_doc_words: int | None = 100_000
+    cjk_chars_per_word: float = Field(1.5, gt=0)
+    # Skipped for CJK/Thai documents (their tokens are single characters).
+    min_avg_word_length: float | None = 3
+    max_avg_word_length: float | None = 10
+    # '#' counts only mid-line (hashtags), not Markdown heading markers.
+    max_symbol_word_ratio: float | None = 0.1
+    max_bullet_lines_ratio: float | None = 0.9
+    max_ellipsis_lines_ratio: float | None = 0.3
+    # Stock calls this max_non_alpha_words_ratio; it is a minimum share of tokens with a letter.
+    min_alpha_words_ratio: float | None = 0.8
+    # Per language (lang from language ID); languages without a stop-word list skip it.
+    min_stop_words: int | None = 2
+
+
+class GopherRepetitionConfig(_Strict):
+    enabled: bool = True
+    dup_line_frac: float | None = 0.3
+    dup_para_frac: float | None = 0.3
+    dup_line_char_frac: float | None = 0.2
+    dup_para_char_frac: float | None = 0.2
+    # n -> max character fraction of the most frequent n-gram.
+    top_n_grams: dict[int, float] = {2: 0.2, 3: 0.18, 4: 0.16}
+    # n -> max character fraction inside repeated n-grams.
+    dup_n_grams: dict[int, float] = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    # Lines shorter than this are ignored when counting duplicate lines in code ("}", "end").
+    code_min_line_chars: int = 20
+
+
+class C4Config(_Strict):
+    enabled: bool = True
+    filter_lorem_ipsum: bool = True
+    # Off by default (stock: on): a curly bracket rejects all code, LaTeX and JSON examples.
+    filter_curly_bracket: bool = False
+    # Sentences on prose lines with >= min_words_per_line words. Stock: 5.
+    min_num_sentences: int | None = 3
+    min_words_per_line: int = 3
+    # Stock removes lines mentioning javascript / cookies / terms; we mark, never rewrite
+    # text, so a document whose lines are mostly such site chrome is rejected instead.
+    max_boilerplate_lines_ratio: float | None = 0.3
+    min_boilerplate_lines: int = 3
+
+
+class FineWebConfig(_Strict):
+    enabled: bool = True
+    # Share of prose lines (not headings, bullets, tables or code) that end in punctuation.
+    line_punct_thr: float | None = 0.12
+    line_punct_exclude_zero: bool = False
+    # Stock: terminal punctuation only; a prose line ending in , ; : continues a sentence.
+    stop_chars: str = ".!?,;:…。！？；：，、"
+    # Share of prose lines that are short AND unpunctuated (menus, tag clouds).
+    short_line_thr: float | None = 0.67
+    short_line_length: int = 30
+    # Characters in repeated lines (of >= dup_min_line_chars) / all. Stock: 0.01 on all lines,
+    # which rejects any page that repeats a "Returns:" or "Example" line.
+    char_dup_ratio: float | None = 0.1
+    dup_min_line_chars: int = 20
+    new_line_ratio: float | None = 0.3
+
+
+class QualityConfig(_Strict):
+    """qurate's own rules for junk the four stock families miss."""
+
+    enabled: bool = True
+    # ftfy badness hits per 1000 characters left after normalisation, or U+FFFD share.
+    max_mojibake_per_1k: float | None = 1.0
+    max_replacement_char_frac: float | None = 0.001
+    # Share of letters that are Latin-1 accented letters (cp1251/cp1252 mix-ups ftfy can't fix).
+    max_latin1_letter_frac: float | None = 0.3
+    # Keyword stuffing: share of words taken by the most frequent content word.
+    max_top_word_frac: float | None = 0.1
+    min_words_for_top_word: int = 30
+    # Spam phrases per 100 words.
+    max_spam_per_100_words: float | None = 3.0
+
+
+class HeuristicsConfig(_Strict):
+    """All heuristic rules. Code documents are judged by the repetition rules only."""
+
+    enabled: bool = True
+    # Detect code (from metadata file names / language, or a code-likeness score of the
+    # text) and skip prose rules for it.
+    code_aware: bool = True
+    code_line_frac: float = Field(0.5, ge=0, le=1)
+    gopher_quality: GopherQualityConfig = GopherQualityConfig()
+    gopher_repetition: GopherRepetitionConfig = GopherRepetitionConfig()
+    c4: C4Config = C4Config()
+    fineweb: FineWebConfig = FineWebConfig()
+    quality: QualityConfig = QualityConfig()

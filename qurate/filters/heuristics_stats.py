@@ -1,0 +1,230 @@
+"""Per-document statistics for the heuristics, each computed in one pass.
+
+- ``line_stats``: one loop over the lines classifies each (blank, heading, bullet, table
+  row, code, prose) and gathers every line-based count the Gopher, C4 and FineWeb rules
+  need, so rules about prose lines see only prose (documentation keeps its bullet lists and
+  headings; Markdown code fences do not count as unpunctuated prose).
+- ``looks_like_code``: whether a document is source code, from metadata hints (file
+  extension, language field) or the share of code-like lines.
+- ``ngram_repetition``: Gopher's top-n-gram and duplicated-n-gram character fractions,
+  vectorised: each word becomes a 64-bit hash, n-gram hashes are built by a rolling
+  polynomial in numpy, and one stable argsort per n finds the most frequent n-gram and every
+  repeated occurrence. Stock datatrove joins strings for every n-gram of every n in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qurate.filters.heuristics_lexicon import BOILERPLATE_RE
+from qurate.filters.text import NO_SPACE_RE
+
+_HEADING_RE = re.compile(r"#{1,6}(?:\s|$)")
+_RULE_RE = re.compile(r"^([=\-~^*_#+])\1{2,}$")
+_NUMBERED_RE = re.compile(r"(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\s")
+_SENT_END_RE = re.compile(r"[.!?。！？](?=[\s\"'”’»)）」』]|$)")
+_CLOSERS = "\"'”’»)）」』】]`*_"
+_CODE_LINE_RE = re.compile(
+    r"""^\s*(?:
+        (?:def|class|elif|else:|try:|except|finally:|lambda|async\s+def|
+           function|func|fn|var|let|const|public|private|protected|static|void|
+           package|namespace|struct|impl|enum|interface|template|typedef|
+           \#include|\#define|\#!|@\w+|SELECT|INSERT|UPDATE|CREATE|DROP|
+           import\s+[\w.{*]|from\s+[\w.]+\s+import|return\b|raise\b|yield\b|
+           print\(|console\.|System\.|std::|if\s*\(|for\s*\(|while\s*\(|switch\s*\(|
+           if\s+.*:$|for\s+\w+\s+in\s+.*:$|while\s+.*:$|with\s+.*:$)
+      | [{}()\[\];,]+\s*$                    # closing brackets on their own
+      | //|/\*|\*/|<!--|-->|</?\w+[^>]*>\s*$ # comments, markup
+      | [\w.\[\]"']+\s*(?:[-+*/%|&^]?=|:=|=>|->|<-)\s*\S  # assignment
+    )
+    |[;{]\s*$|\)\s*[{:]\s*$              # statement / block ends
+    """,
+    re.VERBOSE,
+)
+CODE_EXTENSIONS = frozenset(
+    "py pyi pyx ipynb js mjs cjs ts tsx jsx java kt kts scala groovy c h cc cpp cxx hpp hh "
+    "cs go rs rb php swift m mm sh bash zsh fish ps1 bat sql r jl lua pl pm hs ml mli ex exs "
+    "erl clj dart f f90 vb asm s v sv vhd cmake gradle makefile dockerfile proto graphql "
+    "css scss less vue svelte yaml yml toml ini json xml tex".split()
+)
+PROGRAMMING_LANGUAGES = frozenset(
+    "python javascript typescript java kotlin scala c c++ cpp c# csharp go golang rust ruby "
+    "php swift objective-c shell bash sql r julia lua perl haskell ocaml elixir erlang "
+    "clojure dart fortran assembly verilog vhdl css html json yaml".split()
+)
+_HINT_KEYS = ("path", "file", "filename", "file_path", "file_name", "name", "url", "source")
+_LANG_KEYS = ("language", "programming_language", "lang_code", "code_language")
+
+
+@dataclass(slots=True)
+class LineStats:
+    n_nonempty: int = 0
+    n_bullet: int = 0
+    n_heading: int = 0
+    n_code: int = 0
+    n_prose: int = 0
+    n_prose_punct: int = 0
+    n_prose_short: int = 0
+    n_end_ellipsis: int = 0
+    n_boilerplate: int = 0
+    n_sentences: int = 0
+    n_heading_hashes: int = 0
+
+
+def line_stats(
+    lines: list[str], stop_chars: tuple[str, ...], short_len: int, min_words: int
+) -> LineStats:
+    """Classify every line once and count what the line-based rules need."""
+    st = LineStats()
+    in_fence = False
+    for line in lines:
+        s = line.strip()
+        if not s:
+            continue
+        st.n_nonempty += 1
+        c = s[0]
+        if s.startswith(("```", "~~~")):
+            in_fence = not in_fence
+            st.n_code += 1
+            continue
+        if in_fence:
+            st.n_code += 1
+            continue
+        if s.endswith(("...", "…")):
+            st.n_end_ellipsis += 1
+        if BOILERPLATE_RE.search(s):
+            st.n_boilerplate += 1
+        if c == "#" and _HEADING_RE.match(s):
+            st.n_heading += 1
+            st.n_heading_hashes += len(s) - len(s.lstrip("#"))
+            continue
+        if c in "-•*+·–▪◦‣" or _NUMBERED_RE.match(s):
+            if _RULE_RE.match(s):
+                st.n_heading += 1
+                continue
+            st.n_bullet += 1
+            n_words = len(s.split()) + len(NO_SPACE_RE.findall(s))
+            if n_words >= min_words:
+                st.n_sentences += len(_SENT_END_RE.findall(s))
+            continue
+        if c == "|" or _RULE_RE.match(s):
+            st.n_heading += 1
+            continue
+        if _CODE_LINE_RE.match(s):
+            st.n_code += 1
+            continue
+        st.n_prose += 1
+        end = s.rstrip(_CLOSERS)
+        punct = end.endswith(stop_chars)
+        st.n_prose_punct += punct
+        if not punct and len(s) <= short_len:
+            st.n_prose_short += 1
+        n_words = len(s.split()) + len(NO_SPACE_RE.findall(s))
+        if n_words >= min_words:
+            st.n_sentences += len(_SENT_END_RE.findall(s))
+    return st
+
+
+def _code_hint(meta: Mapping[str, Any], depth: int = 0) -> bool | None:
+    """True/False when metadata says whether this is code; None when it says nothing."""
+    for key in _LANG_KEYS:
+        value = meta.get(key)
+        if isinstance(value, str) and value.lower() in PROGRAMMING_LANGUAGES:
+            return True
+    if meta.get("domain") == "code":
+        return True
+    for key in _HINT_KEYS:
+        value = meta.get(key)
+        if isinstance(value, str) and "." in value[-12:]:
+            ext = value.rsplit(".", 1)[-1].lower().split("?")[0]
+            if ext.isalnum() and len(ext) <= 10:
+                return ext in CODE_EXTENSIONS
+    nested = meta.get("meta")
+    if depth == 0 and isinstance(nested, str) and nested.startswith("{") and len(nested) < 10_000:
+        try:
+            nested = json.loads(nested)
+        except ValueError:
+            nested = None
+    if depth == 0 and isinstance(nested, Mapping):
+        return _code_hint(nested, 1)
+    return None
+
+
+def looks_like_code(meta: Mapping[str, Any], st: LineStats, min_code_frac: float) -> bool:
+    """Metadata hints win; otherwise a document is code when most non-empty lines are."""
+    hint = _code_hint(meta)
+    if hint is not None:
+        return hint
+    return st.n_nonempty >= 3 and st.n_code / st.n_nonempty >= min_code_frac
+
+
+def duplicates(items: list[str]) -> tuple[int, int]:
+    """(repeated elements, characters in repeated elements), first occurrences excluded."""
+    seen: set[str] = set()
+    n_dup = chars = 0
+    for x in items:
+        if x in seen:
+            n_dup += 1
+            chars += len(x)
+        else:
+            seen.add(x)
+    return n_dup, chars
+
+
+_P = np.uint64(0x100000001B3)
+
+
+def ngram_repetition(
+    words: list[str], text_len: int, top_ns: Mapping[int, float], dup_ns: Mapping[int, float]
+) -> tuple[str, int, float, float] | None:
+    """First n-gram rule that fails as (kind, n, value, threshold), or None if all pass.
+
+    kind is ``top`` (characters of the most frequent n-gram x its count / text length) or
+    ``dup`` (characters of words inside repeated n-gram occurrences / text length).
+    """
+    n_words = len(words)
+    if n_words < 2 or text_len == 0:
+        return None
+    h1 = np.fromiter(map(hash, words), dtype=np.int64, count=n_words).view(np.uint64)
+    lens = np.fromiter(map(len, words), dtype=np.int64, count=n_words)
+    h = h1
+    cur = 1
+    for n in sorted(set(top_ns) | set(dup_ns)):
+        if n > n_words:
+            break
+        with np.errstate(over="ignore"):
+            while cur < n:
+                h = h[:-1] * _P + h1[cur:]
+                cur += 1
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        start = np.empty(len(hs), dtype=bool)
+        start[0] = True
+        np.not_equal(hs[1:], hs[:-1], out=start[1:])
+        if n in top_ns:
+            starts = np.flatnonzero(start)
+            counts = np.diff(np.append(starts, len(hs)))
+            j = int(np.argmax(counts))
+            pos = int(order[starts[j]])
+            ngram_chars = int(lens[pos : pos + n].sum()) + n - 1
+            frac = int(counts[j]) * ngram_chars / text_len
+            if frac > top_ns[n]:
+                return "top", n, frac, top_ns[n]
+        if n in dup_ns:
+            dup_pos = order[~start]
+            if len(dup_pos) == 0:
+                continue
+            edges = np.zeros(n_words + 1, dtype=np.int32)
+            np.add.at(edges, dup_pos, 1)
+            np.add.at(edges, dup_pos + n, -1)
+            covered = np.cumsum(edges[:-1]) > 0
+            frac = int(lens[covered].sum()) / text_len
+            if frac > dup_ns[n]:
+                return "dup", n, frac, dup_ns[n]
+    return None
