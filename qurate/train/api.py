@@ -1,0 +1,107 @@
+"""The library entry points of the trainer (what ``qurate train`` and ``qurate run`` call).
+
+- ``train(data_dir, out_dir, preset=..., max_steps=..., **fields) -> TrainResult``
+- ``train_config(cfg, resume=...)`` for a full ``TrainConfig``
+- ``train_tokenizer(data_dir, out_dir, vocab_size) -> Path`` (a byte-level BPE)
+- ``export(run_or_ckpt, out_dir) -> Path`` (a Hugging Face directory)
+- ``plan(params, tokens, ...)`` / ``fit_sweep(csv)`` (scaling-law hyper-parameters)
+
+Importing this module needs the ``train`` extra (torch, tokenizers, safetensors); the
+error names the extra when it is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qurate.errors import MissingExtraError
+
+try:
+    import tokenizers  # noqa: F401
+    import torch  # noqa: F401
+except ImportError as e:  # pragma: no cover - exercised only without the extra
+    raise MissingExtraError(e.name or "torch", "train") from None
+
+from qurate.train.checkpoint import export as _export
+from qurate.train.config import TrainConfig, load_config
+from qurate.train.data import iter_texts, list_shards
+from qurate.train.loop import DivergedError, Event, Trainer, TrainResult
+from qurate.train.plan import Fit, Plan, fit_sweep, model_size, plan as _plan
+from qurate.train.tokenizer import iter_texts_once, save_tokenizer_dir, train_bpe
+
+__all__ = [
+    "DivergedError",
+    "Fit",
+    "Plan",
+    "TrainConfig",
+    "TrainResult",
+    "export",
+    "fit_sweep",
+    "load_config",
+    "plan",
+    "train",
+    "train_config",
+    "train_tokenizer",
+]
+
+
+def train_config(
+    cfg: TrainConfig,
+    *,
+    resume: bool = False,
+    on_event: Event | None = None,
+    stop_at: int | None = None,
+) -> TrainResult:
+    """Run (or resume) training as ``cfg`` says. ``on_event(kind, data)`` receives
+    ``start``, ``step`` (one metrics record), and ``checkpoint`` events."""
+    return Trainer(cfg, resume=resume, on_event=on_event).run(stop_at=stop_at)
+
+
+def train(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    preset: str = "tiny",
+    max_steps: int | None = None,
+    resume: bool = False,
+    on_event: Event | None = None,
+    **fields: Any,
+) -> TrainResult:
+    """Train ``preset`` on the shards in ``data_dir``; other ``TrainConfig`` fields by name
+    (e.g. ``seq_len=128, micro_batch_size=8, batch_tokens=2048, lr=3e-3``)."""
+    cfg = load_config(
+        None, data=str(data_dir), out=str(out_dir), preset=preset, max_steps=max_steps, **fields
+    )
+    return train_config(cfg, resume=resume, on_event=on_event)
+
+
+def train_tokenizer(
+    data_dir: str | Path, out_dir: str | Path, vocab_size: int = 2048, max_chars: int = 200_000_000
+) -> Path:
+    """Train a Qwen-style byte-level BPE on the shards; returns the tokenizer directory."""
+    texts = iter_texts_once(iter_texts(list_shards(data_dir)), max_chars)
+    tok = train_bpe(texts, vocab_size)
+    out = Path(out_dir)
+    save_tokenizer_dir(tok, out)
+    return out
+
+
+def export(run_or_ckpt: str | Path, out_dir: str | Path, *, dtype: str = "float32") -> Path:
+    """Write a Hugging Face model directory from a run (its latest checkpoint) or a checkpoint."""
+    return _export(run_or_ckpt, out_dir, dtype=dtype)
+
+
+def plan(params: str | float, tokens: str | float, *, seq_len: int = 4096) -> dict[str, Any]:
+    """Both laws' batch size and peak lr for N params (or a preset name) and D tokens."""
+    from qurate.train.plan import parse_count
+
+    n, m, exact = model_size(params, seq_len)
+    d = parse_count(tokens)
+    return {
+        "N": n,
+        "D": d,
+        "M": m,
+        "M_exact": exact,
+        "plans": [_plan(n, m, d, law) for law in ("deepseek", "steplaw")],
+    }

@@ -1,0 +1,161 @@
+"""Checkpoints (atomic, resumable) and Hugging Face export.
+
+A checkpoint is a directory ``RUN/checkpoints/step-00000123/`` that is already a Hugging
+Face model directory (``config.json``, ``model.safetensors`` with HF names, tokenizer
+files) plus the training state: ``optim.pt`` (AdamW moments keyed by parameter name),
+``trainer-rank{R}.pt`` (each process's RNG states and data-loader position) and
+``train.json`` (the run config, step and stage). It is written under a temporary name and
+renamed when every process has finished, then ``RUN/checkpoints/latest`` is replaced
+atomically, so a crash never leaves a half checkpoint that ``--resume`` would pick up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from qurate.errors import BadInputError
+from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf
+from qurate.train.tokenizer import EOS, HF_TOKENIZER_FILES, load_tokenizer
+
+CKPT_DIR = "checkpoints"
+LATEST = "latest"
+TRAIN_STATE = "train.json"
+
+
+def step_dir(run: Path, step: int) -> Path:
+    return run / CKPT_DIR / f"step-{step:08d}"
+
+
+def write_hf_model(directory: Path, model: Qwen2, state: dict[str, torch.Tensor] | None) -> None:
+    """config.json + model.safetensors (+ generation_config.json) of a Qwen2 model."""
+    cfg = model.config
+    sd = state if state is not None else model.hf_state_dict()
+    if cfg.tie_word_embeddings:
+        sd = {k: v for k, v in sd.items() if k != "lm_head.weight"}
+    sd = {k: v.detach().to("cpu").contiguous() for k, v in sd.items()}
+    save_file(sd, str(directory / "model.safetensors"), metadata={"format": "pt"})
+    (directory / "config.json").write_text(json.dumps(config_to_hf(cfg), indent=2))
+
+
+def write_generation_config(directory: Path, eos: int) -> None:
+    gen = {"eos_token_id": eos, "pad_token_id": eos, "do_sample": False}
+    (directory / "generation_config.json").write_text(json.dumps(gen, indent=2))
+
+
+def finalize(tmp: Path, final: Path) -> None:
+    """Rename a finished checkpoint into place and point ``latest`` at it."""
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    latest = final.parent / LATEST
+    tmp_latest = final.parent / f".{LATEST}.tmp"
+    tmp_latest.write_text(final.name + "\n")
+    os.replace(tmp_latest, latest)
+
+
+def prune(run: Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` checkpoints."""
+    steps = sorted((run / CKPT_DIR).glob("step-*"))
+    for old in steps[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def latest_checkpoint(run: Path) -> Path | None:
+    """The checkpoint ``latest`` points to in a run directory, or None."""
+    pointer = run / CKPT_DIR / LATEST
+    if pointer.is_file():
+        ckpt = run / CKPT_DIR / pointer.read_text().strip()
+        if ckpt.is_dir():
+            return ckpt
+    steps = sorted((run / CKPT_DIR).glob("step-*"))
+    return steps[-1] if steps else None
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint directory from a run directory (its latest) or a checkpoint itself."""
+    p = Path(path)
+    if (p / "model.safetensors").is_file() and (p / "config.json").is_file():
+        return p
+    ckpt = latest_checkpoint(p) if p.is_dir() else None
+    if ckpt is None:
+        raise BadInputError(f"{p} is neither a checkpoint nor a run directory with checkpoints")
+    return ckpt
+
+
+def read_hf_config(directory: Path) -> ModelConfig:
+    """The model config of a Hugging Face directory; refuses non-Qwen2 checkpoints."""
+    path = directory / "config.json"
+    if not path.is_file():
+        raise BadInputError(f"{directory} has no config.json: not a Hugging Face checkpoint")
+    try:
+        hf = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise BadInputError(f"{path}: {e}") from None
+    return config_from_hf(hf)
+
+
+def read_hf_weights(directory: Path) -> dict[str, torch.Tensor]:
+    """All tensors of ``model.safetensors`` or a sharded ``model.safetensors.index.json``."""
+    index = directory / "model.safetensors.index.json"
+    try:
+        if index.is_file():
+            files = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+            sd: dict[str, torch.Tensor] = {}
+            for name in files:
+                sd.update(load_file(str(directory / name)))
+            return sd
+        if (directory / "model.safetensors").is_file():
+            return load_file(str(directory / "model.safetensors"))
+    except (OSError, SafetensorError, KeyError, json.JSONDecodeError) as e:
+        raise BadInputError(f"cannot read weights in {directory}: {e}") from None
+    raise BadInputError(f"{directory} has no model.safetensors (only safetensors are read)")
+
+
+def load_hf_model(directory: Path) -> Qwen2:
+    """A Qwen2 model with the weights of a Hugging Face (or our) checkpoint directory."""
+    cfg = read_hf_config(directory)
+    model = Qwen2(cfg)
+    model.load_hf_state_dict(read_hf_weights(directory))
+    return model
+
+
+def read_train_state(ckpt: Path) -> dict[str, Any]:
+    path = ckpt / TRAIN_STATE
+    if not path.is_file():
+        raise BadInputError(f"{ckpt} has no {TRAIN_STATE}: not a qurate training checkpoint")
+    return json.loads(path.read_text())
+
+
+def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") -> Path:
+    """Write a Hugging Face directory (transformers / vLLM) from a run or checkpoint."""
+    ckpt = resolve_checkpoint(run_or_ckpt)
+    dst = Path(out)
+    if dst.resolve() == ckpt.resolve():
+        raise BadInputError("export needs an output directory other than the checkpoint")
+    model = load_hf_model(ckpt)
+    if dtype not in ("float32", "bfloat16", "float16"):
+        raise BadInputError(f"unknown dtype {dtype!r}; valid: float32, bfloat16, float16")
+    model = model.to(getattr(torch, dtype))
+    dst.mkdir(parents=True, exist_ok=True)
+    write_hf_model(dst, model, None)
+    cfg = json.loads((dst / "config.json").read_text())
+    cfg["torch_dtype"] = dtype
+    cfg["dtype"] = dtype
+    tok = load_tokenizer(ckpt)
+    eos = tok.token_to_id(EOS)
+    if eos is not None:
+        cfg["eos_token_id"] = cfg["bos_token_id"] = eos
+        write_generation_config(dst, eos)
+    (dst / "config.json").write_text(json.dumps(cfg, indent=2))
+    for name in HF_TOKENIZER_FILES:
+        if name != "generation_config.json" and (ckpt / name).is_file():
+            shutil.copyfile(ckpt / name, dst / name)
+    return dst

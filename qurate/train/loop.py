@@ -1,0 +1,386 @@
+"""The training loop: AdamW, schedule, accumulation, eval, metrics, checkpoints, resume.
+
+One step = one global batch: every process takes its streams' micro-batches, the valid
+token count of the whole global batch is summed over processes first, and every
+micro-batch's *summed* loss is divided by it. So the update is the same for any split of
+the global batch into processes and accumulation steps (the data-parallel test checks
+this), and padding never re-weights tokens.
+
+A non-finite loss stops the run before the optimiser touches the weights, with the path
+of the last good checkpoint. ``--max-steps 0`` loads or initialises, saves and stops.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from qurate.errors import BadInputError, QurateError
+from qurate.train import checkpoint as ck
+from qurate.train import dist as dl
+from qurate.train import prepare
+from qurate.train.config import TrainConfig
+from qurate.train.data import (
+    Loader,
+    eval_batches,
+    list_shards,
+    resolve_packing,
+    split_eval,
+    train_row_filter,
+)
+from qurate.train.model import Qwen2
+from qurate.train.tokenizer import eos_id, save_tokenizer_dir
+
+# bf16 dense peak per GPU, for MFU when the config does not give peak_flops
+PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12}
+
+Event = Callable[[str, dict[str, Any]], None]
+
+
+class DivergedError(QurateError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    steps: int
+    tokens: int
+    final_loss: float | None
+    eval_loss: float | None
+    checkpoint: Path
+    params: int
+    batch_tokens: int
+    lr: float
+    plan: dict | None
+
+
+def _peak_flops(cfg: TrainConfig, device: torch.device) -> float | None:
+    if cfg.peak_flops:
+        return cfg.peak_flops
+    if device.type != "cuda":
+        return None  # CPU peak is not meaningful here; MFU is left out
+    name = torch.cuda.get_device_name(device)
+    return next((v for k, v in PEAK_FLOPS.items() if k in name), None)
+
+
+def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW; decay only matrices (not norms or biases); the fused kernel when it exists."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.ndim >= 2], "weight_decay": cfg.optim.weight_decay},
+        {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+    ]
+    o = cfg.optim
+    kw: dict[str, Any] = {"lr": 0.0, "betas": (o.beta1, o.beta2), "eps": o.eps}
+    try:
+        return torch.optim.AdamW(groups, fused=True, **kw)
+    except (RuntimeError, TypeError):
+        return torch.optim.AdamW(groups, **kw)
+
+
+def _rng_state() -> dict[str, Any]:
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])
+
+
+class Trainer:
+    """State of one run. ``run()`` trains to the end (or ``stop_at``) and returns a result."""
+
+    def __init__(self, cfg: TrainConfig, *, resume: bool, on_event: Event | None) -> None:
+        if cfg.data is None or cfg.out is None:
+            raise BadInputError("training needs a data directory (--data) and an output (-o)")
+        self.cfg, self.on_event = cfg, on_event or (lambda kind, data: None)
+        self.d = dl.setup()
+        self.run_dir = Path(cfg.out)
+        self.shards = list_shards(cfg.data)
+        self.mcfg = prepare.model_config(cfg)
+        prepare.check_stages(self.mcfg, cfg.effective_stages())
+        self.resume_from = ck.latest_checkpoint(self.run_dir) if resume else None
+        self.saved = ck.read_train_state(self.resume_from) if self.resume_from else None
+        if self.saved:
+            prepare.check_resume(self.saved, cfg, self.mcfg)
+        elif self.d.main and (self.run_dir / ck.CKPT_DIR).exists() and not resume:
+            raise BadInputError(f"{self.run_dir} already holds a run: pass --resume or a new -o")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.d.main:  # the main process trains or copies the tokenizer, the others read it
+            self.tok = prepare.tokenizer(cfg, self.mcfg, self.run_dir, True)
+        self.d.barrier()
+        if not self.d.main:
+            self.tok = prepare.tokenizer(cfg, self.mcfg, self.run_dir, False)
+        self.sched = prepare.schedule(cfg, self.mcfg, self.d.world)
+        self.amp = cfg.dtype == "bfloat16" or (cfg.dtype == "auto" and self.d.device.type == "cuda")
+        self.peak = _peak_flops(cfg, self.d.device)
+
+    # ---------------------------------------------------------------- model and state
+
+    def _build(self) -> None:
+        torch.manual_seed(self.cfg.seed)
+        if self.resume_from is not None:
+            model = ck.load_hf_model(self.resume_from)
+        elif self.cfg.init_from:
+            model = ck.load_hf_model(Path(self.cfg.init_from))
+            if self.cfg.model:
+                raise BadInputError("model overrides cannot change an --init-from checkpoint")
+        else:
+            model = Qwen2(self.mcfg)
+        self.raw = model.to(self.d.device)
+        self.n_params = sum(p.numel() for p in self.raw.parameters())
+        wrapped = dl.wrap(self.raw, self.d, self.cfg.parallel)
+        self.wrapped = wrapped  # what the state-dict API sees (not the compiled wrapper)
+        self.model = torch.compile(wrapped) if self.cfg.compile else wrapped
+        self.opt = _optimizer(wrapped, self.cfg)
+        self.step, self.tokens_seen, self.stage = 0, 0, -1
+        self.loader: Loader | None = None
+        self.evals: list[dict[str, torch.Tensor]] = []
+        if self.resume_from is not None:
+            from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict
+
+            optim = torch.load(self.resume_from / "optim.pt", weights_only=False)
+            set_optimizer_state_dict(wrapped, self.opt, optim, options=self._sd_options(True))
+            st = torch.load(self.resume_from / f"trainer-rank{self.d.rank}.pt", weights_only=False)
+            _set_rng_state(st["rng"])
+            self.step, self.tokens_seen = self.saved["step"], self.saved["tokens"]  # type: ignore[index]
+            stage = self.sched.stage_at(self.step)
+            # a checkpoint taken at a stage's last step holds the finished stage's data state
+            same = self.saved["stage"] == stage  # type: ignore[index]
+            self._enter_stage(stage, st.get("data") if same else None)
+
+    def _sd_options(self, loading: bool) -> Any:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions
+
+        if self.d.active and self.cfg.parallel == "fsdp":
+            return StateDictOptions(
+                full_state_dict=True, cpu_offload=not loading, broadcast_from_rank0=loading
+            )
+        return StateDictOptions()
+
+    def _enter_stage(self, index: int, data_state: dict | None = None) -> None:
+        """Build the loader (and RoPE base, eval set) of a stage."""
+        s = self.cfg.effective_stages()[index]
+        self.stage = index
+        theta = s.rope_theta or self.mcfg.rope_theta
+        if theta != self.raw.config.rope_theta:
+            self.raw.set_rope_theta(theta)
+        shards = list_shards(s.data) if s.data else self.shards
+        train, held, row_split = split_eval(shards)
+        self.loader = Loader(
+            train,
+            self.tok,
+            seq_len=s.seq_len,
+            micro_batch=self.sched.micro_batch[index],
+            n_streams=self.sched.streams[index],
+            rank=self.d.rank,
+            world=self.d.world,
+            seed=self.cfg.seed + index,
+            packing=resolve_packing(s.data or self.cfg.data, self.cfg.packing),  # type: ignore[arg-type]
+            row_filter=train_row_filter(row_split),
+        )
+        if data_state is not None:
+            self.loader.load_state_dict(data_state)
+        self.evals = []
+        if self.cfg.eval_every:
+            self.evals = eval_batches(
+                held,
+                self.tok,
+                seq_len=s.seq_len,
+                micro_batch=self.sched.micro_batch[index],
+                n_batches=self.cfg.eval_batches,
+                row_split=row_split,
+            )
+
+    def save(self) -> Path:
+        """Write a checkpoint atomically (all processes contribute, the main one renames)."""
+        from torch.distributed.checkpoint.state_dict import (
+            get_model_state_dict,
+            get_optimizer_state_dict,
+        )
+
+        final = ck.step_dir(self.run_dir, self.step)
+        tmp = final.with_name(f".tmp-{final.name}")
+        if self.d.main:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+        self.d.barrier()
+        opts = self._sd_options(False)
+        model_sd = get_model_state_dict(self.wrapped, options=opts)
+        optim_sd = get_optimizer_state_dict(self.wrapped, self.opt, options=opts)
+        data = self.loader.state_dict() if self.loader is not None else None
+        torch.save({"rng": _rng_state(), "data": data}, tmp / f"trainer-rank{self.d.rank}.pt")
+        if self.d.main:
+            ck.write_hf_model(tmp, self.raw, model_sd)
+            torch.save(optim_sd, tmp / "optim.pt")
+            save_tokenizer_dir(self.tok, tmp, self.run_dir / "tokenizer")
+            ck.write_generation_config(tmp, eos_id(self.tok))
+            state = {
+                "step": self.step,
+                "tokens": self.tokens_seen,
+                "stage": max(self.stage, 0),
+                "world": self.d.world,
+                "config": self.cfg.model_dump(mode="json"),
+                "model": asdict(self.mcfg),
+                "schedule": asdict(self.sched),
+            }
+            (tmp / ck.TRAIN_STATE).write_text(json.dumps(state, indent=2))
+        self.d.barrier()
+        if self.d.main:
+            ck.finalize(tmp, final)
+            ck.prune(self.run_dir, self.cfg.keep_checkpoints)
+        self.d.barrier()
+        self.last_ckpt = final
+        self.on_event("checkpoint", {"step": self.step, "path": str(final)})
+        return final
+
+    # ---------------------------------------------------------------- steps
+
+    def _autocast(self) -> Any:
+        if not self.amp:
+            return nullcontext()
+        return torch.autocast(device_type=self.d.device.type, dtype=torch.bfloat16)
+
+    def train_step(self, lr: float) -> tuple[float, float, int]:
+        """One optimiser step; returns (loss, grad norm, tokens in the global batch)."""
+        assert self.loader is not None
+        micro = self.loader.next_step()
+        valid = self.d.sum(sum(int((b["labels"] != -100).sum()) for b in micro))
+        loss_sum = 0.0
+        for i, b in enumerate(micro):
+            dl.set_grad_sync(self.model, i == len(micro) - 1)
+            b = {k: v.to(self.d.device, non_blocking=True) for k, v in b.items()}
+            with self._autocast():
+                loss = self.model(**b)
+            # DDP/FSDP average gradients over processes, hence the world factor
+            (loss * (self.d.world / max(valid, 1.0))).backward()
+            loss_sum += float(loss.detach())
+        mean = self.d.sum(loss_sum) / max(valid, 1.0)
+        if not math.isfinite(mean):
+            where = getattr(self, "last_ckpt", None)
+            raise DivergedError(
+                f"loss is {mean} at step {self.step + 1}; stopped before updating the weights. "
+                f"Last good checkpoint: {where or 'none'}. Lower the learning rate and --resume"
+            )
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.optim.grad_clip)
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+        self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+        tokens = sum(b["input_ids"].numel() for b in micro) * self.d.world
+        return mean, float(norm), tokens
+
+    @torch.no_grad()
+    def evaluate(self) -> float | None:
+        if not self.evals:
+            return None
+        self.model.eval()
+        total, count = 0.0, 0
+        for b in self.evals:
+            b = {k: v.to(self.d.device) for k, v in b.items()}
+            with self._autocast():
+                total += float(self.model(**b))
+            count += int((b["labels"] != -100).sum())
+        self.model.train()
+        return total / max(count, 1)
+
+    # ---------------------------------------------------------------- the run
+
+    def run(self, stop_at: int | None = None) -> TrainResult:
+        """Train to the end of the schedule (or stop after step ``stop_at``, keeping the
+        full run's schedule: what a preempted job does)."""
+        self._build()
+        total = self.sched.total_steps
+        info = {
+            "total_steps": total,
+            "start_step": self.step,
+            "params": self.n_params,
+            "batch_tokens": self.sched.batch_tokens,
+            "lr": self.sched.lr,
+            "plan": self.sched.plan,
+            "world": self.d.world,
+            "device": str(self.d.device),
+        }
+        self.on_event("start", info)
+        metrics = self.run_dir / "metrics.jsonl"
+        if self.d.main:
+            (self.run_dir / "plan.json").write_text(json.dumps(info, indent=2))
+            if self.resume_from is None:
+                metrics.write_text("")
+        last_loss = eval_loss = None
+        end = total if stop_at is None else min(total, stop_at)
+        if self.step >= end:  # --max-steps 0, or nothing left: make sure a checkpoint exists
+            if self.resume_from is None:
+                self.save()
+            return self._result(last_loss, eval_loss)
+        self.model.train()
+        while self.step < end:
+            stage = self.sched.stage_at(self.step)
+            if stage != self.stage:
+                self._enter_stage(stage)
+            seq_len = self.cfg.effective_stages()[stage].seq_len
+            lr = prepare.lr_at(self.step, total, self.sched.lr, self.cfg)
+            t0 = time.perf_counter()
+            last_loss, norm, tokens = self.train_step(lr)
+            dt = time.perf_counter() - t0
+            self.step += 1
+            self.tokens_seen += tokens
+            rec: dict[str, Any] = {
+                "step": self.step,
+                "loss": last_loss,
+                "lr": lr,
+                "grad_norm": norm,
+                "tokens_per_s": tokens / dt,
+                "mfu": None,
+                "tokens": self.tokens_seen,
+                "stage": stage,
+                "seq_len": seq_len,
+            }
+            if self.peak:
+                flops = self.raw.config.flops_per_token(seq_len) * tokens / dt
+                rec["mfu"] = flops / (self.peak * self.d.world)
+            if self.cfg.eval_every and (self.step % self.cfg.eval_every == 0 or self.step == end):
+                eval_loss = rec["eval_loss"] = self.evaluate()
+            if self.d.main and (self.step % self.cfg.log_every == 0 or "eval_loss" in rec):
+                with metrics.open("a") as f:
+                    f.write(json.dumps(rec) + "\n")
+            self.on_event("step", rec)
+            if self.step % self.cfg.save_every == 0 or self.step == end:
+                self.save()
+        return self._result(last_loss, eval_loss)
+
+    def _result(self, loss: float | None, eval_loss: float | None) -> TrainResult:
+        return TrainResult(
+            out=self.run_dir,
+            steps=self.step,
+            tokens=self.tokens_seen,
+            final_loss=loss,
+            eval_loss=eval_loss,
+            checkpoint=getattr(self, "last_ckpt", None) or ck.latest_checkpoint(self.run_dir),  # type: ignore[arg-type]
+            params=self.n_params,
+            batch_tokens=self.sched.batch_tokens,
+            lr=self.sched.lr,
+            plan=self.sched.plan,
+        )

@@ -1,0 +1,157 @@
+"""Batch size and peak learning rate from hyper-parameter scaling laws.
+
+Two published fits, both from (model size, data size):
+
+- DeepSeek LLM (2024): ``B = 0.2920 * C^0.3271`` tokens and ``lr = 0.3118 * C^-0.1250`` with
+  compute ``C = M * D``, where ``M`` is the non-embedding FLOPs per token
+  (``72 * n_layer * d^2 + 6 * n_layer * d * seq`` for their blocks; for ours we count the
+  real non-embedding parameters: ``6 * N_body + 6 * n_layer * d * seq``).
+- Step Law (Li et al., 2025): ``lr = 1.79 * N^-0.713 * D^0.307`` and ``B = 0.58 * D^0.571``
+  tokens, with ``N`` the non-embedding parameters.
+
+Qwen2.5 fitted its own laws from a grid of small runs; ``fit_sweep`` does the same from a
+user's CSV of (N, D, batch, lr, loss): for each (N, D) it keeps the best run and fits
+``lr = a * N^alpha * D^beta`` and ``B = c * N^gamma * D^delta`` by least squares in log space.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qurate.errors import BadInputError, ConfigError
+from qurate.train.model import PRESETS, ModelConfig
+
+
+@dataclass(frozen=True)
+class Plan:
+    law: str
+    params: float  # non-embedding parameters N
+    tokens: float  # D
+    flops_per_token: float  # M
+    batch_tokens: float
+    lr: float
+
+
+@dataclass(frozen=True)
+class Fit:
+    """``lr = a * N^alpha * D^beta`` and ``B = c * N^gamma * D^delta``."""
+
+    lr_coef: tuple[float, float, float]  # (a, alpha, beta)
+    batch_coef: tuple[float, float, float]  # (c, gamma, delta)
+    points: int  # (N, D) groups used
+    lr_r2: float
+    batch_r2: float
+
+    def predict(self, n: float, d: float) -> tuple[float, float]:
+        a, al, be = self.lr_coef
+        c, ga, de = self.batch_coef
+        return c * n**ga * d**de, a * n**al * d**be
+
+
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+def parse_count(text: str | float | int) -> float:
+    """'7e9', '500M', '1.5B', '18T' -> a number."""
+    if isinstance(text, int | float):
+        return float(text)
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbt]?)\s*", text, re.I)
+    if not m:
+        raise ConfigError(f"cannot read {text!r} as a count (e.g. 7e9, 500M, 1.5B, 18T)")
+    return float(m.group(1)) * _SUFFIX[m.group(2).lower()]
+
+
+def model_size(params: str | float, seq_len: int = 4096) -> tuple[float, float, bool]:
+    """(non-embedding N, non-embedding FLOPs/token M, exact) for a preset name or a count.
+
+    A preset gives exact figures; a bare count is taken as non-embedding parameters and
+    ``M ~ 6 N`` (the attention term needs the architecture).
+    """
+    if isinstance(params, str) and params in PRESETS:
+        cfg = PRESETS[params]
+        return float(body_params(cfg)), body_flops_per_token(cfg, seq_len), True
+    n = parse_count(params)
+    if n <= 0:
+        raise ConfigError("--params must be positive")
+    return n, 6.0 * n, False
+
+
+def body_params(cfg: ModelConfig) -> int:
+    """Non-embedding parameters: everything but embed_tokens and lm_head."""
+    return cfg.num_params(embedding=False)
+
+
+def body_flops_per_token(cfg: ModelConfig, seq_len: int) -> float:
+    """DeepSeek's M for our block: 6 * N_body + 6 * n_layer * d * seq."""
+    return 6.0 * body_params(cfg) + 6.0 * cfg.num_hidden_layers * cfg.hidden_size * seq_len
+
+
+def deepseek(m: float, d: float, n: float = 0.0) -> Plan:
+    c = m * d
+    return Plan("deepseek", n, d, m, 0.2920 * c**0.3271, 0.3118 * c**-0.1250)
+
+
+def steplaw(n: float, d: float, m: float = 0.0) -> Plan:
+    return Plan("steplaw", n, d, m, 0.58 * d**0.571, 1.79 * n**-0.713 * d**0.307)
+
+
+def plan(n: float, m: float, d: float, law: str = "deepseek") -> Plan:
+    """The plan of one law (``deepseek`` or ``steplaw``)."""
+    if d <= 0:
+        raise ConfigError("--tokens must be positive")
+    if law == "deepseek":
+        return deepseek(m, d, n)
+    if law == "steplaw":
+        return steplaw(n, d, m)
+    raise ConfigError(f"unknown law {law!r}; valid: deepseek, steplaw")
+
+
+def _lstsq(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, float, float], float]:
+    a = np.column_stack([np.ones(len(x)), x])
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    pred = a @ coef
+    ss = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float(((y - pred) ** 2).sum()) / ss if ss > 0 else 1.0
+    return (math.exp(coef[0]), float(coef[1]), float(coef[2])), r2
+
+
+def fit_sweep(path: str | Path) -> Fit:
+    """Refit both power laws from a CSV with columns N, D, batch, lr, loss."""
+    p = Path(path)
+    try:
+        with p.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        raise BadInputError(f"cannot read sweep {p}: {e}") from None
+    need = ("n", "d", "batch", "lr", "loss")
+    best: dict[tuple[float, float], tuple[float, float, float]] = {}
+    for i, row in enumerate(rows, start=2):
+        low = {(k or "").strip().lower(): v for k, v in row.items()}
+        missing = [k for k in need if k not in low]
+        if missing:
+            raise BadInputError(f"{p}: missing column(s) {missing}; need N, D, batch, lr, loss")
+        try:
+            n, d, b = (parse_count(low[k]) for k in ("n", "d", "batch"))
+            lr, loss = float(low["lr"]), float(low["loss"])
+        except (ConfigError, ValueError, TypeError):
+            raise BadInputError(f"{p}:{i}: not a number in {row}") from None
+        if min(n, d, b, lr) <= 0 or not math.isfinite(loss):
+            raise BadInputError(f"{p}:{i}: N, D, batch and lr must be positive, loss finite")
+        if (n, d) not in best or loss < best[(n, d)][2]:
+            best[(n, d)] = (b, lr, loss)
+    keys = list(best)
+    x = np.log(np.array(keys, dtype=float)) if keys else np.zeros((0, 2))
+    if len(keys) < 3 or np.linalg.matrix_rank(np.column_stack([np.ones(len(x)), x])) < 3:
+        raise BadInputError(
+            f"{p}: need runs at 3 or more (N, D) points that vary both N and D to fit "
+            f"lr and batch as power laws of N and D (found {len(keys)})"
+        )
+    lr_coef, lr_r2 = _lstsq(x, np.log([best[k][1] for k in keys]))
+    b_coef, b_r2 = _lstsq(x, np.log([best[k][0] for k in keys]))
+    return Fit(lr_coef, b_coef, len(keys), lr_r2, b_r2)

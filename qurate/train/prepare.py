@@ -1,0 +1,187 @@
+"""Everything resolved before the first step: model config, tokenizer, plan, schedule.
+
+Kept apart from the loop so that each decision (which tokenizer, which batch size, how
+many steps per stage) is one small function with a clear error when the inputs disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from qurate.errors import ConfigError
+from qurate.train import plan as planlib
+from qurate.train.checkpoint import read_hf_config
+from qurate.train.config import StageConfig, TrainConfig
+from qurate.train.data import estimate_tokens, iter_texts, list_shards
+from qurate.train.model import ModelConfig, preset
+from qurate.train.tokenizer import (
+    iter_texts_once,
+    load_tokenizer,
+    save_tokenizer_dir,
+    train_bpe,
+    vocab_size,
+)
+
+
+def model_config(cfg: TrainConfig) -> ModelConfig:
+    """The preset (or the --init-from checkpoint's config) with the user's overrides."""
+    base = read_hf_config(Path(cfg.init_from)) if cfg.init_from else preset(cfg.preset)
+    return base.replace(**cfg.model).validate() if cfg.model else base
+
+
+def check_stages(mcfg: ModelConfig, stages: list[StageConfig]) -> None:
+    """Every stage's seq_len must fit its RoPE base and the model's position limit."""
+    for s in stages:
+        theta = s.rope_theta or mcfg.rope_theta
+        mcfg.replace(rope_theta=theta).check_seq_len(s.seq_len)
+
+
+def tokenizer(cfg: TrainConfig, mcfg: ModelConfig, run: Path, main: bool) -> Tokenizer:
+    """The run's tokenizer, saved under ``RUN/tokenizer/``.
+
+    Order: the run's own (resume), ``--tokenizer``, the ``--init-from`` directory's, else a
+    byte-level BPE trained on the training shards (by the main process only).
+    """
+    own = run / "tokenizer"
+    if (own / "tokenizer.json").is_file():
+        tok = load_tokenizer(own)
+    elif cfg.tokenizer or cfg.init_from:
+        src = Path(cfg.tokenizer or cfg.init_from)  # type: ignore[arg-type]
+        tok = load_tokenizer(src)
+        if main:
+            save_tokenizer_dir(tok, own, src if src.is_dir() else None)
+    elif main:
+        shards = list_shards(cfg.data)  # type: ignore[arg-type]
+        texts = iter_texts_once(iter_texts(shards), cfg.tokenizer_train_chars)
+        tok = train_bpe(texts, cfg.tokenizer_vocab or mcfg.vocab_size)
+        save_tokenizer_dir(tok, own)
+    else:
+        raise RuntimeError("the main process trains the tokenizer first")  # caller syncs
+    if vocab_size(tok) > mcfg.vocab_size:
+        raise ConfigError(
+            f"the tokenizer has {vocab_size(tok)} tokens but the model's vocab_size is "
+            f"{mcfg.vocab_size}; pick a larger preset or set model.vocab_size"
+        )
+    return tok
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Global batch, peak lr and the steps of each stage."""
+
+    batch_tokens: int
+    lr: float
+    stage_steps: list[int]  # steps per stage, in order
+    streams: list[int]  # micro-batches per global step, per stage
+    micro_batch: list[int]  # rows per micro-batch, per stage
+    plan: dict | None  # the scaling-law plan used, if any
+
+    @property
+    def total_steps(self) -> int:
+        return sum(self.stage_steps)
+
+    def stage_at(self, step: int) -> int:
+        """Index of the stage that runs ``step`` (0-based)."""
+        end = 0
+        for i, n in enumerate(self.stage_steps):
+            end += n
+            if step < end:
+                return i
+        return len(self.stage_steps) - 1
+
+    def stage_start(self, index: int) -> int:
+        return sum(self.stage_steps[:index])
+
+
+def schedule(cfg: TrainConfig, mcfg: ModelConfig, world: int) -> Schedule:
+    """Resolve batch size, learning rate and steps; the plan fills what is not given."""
+    stages = cfg.effective_stages()
+    plan_used = None
+    lr, batch = cfg.optim.lr, cfg.batch_tokens
+    if lr is None or batch is None:
+        d = cfg.tokens or sum(s.tokens or 0 for s in stages)
+        if not d:
+            if cfg.max_steps is not None and batch is not None:
+                d = cfg.max_steps * batch
+            else:
+                d = estimate_tokens(list_shards(cfg.data))  # type: ignore[arg-type]
+        n = planlib.body_params(mcfg)
+        m = planlib.body_flops_per_token(mcfg, stages[0].seq_len)
+        p = planlib.plan(n, m, d, cfg.law)
+        plan_used = {
+            "law": p.law,
+            "N": n,
+            "D": d,
+            "M": m,
+            "batch_tokens": p.batch_tokens,
+            "lr": p.lr,
+        }
+        lr = lr if lr is not None else p.lr
+        batch = batch if batch is not None else int(p.batch_tokens)
+    streams, micro = [], []
+    for s in stages:
+        rows = s.micro_batch_size or cfg.micro_batch_size
+        # micro-batches per step: a multiple of the process count, at least one each
+        n_micro = max(1, round(batch / (rows * s.seq_len)))
+        streams.append(math.ceil(n_micro / world) * world)
+        micro.append(rows)
+    steps = []
+    for s, k, rows in zip(stages, streams, micro, strict=True):
+        per_step = k * rows * s.seq_len
+        steps.append(math.ceil(s.tokens / per_step) if s.tokens else 0)
+    if cfg.max_steps is not None:
+        steps = _cap(steps, cfg.max_steps)
+    elif not all(steps):
+        raise ConfigError("set --max-steps, or tokens for every stage, so the run has an end")
+    return Schedule(int(batch), float(lr), steps, streams, micro, plan_used)
+
+
+def _cap(steps: list[int], max_steps: int) -> list[int]:
+    """Cut the stage steps to ``max_steps`` in total; an open-ended stage takes the rest."""
+    out, left = [], max_steps
+    for i, n in enumerate(steps):
+        take = left if (n == 0 or i == len(steps) - 1) and left > 0 else min(n, left)
+        out.append(take)
+        left -= take
+    return out
+
+
+def lr_at(step: int, total: int, peak: float, cfg: TrainConfig) -> float:
+    """Warmup then cosine (to min_lr_ratio) or WSD (flat, then linear decay at the end)."""
+    o = cfg.optim
+    warm = o.warmup_steps if o.warmup_steps is not None else min(2000, max(1, total // 20))
+    floor = peak * o.min_lr_ratio
+    if step < warm:
+        return peak * (step + 1) / warm
+    if o.schedule == "cosine":
+        frac = (step - warm) / max(1, total - warm)
+        return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(1.0, frac)))
+    decay_start = total - max(1, int(total * o.decay_fraction))
+    if step < decay_start:
+        return peak
+    frac = (step - decay_start) / max(1, total - decay_start)
+    return peak - (peak - floor) * min(1.0, frac)
+
+
+def check_resume(saved: dict, cfg: TrainConfig, mcfg: ModelConfig) -> None:
+    """A checkpoint only continues the run it came from: same model and data layout."""
+    old = saved["config"]
+    diffs = [
+        f"model.{k}: {saved['model'][k]} -> {v}"
+        for k, v in mcfg.__dict__.items()
+        if k != "rope_theta" and saved["model"].get(k) != v
+    ]
+    for key in ("seq_len", "micro_batch_size", "batch_tokens", "seed", "stages", "packing"):
+        new = json.loads(json.dumps(cfg.model_dump()[key]))
+        if old.get(key) != new and not (key == "batch_tokens" and new is None):
+            diffs.append(f"{key}: {old.get(key)} -> {new}")
+    if diffs:
+        raise ConfigError(
+            "the checkpoint comes from another config (" + "; ".join(diffs[:4]) + "); "
+            "use the original config or a new output directory"
+        )
