@@ -1,0 +1,249 @@
+"""``mix(inputs, out, cfg)``: plan, sample, shuffle, write training shards and a manifest.
+
+Order of work, so that every user mistake is reported before anything is written:
+check the inputs (schema version, columns) and the output directory, count supply and
+plan (unknown domains, zero weights, infeasible budgets fail here), then sample and
+write. ``plan_mix`` stops after planning (``qurate mix --dry-run``).
+
+The manifest (``manifest.json``, stage ``mix``) keeps the contract's counts: ``in`` is
+every input document, ``kept`` the distinct documents drawn at least once, and the rest are
+counted by reason (``below_min_quality``, ``not_sampled``); nothing is written to
+``rejects/`` because nothing is dropped from the inputs, which stay where they are. Under
+``mix`` it records, per domain, the target and achieved tokens and shares, the epochs and
+whether the cap bound; the quality distribution of what was drawn; seed and config hash.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from qurate.curate.shards import MANIFEST, config_hash, shard_paths, write_manifest
+from qurate.errors import BadInputError
+from qurate.mixers.config import MixConfig
+from qurate.mixers.inputs import fill_token_counts, input_shards
+from qurate.mixers.longctx import compose_stage
+from qurate.mixers.plan import (
+    UNLABELLED,
+    MixPlan,
+    connect,
+    count_supply,
+    docs_relation,
+    plan_from_counts,
+    quality_edges,
+)
+from qurate.mixers.sample import (
+    BUCKET_COL,
+    REPEAT_COL,
+    fractional_thresholds,
+    plan_table,
+    selection_reader,
+)
+from qurate.mixers.writer import TokenShardWriter
+from qurate.schema import DOC_SCHEMA
+
+STAGE = "mix"
+SCRATCH = ".scratch"
+
+
+@contextmanager
+def _scratch(parent: Path | None) -> Iterator[Path]:
+    d = Path(tempfile.mkdtemp(prefix="qurate-mix-", dir=parent))
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _check_out(out: Path, inputs: list[Path]) -> None:
+    """Refuse an output that is an input, or a non-empty directory that is not a mix."""
+    res = out.resolve()
+    for i in inputs:
+        if Path(i).resolve() == res:
+            raise BadInputError(f"{out}: the output directory is also an input")
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"{out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        import json
+
+        try:
+            stage = json.loads((out / MANIFEST).read_text()).get("stage")
+        except (OSError, ValueError):
+            stage = None
+        if stage != STAGE:
+            raise BadInputError(f"{out}: not empty and not a previous mix output; pick a new -o")
+
+
+def _clear_previous(out: Path) -> None:
+    """Remove a previous mix's shards so that none is left over from a larger run."""
+    for p in shard_paths(out):
+        p.unlink()
+    for name in (MANIFEST,):
+        (out / name).unlink(missing_ok=True)
+    shutil.rmtree(out / "long_context", ignore_errors=True)
+
+
+def _plan(inputs: list[Path], cfg: MixConfig, scratch: Path) -> tuple[Any, str, MixPlan, int]:
+    shards = input_shards([Path(i) for i in inputs])
+    shards = fill_token_counts(shards, scratch, cfg.tokenizer)
+    con = connect(cfg, scratch)
+    rel = docs_relation(shards)
+    edges = quality_edges(con, rel, cfg)
+    counts = count_supply(con, rel, cfg, edges)
+    plan = plan_from_counts(cfg, counts, edges)
+    n_in = sum(plan.domains[d].docs for d in plan.domains)
+    return con, rel, plan, n_in
+
+
+def plan_mix(inputs: list[Path], cfg: MixConfig) -> MixPlan:
+    """The plan only (``--dry-run``): supply, targets, rates, epochs. Writes nothing."""
+    with _scratch(None) as scratch:
+        con, _, plan, _ = _plan(inputs, cfg, scratch)
+        con.close()
+    return plan
+
+
+class _Tally:
+    """Achieved tokens per (domain, bucket) and per language, and distinct documents drawn."""
+
+    def __init__(self) -> None:
+        self.tokens: Counter[tuple[str, int]] = Counter()
+        self.langs: Counter[str] = Counter()
+        self.first_draws = 0
+
+    def add(self, t: pa.Table) -> None:
+        dom = pc.fill_null(t.column("domain"), UNLABELLED)
+        lang = pc.fill_null(t.column("lang"), "unknown")
+        view = pa.table({"d": dom, "b": t.column(BUCKET_COL), "l": lang, "n": t.column("n_tokens")})
+        for r in view.group_by(["d", "b"]).aggregate([("n", "sum")]).to_pylist():
+            self.tokens[(r["d"], r["b"])] += r["n_sum"]
+        for r in view.group_by("l").aggregate([("n", "sum")]).to_pylist():
+            self.langs[r["l"]] += r["n_sum"]
+        self.first_draws += pc.sum(pc.equal(t.column(REPEAT_COL), 0)).as_py() or 0
+
+
+def _summary(plan: MixPlan, tally: _Tally, cfg: MixConfig, shards: list[Path]) -> dict[str, Any]:
+    achieved = sum(tally.tokens.values())
+    by_domain: defaultdict[str, int] = defaultdict(int)
+    for (d, _), n in tally.tokens.items():
+        by_domain[d] += n
+    labels = plan.bucket_labels()
+    domains = {}
+    for d, p in plan.domains.items():
+        got = by_domain.get(d, 0)
+        domains[d] = {
+            "docs": p.docs,
+            "available_tokens": p.available_tokens,
+            "eligible_tokens": p.eligible_tokens,
+            "natural_share": p.natural_share,
+            "requested_share": p.requested_share,
+            "max_epochs": p.max_epochs,
+            "cap_tokens": p.cap_tokens,
+            "capped": p.capped,
+            "target_tokens": round(p.target_tokens),
+            "target_share": p.target_tokens / plan.budget_tokens,
+            "achieved_tokens": got,
+            "achieved_share": got / achieved if achieved else 0.0,
+            "epochs_target": p.epochs,
+            "epochs_achieved": got / p.eligible_tokens if p.eligible_tokens else 0.0,
+        }
+    quality = {
+        d: {labels[b]: tally.tokens.get((d, b), 0) for b in range(len(labels))}
+        for d in plan.domains
+    }
+    buckets = [
+        {
+            "domain": b.domain,
+            "bucket": b.label,
+            "docs": b.docs,
+            "eligible_tokens": b.tokens,
+            "rate": b.rate,
+            "planned_tokens": round(b.planned_tokens),
+            "achieved_tokens": tally.tokens.get((b.domain, b.bucket), 0),
+        }
+        for b in plan.buckets
+    ]
+    return {
+        "seed": cfg.seed,
+        "config_hash": config_hash(cfg),
+        "budget_tokens": plan.budget_tokens,
+        "achieved_tokens": achieved,
+        "quality_edges": plan.edges,
+        "quality_buckets": labels,
+        "shard_tokens": cfg.shard_tokens,
+        "shards": [p.name for p in shards],
+        "domains": domains,
+        "quality_distribution": quality,
+        "buckets": buckets,
+    }
+
+
+def mix(inputs: list[Path], out: Path, cfg: MixConfig) -> dict[str, Any]:
+    """Mix ``inputs`` into training shards under ``out``; return the manifest."""
+    out = Path(out)
+    inputs = [Path(i) for i in inputs]
+    _check_out(out, inputs)
+    cfg_hash = config_hash(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    with _scratch(out) as scratch:
+        con, rel, plan, n_in = _plan(inputs, cfg, scratch)
+        _clear_previous(out)
+        min_q = {d: cfg.spec_for(d).min_quality for d in plan.domains}
+        table = fractional_thresholds(con, rel, plan, plan_table(plan, min_q))
+        writer = TokenShardWriter(
+            out, shard_tokens=cfg.shard_tokens, row_group_rows=cfg.row_group_rows
+        )
+        tally = _Tally()
+        try:
+            reader = selection_reader(con, rel, plan, table, batch_rows=cfg.row_group_rows)
+            for batch in reader:
+                t = pa.Table.from_batches([batch])
+                tally.add(t)
+                writer.write(t.drop_columns([BUCKET_COL, REPEAT_COL]).cast(DOC_SCHEMA))
+            shards = writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            con.close()
+    eligible = sum(p.docs for p in plan.buckets)
+    summary = _summary(plan, tally, cfg, shards)
+    summary["rows"] = writer.rows
+    summary["distinct_docs"] = tally.first_draws
+    stages = [
+        compose_stage(
+            out,
+            s,
+            shard_tokens=cfg.shard_tokens,
+            row_group_rows=cfg.row_group_rows,
+            cfg_hash=cfg_hash,
+        )
+        for s in cfg.long_context
+    ]
+    rejected = {
+        "below_min_quality": n_in - eligible,
+        "not_sampled": eligible - tally.first_draws,
+    }
+    return write_manifest(
+        out,
+        stage=STAGE,
+        config_hash=cfg_hash,
+        inputs=[str(i) for i in inputs],
+        n_in=n_in,
+        n_kept=tally.first_draws,
+        rejected_by_reason={k: v for k, v in rejected.items() if v},
+        extra={
+            "mix": summary,
+            "long_context": stages,
+            "tokens_by_domain": {d: v["achieved_tokens"] for d, v in summary["domains"].items()},
+            "tokens_by_lang": dict(sorted(tally.langs.items())),
+        },
+    )

@@ -1,0 +1,122 @@
+"""Deterministic sampling and a global shuffle, as two DuckDB queries.
+
+For a bucket with rate r every eligible document is repeated ``floor(r)`` times. The
+fractional part is a hash-based choice: documents are ordered by
+``h = md5(pick:seed:id:k)`` (k = floor(r), the repeat being drawn) and the smallest hashes
+are taken until they hold ``frac(r)`` of the bucket's tokens. That threshold is computed
+once per bucket over narrow columns (hash, tokens), so the draw hits the planned tokens to
+within one document while the selection itself stays a streaming comparison ``h <= t``.
+
+The shuffle orders the selected rows by ``md5(shuffle:seed:id:k)``; ties (the same id
+twice in the inputs) break on file name and row number, so the order is total and two
+runs give the same rows in the same order. DuckDB sorts out of core: beyond
+``memory_limit`` it spills to the scratch directory, so memory stays bounded whatever the
+corpus size. md5 is used rather than DuckDB's ``hash`` because its value is fixed by a
+standard, not by a DuckDB version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pyarrow as pa
+
+from qurate.mixers.plan import DOMAIN_SQL, MixPlan, bucket_sql
+from qurate.schema import DOC_COLUMNS
+
+BUCKET_COL = "_qurate_bucket"
+REPEAT_COL = "_qurate_repeat"
+
+
+def doc_hash(kind: str, seed: int, doc_id: str, repeat: int) -> int:
+    """The 64-bit hash the queries use, in Python (for tests and for other tools)."""
+    digest = hashlib.md5(f"{kind}:{seed}:{doc_id}:{repeat}".encode()).digest()
+    return int.from_bytes(digest[8:], "little")  # = DuckDB md5_number_lower
+
+
+def _hash_sql(kind: str, seed: int, repeat_sql: str) -> str:
+    return f"md5_number_lower(concat_ws(':', '{kind}', '{int(seed)}', id, ({repeat_sql})::VARCHAR))"
+
+
+def plan_table(plan: MixPlan, min_quality: dict[str, float | None]) -> pa.Table:
+    """The per-bucket plan as a table DuckDB can join: whole repeats and fractional quota."""
+    rows = [b for b in plan.buckets if b.rate > 0 and b.tokens > 0]
+    whole = [int(b.rate) for b in rows]
+    return pa.table(
+        {
+            "p_domain": pa.array([b.domain for b in rows], pa.string()),
+            "p_bucket": pa.array([b.bucket for b in rows], pa.int32()),
+            "p_whole": pa.array(whole, pa.int64()),
+            "p_quota": pa.array(
+                [(b.rate - w) * b.tokens for b, w in zip(rows, whole, strict=True)], pa.float64()
+            ),
+            "p_min_q": pa.array([min_quality.get(b.domain) for b in rows], pa.float64()),
+        }
+    )
+
+
+def _eligible_join(rel: str, edges: list[float]) -> str:
+    return f"""
+        FROM {rel} d JOIN qurate_plan p
+          ON p.p_domain = {DOMAIN_SQL} AND p.p_bucket = {bucket_sql(edges)}
+        WHERE (p.p_min_q IS NULL OR coalesce(d.quality, '-inf'::DOUBLE) >= p.p_min_q)
+    """
+
+
+def fractional_thresholds(
+    con: duckdb.DuckDBPyConnection, rel: str, plan: MixPlan, table: pa.Table
+) -> pa.Table:
+    """Per bucket, the largest pick-hash to take in the fractional repeat (null: none).
+
+    The cut is placed at whichever document boundary is nearest to the quota.
+    """
+    con.register("qurate_plan", table)
+    sql = f"""
+        WITH x AS (
+            SELECT p.p_domain, p.p_bucket, p.p_quota AS quota,
+                   {_hash_sql("pick", plan.seed, "p.p_whole")} AS h, d.n_tokens,
+                   d.filename AS fn, d.file_row_number AS rn
+            {_eligible_join(rel, plan.edges)} AND p.p_quota > 0
+        ), c AS (
+            SELECT *, sum(n_tokens) OVER (
+                PARTITION BY p_domain, p_bucket ORDER BY h, fn, rn
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+            FROM x
+        )
+        SELECT p_domain, p_bucket, coalesce(
+            max(h) FILTER (WHERE cum - n_tokens < quota AND quota <= cum
+                           AND cum - quota <= quota - (cum - n_tokens)),
+            max(h) FILTER (WHERE cum < quota)) AS p_threshold
+        FROM c GROUP BY ALL
+    """
+    cuts = con.sql(sql).to_arrow_table()
+    con.register("qurate_cuts", cuts)
+    return con.sql(
+        """SELECT p.*, c.p_threshold FROM qurate_plan p LEFT JOIN qurate_cuts c
+           USING (p_domain, p_bucket) ORDER BY p_domain, p_bucket"""
+    ).to_arrow_table()
+
+
+def selection_reader(
+    con: duckdb.DuckDBPyConnection, rel: str, plan: MixPlan, table: pa.Table, batch_rows: int
+) -> pa.RecordBatchReader:
+    """The sampled rows (with repeats) in shuffled order, streamed in record batches.
+
+    Adds two columns, the quality bucket and the repeat index, for the manifest's tallies.
+    """
+    con.register("qurate_plan", table)
+    cols = ", ".join(f"d.{c}" for c in DOC_COLUMNS)
+    sql = f"""
+        WITH r AS (
+            SELECT {cols}, d.filename AS fn, d.file_row_number AS rn,
+                   p.p_bucket AS {BUCKET_COL}, p.p_whole, p.p_threshold,
+                   unnest(range(p.p_whole + (p.p_threshold IS NOT NULL)::INT)) AS {REPEAT_COL}
+            {_eligible_join(rel, plan.edges)}
+        )
+        SELECT * EXCLUDE (fn, rn, p_whole, p_threshold) FROM r
+        WHERE {REPEAT_COL} < p_whole
+           OR {_hash_sql("pick", plan.seed, REPEAT_COL)} <= p_threshold
+        ORDER BY {_hash_sql("shuffle", plan.seed, REPEAT_COL)}, id, {REPEAT_COL}, fn, rn
+    """
+    return con.sql(sql).to_arrow_reader(batch_rows)
