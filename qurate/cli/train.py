@@ -1,0 +1,180 @@
+"""`qurate train`, `qurate train plan`, `qurate train export`: thin wrappers over qurate.train.api."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+app = typer.Typer(
+    help="Pretrain a Qwen2.5 model on mixed shards; plan hyper-parameters; export to HF.",
+    no_args_is_help=False,
+)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="train")
+
+
+class _ProgressView:
+    """Rich progress bar fed by the trainer's events (main process only)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]train"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task: Any = None
+
+    def __call__(self, kind: str, data: dict[str, Any]) -> None:
+        if kind == "start":
+            c = self.console
+            c.print(
+                f"{data['params'] / 1e6:.2f}M params on {data['device']} x{data['world']}, "
+                f"batch {data['batch_tokens']} tokens, peak lr {data['lr']:.3g}"
+                + (f" (plan: {data['plan']['law']})" if data["plan"] else "")
+            )
+            self.progress.start()
+            self.task = self.progress.add_task(
+                "train", total=data["total_steps"], completed=data["start_step"], info=""
+            )
+        elif kind == "step":
+            info = f"loss {data['loss']:.4f}  {data['tokens_per_s']:.0f} tok/s"
+            if data.get("eval_loss") is not None:
+                info += f"  eval {data['eval_loss']:.4f}"
+            self.progress.update(self.task, completed=data["step"], info=info)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+@app.callback(invoke_without_command=True)
+def train(
+    ctx: typer.Context,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Shard directory (part-*.parquet with text).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Run directory.")] = None,
+    config: Annotated[Path | None, typer.Option("-c", "--config", help="Train YAML.")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Model preset: tiny, mini, 0.5B ... 72B.")
+    ] = None,
+    init_from: Annotated[
+        Path | None, typer.Option("--init-from", help="Start from a HF Qwen2 checkpoint dir.")
+    ] = None,
+    max_steps: Annotated[int | None, typer.Option("--max-steps", help="Stop after N steps.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in -o.")] = False,
+    tokenizer: Annotated[
+        Path | None, typer.Option(help="tokenizer.json (or dir); default: train a BPE.")
+    ] = None,
+    seq_len: Annotated[int | None, typer.Option("--seq-len", help="Tokens per row.")] = None,
+    micro_batch_size: Annotated[
+        int | None, typer.Option("--micro-batch-size", help="Rows per micro-batch.")
+    ] = None,
+    batch_tokens: Annotated[
+        int | None, typer.Option("--batch-tokens", help="Global batch in tokens (default: plan).")
+    ] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: plan).")] = None,
+    tokens: Annotated[int | None, typer.Option(help="Training tokens D (default: data).")] = None,
+) -> None:
+    """Pretrain on mixed shards: qurate train --data DIR -o OUT [--preset NAME | --init-from DIR]."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from qurate.errors import ConfigError
+    from qurate.train.api import load_config, train_config
+
+    cfg = load_config(
+        config,
+        data=str(data) if data else None,
+        out=str(out) if out else None,
+        preset=preset,
+        init_from=str(init_from) if init_from else None,
+        max_steps=max_steps,
+        tokenizer=str(tokenizer) if tokenizer else None,
+        seq_len=seq_len,
+        micro_batch_size=micro_batch_size,
+        batch_tokens=batch_tokens,
+        lr=lr,
+        tokens=tokens,
+    )
+    if cfg.data is None or cfg.out is None:
+        raise ConfigError("qurate train needs --data DIR and -o OUT (or data/out in -c)")
+    console = Console(stderr=True)
+    main = os.environ.get("RANK", "0") == "0"
+    view = _ProgressView(console) if main else None
+    try:
+        result = train_config(cfg, resume=resume, on_event=view)
+    finally:
+        if view is not None:
+            view.stop()
+    if main:
+        typer.echo(
+            f"trained {result.steps} steps, {result.tokens} tokens; loss {result.final_loss}; "
+            f"eval loss {result.eval_loss}; checkpoint {result.checkpoint}; "
+            f"metrics {result.out / 'metrics.jsonl'}"
+        )
+
+
+@app.command("plan")
+def plan_cmd(
+    params: Annotated[
+        str | None, typer.Option(help="Non-embedding params (7e9, 500M) or a preset name.")
+    ] = None,
+    tokens: Annotated[str | None, typer.Option(help="Training tokens D (e.g. 18T, 2e12).")] = None,
+    seq_len: Annotated[int, typer.Option("--seq-len", help="For the attention FLOPs.")] = 4096,
+    fit: Annotated[
+        Path | None, typer.Option(help="Refit the laws from a CSV: N, D, batch, lr, loss.")
+    ] = None,
+) -> None:
+    """Optimal batch size and peak learning rate from scaling laws (DeepSeek LLM, Step Law)."""
+    from qurate.errors import ConfigError
+    from qurate.train.api import fit_sweep, plan
+    from qurate.train.plan import model_size, parse_count
+
+    console = Console()
+    if fit is not None:
+        f = fit_sweep(fit)
+        (a, al, be), (c, ga, de) = f.lr_coef, f.batch_coef
+        console.print(f"fitted on {f.points} (N, D) points (best run of each):")
+        console.print(f"  lr = {a:.4g} * N^{al:.4f} * D^{be:.4f}   (R^2 {f.lr_r2:.3f})")
+        console.print(f"  B  = {c:.4g} * N^{ga:.4f} * D^{de:.4f} tokens   (R^2 {f.batch_r2:.3f})")
+        if params and tokens:
+            n = model_size(params, seq_len)[0]
+            b, lr_ = f.predict(n, parse_count(tokens))
+            console.print(f"  at N={n:.4g}, D={parse_count(tokens):.4g}: batch {b:,.0f} tokens, lr {lr_:.4g}")
+        return
+    if not params or not tokens:
+        raise ConfigError("qurate train plan needs --params N and --tokens D (or --fit CSV)")
+    res = plan(params, tokens, seq_len=seq_len)
+    table = Table(title=f"N={res['N']:.4g} non-embedding params, D={res['D']:.4g} tokens")
+    for col in ("law", "batch (tokens)", "peak lr"):
+        table.add_column(col)
+    for p in res["plans"]:
+        table.add_row(p.law, f"{p.batch_tokens:,.0f}", f"{p.lr:.4g}")
+    console.print(table)
+    note = "exact, from the preset" if res["M_exact"] else "~6N (give a preset name for exact)"
+    console.print(f"M = {res['M']:.4g} non-embedding FLOPs/token ({note}); C = M*D = {res['M'] * res['D']:.4g}")
+
+
+@app.command("export")
+def export_cmd(
+    run: Annotated[Path, typer.Argument(help="A run directory (latest checkpoint) or a checkpoint.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output Hugging Face directory.")],
+    dtype: Annotated[str, typer.Option(help="float32, bfloat16 or float16.")] = "float32",
+) -> None:
+    """Write a Hugging Face model directory that transformers and vLLM load."""
+    from qurate.train.api import export
+
+    path = export(run, out, dtype=dtype)
+    typer.echo(f"exported {path} (config.json, model.safetensors, tokenizer files)")
