@@ -6,4 +6,6 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    from qurate.cli import curate; curate.register(app)
+    from qurate.cli import mix; mix.register(app)
+    from qurate.cli import train; train.register(app)
