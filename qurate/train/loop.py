@@ -156,6 +156,7 @@ class Trainer:
         self.model = torch.compile(wrapped) if self.cfg.compile else wrapped
         self.opt = _optimizer(wrapped, self.cfg)
         self.step, self.tokens_seen, self.stage = 0, 0, -1
+        self.last_ckpt: Path | None = self.resume_from
         self.loader: Loader | None = None
         self.evals: list[dict[str, torch.Tensor]] = []
         if self.resume_from is not None:
@@ -279,10 +280,10 @@ class Trainer:
             loss_sum += float(loss.detach())
         mean = self.d.sum(loss_sum) / max(valid, 1.0)
         if not math.isfinite(mean):
-            where = getattr(self, "last_ckpt", None)
             raise DivergedError(
                 f"loss is {mean} at step {self.step + 1}; stopped before updating the weights. "
-                f"Last good checkpoint: {where or 'none'}. Lower the learning rate and --resume"
+                f"Last good checkpoint: {self.last_ckpt or 'none'}. "
+                "Lower the learning rate and --resume"
             )
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.optim.grad_clip)
         for g in self.opt.param_groups:
@@ -378,7 +379,7 @@ class Trainer:
             tokens=self.tokens_seen,
             final_loss=loss,
             eval_loss=eval_loss,
-            checkpoint=getattr(self, "last_ckpt", None) or ck.latest_checkpoint(self.run_dir),  # type: ignore[arg-type]
+            checkpoint=self.last_ckpt or ck.latest_checkpoint(self.run_dir),  # type: ignore[arg-type]
             params=self.n_params,
             batch_tokens=self.sched.batch_tokens,
             lr=self.sched.lr,
