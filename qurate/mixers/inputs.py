@@ -61,7 +61,8 @@ def input_shards(inputs: list[Path]) -> list[Path]:
 def _null_token_count(path: Path) -> int:
     """Documents without n_tokens, from the Parquet footer statistics when present."""
     pf = pq.ParquetFile(path)
-    col = pf.schema_arrow.get_field_index("n_tokens")
+    leaves = pf.metadata.schema  # statistics are per leaf column, not per arrow field
+    col = next(i for i in range(len(leaves)) if leaves.column(i).path == "n_tokens")
     total = 0
     for rg in range(pf.metadata.num_row_groups):
         stats = pf.metadata.row_group(rg).column(col).statistics

@@ -192,9 +192,15 @@ def mix(inputs: list[Path], out: Path, cfg: MixConfig) -> dict[str, Any]:
     inputs = [Path(i) for i in inputs]
     _check_out(out, inputs)
     cfg_hash = config_hash(cfg)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     with _scratch(out) as scratch:
-        con, rel, plan, n_in = _plan(inputs, cfg, scratch)
+        try:
+            con, rel, plan, n_in = _plan(inputs, cfg, scratch)
+        except BaseException:
+            if created:  # a mistake found while planning leaves no trace
+                shutil.rmtree(out, ignore_errors=True)
+            raise
         _clear_previous(out)
         min_q = {d: cfg.spec_for(d).min_quality for d in plan.domains}
         table = fractional_thresholds(con, rel, plan, plan_table(plan, min_q))
