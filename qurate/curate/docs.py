@@ -22,7 +22,11 @@ from qurate.schema import DOC_FIELDS, DOC_SCHEMA, REJECT_FIELDS
 # coerced makes the record a `bad_type` reject rather than failing the shard write.
 _COERCE = {
     pa.string(): lambda v: v if isinstance(v, str) else _fail(v),
-    pa.float32(): lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else _fail(v),
+    pa.float32(): lambda v: (
+        float(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        else _fail(v)
+    ),
     pa.int64(): lambda v: int(v) if isinstance(v, int) and not isinstance(v, bool) else _fail(v),
     pa.bool_(): lambda v: v if isinstance(v, bool) else _fail(v),
 }
@@ -88,8 +92,9 @@ def doc_to_row(doc: Document) -> dict[str, Any]:
     row["provenance"] = _json(md.get("provenance"))
     scores = md.get("scores")
     row["scores"] = list(scores.items()) if isinstance(scores, dict) else scores
-    for key in _REJECT_KEYS:
-        row[key] = md.get(key)
+    row["reject_reason"] = md.get(REJECT_REASON)
+    row["stage"] = md.get(REJECT_STAGE)
+    row["reject_detail"] = md.get(REJECT_DETAIL)
     return row
 
 
@@ -98,6 +103,9 @@ def row_to_doc(row: dict[str, Any]) -> Document:
     md: dict[str, Any] = {}
     for key, value in row.items():
         if key in _RESERVED or key == "n_chars" or value is None:
+            continue
+        if key == "stage":
+            md[REJECT_STAGE] = value
             continue
         if key == "scores" and isinstance(value, list):
             value = dict(value)
@@ -113,4 +121,6 @@ def row_to_doc(row: dict[str, Any]) -> Document:
 
 
 def rows_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pylist([{f.name: r.get(f.name) for f in schema} for r in rows], schema=schema)
+    return pa.Table.from_pylist(
+        [{f.name: r.get(f.name) for f in schema} for r in rows], schema=schema
+    )

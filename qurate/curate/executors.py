@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from datatrove.data import DocumentsPipeline
 from datatrove.executor.base import PipelineExecutor
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,20 +22,26 @@ class SlurmConfig(BaseModel):
     """Options passed to datatrove's SlurmPipelineExecutor."""
 
     model_config = ConfigDict(extra="forbid")
-    partition: str | None = Field(None, description="Slurm partition (required for executor: slurm)")
+    partition: str | None = Field(
+        None, description="Slurm partition (required for executor: slurm)"
+    )
     time: str = Field("24:00:00", description="time limit per job array")
     cpus_per_task: int = Field(1, ge=1, description="CPUs per task")
     mem_per_cpu_gb: float = Field(2, gt=0, description="memory per CPU in GB")
     qos: str | None = Field(None, description="Slurm QOS")
     sbatch_args: dict[str, str] = Field(default_factory=dict, description="extra #SBATCH options")
-    env_command: str | None = Field(None, description="shell command run before each task, e.g. activating a venv")
+    env_command: str | None = Field(
+        None, description="shell command run before each task, e.g. activating a venv"
+    )
 
 
 class RayConfig(BaseModel):
     """Options passed to datatrove's RayPipelineExecutor."""
 
     model_config = ConfigDict(extra="forbid")
-    address: str | None = Field(None, description="Ray cluster address; none starts a local Ray instance")
+    address: str | None = Field(
+        None, description="Ray cluster address; none starts a local Ray instance"
+    )
     cpus_per_task: int = Field(1, ge=1, description="CPUs reserved per task")
     mem_per_cpu_gb: float = Field(2, gt=0, description="memory reserved per CPU in GB")
 
@@ -45,29 +50,50 @@ class ExecutorConfig(BaseModel):
     """Where the curation tasks run."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["local", "slurm", "ray"] = Field("local", description="local | slurm | ray (datatrove's executors)")
+    kind: Literal["local", "slurm", "ray"] = Field(
+        "local", description="local | slurm | ray (datatrove's executors)"
+    )
     tasks: int = Field(0, ge=0, description="tasks per stage; 0 = one per input file, at most 64")
     workers: int = Field(0, ge=0, description="tasks run at once; 0 = number of CPU cores")
     slurm: SlurmConfig = Field(default_factory=SlurmConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
 
 
-class QuietLogs:
-    """First step of every qurate pipeline: datatrove logs INFO lines to the console from
-    each task, which would tear the progress bar. Keep them in the task's log file, and let
-    only warnings reach the terminal."""
+def quiet_datatrove_logs() -> None:
+    """datatrove prints every task's INFO lines and a stats dump to the console, which tears
+    the progress bar and buries the summary. It hard-codes that level, so route its console
+    sink through the level it gives non-first local tasks (ERROR); the full logs stay in
+    each stage's logging folder. Applied on import, so worker processes get it too."""
+    import datatrove.executor.base as base
+    import datatrove.utils.logging as dt_logging
+    from datatrove.utils.logging import logger
 
-    def __init__(self, logging_dir: str) -> None:
-        self.logging_dir = logging_dir
+    if getattr(base.add_task_logger, "_qurate_quiet", False):
+        return
+    original = base.add_task_logger
 
-    def __call__(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from datatrove.utils.logging import logger
+    def add_task_logger(logging_dir, rank, local_rank=0, node_rank=-1):
+        return original(logging_dir, rank, local_rank=1, node_rank=node_rank)
 
+    def setup_default_logger() -> None:
         logger.remove()
-        log = Path(self.logging_dir) / "logs" / f"task_{rank:05d}.qurate.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        logger.add(str(log), level="INFO")
         logger.add(sys.stderr, level="WARNING")
+
+    add_task_logger._qurate_quiet = True
+    base.add_task_logger = add_task_logger
+    dt_logging.setup_default_logger = setup_default_logger
+    setup_default_logger()
+
+
+quiet_datatrove_logs()
+
+
+class QuietLogs:
+    """First step of every qurate pipeline. It passes documents through; its job is that a
+    worker process unpickling the pipeline imports this module, which quiets datatrove's
+    console logs there before the task starts (see ``quiet_datatrove_logs``)."""
+
+    def __call__(self, data, rank: int = 0, world_size: int = 1):
         return data
 
 
@@ -82,14 +108,16 @@ def make_executor(
 ) -> PipelineExecutor:
     """Build the configured datatrove executor for one stage of a run."""
     workers = cfg.workers or None
-    steps = [QuietLogs(str(logging_dir)), *pipeline]
+    steps = [QuietLogs(), *pipeline]
     if cfg.kind == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
         import os
 
+        from datatrove.executor import LocalPipelineExecutor
+
         n = min(tasks, workers or os.cpu_count() or 1)
-        return LocalPipelineExecutor(steps, tasks=tasks, workers=n, logging_dir=str(logging_dir), depends=depends)
+        return LocalPipelineExecutor(
+            steps, tasks=tasks, workers=n, logging_dir=str(logging_dir), depends=depends
+        )
     if cfg.kind == "slurm":
         from datatrove.executor import SlurmPipelineExecutor
 

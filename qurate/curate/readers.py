@@ -159,8 +159,13 @@ class InputReader(PipelineStep):
     def _make(self, f: InputFile, index: int, record: Any, where: str) -> Document:
         """Map an input record to a Document; an unusable one comes back marked rejected."""
         if not isinstance(record, dict):
-            return self._bad(f, index, json.dumps(record)[:RAW_KEEP], "bad_type",
-                             f"{where}: record is a {type(record).__name__}, not an object")
+            return self._bad(
+                f,
+                index,
+                json.dumps(record)[:RAW_KEEP],
+                "bad_type",
+                f"{where}: record is a {type(record).__name__}, not an object",
+            )
         record = dict(record)
         doc_id = record.pop(self.id_key, None)
         doc_id = derived_id(f.rel, index) if doc_id in (None, "") else str(doc_id)
@@ -183,12 +188,21 @@ class InputReader(PipelineStep):
         if type_errors:
             reject(doc, "bad_type", STAGE, f"{where}: " + "; ".join(type_errors))
         if text is None:
-            reject(doc, "missing_text", STAGE, f"{where}: no '{self.text_key}' field "
-                   f"(fields: {', '.join(sorted(record)) or 'none'})")
+            reject(
+                doc,
+                "missing_text",
+                STAGE,
+                f"{where}: no '{self.text_key}' field "
+                f"(fields: {', '.join(sorted(record)) or 'none'})",
+            )
             doc.text = json.dumps(record, ensure_ascii=False, default=str)[:RAW_KEEP]
         elif not isinstance(text, str):
-            reject(doc, "bad_type", STAGE,
-                   f"{where}: '{self.text_key}' is a {type(text).__name__}, not a string")
+            reject(
+                doc,
+                "bad_type",
+                STAGE,
+                f"{where}: '{self.text_key}' is a {type(text).__name__}, not a string",
+            )
             doc.text = json.dumps(text, ensure_ascii=False, default=str)[:RAW_KEEP]
         else:
             doc.text = text
@@ -200,8 +214,12 @@ class InputReader(PipelineStep):
         if not text.strip():
             reject(doc, "empty", STAGE, f"{where}: empty or whitespace-only text")
         elif len(text) > self.max_chars:
-            reject(doc, "too_long", STAGE,
-                   f"{where}: {len(text):,} characters > max_chars {self.max_chars:,}")
+            reject(
+                doc,
+                "too_long",
+                STAGE,
+                f"{where}: {len(text):,} characters > max_chars {self.max_chars:,}",
+            )
         elif text.count("\x00") > max(1, len(text) // 100):
             reject(doc, "binary", STAGE, f"{where}: {text.count(chr(0))} NUL bytes (binary data?)")
 
@@ -222,14 +240,24 @@ class InputReader(PipelineStep):
                     try:
                         line = raw.decode("utf-8")
                     except UnicodeDecodeError as e:
-                        yield self._bad(f, lineno, raw.decode("utf-8", "replace")[:RAW_KEEP],
-                                        "invalid_utf8", f"{where}: invalid UTF-8 ({e.reason} at byte {e.start})")
+                        yield self._bad(
+                            f,
+                            lineno,
+                            raw.decode("utf-8", "replace")[:RAW_KEEP],
+                            "invalid_utf8",
+                            f"{where}: invalid UTF-8 ({e.reason} at byte {e.start})",
+                        )
                         continue
                     try:
                         record = json.loads(line)
                     except json.JSONDecodeError as e:
-                        yield self._bad(f, lineno, line[:RAW_KEEP], "malformed_json",
-                                        f"{where}: {e.msg} at column {e.colno}")
+                        yield self._bad(
+                            f,
+                            lineno,
+                            line[:RAW_KEEP],
+                            "malformed_json",
+                            f"{where}: {e.msg} at column {e.colno}",
+                        )
                         continue
                     yield self._make(f, lineno, record, where)
         except (OSError, EOFError) as e:
@@ -264,9 +292,17 @@ class InputReader(PipelineStep):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            doc = Document(text=raw.decode("utf-8", "replace"), id=doc_id,
-                           metadata={"source": f.source, "meta": {"path": f.rel}})
-            reject(doc, "invalid_utf8", STAGE, f"{f.path}: invalid UTF-8 ({e.reason} at byte {e.start})")
+            doc = Document(
+                text=raw.decode("utf-8", "replace"),
+                id=doc_id,
+                metadata={"source": f.source, "meta": {"path": f.rel}},
+            )
+            reject(
+                doc,
+                "invalid_utf8",
+                STAGE,
+                f"{f.path}: invalid UTF-8 ({e.reason} at byte {e.start})",
+            )
             yield doc
             return
         doc = Document(text=text, id=doc_id, metadata={"source": f.source, "meta": {"path": f.rel}})
@@ -293,8 +329,11 @@ class InputReader(PipelineStep):
                     if record.rec_type == "conversion":
                         doc.text = payload.decode("utf-8", "replace")
                     else:
-                        ctype = (record.http_headers.get_header("Content-Type") or ""
-                                 if record.http_headers else "")
+                        ctype = (
+                            record.http_headers.get_header("Content-Type") or ""
+                            if record.http_headers
+                            else ""
+                        )
                         if record.http_headers and "html" not in ctype.lower():
                             doc.text = payload[:RAW_KEEP].decode("utf-8", "replace")
                             reject(doc, "not_html", STAGE, f"{where}: content type {ctype!r}")
@@ -304,7 +343,12 @@ class InputReader(PipelineStep):
                         text = html_to_text(html)
                         if not text:
                             doc.text = html[:RAW_KEEP]
-                            reject(doc, "extraction_failed", STAGE, f"{where}: no main text in the HTML")
+                            reject(
+                                doc,
+                                "extraction_failed",
+                                STAGE,
+                                f"{where}: no main text in the HTML",
+                            )
                             yield doc
                             continue
                         doc.text = text
@@ -316,9 +360,15 @@ class InputReader(PipelineStep):
             raise BadInputError(f"{f.path}: cannot read WARC ({e})") from e
 
     # -- the step -------------------------------------------------------------------
-    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        readers = {"jsonl": self.read_jsonl, "parquet": self.read_parquet,
-                   "text": self.read_text, "warc": self.read_warc}
+    def run(
+        self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1
+    ) -> DocumentsPipeline:
+        readers = {
+            "jsonl": self.read_jsonl,
+            "parquet": self.read_parquet,
+            "text": self.read_text,
+            "warc": self.read_warc,
+        }
         progress = _Progress(self.progress_dir, rank)
         for f in self.files[rank::world_size]:
             for doc in readers[f.kind](f):
@@ -357,5 +407,7 @@ class _Progress:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"docs": self.docs, "chars": self.chars, "bytes": self.bytes_done}))
+        tmp.write_text(
+            json.dumps({"docs": self.docs, "chars": self.chars, "bytes": self.bytes_done})
+        )
         os.replace(tmp, self.path)

@@ -74,7 +74,9 @@ class WorkReader(PipelineStep):
         super().__init__()
         self.directory = directory
 
-    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+    def run(
+        self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1
+    ) -> DocumentsPipeline:
         path = Path(self.directory) / f"{rank:05d}.parquet"
         for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
             for row in batch.to_pylist():
@@ -108,7 +110,7 @@ class ContractWriter(PipelineStep):
         if self._tok is None:
             return
         encodings = self._tok.encode_batch([d.text for d in docs], add_special_tokens=False)
-        for doc, enc in zip(docs, encodings):
+        for doc, enc in zip(docs, encodings, strict=True):
             doc.metadata["n_tokens"] = len(enc.ids)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
@@ -119,10 +121,15 @@ class ContractWriter(PipelineStep):
             self._tok = Tokenizer.from_file(self.tokenizer)
         out = Path(self.out_dir)
         prefix = f"part-{rank:05d}"
-        for stale in [*out.glob(f"{prefix}-*.parquet"), *(out / "rejects").glob(f"{prefix}-*.parquet")]:
+        for stale in [
+            *out.glob(f"{prefix}-*.parquet"),
+            *(out / "rejects").glob(f"{prefix}-*.parquet"),
+        ]:
             stale.unlink()  # a killed earlier attempt of this task
         kept = ShardWriter(out, prefix=prefix, rows_per_shard=self.rows_per_shard)
-        rejected = ShardWriter(out / "rejects", prefix=prefix, rejects=True, rows_per_shard=self.rows_per_shard)
+        rejected = ShardWriter(
+            out / "rejects", prefix=prefix, rejects=True, rows_per_shard=self.rows_per_shard
+        )
         counts = _Counts()
         pending: list = []
 
@@ -150,7 +157,9 @@ class ContractWriter(PipelineStep):
         rejected.close()
         if self.progress_dir:
             _write_progress(self.progress_dir, rank, counts.n_in)
-        atomic_write_bytes(Path(self.counts_dir) / f"{rank:05d}.json", json.dumps(counts.to_dict()).encode())
+        atomic_write_bytes(
+            Path(self.counts_dir) / f"{rank:05d}.json", json.dumps(counts.to_dict()).encode()
+        )
         return
         yield  # a generator step that yields nothing: the stage ends here
 
@@ -194,8 +203,13 @@ class _Counts:
 
 def merge_counts(counts_dir: Path, tasks: int) -> dict[str, Any]:
     """Add up the per-task counts files; every task must have written one."""
-    total: dict[str, Any] = {"in": 0, "kept": 0, "rejected_by_reason": Counter(),
-                             "rejected_by_stage": Counter(), "by_lang": defaultdict(Counter)}
+    total: dict[str, Any] = {
+        "in": 0,
+        "kept": 0,
+        "rejected_by_reason": Counter(),
+        "rejected_by_stage": Counter(),
+        "by_lang": defaultdict(Counter),
+    }
     for rank in range(tasks):
         path = counts_dir / f"{rank:05d}.json"
         part = json.loads(path.read_text())
@@ -209,11 +223,20 @@ def merge_counts(counts_dir: Path, tasks: int) -> dict[str, Any]:
 
 
 def write_stage_manifest(
-    out_dir: Path, counts_dir: Path, *, tasks: int, stage: str, config_hash: str,
-    inputs: list[str], extra: dict[str, Any],
+    out_dir: Path,
+    counts_dir: Path,
+    *,
+    tasks: int,
+    stage: str,
+    config_hash: str,
+    inputs: list[str],
+    extra: dict[str, Any],
 ) -> dict[str, Any]:
     total = merge_counts(counts_dir, tasks)
-    by_lang = {k: dict(v) for k, v in sorted(total["by_lang"].items(), key=lambda kv: -kv[1].get("docs", 0))}
+    by_lang = {
+        k: dict(v)
+        for k, v in sorted(total["by_lang"].items(), key=lambda kv: -kv[1].get("docs", 0))
+    }
     return write_manifest(
         out_dir,
         stage=stage,
@@ -222,6 +245,9 @@ def write_stage_manifest(
         n_in=total["in"],
         n_kept=total["kept"],
         rejected_by_reason=dict(total["rejected_by_reason"]),
-        extra={"rejected_by_stage": dict(sorted(total["rejected_by_stage"].items())),
-               "by_lang": by_lang, **extra},
+        extra={
+            "rejected_by_stage": dict(sorted(total["rejected_by_stage"].items())),
+            "by_lang": by_lang,
+            **extra,
+        },
     )

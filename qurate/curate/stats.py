@@ -32,11 +32,17 @@ def connect(directory: str | Path) -> duckdb.DuckDBPyConnection:
     empty = pa.Table.from_pylist([], schema=REJECT_SCHEMA)
     con.register("_empty", empty)
     if kept:
-        con.execute(f"CREATE VIEW docs AS SELECT * FROM read_parquet({_list(kept)}, union_by_name=true)")
+        con.execute(
+            f"CREATE VIEW docs AS SELECT * FROM read_parquet({_list(kept)}, union_by_name=true)"
+        )
     else:
-        con.execute(f"CREATE VIEW docs AS SELECT * EXCLUDE ({', '.join(_reject_cols())}) FROM _empty")
+        con.execute(
+            f"CREATE VIEW docs AS SELECT * EXCLUDE ({', '.join(_reject_cols())}) FROM _empty"
+        )
     if rejected:
-        con.execute(f"CREATE VIEW rejects AS SELECT * FROM read_parquet({_list(rejected)}, union_by_name=true)")
+        con.execute(
+            f"CREATE VIEW rejects AS SELECT * FROM read_parquet({_list(rejected)}, union_by_name=true)"
+        )
     else:
         con.execute("CREATE VIEW rejects AS SELECT * FROM _empty")
     con.execute(
@@ -59,9 +65,16 @@ def _list(paths: list[Path]) -> str:
 def summary(directory: str | Path) -> dict[str, Any]:
     con = connect(directory)
     kept, chars, tokens = con.execute(
-        "SELECT count(*), coalesce(sum(n_chars), 0), coalesce(sum(n_tokens), 0) FROM docs").fetchone()
+        "SELECT count(*), coalesce(sum(n_chars), 0), coalesce(sum(n_tokens), 0) FROM docs"
+    ).fetchone()
     rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
-    return {"kept": kept, "rejected": rejected, "in": kept + rejected, "chars": chars, "tokens": tokens}
+    return {
+        "kept": kept,
+        "rejected": rejected,
+        "in": kept + rejected,
+        "chars": chars,
+        "tokens": tokens,
+    }
 
 
 def stats_by(directory: str | Path, by: str) -> tuple[list[str], list[tuple]]:
@@ -70,17 +83,21 @@ def stats_by(directory: str | Path, by: str) -> tuple[list[str], list[tuple]]:
         raise BadInputError(f"--by {by}: choose one of {', '.join(BY_CHOICES)}")
     con = connect(directory)
     if by in ("reject_reason", "stage"):
-        sql = (f"SELECT coalesce({by}, '(none)') AS {by}, count(*) AS rejected, "
-               "sum(length(text)) AS chars, round(100.0 * count(*) / "
-               "(SELECT greatest(count(*), 1) FROM rejects), 2) AS pct "
-               f"FROM rejects GROUP BY 1 ORDER BY rejected DESC, 1")
+        sql = (
+            f"SELECT coalesce({by}, '(none)') AS {by}, count(*) AS rejected, "
+            "sum(length(text)) AS chars, round(100.0 * count(*) / "
+            "(SELECT greatest(count(*), 1) FROM rejects), 2) AS pct "
+            f"FROM rejects GROUP BY 1 ORDER BY rejected DESC, 1"
+        )
     else:
-        sql = (f"SELECT coalesce({by}, '(none)') AS {by}, "
-               "count(*) FILTER (WHERE status = 'kept') AS kept, "
-               "count(*) FILTER (WHERE status = 'rejected') AS rejected, "
-               "coalesce(sum(n_chars) FILTER (WHERE status = 'kept'), 0) AS kept_chars, "
-               "coalesce(sum(n_tokens) FILTER (WHERE status = 'kept'), 0) AS kept_tokens "
-               f"FROM all_docs GROUP BY 1 ORDER BY kept DESC, rejected DESC, 1")
+        sql = (
+            f"SELECT coalesce({by}, '(none)') AS {by}, "
+            "count(*) FILTER (WHERE status = 'kept') AS kept, "
+            "count(*) FILTER (WHERE status = 'rejected') AS rejected, "
+            "coalesce(sum(n_chars) FILTER (WHERE status = 'kept'), 0) AS kept_chars, "
+            "coalesce(sum(n_tokens) FILTER (WHERE status = 'kept'), 0) AS kept_tokens "
+            f"FROM all_docs GROUP BY 1 ORDER BY kept DESC, rejected DESC, 1"
+        )
     rel = con.execute(sql)
     return [c[0] for c in rel.description], rel.fetchall()
 

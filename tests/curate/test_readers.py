@@ -25,8 +25,10 @@ def reason(doc):
 
 
 def test_jsonl_variants_keep_ids_map_fields_and_derive_stable_ids(tmp_path: Path):
-    rows = [{"id": "a", "text": "hello world", "source": "web", "url": "http://x"},
-            {"text": "no id here", "domain": "news"}]
+    rows = [
+        {"id": "a", "text": "hello world", "source": "web", "url": "http://x"},
+        {"text": "no id here", "domain": "news"},
+    ]
     body = "".join(json.dumps(r) + "\n" for r in rows).encode()
     (tmp_path / "plain.jsonl").write_bytes(body)
     (tmp_path / "gz.jsonl.gz").write_bytes(gzip.compress(body))
@@ -54,11 +56,14 @@ def test_bad_records_are_rejects_with_file_and_line(tmp_path: Path):
         b'{"id": "missing", "body": "wrong field"}\n'
         b'{"id": "type", "text": 42}\n'
         b'{"id": "qual", "text": "typed", "quality": "high"}\n'
-        b'[1, 2, 3]\n'
+        b"[1, 2, 3]\n"
         b'{"id": "nul", "text": "\\u0000\\u0000\\u0000\\u0000"}\n'
     )
     docs = read_all([p], max_chars=100)
-    got = {d.id if not reason(d) in ("malformed_json", "invalid_utf8") else reason(d): reason(d) for d in docs}
+    got = {
+        d.id if not reason(d) in ("malformed_json", "invalid_utf8") else reason(d): reason(d)
+        for d in docs
+    }
     assert len(docs) == 9  # nothing lost
     assert got["ok"] is None
     assert got["malformed_json"] == "malformed_json"
@@ -84,8 +89,14 @@ def test_huge_document_is_rejected_not_crashing(tmp_path: Path):
 
 
 def test_parquet_and_text_folders(tmp_path: Path):
-    table = pa.table({"id": ["p1", "p2"], "content": ["first doc", "second doc"], "lang": ["en", "en"],
-                      "extra": [1, 2]})
+    table = pa.table(
+        {
+            "id": ["p1", "p2"],
+            "content": ["first doc", "second doc"],
+            "lang": ["en", "en"],
+            "extra": [1, 2],
+        }
+    )
     pq.write_table(table, tmp_path / "t.parquet")
     docs = read_all([tmp_path / "t.parquet"], text_key="content")
     assert [d.id for d in docs] == ["p1", "p2"]
@@ -124,15 +135,20 @@ def test_warc_html_is_extracted(tmp_path: Path):
 
     paragraphs = "".join(
         f"<p>Paragraph {i} explains how rivers carve valleys over thousands of years of erosion.</p>"
-        for i in range(6))
+        for i in range(6)
+    )
     html = f"<html><body><nav>Home | About</nav><article><h1>Rivers</h1>{paragraphs}</article></body></html>"
     path = tmp_path / "crawl.warc.gz"
     with open(path, "wb") as fh:
         writer = WARCWriter(fh, gzip=True)
-        for url, body, ctype in (("http://a.example/rivers", html, "text/html"),
-                                 ("http://a.example/img.png", "PNG", "image/png")):
+        for url, body, ctype in (
+            ("http://a.example/rivers", html, "text/html"),
+            ("http://a.example/img.png", "PNG", "image/png"),
+        ):
             headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.0")
-            rec = writer.create_warc_record(url, "response", payload=BytesIO(body.encode()), http_headers=headers)
+            rec = writer.create_warc_record(
+                url, "response", payload=BytesIO(body.encode()), http_headers=headers
+            )
             writer.write_record(rec)
     docs = read_all([path])
     assert len(docs) == 2

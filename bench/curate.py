@@ -1,0 +1,160 @@
+"""Benchmark: qurate's curate pipeline against stock datatrove with the same steps.
+
+Both run in this process, on the same input folder of JSONL files, with the same number
+of tasks and workers:
+
+- baseline: datatrove's JsonlReader -> LanguageFilter (fastText lid.176) -> Gopher
+  repetition -> Gopher quality -> C4 -> FineWeb quality -> MinHash signatures, buckets,
+  clusters, filter -> ParquetWriter (the FineWeb recipe, stock settings);
+- qurate: `qurate curate` with its default config (which does more: normalisation, exact
+  dedup, token counting, rejects written out).
+
+Prints docs/s and MB/s per core for each; the last line is ``ratio=<qurate/baseline>``.
+
+Usage: python bench/curate.py [INPUT_DIR] [--tasks N] [--workers N]
+The default input is bench/data/bench50 (build it with `python bench/evalset.py --big 50`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from datatrove.utils.lid import FT176LID
+
+LID_MODEL = Path(__file__).resolve().parent.parent / "qurate" / "data" / "lid.176.ftz"
+
+
+class BundledFT176(FT176LID):
+    """datatrove's lid.176 backend, loading the bundled model instead of downloading it."""
+
+    @property
+    def model(self):
+        if self._model is None:
+            from fasttext.FastText import _FastText
+
+            self._model = _FastText(str(LID_MODEL))
+        return self._model
+
+
+def run_baseline(inp: Path, work: Path, tasks: int, workers: int) -> int:
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup import (
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+        MinhashDedupSignature,
+    )
+    from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupBuckets
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+        LanguageFilter,
+    )
+    from datatrove.pipeline.readers import JsonlReader, ParquetReader
+    from datatrove.pipeline.writers import ParquetWriter
+
+    lang = LanguageFilter()
+    lang.model = BundledFT176(None)
+    mh = MinhashConfig()
+    stage1 = LocalPipelineExecutor(
+        [
+            JsonlReader(str(inp)),
+            lang,
+            GopherRepetitionFilter(),
+            GopherQualityFilter(),
+            C4QualityFilter(),
+            FineWebQualityFilter(),
+            ParquetWriter(str(work / "filtered")),
+        ],
+        tasks=tasks,
+        workers=workers,
+        logging_dir=str(work / "logs1"),
+    )
+    sig = LocalPipelineExecutor(
+        [
+            ParquetReader(str(work / "filtered")),
+            MinhashDedupSignature(str(work / "sigs"), config=mh),
+        ],
+        tasks=tasks,
+        workers=workers,
+        logging_dir=str(work / "logs2"),
+    )
+    buckets = LocalPipelineExecutor(
+        [MinhashDedupBuckets(str(work / "sigs"), str(work / "buckets"), config=mh)],
+        tasks=mh.num_buckets,
+        workers=workers,
+        logging_dir=str(work / "logs3"),
+    )
+    cluster = LocalPipelineExecutor(
+        [MinhashDedupCluster(str(work / "buckets"), str(work / "remove"), config=mh)],
+        tasks=1,
+        logging_dir=str(work / "logs4"),
+    )
+    final = LocalPipelineExecutor(
+        [
+            ParquetReader(str(work / "filtered")),
+            MinhashDedupFilter(str(work / "remove")),
+            ParquetWriter(str(work / "out")),
+        ],
+        tasks=tasks,
+        workers=workers,
+        logging_dir=str(work / "logs5"),
+    )
+    stats = stage1.run()
+    for ex in (sig, buckets, cluster, final):
+        ex.run()
+    return int(stats.stats[0].stats["documents"].total)
+
+
+def run_qurate(inp: Path, work: Path, tasks: int, workers: int) -> int:
+    from qurate.curate.config import CurateConfig
+    from qurate.curate.executors import ExecutorConfig
+    from qurate.curate.pipeline import curate
+
+    result = curate(
+        [inp],
+        work / "qurate-out",
+        CurateConfig(),
+        executor=ExecutorConfig(tasks=tasks, workers=workers),
+        progress=False,
+    )
+    return int(result.manifest["counts"]["in"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("input", nargs="?", default=str(Path(__file__).parent / "data" / "bench50"))
+    ap.add_argument("--tasks", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    inp = Path(args.input)
+    if not inp.is_dir():
+        raise SystemExit(
+            f"{inp}: no input folder; build it with `python bench/evalset.py --big 50`"
+        )
+    mb = sum(p.stat().st_size for p in inp.rglob("*") if p.is_file()) / 1e6
+    print(f"input: {inp} ({mb:.1f} MB), tasks={args.tasks}, workers={args.workers}")
+    results = {}
+    for name, fn in (("datatrove", run_baseline), ("qurate", run_qurate)):
+        work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+        try:
+            t0 = time.perf_counter()
+            docs = fn(inp, work, args.tasks, args.workers)
+            dt = time.perf_counter() - t0
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        results[name] = docs / dt
+        print(
+            f"{name:10s} {docs:>9,} docs in {dt:7.1f} s  {docs / dt:9,.0f} docs/s  "
+            f"{mb / dt / args.workers:6.2f} MB/s per core"
+        )
+    print(f"ratio={results['qurate'] / results['datatrove']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

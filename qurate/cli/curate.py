@@ -1,0 +1,162 @@
+"""`qurate init`, `qurate curate`, `qurate stats`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=True)
+out_console = Console()
+
+
+def init(
+    output: Annotated[
+        Optional[Path], typer.Option("-o", "--output", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Write the commented default pipeline config (YAML)."""
+    from qurate.config import render_default
+
+    text = render_default()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        console.print(f"wrote {output}")
+
+
+def curate(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Input files or folders: JSONL (.gz/.zst), Parquet, .txt/.md folders, WARC."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output stage directory.")],
+    config: Annotated[
+        Optional[Path], typer.Option("-c", "--config", help="Pipeline YAML (see `qurate init`).")
+    ] = None,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", help="Tasks run at once (default: CPU cores).")
+    ] = None,
+    tasks: Annotated[
+        Optional[int],
+        typer.Option("--tasks", help="Tasks per stage (default: one per input file)."),
+    ] = None,
+    decontaminate: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--decontaminate", help="Benchmark JSONL/Parquet with a `text` field; repeatable."
+        ),
+    ] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+) -> None:
+    """Ingest, normalise, language-ID, filter, dedup and decontaminate INPUTs into OUT."""
+    from qurate.config import load_config
+    from qurate.curate.pipeline import curate as run_curate
+
+    cfg = load_config(config)
+    executor = cfg.executor
+    if workers is not None or tasks is not None:
+        executor = executor.model_copy(
+            update={k: v for k, v in (("workers", workers), ("tasks", tasks)) if v is not None}
+        )
+    benchmarks = list(decontaminate or []) + [Path(b) for b in cfg.run.benchmarks]
+    result = run_curate(
+        inputs,
+        out,
+        cfg.curate,
+        executor=executor,
+        decontaminate=benchmarks,
+        progress=not no_progress,
+    )
+    if result.skipped:
+        console.print(
+            f"[green]{out}[/] is already complete for this config and these inputs; nothing to do."
+        )
+    render_manifest(result.manifest)
+    console.print(f"output: [bold]{out}[/]  (query it: qurate stats {out} --by reject_reason)")
+
+
+def render_manifest(manifest: dict) -> None:
+    counts = manifest["counts"]
+    table = Table(
+        title=f"{manifest['stage']}: {counts['in']:,} in, {counts['kept']:,} kept, {counts['rejected']:,} rejected"
+    )
+    table.add_column("rejected because")
+    table.add_column("documents", justify="right")
+    table.add_column("share of input", justify="right")
+    for reason, n in sorted(counts["rejected_by_reason"].items(), key=lambda kv: -kv[1]):
+        table.add_row(reason, f"{n:,}", f"{100 * n / max(counts['in'], 1):.1f}%")
+    console.print(table)
+    if manifest.get("by_lang"):
+        langs = Table(title="kept by language")
+        for col in ("lang", "docs", "chars", "tokens"):
+            langs.add_column(col, justify="left" if col == "lang" else "right")
+        for lang, c in list(manifest["by_lang"].items())[:15]:
+            if c.get("docs"):
+                langs.add_row(
+                    lang,
+                    f"{c.get('docs', 0):,}",
+                    f"{c.get('chars', 0):,}",
+                    f"{c.get('tokens', 0):,}",
+                )
+        console.print(langs)
+
+
+def stats(
+    directory: Annotated[
+        Path, typer.Argument(help="A stage directory (curate, score, mix output).")
+    ],
+    by: Annotated[
+        Optional[str],
+        typer.Option("--by", help="Group by lang | domain | source | reject_reason | stage."),
+    ] = None,
+    sql: Annotated[
+        Optional[str],
+        typer.Option("--sql", help="Your own DuckDB query over the views docs, rejects, all_docs."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Query a stage directory with DuckDB: kept documents and rejects together."""
+    from qurate.curate import stats as st
+
+    if sql:
+        columns, rows = st.run_sql(directory, sql)
+        title = "query"
+    elif by:
+        columns, rows = st.stats_by(directory, by)
+        title = f"by {by}"
+    else:
+        s = st.summary(directory)
+        columns, rows = list(s), [tuple(s.values())]
+        title = str(directory)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [dict(zip(columns, r, strict=True)) for r in rows],
+                ensure_ascii=False,
+                default=str,
+                indent=2,
+            )
+        )
+        return
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(
+            *[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in r]
+        )
+    out_console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("curate")(curate)
+    app.command("stats")(stats)

@@ -1,0 +1,357 @@
+"""``qurate curate``: the stages of a curation run and how they are chained.
+
+A run is three datatrove pipelines over the same ``T`` tasks, then a manifest:
+
+1. **filter**: read this task's input files -> normalise -> language ID -> heuristics ->
+   decontamination -> exact-hash and MinHash signatures -> every document, in read order, to
+   ``.work/docs/{rank}.parquet`` (rejected ones marked, not dropped).
+2. **dedup index**: LSH buckets over the signatures, verified pairs, clusters: for each task,
+   which of its documents duplicate which survivor.
+3. **write**: re-read ``.work/docs/{rank}`` in order -> mark duplicates -> kept documents to
+   ``part-*.parquet``, rejects to ``rejects/``, per-task counts.
+
+Then ``manifest.json`` sums the counts (``in == kept + rejected`` or it refuses). Each
+pipeline runs on the configured datatrove executor with its own logging folder, whose
+completion markers make a rerun skip finished tasks; a run whose manifest already matches
+the config and inputs is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qurate.curate.config import CurateConfig
+from qurate.curate.executors import ExecutorConfig, make_executor
+from qurate.curate.readers import InputReader, list_inputs
+from qurate.curate.shards import MANIFEST, config_hash, read_manifest
+from qurate.curate.stages import (
+    ContractWriter,
+    WorkReader,
+    WorkWriter,
+    resolve_tokenizer,
+    write_stage_manifest,
+)
+from qurate.errors import BadInputError
+
+STAGE = "curate"
+MAX_AUTO_TASKS = 64
+
+
+@dataclass
+class CurateResult:
+    out: Path
+    manifest: dict[str, Any]
+    skipped: bool = False  # the run was already complete
+    submitted: bool = False  # Slurm: the stages were submitted; rerun to see the manifest
+    elapsed_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _plan_tasks(executor: ExecutorConfig, n_files: int) -> int:
+    if executor.tasks:
+        return executor.tasks
+    return max(1, min(n_files, MAX_AUTO_TASKS))
+
+
+def _fingerprint(cfg: CurateConfig, inputs: list[str], benchmarks: list[str]) -> str:
+    return config_hash(
+        {"config": cfg.model_dump(mode="json"), "inputs": inputs, "benchmarks": benchmarks}
+    )
+
+
+def _check_out(out: Path, fingerprint: str, work: Path) -> bool:
+    """True if ``out`` already holds this exact finished run; errors if it holds another."""
+    if (out / MANIFEST).exists():
+        manifest = read_manifest(out)
+        if manifest.get("fingerprint") == fingerprint:
+            return True
+        raise BadInputError(
+            f"{out}: already holds a finished run with a different config or inputs; "
+            "choose a new output directory or delete this one"
+        )
+    marker = work / "fingerprint"
+    if marker.exists() and marker.read_text() != fingerprint:
+        raise BadInputError(
+            f"{out}: holds an unfinished run with a different config or inputs; "
+            "rerun with the same ones to resume, or delete the directory"
+        )
+    if out.exists() and not work.exists() and any(out.iterdir()):
+        raise BadInputError(f"{out}: not empty and not a qurate run; choose a new output directory")
+    return False
+
+
+def curate(
+    inputs: list[str | Path],
+    out: str | Path,
+    cfg: CurateConfig,
+    *,
+    executor: ExecutorConfig | None = None,
+    decontaminate: list[str | Path] = (),
+    progress: bool = True,
+) -> CurateResult:
+    """Run the curation stages on ``inputs`` into the stage directory ``out``."""
+    t0 = time.time()
+    executor = executor or ExecutorConfig()
+    out = Path(out)
+    work = out / ".work"
+    files = list_inputs([Path(p) for p in inputs])
+    benchmarks = [str(Path(b)) for b in decontaminate]
+    for b in benchmarks:
+        if not Path(b).is_file():
+            raise BadInputError(f"{b}: no such benchmark file")
+    input_names = [f.path for f in files]
+    fingerprint = _fingerprint(cfg, input_names, benchmarks)
+    if _check_out(out, fingerprint, work):
+        return CurateResult(out, read_manifest(out), skipped=True)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "fingerprint").write_text(fingerprint)
+    if not (work / "started").exists():
+        (work / "started").write_text(str(t0))
+
+    tasks = _plan_tasks(executor, len(files))
+    workers = executor.workers or os.cpu_count() or 1
+    stage1, stage2, stage3 = build_stages(cfg, files, work, out, tasks, benchmarks, workers)
+    progress_dir = work / "progress"
+    total_bytes = sum(os.path.getsize(f.path) for f in files)
+
+    finalize = Finalize(
+        out,
+        work,
+        tasks=tasks,
+        config_hash=config_hash(cfg),
+        inputs=input_names,
+        extra={
+            "fingerprint": fingerprint,
+            "benchmarks": benchmarks,
+            "tasks": tasks,
+            "executor": executor.kind,
+            "tokenizer": resolve_tokenizer(cfg.tokenizer),
+        },
+    )
+    logs = work / "logs"
+    ex1 = make_executor(
+        stage1, executor, tasks=tasks, logging_dir=logs / "1-filter", job_name="qurate-filter"
+    )
+    chain = [ex1]
+    for i, (steps, n) in enumerate(stage2):
+        chain.append(
+            make_executor(
+                steps,
+                executor,
+                tasks=n,
+                logging_dir=logs / f"2-dedup-{i}",
+                job_name=f"qurate-dedup-{i}",
+                depends=chain[-1],
+            )
+        )
+    chain.append(
+        make_executor(
+            stage3,
+            executor,
+            tasks=tasks,
+            logging_dir=logs / "3-write",
+            job_name="qurate-write",
+            depends=chain[-1],
+        )
+    )
+    ex4 = make_executor(
+        [finalize],
+        executor,
+        tasks=1,
+        logging_dir=logs / "4-manifest",
+        job_name="qurate-manifest",
+        depends=chain[-1],
+    )
+    chain.append(ex4)
+
+    if executor.kind == "slurm":
+        ex4.run()  # submits the four job arrays, chained by Slurm dependencies
+        return CurateResult(out, {}, submitted=True, elapsed_s=time.time() - t0)
+
+    def run_all() -> None:
+        for ex in chain:
+            ex.depends = None  # run in order here; datatrove's local `depends` polls every 2 min
+            _run(ex)
+
+    _with_progress(run_all, progress, progress_dir, total_bytes)
+    manifest = read_manifest(out)
+    return CurateResult(out, manifest, elapsed_s=time.time() - t0)
+
+
+def build_stages(
+    cfg: CurateConfig, files, work: Path, out: Path, tasks: int, benchmarks: list[str], workers: int
+):
+    """The pipelines of a curate run: stage 1 and stage 3 step lists, and stage 2 as a list
+    of ``(steps, tasks)`` pipelines to run in order."""
+    from qurate.curate.dedup import DedupFilter, DedupSignatures, dedup_index_pipelines
+    from qurate.filters.steps import build_filter_steps
+
+    dedup_dir = work / "dedup"
+    dedup_on = cfg.dedup.exact or cfg.dedup.near
+    decontam: list = []
+    if benchmarks:
+        from qurate.curate.decontam import DecontamFilter, build_decontam_index
+
+        index = build_decontam_index([Path(b) for b in benchmarks], work / "decontam", cfg.decontam)
+        decontam = [DecontamFilter(index, cfg.decontam)]
+    stage1 = [
+        InputReader(
+            files,
+            text_key=cfg.text_key,
+            id_key=cfg.id_key,
+            max_chars=cfg.max_chars,
+            progress_dir=str(work / "progress" / "read"),
+        ),
+        *build_filter_steps(cfg.filters),
+        *decontam,
+        # dedup comes last: a document rejected after it would take its cluster's copies with it
+        *([DedupSignatures(dedup_dir, cfg.dedup)] if dedup_on else []),
+        WorkWriter(str(work / "docs")),
+    ]
+    stage2 = dedup_index_pipelines(dedup_dir, cfg.dedup, workers) if dedup_on else []
+    stage3 = [
+        WorkReader(str(work / "docs")),
+        *([DedupFilter(dedup_dir)] if dedup_on else []),
+        ContractWriter(
+            str(out),
+            str(work / "counts"),
+            tokenizer=resolve_tokenizer(cfg.tokenizer),
+            rows_per_shard=cfg.rows_per_shard,
+            progress_dir=str(work / "progress" / "write"),
+        ),
+    ]
+    return stage1, stage2, stage3
+
+
+def _run(executor) -> None:
+    executor.run()
+    incomplete = executor.get_incomplete_ranks(skip_completed=True)
+    if incomplete:
+        raise BadInputError(
+            f"{len(incomplete)} task(s) failed; see the logs in {executor.logging_dir.path}"
+        )
+
+
+def _with_progress(fn, enabled: bool, progress_dir: Path, total_bytes: int) -> None:
+    """Run ``fn`` in a thread while the main thread draws a rich progress bar from the
+    per-task progress files (tasks may be in other processes)."""
+    if not enabled:
+        fn()
+        return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn()
+        except BaseException as e:  # re-raised in the main thread
+            error.append(e)
+
+    thread = threading.Thread(target=target, daemon=True)
+    start = time.time()
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[docs]:>10,} docs  {task.fields[rate]:>8,.0f} docs/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, transient=False) as bar:
+        read = bar.add_task("filter", total=max(total_bytes, 1), docs=0, rate=0.0)
+        write = bar.add_task("write ", total=None, docs=0, rate=0.0)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.5)
+            r = _sum_progress(progress_dir / "read")
+            done = min(max(r.get("bytes", 0), r.get("chars", 0)), total_bytes)
+            elapsed = max(time.time() - start, 1e-6)
+            bar.update(read, completed=done, docs=r.get("docs", 0), rate=r.get("docs", 0) / elapsed)
+            w = _sum_progress(progress_dir / "write")
+            if w.get("docs"):
+                bar.update(
+                    write,
+                    total=max(r.get("docs", 1), 1),
+                    completed=w["docs"],
+                    docs=w["docs"],
+                    rate=w["docs"] / elapsed,
+                )
+        r = _sum_progress(progress_dir / "read")
+        bar.update(read, completed=total_bytes, docs=r.get("docs", 0))
+        bar.update(
+            write, total=max(r.get("docs", 1), 1), completed=r.get("docs", 0), docs=r.get("docs", 0)
+        )
+    if error:
+        raise error[0]
+
+
+def _sum_progress(directory: Path) -> dict[str, int]:
+    total: dict[str, int] = {}
+    if not directory.is_dir():
+        return total
+    for p in directory.glob("*.json"):
+        try:
+            for k, v in json.loads(p.read_text()).items():
+                total[k] = total.get(k, 0) + v
+        except (json.JSONDecodeError, OSError):
+            continue  # being replaced right now
+    return total
+
+
+class Finalize:
+    """Last stage (one task): sum the per-task counts into ``manifest.json`` and copy
+    datatrove's step statistics next to the shards. A step, so Slurm can chain it too."""
+
+    def __init__(
+        self,
+        out: Path,
+        work: Path,
+        *,
+        tasks: int,
+        config_hash: str,
+        inputs: list[str],
+        extra: dict[str, Any],
+    ) -> None:
+        self.out, self.work, self.tasks = str(out), str(work), tasks
+        self.config_hash, self.inputs, self.extra = config_hash, inputs, extra
+
+    def __call__(self, data, rank: int = 0, world_size: int = 1):
+        out, work = Path(self.out), Path(self.work)
+        started = (
+            float((work / "started").read_text()) if (work / "started").exists() else time.time()
+        )
+        write_stage_manifest(
+            out,
+            work / "counts",
+            tasks=self.tasks,
+            stage=STAGE,
+            config_hash=self.config_hash,
+            inputs=self.inputs,
+            extra={**self.extra, "elapsed_s": round(time.time() - started, 2)},
+        )
+        _collect_stats(work, out)
+        return data
+
+
+def _collect_stats(work: Path, out: Path) -> None:
+    """Copy datatrove's per-stage step statistics next to the shards (``stats/``)."""
+    stats = out / "stats"
+    stats.mkdir(exist_ok=True)
+    for d in sorted((work / "logs").glob("[123]-*")):
+        src = d / "stats.json"
+        if src.exists():
+            shutil.copyfile(src, stats / f"{d.name}.json")
