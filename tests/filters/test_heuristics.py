@@ -1,0 +1,231 @@
+"""Each heuristic rule on hand-made real-ish text: good text kept, junk dropped by name."""
+
+from __future__ import annotations
+
+import pytest
+from datatrove.data import Document
+from pydantic import ValidationError
+
+from qurate.filters.base import REJECT_REASON
+from qurate.filters.heuristics import IS_CODE_KEY, Heuristics
+from qurate.filters.heuristics_config import (
+    C4Config,
+    GopherQualityConfig,
+    GopherRepetitionConfig,
+    HeuristicsConfig,
+)
+from qurate.filters.text import TOKENS_KEY
+from tests.filters import samples
+
+
+def judge(text: str, cfg: HeuristicsConfig | None = None, **metadata) -> Document:
+    doc = Document(text=text, id="d", metadata=dict(metadata))
+    list(Heuristics(cfg).run(iter([doc])))
+    return doc
+
+
+def reason(text: str, cfg: HeuristicsConfig | None = None, **metadata) -> str | None:
+    return judge(text, cfg, **metadata).metadata.get(REJECT_REASON)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "lang"),
+    [
+        ("en_docs", samples.EN_DOCS, "en"),
+        ("en_literature", samples.EN_LITERATURE, "en"),
+        ("zh_literature", samples.ZH_LITERATURE, "zh"),
+        ("zh_docs", samples.ZH_DOCS, "zh"),
+        ("ja_literature", samples.JA_LITERATURE, "ja"),
+        ("ja_docs", samples.JA_DOCS, "ja"),
+        ("math", samples.MATH_DOC, "en"),
+    ],
+)
+def test_good_prose_is_kept(name: str, text: str, lang: str) -> None:
+    doc = judge(text, lang=lang)
+    assert doc.metadata.get(REJECT_REASON) is None, doc.metadata.get("reject_detail")
+    assert doc.metadata[IS_CODE_KEY] is False
+
+
+def test_stock_gopher_would_drop_cjk_we_keep() -> None:
+    # With English stop words and whitespace words, CJK text has no stop words and a
+    # handful of "words": the reason stock datatrove drops it.
+    from qurate.filters.text import tokenize
+
+    toks = tokenize(samples.ZH_LITERATURE)
+    assert toks.no_space_frac > 0.9
+    assert toks.n_words > 150  # characters count as words
+    assert len(samples.ZH_LITERATURE.split()) < 10
+
+
+@pytest.mark.parametrize("text", [samples.PY_CODE, samples.C_CODE])
+def test_code_is_detected_from_content_and_kept(text: str) -> None:
+    doc = judge(text)
+    assert doc.metadata[IS_CODE_KEY] is True
+    assert doc.metadata.get(REJECT_REASON) is None
+
+
+def test_code_hint_from_file_extension_in_meta() -> None:
+    # A tiny config file is "code" by its name, not judged as unpunctuated prose.
+    text = "\n".join(f"option_{i}: value number {i} for the service" for i in range(12))
+    assert judge(text, meta={"path": "conf/app.yaml"}).metadata[IS_CODE_KEY] is True
+    assert judge(text, meta={"path": "notes/readme.md"}).metadata[IS_CODE_KEY] is False
+
+
+def test_short_fragment_dropped() -> None:
+    assert reason("the results of the experiment show that the", lang="en") == "gopher_short_doc"
+    assert reason("这是一个被截断的", lang="zh") == "gopher_short_doc"
+
+
+def test_repeated_lines_dropped() -> None:
+    line = "Check out our latest collection of summer dresses and accessories today"
+    text = samples.EN_LITERATURE.split("\n\n")[0] + "\n" + "\n".join([line] * 15)
+    assert reason(text, lang="en") == "gopher_rep_dup_line_frac"
+
+
+def test_repeated_paragraphs_dropped() -> None:
+    para = samples.EN_LITERATURE.split("\n\n")[1]
+    assert reason("\n\n".join([para] * 4), lang="en") == "gopher_rep_dup_para_frac"
+
+
+def test_table_rules_are_not_repeated_lines() -> None:
+    rule = "+----------+----------+"
+    rows = [f"| item {i:3d} | value {i * 7:3d} |" for i in range(10)]
+    table = "\n".join(x for row in rows for x in (rule, row))
+    text = samples.EN_DOCS + "\n" + table + "\n" + rule
+    assert reason(text, lang="en") is None
+
+
+def test_lorem_ipsum_dropped() -> None:
+    text = samples.EN_DOCS + "\nLorem ipsum dolor sit amet, consectetur adipiscing elit."
+    assert reason(text, lang="en") == "c4_lorem_ipsum"
+
+
+def test_curly_bracket_only_when_enabled() -> None:
+    text = samples.EN_DOCS + "\nThe set {1, 2, 3} has three elements."
+    assert reason(text, lang="en") is None
+    cfg = HeuristicsConfig(c4=C4Config(filter_curly_bracket=True))
+    assert reason(text, cfg, lang="en") == "c4_curly_bracket"
+
+
+def test_nav_menu_dropped() -> None:
+    got = reason(samples.NAV_MENU * 2, lang="en")
+    assert got in {"fineweb_line_punct_ratio", "c4_too_few_sentences", "gopher_rep_dup_line_frac"}
+    assert reason(samples.NAV_MENU, lang="en") == "gopher_short_doc"
+
+
+def test_boilerplate_dropped() -> None:
+    assert reason(samples.BOILERPLATE, lang="en") == "c4_boilerplate"
+
+
+def test_keyword_stuffing_dropped() -> None:
+    kws = ["python", "tutorial", "download", "guide", "course", "python", "python"]
+    body = ", ".join(kws[i % len(kws)] + (" online" if i % 3 else "") for i in range(90))
+    text = "Learn Python programming with our complete guide.\n\n" + body
+    assert reason(text, lang="en") in {"keyword_stuffing", "gopher_rep_top_n_gram", "gopher_few_stop_words"}
+    cfg = HeuristicsConfig(gopher_quality=GopherQualityConfig(min_stop_words=None))
+    assert reason(text, cfg, lang="en") in {"keyword_stuffing", "gopher_rep_top_n_gram"}
+
+
+def test_spam_dropped() -> None:
+    lines = [
+        "Buy cheap watches online now! Best price and free shipping on every order.",
+        "Limited time offer: discount coupon for all replica watches, order now!!!",
+        "Click here to get the lowest price on the market and win a bonus gift today.",
+        "We ship the cheapest watches in the world to your door with a big discount.",
+    ]
+    assert reason("\n".join(lines * 2), lang="en") in {"spam", "gopher_rep_dup_line_frac"}
+    assert reason(" ".join(lines), lang="en") == "spam"
+
+
+RU = (
+    "Москва — столица России, крупнейший по численности населения город страны и её "
+    "важнейший экономический центр. Город расположен на реке Москве в центре "
+    "Восточно-Европейской равнины, между Окой и Волгой. Впервые он упоминается в летописи "
+    "под 1147 годом, а в XIV веке стал центром объединения русских земель. Сегодня здесь "
+    "работают сотни музеев и театров, а метрополитен ежедневно перевозит миллионы пассажиров."
+)
+
+
+def test_unfixable_mojibake_dropped() -> None:
+    broken = RU.encode("cp1251").decode("cp1252", "replace")
+    assert reason(broken) == "mojibake"
+    assert reason(RU, lang="ru") is None
+
+
+def test_replacement_characters_dropped() -> None:
+    text = samples.EN_LITERATURE.replace("e", "\ufffd")
+    assert reason(text, lang="en") == "mojibake"
+
+
+def test_hashtags_dropped_but_markdown_headings_kept() -> None:
+    tags = " ".join(f"#tag{i} #love #instagood #photooftheday" for i in range(15))
+    assert reason("Our holiday in the mountains was the best week of the year. " + tags, lang="en") in {
+        "gopher_too_many_hashes",
+        "keyword_stuffing",
+    }
+    paras = samples.EN_LITERATURE.split("\n\n") + [samples.MATH_DOC]
+    headed = "\n\n".join(f"## Section {i}\n\n{p}" for i, p in enumerate(paras))
+    assert reason(headed, lang="en") is None
+
+
+def test_ellipsis_lines_dropped() -> None:
+    lines = [f"Read the full story of what happened to the family on day {i} of the trip..." for i in range(20)]
+    assert reason("\n".join(lines), lang="en") in {"gopher_too_many_ellipsis", "gopher_too_many_end_ellipsis"}
+
+
+def test_bullet_only_page_dropped() -> None:
+    text = "\n".join(f"- item number {i} in the endless list of things to buy" for i in range(40))
+    assert reason(text, lang="en") == "gopher_too_many_bullets"
+
+
+def test_numbers_table_junk_dropped_by_alpha_ratio() -> None:
+    text = "Results " + " ".join(f"{i}.{i * 3} {i * 17 % 101} {i * 5}%" for i in range(60))
+    assert reason(text, lang="en") in {"gopher_below_alpha_threshold", "gopher_below_avg_threshold"}
+    letters = "Results of the run: " + " ".join(f"{i}.{i * 3} -- {i * 17 % 101} // {i * 5}%" for i in range(60))
+    cfg = HeuristicsConfig(gopher_quality=GopherQualityConfig(min_avg_word_length=None))
+    assert reason(letters, cfg, lang="en") == "gopher_below_alpha_threshold"
+
+
+def test_stop_words_use_document_language() -> None:
+    de = (
+        "Die Stadt liegt an einem Fluss und ist seit dem Mittelalter ein wichtiger Ort für den "
+        "Handel. Im Zentrum steht eine alte Kirche, die von vielen Besuchern besichtigt wird, "
+        "und auf dem Markt gibt es jeden Samstag frisches Obst und Gemüse aus der Region. "
+        "Wer mit der Bahn anreist, erreicht die Altstadt vom Bahnhof aus in zehn Minuten zu Fuß."
+    )
+    assert reason(de, lang="de") is None
+    no_stops = " ".join(f"Widget{i} Gadget Pro Max Ultra Edition Black Friday" for i in range(8))
+    assert reason(no_stops, lang="en") in {"gopher_few_stop_words", "c4_too_few_sentences"}
+
+
+def test_thresholds_can_be_disabled() -> None:
+    frag = "the results of the experiment show that the"
+    cfg = HeuristicsConfig(gopher_quality=GopherQualityConfig(min_doc_words=None))
+    assert reason(frag, cfg, lang="en") != "gopher_short_doc"
+    off = HeuristicsConfig(
+        gopher_quality=GopherQualityConfig(enabled=False),
+        gopher_repetition=GopherRepetitionConfig(enabled=False),
+        c4=C4Config(enabled=False),
+        fineweb={"enabled": False},
+        quality={"enabled": False},
+    )
+    assert reason(frag, off, lang="en") is None
+
+
+def test_reject_detail_gives_value_and_threshold() -> None:
+    doc = judge("much too short to be a document", lang="en")
+    assert doc.metadata["reject_detail"] == "7 < 30"
+
+
+def test_config_rejects_unknown_keys() -> None:
+    with pytest.raises(ValidationError, match="min_doc_wrods"):
+        HeuristicsConfig.model_validate({"gopher_quality": {"min_doc_wrods": 3}})
+
+
+def test_tokens_cached_once_and_rejected_docs_skipped() -> None:
+    doc = Document(text=samples.EN_DOCS, id="a", metadata={"lang": "en"})
+    done = Document(text="x", id="b", metadata={REJECT_REASON: "empty", "reject_stage": "normalize"})
+    out = list(Heuristics().run(iter([doc, done])))
+    assert [d.id for d in out] == ["a", "b"]
+    assert TOKENS_KEY in doc.metadata
+    assert done.metadata[REJECT_REASON] == "empty" and IS_CODE_KEY not in done.metadata
