@@ -45,7 +45,9 @@ def test_latex_and_unicode_math_untouched() -> None:
 
 
 def test_cjk_punctuation_and_curly_quotes_kept() -> None:
-    text = "他说：“你好！”（这是全角括号），然后离开了。「日本語」も大丈夫です。 “Quoted” ‘text’ &amp;"
+    text = (
+        "他说：“你好！”（这是全角括号），然后离开了。「日本語」も大丈夫です。 “Quoted” ‘text’ &amp;"
+    )
     assert normalize_text(text) == (text, [])
 
 
@@ -63,6 +65,8 @@ def test_empty_after_normalisation_is_rejected() -> None:
 
 def test_rejected_documents_pass_through_untouched() -> None:
     broken = "cafÃ©"
-    doc = Document(text=broken, id="r", metadata={REJECT_REASON: "bad_json", "reject_stage": "read"})
+    doc = Document(
+        text=broken, id="r", metadata={REJECT_REASON: "bad_json", "reject_stage": "read"}
+    )
     (out,) = list(Normalize().run(iter([doc])))
     assert out.text == broken and out.metadata[REJECT_REASON] == "bad_json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filter_samples as samples
 import pytest
 from datatrove.data import Document
 from pydantic import ValidationError
@@ -15,7 +16,6 @@ from qurate.filters.heuristics_config import (
     HeuristicsConfig,
 )
 from qurate.filters.text import TOKENS_KEY
-from tests.filters import samples
 
 
 def judge(text: str, cfg: HeuristicsConfig | None = None, **metadata) -> Document:
@@ -121,7 +121,11 @@ def test_keyword_stuffing_dropped() -> None:
     kws = ["python", "tutorial", "download", "guide", "course", "python", "python"]
     body = ", ".join(kws[i % len(kws)] + (" online" if i % 3 else "") for i in range(90))
     text = "Learn Python programming with our complete guide.\n\n" + body
-    assert reason(text, lang="en") in {"keyword_stuffing", "gopher_rep_top_n_gram", "gopher_few_stop_words"}
+    assert reason(text, lang="en") in {
+        "keyword_stuffing",
+        "gopher_rep_top_n_gram",
+        "gopher_few_stop_words",
+    }
     cfg = HeuristicsConfig(gopher_quality=GopherQualityConfig(min_stop_words=None))
     assert reason(text, cfg, lang="en") in {"keyword_stuffing", "gopher_rep_top_n_gram"}
 
@@ -159,7 +163,9 @@ def test_replacement_characters_dropped() -> None:
 
 def test_hashtags_dropped_but_markdown_headings_kept() -> None:
     tags = " ".join(f"#tag{i} #love #instagood #photooftheday" for i in range(15))
-    assert reason("Our holiday in the mountains was the best week of the year. " + tags, lang="en") in {
+    assert reason(
+        "Our holiday in the mountains was the best week of the year. " + tags, lang="en"
+    ) in {
         "gopher_too_many_hashes",
         "keyword_stuffing",
     }
@@ -169,8 +175,14 @@ def test_hashtags_dropped_but_markdown_headings_kept() -> None:
 
 
 def test_ellipsis_lines_dropped() -> None:
-    lines = [f"Read the full story of what happened to the family on day {i} of the trip..." for i in range(20)]
-    assert reason("\n".join(lines), lang="en") in {"gopher_too_many_ellipsis", "gopher_too_many_end_ellipsis"}
+    lines = [
+        f"Read the full story of what happened to the family on day {i} of the trip..."
+        for i in range(20)
+    ]
+    assert reason("\n".join(lines), lang="en") in {
+        "gopher_too_many_ellipsis",
+        "gopher_too_many_end_ellipsis",
+    }
 
 
 def test_bullet_only_page_dropped() -> None:
@@ -181,7 +193,9 @@ def test_bullet_only_page_dropped() -> None:
 def test_numbers_table_junk_dropped_by_alpha_ratio() -> None:
     text = "Results " + " ".join(f"{i}.{i * 3} {i * 17 % 101} {i * 5}%" for i in range(60))
     assert reason(text, lang="en") in {"gopher_below_alpha_threshold", "gopher_below_avg_threshold"}
-    letters = "Results of the run: " + " ".join(f"{i}.{i * 3} -- {i * 17 % 101} // {i * 5}%" for i in range(60))
+    letters = "Results of the run: " + " ".join(
+        f"{i}.{i * 3} -- {i * 17 % 101} // {i * 5}%" for i in range(60)
+    )
     cfg = HeuristicsConfig(gopher_quality=GopherQualityConfig(min_avg_word_length=None))
     assert reason(letters, cfg, lang="en") == "gopher_below_alpha_threshold"
 
@@ -224,7 +238,9 @@ def test_config_rejects_unknown_keys() -> None:
 
 def test_tokens_cached_once_and_rejected_docs_skipped() -> None:
     doc = Document(text=samples.EN_DOCS, id="a", metadata={"lang": "en"})
-    done = Document(text="x", id="b", metadata={REJECT_REASON: "empty", "reject_stage": "normalize"})
+    done = Document(
+        text="x", id="b", metadata={REJECT_REASON: "empty", "reject_stage": "normalize"}
+    )
     out = list(Heuristics().run(iter([doc, done])))
     assert [d.id for d in out] == ["a", "b"]
     assert TOKENS_KEY in doc.metadata

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filter_samples as samples
 import pytest
 from datatrove.data import Document
 from pydantic import ValidationError
@@ -15,7 +16,6 @@ from qurate.filters.langid import (
     predict_languages,
     prediction_sample,
 )
-from tests.filters import samples
 
 # One or two real-looking sentences per language, as short as the eval's excerpts.
 EXCERPTS = {
@@ -52,12 +52,14 @@ def test_short_excerpts_in_fifteen_languages() -> None:
 
 def test_kanji_heavy_japanese_is_not_chinese() -> None:
     # Headline style: mostly kanji, a few kana.
-    (lang, _), = predict_languages(["東京都知事選挙の投票率は前回を上回る見通しとなった"])
+    ((lang, _),) = predict_languages(["東京都知事選挙の投票率は前回を上回る見通しとなった"])
     assert lang == "ja"
 
 
 def test_multiline_text_and_markup_are_cleaned() -> None:
-    sample = prediction_sample("# Title\n\nSee https://example.com/x\n```\ncode()\n```\nplain words here", 200)
+    sample = prediction_sample(
+        "# Title\n\nSee https://example.com/x\n```\ncode()\n```\nplain words here", 200
+    )
     assert "\n" not in sample and "https" not in sample and "code()" not in sample
     preds = predict_languages([samples.ZH_DOCS, samples.JA_DOCS, samples.EN_DOCS])
     assert [p for p, _ in preds] == ["zh", "ja", "en"]
