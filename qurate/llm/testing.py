@@ -102,3 +102,17 @@ def build_tiny_classifier(directory: str | Path, num_labels: int = 1, seed: int 
     model = Qwen2ForSequenceClassification(_qwen2_config(tok, num_labels=num_labels))
     model.save_pretrained(str(d))
     return d
+
+
+_BUILT: dict[str, Path] = {}
+
+
+def cached_tiny_chat_model() -> Path:
+    """``build_tiny_chat_model`` once per process (tests share it; it is read-only)."""
+    import tempfile
+
+    if "chat" not in _BUILT:
+        _BUILT["chat"] = build_tiny_chat_model(
+            Path(tempfile.mkdtemp(prefix="qurate-tiny-")) / "chat"
+        )
+    return _BUILT["chat"]

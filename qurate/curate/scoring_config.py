@@ -1,0 +1,61 @@
+"""Config of the three scoring stages (annotate, distill, apply); the lead composes it.
+
+Every default lives here. ``ScoreConfig`` nests the engine, judge, rater-training and
+perplexity configs so one YAML section (``score:``) configures the whole lever.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qurate.filters.judge import JudgeConfig
+from qurate.filters.perplexity import PerplexityConfig
+from qurate.filters.raters import RaterTrainConfig
+from qurate.llm.config import EngineConfig
+
+
+class AnnotateConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Documents to annotate; a sample stratified by (lang, source). None = all.
+    sample: int | None = Field(500, ge=1)
+    seed: int = 0
+
+
+class DistillConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    train: RaterTrainConfig = Field(default_factory=RaterTrainConfig)
+    # Held-out share of annotations (chosen by a hash of the id, so stable across runs).
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+    # A dimension needs at least two score classes with this many labels; domain labels
+    # with fewer are folded into "other".
+    min_per_class: int = Field(3, ge=1)
+    # Keep threshold on the 0-5 scale for F1/kappa; None = the judge's median on the
+    # training split (the small default judge squeezes scores into a narrow band).
+    keep_threshold: float | None = None
+
+
+class ApplyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Weight of each dimension in the rater component (missing = 1.0).
+    weights: dict[str, float] = Field(default_factory=dict)
+    # Weights of the components of `quality` (each in [0, 1]); absent signals are skipped.
+    rater_weight: float = Field(1.0, ge=0)
+    judge_weight: float = Field(1.0, ge=0)
+    perplexity_weight: float = Field(1.0, ge=0)
+    # Documents with quality below this go to rejects (reason low_quality); None keeps all.
+    keep_threshold: float | None = Field(None, ge=0, le=1)
+    batch_size: int = Field(2048, ge=1)
+
+
+class ScoreConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    annotate: AnnotateConfig = Field(default_factory=AnnotateConfig)
+    distill: DistillConfig = Field(default_factory=DistillConfig)
+    apply: ApplyConfig = Field(default_factory=ApplyConfig)
+    perplexity: PerplexityConfig = Field(default_factory=PerplexityConfig)
