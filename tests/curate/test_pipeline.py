@@ -1,0 +1,130 @@
+"""`qurate curate` end to end: every document accounted for, reruns, resume, executors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from qurate.curate.config import CurateConfig
+from qurate.curate.executors import ExecutorConfig
+from qurate.curate.pipeline import curate
+from qurate.curate.shards import iter_rows, read_manifest
+from qurate.errors import BadInputError
+
+LOCAL = ExecutorConfig(workers=1)
+
+
+def outcome(out: Path) -> tuple[dict, dict]:
+    kept = {r["id"]: r for r in iter_rows(out)}
+    rejected = {r["id"]: r for r in iter_rows(out, rejects=True)}
+    return kept, rejected
+
+
+def test_curate_accounts_for_every_document(corpus, tmp_path: Path):
+    out = tmp_path / "out"
+    result = curate(
+        corpus["files"],
+        out,
+        CurateConfig(),
+        executor=LOCAL,
+        decontaminate=[corpus["benchmark"]],
+        progress=False,
+    )
+    kept, rejected = outcome(out)
+    counts = result.manifest["counts"]
+    assert counts["in"] == corpus["n"] == len(kept) + len(rejected)
+    assert counts["kept"] == len(kept) and counts["rejected"] == len(rejected)
+    assert sum(counts["rejected_by_reason"].values()) == len(rejected)
+
+    assert {"en0", "en1", "en2", "en3", "en5", "zh0"} <= set(kept)
+    assert kept["zh0"]["lang"] == "zh" and kept["en0"]["lang"] == "en"
+    assert kept["en0"]["n_chars"] == len(kept["en0"]["text"])
+    assert kept["en0"]["source"] == "encyclopedia"
+
+    assert rejected["exact-copy"]["reject_reason"] == "duplicate"
+    assert rejected["exact-copy"]["reject_detail"] == "en0"
+    assert rejected["near-copy"]["reject_reason"] == "duplicate"
+    assert rejected["near-copy"]["reject_detail"] == "en1"
+    assert rejected["contaminated"]["reject_reason"] == "contaminated"
+    assert rejected["contaminated"]["reject_detail"] == "gsm8k-0"
+    assert rejected["blank"]["reject_reason"] == "empty"
+    assert {rejected["spam"]["reject_reason"], rejected["short"]["reject_reason"]}.isdisjoint(
+        {"duplicate", None}
+    )
+    broken = [r for r in rejected.values() if r["reject_reason"] == "malformed_json"]
+    assert len(broken) == 1 and "c.jsonl:4" in broken[0]["reject_detail"]
+    assert all(r["stage"] for r in rejected.values())
+    assert (out / "stats").is_dir() and any((out / "stats").iterdir())
+
+
+def test_rerun_is_a_noop_and_other_config_is_refused(corpus, tmp_path: Path):
+    out = tmp_path / "out"
+    curate(corpus["files"], out, CurateConfig(), executor=LOCAL, progress=False)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")}
+    again = curate(corpus["files"], out, CurateConfig(), executor=LOCAL, progress=False)
+    assert again.skipped
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == before
+    with pytest.raises(BadInputError, match="different config"):
+        curate(corpus["files"], out, CurateConfig(max_chars=10), executor=LOCAL, progress=False)
+
+
+def test_failed_run_resumes_without_redoing_finished_tasks(corpus, tmp_path: Path):
+    files = list(corpus["files"])
+    bad = corpus["dir"] / "d.jsonl.gz"
+    good_bytes = gzip.compress(b'{"id": "late", "text": "A late arrival."}\n')
+    bad.write_bytes(good_bytes[: len(good_bytes) // 2])  # a truncated gzip: the task fails
+    files.append(bad)
+    out = tmp_path / "out"
+    with pytest.raises(BadInputError, match="d.jsonl.gz"):
+        curate(files, out, CurateConfig(), executor=LOCAL, progress=False)
+    done = sorted((out / ".work" / "logs" / "1-filter" / "completions").iterdir())
+    assert [p.name for p in done] == ["00000", "00001", "00002"]
+    stamps = {p.name: p.stat().st_mtime_ns for p in done}
+
+    bad.write_bytes(good_bytes)  # the user fixes the file and reruns
+    result = curate(files, out, CurateConfig(), executor=LOCAL, progress=False)
+    after = {
+        p.name: p.stat().st_mtime_ns
+        for p in (out / ".work" / "logs" / "1-filter" / "completions").iterdir()
+    }
+    assert {k: after[k] for k in stamps} == stamps  # finished tasks were not redone
+    assert result.manifest["counts"]["in"] == corpus["n"] + 1
+    kept, rejected = outcome(out)
+    assert "late" in kept or "late" in rejected
+
+
+def test_ray_executor_keeps_the_same_documents(corpus, tmp_path: Path):
+    pytest.importorskip("ray")
+    import ray
+
+    local = curate(
+        corpus["files"], tmp_path / "local", CurateConfig(), executor=LOCAL, progress=False
+    )
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = curate(
+            corpus["files"],
+            tmp_path / "ray",
+            CurateConfig(),
+            executor=ExecutorConfig(kind="ray", workers=2),
+            progress=False,
+        )
+    finally:
+        ray.shutdown()
+    assert set(outcome(tmp_path / "ray")[0]) == set(outcome(tmp_path / "local")[0])
+    assert remote.manifest["counts"] == local.manifest["counts"]
+    assert read_manifest(tmp_path / "ray")["executor"] == "ray"
+
+
+def test_manifest_records_counts_by_language(corpus, tmp_path: Path):
+    out = tmp_path / "out"
+    curate(corpus["files"][:1], out, CurateConfig(), executor=LOCAL, progress=False)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["by_lang"]["zh"]["docs"] == 1
+    assert m["by_lang"]["en"]["chars"] == sum(
+        len(r["text"]) for r in iter_rows(out) if r["lang"] == "en"
+    )
+    assert m["schema_version"] == "1" and m["config_hash"]
