@@ -61,7 +61,10 @@ class DecontamConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ngram: int = Field(13, ge=1, le=64, description="n-gram size in words (CJK/Thai: characters)")
-    text_field: str = Field("text", description="benchmark record field holding the text")
+    text_field: str | list[str] = Field(
+        "text",
+        description="benchmark record field(s) holding text; each field is matched on its own",
+    )
     id_field: str = Field(
         "id", description="benchmark record field holding its id (else file:line)"
     )

@@ -184,6 +184,12 @@ def _tokenize_joined(lowered: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return fmix64(tok), offsets
 
 
+def single_char_tokens() -> np.ndarray:
+    """Sorted hashes of the one-character ASCII tokens (a-z, 0-9): list markers and digits."""
+    toks, _ = tokenize_hashes([" ".join("abcdefghijklmnopqrstuvwxyz0123456789")])
+    return np.sort(toks)
+
+
 def ngram_hashes(tokens: np.ndarray, n: int) -> np.ndarray:
     """64-bit hashes of all contiguous n-grams of one text's token hashes.
 
@@ -198,6 +204,33 @@ def ngram_hashes(tokens: np.ndarray, n: int) -> np.ndarray:
     for k in range(1, n):
         acc += tokens[k : k + m] * _POS_MULT[k]
     return fmix64(acc + np.uint64(n))
+
+
+def multi_ngram_hashes(
+    tokens: np.ndarray, offsets: np.ndarray, ns: Sequence[int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """For each ``n`` in ``ns``: ``(hashes, text_of_each)`` of all n-grams inside one text.
+
+    The n-gram hash is a prefix sum over positions, so one sweep up to ``max(ns)`` yields
+    every length (the decontamination filter checks 13-grams and a few shorter lengths).
+    """
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    wanted = set(ns)
+    if not wanted:
+        return out
+    size = tokens.size
+    text_of = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    acc = tokens * _POS_MULT[0]
+    for k in range(max(wanted)):
+        if k:
+            acc[: size - k] += tokens[k:] * _POS_MULT[k]
+        n = k + 1
+        if n not in wanted or size < n:
+            continue
+        m = size - n + 1
+        keep = np.flatnonzero(text_of[:m] == text_of[n - 1 :])  # first and last token in one text
+        out[n] = (fmix64(acc[keep] + np.uint64(n)), text_of[keep])
+    return out
 
 
 def batch_ngram_hashes(
