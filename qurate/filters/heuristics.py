@@ -47,6 +47,8 @@ from qurate.filters.text import doc_tokens
 IS_CODE_KEY = "is_code"
 _PARA_RE = re.compile(r"\n\s*\n")
 _NON_ALPHA_CHUNK_RE = re.compile(r"(?<!\S)(?:[^\w\s]|[\d_])+(?!\S)")
+_TABLE_CHUNK_RE = re.compile(r"(?<!\S)[|+\-=_~*#.:\u2500-\u257f]+(?!\S)")
+_LETTER_RE = re.compile(r"[^\W\d_]")
 _LATIN1_LETTER_RE = re.compile(r"[\u00c0-\u00ff]")
 
 Result = bool | tuple[bool, str, str]
@@ -123,22 +125,37 @@ class Heuristics(QurateFilter):
         if q.enabled and (res := self._spam(lower, toks, doc)) is not True:
             return res
         if gr.enabled:
-            hit = ngram_repetition(toks.words, len(text), gr.top_n_grams, gr.dup_n_grams)
+            top_ns, dup_ns = gr.top_n_grams, gr.dup_n_grams
+            if toks.no_space_frac > 0.5:
+                # One CJK character is a fraction of a word: compare like-sized n-grams.
+                scale = gr.cjk_ngram_scale
+                top_ns = {round(n * scale): v for n, v in top_ns.items()}
+                dup_ns = {round(n * scale): v for n, v in dup_ns.items()}
+            hit = ngram_repetition(toks.words, len(text), top_ns, dup_ns)
             if hit is not None:
                 kind, n, value, thr = hit
-                name = f"gopher_rep_top_{n}_gram" if kind == "top" else f"gopher_rep_dup_{n}_gram"
-                return _fail(name, value, thr)
+                name = "gopher_rep_top_n_gram" if kind == "top" else "gopher_rep_dup_n_gram"
+                return False, name, f"{n}-grams: {value:.4g} > {thr:g}"
         return True
 
     def _mojibake(self, text: str) -> Result:
         q = self.cfg.quality
         n = len(text)
-        if q.max_replacement_char_frac is not None:
-            frac = text.count("\ufffd") / n
-            if frac > q.max_replacement_char_frac:
+        n_fffd = text.count("\ufffd")
+        if n_fffd >= 3:
+            # Text decoded with the wrong codec turns most non-ASCII characters into U+FFFD;
+            # repaired cp1252 mojibake keeps a few (bytes cp1252 leaves undefined).
+            frac = n_fffd / n
+            if q.max_replacement_char_frac is not None and frac > q.max_replacement_char_frac:
                 return _fail("mojibake", frac, q.max_replacement_char_frac)
+            if q.max_replacement_nonascii_frac is not None:
+                n_non_ascii = n - len(text.encode("ascii", "ignore"))
+                frac = n_fffd / n_non_ascii
+                if frac > q.max_replacement_nonascii_frac:
+                    return _fail("mojibake", frac, q.max_replacement_nonascii_frac)
         if q.max_mojibake_per_1k is not None:
-            bad = badness(text)
+            # U+FFFD is judged above; here only the mojibake that ftfy recognises remains.
+            bad = badness(text.replace("\ufffd", "") if n_fffd else text)
             per_1k = bad * 1000 / n
             # Two hits at least: one odd sequence in a long text is usually a real symbol.
             if bad >= 2 and per_1k > q.max_mojibake_per_1k:
@@ -154,16 +171,27 @@ class Heuristics(QurateFilter):
 
     def _line_repetition(self, text: str, lines: list[str], is_code: bool) -> Result:
         gr = self.cfg.gopher_repetition
-        paragraphs = [p.strip() for p in _PARA_RE.split(text.strip())]
-        n_dup, dup_chars = duplicates(paragraphs)
-        if gr.dup_para_frac is not None and n_dup / len(paragraphs) > gr.dup_para_frac:
-            return _fail("gopher_rep_dup_para_frac", n_dup / len(paragraphs), gr.dup_para_frac)
-        if gr.dup_para_char_frac is not None and dup_chars / len(text) > gr.dup_para_char_frac:
-            return _fail(
-                "gopher_rep_dup_para_char_frac", dup_chars / len(text), gr.dup_para_char_frac
-            )
+        # Lines and paragraphs without a letter (table rules, "...", "}") repeat in every
+        # good table or program; only repeated *text* counts. In code, short lines too.
         min_len = gr.code_min_line_chars if is_code else 1
-        kept = [s for s in (line.strip() for line in lines) if len(s) >= min_len]
+        paragraphs = [
+            p
+            for p in (p.strip() for p in _PARA_RE.split(text.strip()))
+            if len(p) >= min_len and _LETTER_RE.search(p)
+        ]
+        if paragraphs:
+            n_dup, dup_chars = duplicates(paragraphs)
+            if gr.dup_para_frac is not None and n_dup / len(paragraphs) > gr.dup_para_frac:
+                return _fail("gopher_rep_dup_para_frac", n_dup / len(paragraphs), gr.dup_para_frac)
+            if gr.dup_para_char_frac is not None and dup_chars / len(text) > gr.dup_para_char_frac:
+                return _fail(
+                    "gopher_rep_dup_para_char_frac", dup_chars / len(text), gr.dup_para_char_frac
+                )
+        kept = [
+            s
+            for s in (line.strip() for line in lines)
+            if len(s) >= min_len and _LETTER_RE.search(s)
+        ]
         if not kept:
             return True
         n_dup, dup_chars = duplicates(kept)
@@ -219,10 +247,12 @@ class Heuristics(QurateFilter):
                 gq.max_ellipsis_lines_ratio,
             )
         if gq.min_alpha_words_ratio is not None:
-            # Gopher's "words" are whitespace-separated: a Markdown `code` span or a
-            # "(see above)" is a word with letters, not three tokens two of them symbols.
-            n_chunks = max(len(text.split()), 1)
-            ratio = 1 - len(_NON_ALPHA_CHUNK_RE.findall(text)) / n_chunks
+            # Gopher's "words" are whitespace-separated: a Markdown `code` span is a word with
+            # letters, not three tokens. Table borders ("|", "+---+") are layout, not words;
+            # each CJK character counts as a word (CJK text has few spaces to split on).
+            n_table = len(_TABLE_CHUNK_RE.findall(text))
+            n_chunks = max(len(text.split()) - n_table + toks.n_no_space, 1)
+            ratio = 1 - (len(_NON_ALPHA_CHUNK_RE.findall(text)) - n_table) / n_chunks
             if ratio < gq.min_alpha_words_ratio:
                 return _fail("gopher_below_alpha_threshold", ratio, gq.min_alpha_words_ratio, "<")
         if gq.min_stop_words is not None:
@@ -248,7 +278,9 @@ class Heuristics(QurateFilter):
                 return _fail("fineweb_short_line_ratio", ratio, fw.short_line_thr)
         if fw.char_dup_ratio is not None:
             long_lines = [
-                s for s in (line.strip() for line in lines) if len(s) >= fw.dup_min_line_chars
+                s
+                for s in (line.strip() for line in lines)
+                if len(s) >= fw.dup_min_line_chars and _LETTER_RE.search(s)
             ]
             ratio = duplicates(long_lines)[1] / max(len(text) - text.count("\n"), 1)
             if ratio > fw.char_dup_ratio:
@@ -263,7 +295,10 @@ class Heuristics(QurateFilter):
         q = self.cfg.quality
         n = toks.n_words
         if q.max_spam_per_100_words is not None and n:
-            per_100 = len(SPAM_RE.findall(lower)) * 100 / n
+            n_eff = (
+                n - toks.n_no_space + toks.n_no_space / self.cfg.gopher_quality.cjk_chars_per_word
+            )
+            per_100 = len(SPAM_RE.findall(lower)) * 100 / max(n_eff, 1)
             if per_100 > q.max_spam_per_100_words:
                 return _fail("spam", per_100, q.max_spam_per_100_words)
         if (

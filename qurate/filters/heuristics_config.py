@@ -19,7 +19,7 @@ class _Strict(BaseModel):
 class GopherQualityConfig(_Strict):
     enabled: bool = True
     # Counted in words; CJK/Thai characters count 1/cjk_chars_per_word of a word each.
-    min_doc_words: int | None = 50
+    min_doc_words: int | None = 30
     max_doc_words: int | None = 100_000
     cjk_chars_per_word: float = Field(1.5, gt=0)
     # Skipped for CJK/Thai documents (their tokens are single characters).
@@ -29,22 +29,29 @@ class GopherQualityConfig(_Strict):
     max_symbol_word_ratio: float | None = 0.1
     max_bullet_lines_ratio: float | None = 0.9
     max_ellipsis_lines_ratio: float | None = 0.3
-    # Stock calls this max_non_alpha_words_ratio; it is a minimum share of tokens with a letter.
-    min_alpha_words_ratio: float | None = 0.8
+    # Share of whitespace-separated words with a letter (stock name: max_non_alpha_words_ratio).
+    # Stock: 0.8, which drops reference tables (character sets, error codes) and math.
+    min_alpha_words_ratio: float | None = 0.6
     # Per language (lang from language ID); languages without a stop-word list skip it.
     min_stop_words: int | None = 2
 
 
 class GopherRepetitionConfig(_Strict):
+    # Stock (Gopher paper) fractions are 0.3/0.3/0.2/0.2, top n-grams 0.2/0.18/0.16 and
+    # duplicated n-grams 0.15..0.10: API references, anthologies with repeated attributions
+    # and scripture exceed them. Ours sit 0.05-0.1 higher; real repeated-line junk and
+    # keyword stuffing score far above either.
     enabled: bool = True
-    dup_line_frac: float | None = 0.3
-    dup_para_frac: float | None = 0.3
-    dup_line_char_frac: float | None = 0.2
-    dup_para_char_frac: float | None = 0.2
+    dup_line_frac: float | None = 0.4
+    dup_para_frac: float | None = 0.4
+    dup_line_char_frac: float | None = 0.3
+    dup_para_char_frac: float | None = 0.3
     # n -> max character fraction of the most frequent n-gram.
-    top_n_grams: dict[int, float] = {2: 0.2, 3: 0.18, 4: 0.16}
+    top_n_grams: dict[int, float] = {2: 0.25, 3: 0.23, 4: 0.21}
     # n -> max character fraction inside repeated n-grams.
-    dup_n_grams: dict[int, float] = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    dup_n_grams: dict[int, float] = {5: 0.25, 6: 0.24, 7: 0.23, 8: 0.22, 9: 0.21, 10: 0.20}
+    # On CJK/Thai text (tokens are characters) n-gram sizes are multiplied by this.
+    cjk_ngram_scale: float = Field(2.0, ge=1.0)
     # Lines shorter than this are ignored when counting duplicate lines in code ("}", "end").
     code_min_line_chars: int = 20
 
@@ -54,8 +61,9 @@ class C4Config(_Strict):
     filter_lorem_ipsum: bool = True
     # Off by default (stock: on): a curly bracket rejects all code, LaTeX and JSON examples.
     filter_curly_bracket: bool = False
-    # Sentences on prose lines with >= min_words_per_line words. Stock: 5.
-    min_num_sentences: int | None = 3
+    # Sentence ends on prose and list lines. Stock: 5, which drops short reference
+    # sections; a page with no sentence at all (menus, tag lists) still goes.
+    min_num_sentences: int | None = 1
     min_words_per_line: int = 3
     # Stock removes lines mentioning javascript / cookies / terms; we mark, never rewrite
     # text, so a document whose lines are mostly such site chrome is rejected instead.
@@ -66,7 +74,7 @@ class C4Config(_Strict):
 class FineWebConfig(_Strict):
     enabled: bool = True
     # Share of prose lines (not headings, bullets, tables or code) that end in punctuation.
-    line_punct_thr: float | None = 0.12
+    line_punct_thr: float | None = 0.06
     line_punct_exclude_zero: bool = False
     # Stock: terminal punctuation only; a prose line ending in , ; : continues a sentence.
     stop_chars: str = ".!?,;:…。！？；：，、"
@@ -75,7 +83,7 @@ class FineWebConfig(_Strict):
     short_line_length: int = 30
     # Characters in repeated lines (of >= dup_min_line_chars) / all. Stock: 0.01 on all lines,
     # which rejects any page that repeats a "Returns:" or "Example" line.
-    char_dup_ratio: float | None = 0.1
+    char_dup_ratio: float | None = 0.2
     dup_min_line_chars: int = 20
     new_line_ratio: float | None = 0.3
 
@@ -84,13 +92,15 @@ class QualityConfig(_Strict):
     """qurate's own rules for junk the four stock families miss."""
 
     enabled: bool = True
-    # ftfy badness hits per 1000 characters left after normalisation, or U+FFFD share.
+    # ftfy badness hits per 1000 characters left after normalisation.
     max_mojibake_per_1k: float | None = 1.0
-    max_replacement_char_frac: float | None = 0.001
+    # U+FFFD (lost characters): share of all characters, and of non-ASCII characters.
+    max_replacement_char_frac: float | None = 0.01
+    max_replacement_nonascii_frac: float | None = 0.3
     # Share of letters that are Latin-1 accented letters (cp1251/cp1252 mix-ups ftfy can't fix).
     max_latin1_letter_frac: float | None = 0.3
     # Keyword stuffing: share of words taken by the most frequent content word.
-    max_top_word_frac: float | None = 0.1
+    max_top_word_frac: float | None = 0.15
     min_words_for_top_word: int = 30
     # Spam phrases per 100 words.
     max_spam_per_100_words: float | None = 3.0

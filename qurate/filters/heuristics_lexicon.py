@@ -77,6 +77,14 @@ SPAM_RE = re.compile(
     r"best price|lowest price|cheap(?:est)?|discount|100% (?:free|guaranteed)|"
     r"casino|viagra|cialis|payday loans?|make money|work from home|earn \$|"
     r"weight loss|free trial|no prescription|hot singles|replica|"
-    r"\bsale\b|\bdeal(?:s)?\b|\bpromo|coupon|bonus|jackpot|\bwin\b|!!+|\$\$+",
+    r"\bsale\b|\bdeal(?:s)?\b|\bpromo|coupon|bonus|jackpot|\bwin\b|!!+|！！+|\$\$+|"
+    # de, fr, es, it, pt, ru, zh, ja
+    r"günstig|rabatt|gutschein|kostenlose[rn]? versand|klicken sie hier|billig|jetzt kaufen|"
+    r"pas cher|cliquez ici|livraison gratuite|code promo|gagnez|"
+    r"barato|descuento|haz clic|envío gratis|cupón|¡gana|"
+    r"sconto|clicca qui|spedizione gratuita|grátis|clique aqui|frete grátis|"
+    r"купить|скидк|жми сюда|бесплатно|без регистрации|скачать торрент|заработ|звоните|"
+    r"免费下载|破解版|最低价|优惠券|包邮|限时抢购|加微信|日赚|特价|买一送一|点击进入|官方正品|"
+    r"激安|無料ダウンロード|最安値|送料無料|今すぐクリック|月収|稼げる",
     re.IGNORECASE,
 )

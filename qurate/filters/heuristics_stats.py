@@ -67,6 +67,7 @@ class LineStats:
     n_nonempty: int = 0
     n_bullet: int = 0
     n_heading: int = 0
+    n_table: int = 0
     n_code: int = 0
     n_prose: int = 0
     n_prose_punct: int = 0
@@ -113,8 +114,9 @@ def line_stats(
             if n_words >= min_words:
                 st.n_sentences += len(_SENT_END_RE.findall(s))
             continue
-        if c == "|" or _RULE_RE.match(s):
-            st.n_heading += 1
+        if c == "|" or "   " in s or "\t" in s or " | " in s or _RULE_RE.match(s):
+            # Table rows and column layouts (aligned with runs of spaces) are structure.
+            st.n_table += 1
             continue
         if _CODE_LINE_RE.match(s):
             st.n_code += 1
@@ -123,10 +125,14 @@ def line_stats(
         end = s.rstrip(_CLOSERS)
         punct = end.endswith(stop_chars)
         st.n_prose_punct += punct
-        if not punct and len(s) <= short_len:
+        n_cjk = len(NO_SPACE_RE.findall(s))
+        # CJK characters are double width and carry about a word each: a 15-character
+        # Chinese line is not a "short line".
+        if not punct and len(s) + n_cjk <= short_len:
             st.n_prose_short += 1
-        n_words = len(s.split()) + len(NO_SPACE_RE.findall(s))
-        if n_words >= min_words:
+        # A wrapped sentence ends on a line of any length; C4's words-per-line minimum
+        # applies to the line holding most of it, which hard-wrapped text cannot tell.
+        if len(s.split()) + n_cjk >= min_words or st.n_prose > 1:
             st.n_sentences += len(_SENT_END_RE.findall(s))
     return st
 

@@ -85,7 +85,7 @@ class LanguageIDConfig(BaseModel):
     languages: list[str] = []
     # Below this top-1 probability a document is rejected as `lang_score`. Clean excerpts of
     # a dozen words score > 0.5; mojibake, symbol soup and random strings fall far below.
-    min_score: float = Field(0.3, ge=0.0, le=1.0)
+    min_score: float = Field(0.15, ge=0.0, le=1.0)
     sample_chars: int = Field(2000, ge=50)
     batch_size: int = Field(512, ge=1)
 
@@ -102,17 +102,34 @@ def default_model_path() -> Path:
 _FENCE_RE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 _URL_RE = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+")
 _NOISE_RE = re.compile(r"[\s#*_`|<>{}\[\]=~^\\$]+")
+_LETTER_RE = re.compile(r"[^\W\d_]")
 _KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _HANGUL_RE = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
 
 
 def prediction_sample(text: str, max_chars: int) -> str:
-    """One clean line of at most ``max_chars`` characters for fastText."""
-    text = text[: max_chars * 3]
-    text = _FENCE_RE.sub(" ", text)
+    """One clean line of at most ``max_chars`` characters for fastText.
+
+    Lines that are mostly letters are preferred (tables, shell commands and option lists
+    pull the model towards English or nowhere); when too few remain, all text is used.
+    """
+    text = _FENCE_RE.sub(" ", text[: max_chars * 4])
     text = _URL_RE.sub(" ", text)
-    return _NOISE_RE.sub(" ", text).strip()[:max_chars]
+    prose: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        s = line.strip()
+        if len(s) < 8:
+            continue
+        letters = len(_LETTER_RE.findall(s))
+        if letters >= 0.6 * len(s.replace(" ", "")) and "|" not in s:
+            prose.append(s)
+            size += len(s)
+            if size >= max_chars:
+                break
+    sample = " ".join(prose) if size >= min(200, len(text) // 3) else text
+    return _NOISE_RE.sub(" ", sample).strip()[:max_chars]
 
 
 def _script_fix(lang: str, sample: str) -> str:
@@ -160,7 +177,7 @@ def predict_languages(
     samples = [prediction_sample(t, sample_chars) for t in texts]
     labels, probs = model.predict(samples, k=1)
     out: list[tuple[str, float]] = []
-    for sample, label, prob in zip(samples, labels, probs):
+    for sample, label, prob in zip(samples, labels, probs, strict=True):
         if not sample or not label:
             out.append(("und", 0.0))
             continue
@@ -190,7 +207,7 @@ class LanguageID(QurateFilter):
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple]:
         preds = predict_languages([d.text for d in batch], self.model_path, self.cfg.sample_chars)
         results: list[bool | tuple] = []
-        for doc, (lang, score) in zip(batch, preds):
+        for doc, (lang, score) in zip(batch, preds, strict=True):
             doc.metadata[LANG_KEY] = lang
             doc.metadata[LANG_SCORE_KEY] = round(score, 4)
             self.stat_update(f"lang_{lang}")
