@@ -136,7 +136,11 @@ def read_benchmark(path: Path, cfg: DecontamConfig) -> Iterator[tuple[str, list[
 
 
 def build_decontam_index(files: list[Path], out: Path, cfg: DecontamConfig | None = None) -> Path:
-    """Index every benchmark n-gram of ``files`` into ``out`` (an ``.npz``); returns ``out``."""
+    """Index every benchmark n-gram of ``files``; returns the index file's path.
+
+    ``out`` is the index file if it ends in ``.npz``, else a directory that receives
+    ``decontam-index.npz``.
+    """
     cfg = cfg or DecontamConfig()
     if not files:
         raise ConfigError("decontamination needs at least one benchmark file")
@@ -166,6 +170,8 @@ def build_decontam_index(files: list[Path], out: Path, cfg: DecontamConfig | Non
         cfg.max_ngram_records,
     )
     out = Path(out)
+    if out.suffix != ".npz":
+        out = out / "decontam-index.npz"
     buf = io.BytesIO()
     np.savez(
         buf,
