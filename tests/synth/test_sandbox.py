@@ -1,0 +1,203 @@
+"""The code sandbox against every hostile snippet of the issue, with short limits and a low
+process cap (the machine is small and shared). Where the OS layers apply (root: nobody +
+empty network namespace), the dangerous cases also run with the audit hook off, to show the
+OS layers hold on their own."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from qurate.synth.sandbox import SandboxLimits, isolation_summary, run_in_sandbox, run_many
+
+FAST = SandboxLimits(timeout_s=1.5, memory_mb=256, max_processes=6, workers=2)
+OS_ONLY = FAST.model_copy(update={"audit_hook": False})
+ISO = isolation_summary(FAST)
+needs_os_layers = pytest.mark.skipif(
+    not (ISO["drop_privileges"] and ISO["network_namespace"]),
+    reason="OS layers need root with unshare (nobody + network namespace)",
+)
+
+
+def _sandbox_procs() -> list[int]:
+    """Live processes still running our child script."""
+    out = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if b"sandbox_child.py" in (p / "cmdline").read_bytes():
+                    out.append(int(p.name))
+            except OSError:
+                pass
+    return out
+
+
+def test_passing_and_failing_solutions():
+    code = "def add(a, b):\n    return a + b\n"
+    ok = run_in_sandbox(
+        code, "assert add(1, 2) == 3\ndef test_neg():\n    assert add(-1, 1) == 0\n", FAST
+    )
+    assert ok.passed and ok.status == "passed" and ok.detail == "1"  # one test_ function ran
+    bad = run_in_sandbox(code, "assert add(2, 2) == 5\n", FAST)
+    assert not bad.passed and bad.status == "failed" and "AssertionError" in bad.detail
+
+
+@pytest.mark.parametrize("exit_code", ["import sys\nsys.exit(0)", "import os\nos._exit(0)"])
+def test_exiting_before_the_tests_is_a_failure(exit_code):
+    r = run_in_sandbox(exit_code, "assert False\n", FAST)
+    assert not r.passed
+
+
+def test_infinite_loop_is_stopped_by_the_time_limit():
+    r = run_in_sandbox("while True:\n    pass\n", "", FAST)
+    assert r.status == "timeout" and not r.passed
+    assert r.seconds < FAST.timeout_s + 1.5
+    assert not _sandbox_procs()
+
+
+def test_fork_bomb_is_refused():
+    r = run_in_sandbox("import os\nwhile True:\n    os.fork()\n", "", FAST)
+    assert not r.passed and "os.fork" in r.detail
+    assert not _sandbox_procs()
+
+
+@needs_os_layers
+def test_fork_bomb_hits_the_process_limit_without_the_hook():
+    code = (
+        "import os, time\nn = 0\n"
+        "while True:\n"
+        "    try:\n        pid = os.fork()\n"
+        "    except OSError:\n        break\n"
+        "    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n"
+        "    n += 1\n"
+        "print('forked', n, flush=True)\n"
+    )
+    r = run_in_sandbox(code, "", OS_ONLY)
+    assert r.passed  # the loop ended by itself: fork failed at the cap
+    forked = int(r.stdout.split()[-1])
+    assert forked < OS_ONLY.max_processes
+    assert not _sandbox_procs()  # the sleeping children died with the process group
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    ["x = bytearray(10 ** 10)\n", "chunks = []\nwhile True:\n    chunks.append(' ' * 10 ** 6)\n"],
+)
+@pytest.mark.parametrize("limits", [FAST, OS_ONLY], ids=["hook", "os-only"])
+def test_memory_bomb_is_capped(bomb, limits):
+    r = run_in_sandbox(bomb, "", limits)
+    assert not r.passed and r.status in ("memory", "killed")
+
+
+@pytest.mark.parametrize("limits", [FAST, OS_ONLY], ids=["hook", "os-only"])
+def test_writes_outside_the_temp_dir_fail(tmp_path, limits):
+    if not limits.audit_hook and not ISO["drop_privileges"]:
+        pytest.skip("without the hook only a non-root user protects the file system")
+    target = tmp_path / "escaped.txt"
+    # pytest's tmp_path is private to root: the OS layer (nobody) alone refuses it.
+    r = run_in_sandbox(f"open({str(target)!r}, 'w').write('pwned')\n", "", limits)
+    assert not r.passed and not target.exists()
+    if limits.audit_hook:  # /tmp is world-writable: only the hook stops that one
+        shared = Path("/tmp") / f"qurate-escape-{uuid.uuid4().hex}"
+        r = run_in_sandbox(f"open({str(shared)!r}, 'w').write('pwned')\n", "", limits)
+        assert not r.passed and "outside the sandbox" in r.detail and not shared.exists()
+        r = run_in_sandbox("import os\nos.remove('/etc/hostname')\n", "", limits)
+        assert not r.passed and Path("/etc/hostname").exists()
+
+
+def test_its_own_dir_is_writable_and_removed():
+    code = (
+        "import os\nopen('scratch.txt', 'w').write('ok')\n"
+        "print(os.getcwd(), os.environ['HOME'], flush=True)\n"
+    )
+    r = run_in_sandbox(code, "assert open('scratch.txt').read() == 'ok'\n", FAST)
+    assert r.passed
+    cwd, home = r.stdout.split()
+    assert cwd == home and not Path(cwd).exists()
+
+
+@pytest.mark.parametrize("limits", [FAST, OS_ONLY], ids=["hook", "os-only"])
+def test_network_access_fails(limits):
+    if not limits.audit_hook and not ISO["network_namespace"]:
+        pytest.skip("without a network namespace only the hook blocks sockets")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.5)
+    port = server.getsockname()[1]
+    code = (
+        "import socket\ns = socket.socket()\ns.settimeout(1)\n"
+        f"s.connect(('127.0.0.1', {port}))\ns.sendall(b'leak')\n"
+    )
+    r = run_in_sandbox(code, "", limits)
+    with pytest.raises(socket.timeout):
+        server.accept()  # nothing ever reached the listener
+    server.close()
+    assert not r.passed
+    r = run_in_sandbox(
+        "import urllib.request\nurllib.request.urlopen('http://example.com', timeout=1)\n",
+        "",
+        limits,
+    )
+    assert not r.passed
+
+
+@pytest.mark.parametrize("limits", [FAST, OS_ONLY], ids=["hook", "os-only"])
+def test_environment_secrets_are_not_visible(monkeypatch, limits):
+    if not limits.audit_hook and not ISO["drop_privileges"]:
+        pytest.skip("without the hook only a different user hides /proc/<parent>/environ")
+    monkeypatch.setenv("QURATE_TEST_SECRET", "hunter2-secret")
+    code = (
+        "import os\nprint(dict(os.environ), flush=True)\n"
+        "print(open(f'/proc/{os.getppid()}/environ', 'rb').read(), flush=True)\n"
+    )
+    r = run_in_sandbox(code, "", limits)
+    seen = r.stdout + r.stderr + r.detail
+    assert "hunter2-secret" not in seen
+    assert "QURATE_TEST_SECRET" not in seen
+    assert "'HOME'" in r.stdout  # it did run and print its (clean) environment
+
+
+@pytest.mark.parametrize("limits", [FAST, OS_ONLY], ids=["hook", "os-only"])
+def test_it_cannot_kill_its_parent(limits):
+    if not limits.audit_hook and not ISO["drop_privileges"]:
+        pytest.skip("without the hook only a different user protects the parent")
+    code = (
+        "import os, signal\n"
+        "for sig in (signal.SIGTERM, signal.SIGKILL):\n"
+        "    try:\n        os.kill(os.getppid(), sig)\n"
+        "    except OSError as e:\n        print('refused', e, flush=True)\n"
+        "    try:\n        os.killpg(os.getpgid(os.getppid()), sig)\n"
+        "    except OSError as e:\n        print('refused', e, flush=True)\n"
+    )
+    r = run_in_sandbox(code, "", limits)
+    # We are still here (pytest is the parent), and the snippet saw every attempt refused.
+    assert r.stdout.count("refused") == 4
+    assert os.getpid() > 0
+
+
+def test_runs_in_parallel_are_independent():
+    jobs = [("x = %d\n" % i, "assert x == %d\n" % i) for i in range(4)] + [
+        ("x = 1\n", "assert x == 2\n")
+    ]
+    results = run_many(jobs, FAST)
+    assert [r.passed for r in results] == [True, True, True, True, False]
+
+
+def test_threads_do_not_share_result_pipes():
+    out: list[bool] = []
+
+    def one(i: int) -> None:
+        out.append(run_in_sandbox(f"v = {i}\n", f"assert v == {i}\n", FAST).passed)
+
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert out == [True, True, True]
