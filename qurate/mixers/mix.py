@@ -15,6 +15,7 @@ whether the cap bound; the quality distribution of what was drawn; seed and conf
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections import Counter, defaultdict
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -44,7 +46,7 @@ from qurate.mixers.sample import (
     BUCKET_COL,
     REPEAT_COL,
     fractional_thresholds,
-    plan_table,
+    plan_rows,
     selection_reader,
 )
 from qurate.mixers.writer import TokenShardWriter
@@ -72,8 +74,6 @@ def _check_out(out: Path, inputs: list[Path]) -> None:
     if out.exists() and not out.is_dir():
         raise BadInputError(f"{out}: exists and is not a directory")
     if out.is_dir() and any(out.iterdir()):
-        import json
-
         try:
             stage = json.loads((out / MANIFEST).read_text()).get("stage")
         except (OSError, ValueError):
@@ -91,7 +91,21 @@ def _clear_previous(out: Path) -> None:
     shutil.rmtree(out / "long_context", ignore_errors=True)
 
 
+@contextmanager
+def _duckdb_errors() -> Iterator[None]:
+    """A DuckDB failure on user data (a corrupt shard, a full disk) as one line."""
+    try:
+        yield
+    except duckdb.Error as e:
+        raise BadInputError(f"mix: DuckDB failed: {str(e).splitlines()[0]}") from None
+
+
 def _plan(inputs: list[Path], cfg: MixConfig, scratch: Path) -> tuple[Any, str, MixPlan, int]:
+    with _duckdb_errors():
+        return _plan_inner(inputs, cfg, scratch)
+
+
+def _plan_inner(inputs: list[Path], cfg: MixConfig, scratch: Path) -> tuple[Any, str, MixPlan, int]:
     shards = input_shards([Path(i) for i in inputs])
     shards = fill_token_counts(shards, scratch, cfg.tokenizer)
     con = connect(cfg, scratch)
@@ -203,17 +217,18 @@ def mix(inputs: list[Path], out: Path, cfg: MixConfig) -> dict[str, Any]:
             raise
         _clear_previous(out)
         min_q = {d: cfg.spec_for(d).min_quality for d in plan.domains}
-        table = fractional_thresholds(con, rel, plan, plan_table(plan, min_q))
         writer = TokenShardWriter(
             out, shard_tokens=cfg.shard_tokens, row_group_rows=cfg.row_group_rows
         )
         tally = _Tally()
         try:
-            reader = selection_reader(con, rel, plan, table, batch_rows=cfg.row_group_rows)
-            for batch in reader:
-                t = pa.Table.from_batches([batch])
-                tally.add(t)
-                writer.write(t.drop_columns([BUCKET_COL, REPEAT_COL]).cast(DOC_SCHEMA))
+            with _duckdb_errors():
+                rows = fractional_thresholds(con, rel, plan, plan_rows(plan, min_q))
+                reader = selection_reader(con, rel, plan, rows, batch_rows=cfg.row_group_rows)
+                for batch in reader:
+                    t = pa.Table.from_batches([batch])
+                    tally.add(t)
+                    writer.write(t.drop_columns([BUCKET_COL, REPEAT_COL]).cast(DOC_SCHEMA))
             shards = writer.close()
         except BaseException:
             writer.abort()

@@ -16,7 +16,8 @@ Within a domain, bucket b gets rate ``scale_d x bucket_rate_b``: a document is r
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -70,13 +71,6 @@ class MixPlan:
     def bucket_labels(self) -> list[str]:
         return bucket_labels(self.edges)
 
-    def to_dict(self) -> dict:
-        out = asdict(self)
-        for name, d in self.domains.items():
-            out["domains"][name]["target_share"] = d.target_tokens / self.budget_tokens
-            out["domains"][name]["epochs"] = d.epochs
-        return out
-
 
 def bucket_labels(edges: list[float]) -> list[str]:
     """Readable bucket names: ``<0.25``, ``0.25-0.5``, ``>=0.75`` (``all`` for one bucket)."""
@@ -96,7 +90,10 @@ def bucket_sql(edges: list[float]) -> str:
 
 def connect(cfg: MixConfig, scratch: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
+    try:
+        con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
+    except duckdb.Error as e:
+        raise ConfigError(f"memory_limit: {str(e).splitlines()[0]}") from None
     con.execute(f"SET temp_directory = '{scratch / 'duckdb'}'")
     return con
 
@@ -113,7 +110,7 @@ def quality_edges(con: duckdb.DuckDBPyConnection, rel: str, cfg: MixConfig) -> l
     if n == 1:
         return []
     qs = [i / n for i in range(1, n)]
-    row = con.execute(f"SELECT quantile_cont(quality, {qs}) FROM {rel}").fetchone()
+    row = con.sql(f"SELECT quantile_cont(quality, {qs}) FROM {rel}").fetchall()[0]
     if row is None or row[0] is None:
         raise BadInputError("every input document has a null quality: score the inputs first")
     # Equal quantiles (many tied scores) would leave empty buckets; that is fine, not an error.
@@ -262,26 +259,51 @@ def plan_from_counts(cfg: MixConfig, counts: pa.Table, edges: list[float]) -> Mi
     return plan
 
 
+def sql_literal(v: object) -> str:
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v) if math.isfinite(v) else f"'{v}'::DOUBLE"
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def values_sql(columns: list[tuple[str, str]], rows: list[tuple]) -> str:
+    """A small inline table. (Registering an Arrow table costs seconds on first use.)"""
+    names = ", ".join(n for n, _ in columns)
+    if not rows:
+        typed = ", ".join(f"NULL::{t} AS {n}" for n, t in columns)
+        return f"(SELECT {typed} WHERE false)"
+    body = ", ".join(
+        "("
+        + ", ".join(f"{sql_literal(v)}::{t}" for v, (_, t) in zip(r, columns, strict=True))
+        + ")"
+        for r in rows
+    )
+    return f"(SELECT * FROM (VALUES {body}) AS v({names}))"
+
+
 def count_supply(
     con: duckdb.DuckDBPyConnection, rel: str, cfg: MixConfig, edges: list[float]
 ) -> pa.Table:
     """Documents and tokens per (domain, bucket), all and eligible (>= min_quality)."""
-    domains = [r[0] for r in con.execute(f"SELECT DISTINCT {DOMAIN_SQL} FROM {rel}").fetchall()]
-    thresholds = pa.table(
-        {
-            "d": pa.array(domains, pa.string()),
-            "min_q": pa.array([cfg.spec_for(d).min_quality for d in domains], pa.float64()),
-        }
+    listed = values_sql(
+        [("d", "VARCHAR"), ("min_q", "DOUBLE")],
+        [(d, cfg.spec_for(d).min_quality) for d in sorted(cfg.domains)],
     )
-    con.register("qurate_thresholds", thresholds)
+    default = sql_literal(cfg.default.min_quality)
     sql = f"""
         SELECT {DOMAIN_SQL} AS domain, {bucket_sql(edges)} AS bucket,
                count(*) AS docs, coalesce(sum(n_tokens), 0)::BIGINT AS tokens,
                count(*) FILTER (WHERE eligible) AS eligible_docs,
                coalesce(sum(n_tokens) FILTER (WHERE eligible), 0)::BIGINT AS eligible_tokens
         FROM (
-            SELECT *, (t.min_q IS NULL OR coalesce(quality, '-inf'::DOUBLE) >= t.min_q) AS eligible
-            FROM {rel} JOIN qurate_thresholds t ON t.d = {DOMAIN_SQL}
+            SELECT *, (q IS NULL OR coalesce(quality, '-inf'::DOUBLE) >= q) AS eligible
+            FROM (
+                SELECT r.*, CASE WHEN t.d IS NULL THEN {default}::DOUBLE ELSE t.min_q END AS q
+                FROM {rel} r LEFT JOIN {listed} t ON t.d = {DOMAIN_SQL}
+            )
         )
         GROUP BY ALL ORDER BY domain, bucket
     """

@@ -22,7 +22,7 @@ import hashlib
 import duckdb
 import pyarrow as pa
 
-from qurate.mixers.plan import DOMAIN_SQL, MixPlan, bucket_sql
+from qurate.mixers.plan import DOMAIN_SQL, MixPlan, bucket_sql, values_sql
 from qurate.schema import DOC_COLUMNS
 
 BUCKET_COL = "_qurate_bucket"
@@ -39,45 +39,60 @@ def _hash_sql(kind: str, seed: int, repeat_sql: str) -> str:
     return f"md5_number_lower(concat_ws(':', '{kind}', '{int(seed)}', id, ({repeat_sql})::VARCHAR))"
 
 
-def plan_table(plan: MixPlan, min_quality: dict[str, float | None]) -> pa.Table:
-    """The per-bucket plan as a table DuckDB can join: whole repeats and fractional quota."""
-    rows = [b for b in plan.buckets if b.rate > 0 and b.tokens > 0]
-    whole = [int(b.rate) for b in rows]
-    return pa.table(
-        {
-            "p_domain": pa.array([b.domain for b in rows], pa.string()),
-            "p_bucket": pa.array([b.bucket for b in rows], pa.int32()),
-            "p_whole": pa.array(whole, pa.int64()),
-            "p_quota": pa.array(
-                [(b.rate - w) * b.tokens for b, w in zip(rows, whole, strict=True)], pa.float64()
-            ),
-            "p_min_q": pa.array([min_quality.get(b.domain) for b in rows], pa.float64()),
-        }
-    )
+PLAN_COLUMNS = [
+    ("p_domain", "VARCHAR"),
+    ("p_bucket", "INTEGER"),
+    ("p_whole", "BIGINT"),  # whole repeats of every document
+    ("p_quota", "DOUBLE"),  # tokens to draw for the fractional repeat
+    ("p_min_q", "DOUBLE"),
+    ("p_threshold", "UBIGINT"),  # largest pick-hash drawn in the fractional repeat
+]
 
 
-def _eligible_join(rel: str, edges: list[float]) -> str:
+def plan_rows(plan: MixPlan, min_quality: dict[str, float | None]) -> list[tuple]:
+    """The per-bucket plan as rows of ``PLAN_COLUMNS`` (threshold still unset)."""
+    rows = []
+    for b in plan.buckets:
+        if b.rate > 0 and b.tokens > 0:
+            whole = int(b.rate)
+            rows.append(
+                (
+                    b.domain,
+                    b.bucket,
+                    whole,
+                    (b.rate - whole) * b.tokens,
+                    min_quality.get(b.domain),
+                    None,
+                )
+            )
+    return rows
+
+
+def _eligible_join(rel: str, edges: list[float], plan_sql: str) -> str:
     return f"""
-        FROM {rel} d JOIN qurate_plan p
+        FROM {rel} d JOIN {plan_sql} p
           ON p.p_domain = {DOMAIN_SQL} AND p.p_bucket = {bucket_sql(edges)}
         WHERE (p.p_min_q IS NULL OR coalesce(d.quality, '-inf'::DOUBLE) >= p.p_min_q)
     """
 
 
 def fractional_thresholds(
-    con: duckdb.DuckDBPyConnection, rel: str, plan: MixPlan, table: pa.Table
-) -> pa.Table:
-    """Per bucket, the largest pick-hash to take in the fractional repeat (null: none).
+    con: duckdb.DuckDBPyConnection, rel: str, plan: MixPlan, rows: list[tuple]
+) -> list[tuple]:
+    """``rows`` with, per bucket, the largest pick-hash to take in the fractional repeat.
 
-    The cut is placed at whichever document boundary is nearest to the quota.
+    The cut is placed at whichever document boundary is nearest to the quota; a bucket
+    whose quota is below half its first document draws none (threshold null).
     """
-    con.register("qurate_plan", table)
+    todo = [r for r in rows if r[3] > 0]
+    if not todo:
+        return rows
     sql = f"""
         WITH x AS (
             SELECT p.p_domain, p.p_bucket, p.p_quota AS quota,
                    {_hash_sql("pick", plan.seed, "p.p_whole")} AS h, d.n_tokens,
                    d.filename AS fn, d.file_row_number AS rn
-            {_eligible_join(rel, plan.edges)} AND p.p_quota > 0
+            {_eligible_join(rel, plan.edges, values_sql(PLAN_COLUMNS, todo))}
         ), c AS (
             SELECT *, sum(n_tokens) OVER (
                 PARTITION BY p_domain, p_bucket ORDER BY h, fn, rn
@@ -90,33 +105,28 @@ def fractional_thresholds(
             max(h) FILTER (WHERE cum < quota)) AS p_threshold
         FROM c GROUP BY ALL
     """
-    cuts = con.sql(sql).to_arrow_table()
-    con.register("qurate_cuts", cuts)
-    return con.sql(
-        """SELECT p.*, c.p_threshold FROM qurate_plan p LEFT JOIN qurate_cuts c
-           USING (p_domain, p_bucket) ORDER BY p_domain, p_bucket"""
-    ).to_arrow_table()
+    cuts = {(d, b): t for d, b, t in con.sql(sql).fetchall()}
+    return [(*r[:5], cuts.get((r[0], r[1]))) for r in rows]
 
 
 def selection_reader(
-    con: duckdb.DuckDBPyConnection, rel: str, plan: MixPlan, table: pa.Table, batch_rows: int
+    con: duckdb.DuckDBPyConnection, rel: str, plan: MixPlan, rows: list[tuple], batch_rows: int
 ) -> pa.RecordBatchReader:
     """The sampled rows (with repeats) in shuffled order, streamed in record batches.
 
     Adds two columns, the quality bucket and the repeat index, for the manifest's tallies.
     """
-    con.register("qurate_plan", table)
     cols = ", ".join(f"d.{c}" for c in DOC_COLUMNS)
     sql = f"""
         WITH r AS (
             SELECT {cols}, d.filename AS fn, d.file_row_number AS rn,
                    p.p_bucket AS {BUCKET_COL}, p.p_whole, p.p_threshold,
                    unnest(range(p.p_whole + (p.p_threshold IS NOT NULL)::INT)) AS {REPEAT_COL}
-            {_eligible_join(rel, plan.edges)}
+            {_eligible_join(rel, plan.edges, values_sql(PLAN_COLUMNS, rows))}
         )
         SELECT * EXCLUDE (fn, rn, p_whole, p_threshold) FROM r
-        WHERE {REPEAT_COL} < p_whole
-           OR {_hash_sql("pick", plan.seed, REPEAT_COL)} <= p_threshold
+        WHERE CASE WHEN {REPEAT_COL} < p_whole THEN true
+                   ELSE {_hash_sql("pick", plan.seed, REPEAT_COL)} <= p_threshold END
         ORDER BY {_hash_sql("shuffle", plan.seed, REPEAT_COL)}, id, {REPEAT_COL}, fn, rn
     """
     return con.sql(sql).to_arrow_reader(batch_rows)

@@ -8,9 +8,10 @@ import pytest
 from mix_builders import make_docs, write_stage
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> tuple[Path, Path]:
-    """Scored real data (four domains, skewed) and a small synthetic set."""
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Scored real data (four domains, skewed) and a small synthetic set (read-only)."""
+    tmp_path = tmp_path_factory.mktemp("corpus")
     real = write_stage(
         tmp_path / "scored",
         make_docs(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,11 @@ def test_mix_then_report(corpus, tmp_path: Path, capsys) -> None:
     )
     assert code == 0 and "achieved" in out
     assert len(shard_paths(tmp_path / "mixed")) == 3
+    # `qurate stats` reads the mix output like any stage directory.
+    code, out, _ = run_cli(["stats", str(tmp_path / "mixed"), "--by", "domain", "--json"], capsys)
+    manifest = json.loads((tmp_path / "mixed" / "manifest.json").read_text())
+    got = {r["domain"]: r["kept_tokens"] for r in json.loads(out)}
+    assert code == 0 and got == manifest["tokens_by_domain"]
     code, out, _ = run_cli(["report", str(tmp_path), "-o", str(tmp_path / "r.html")], capsys)
     assert code == 0 and "r.html" in out and (tmp_path / "r.html").stat().st_size > 100_000
 

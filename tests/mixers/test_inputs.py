@@ -91,3 +91,16 @@ def test_null_domain_is_unlabelled(tmp_path: Path) -> None:
     plan = plan_mix([write_stage(tmp_path / "s", docs)], cfg(budget_tokens=1000))
     assert set(plan.domains) == {"science", "unlabelled"}
     assert plan.domains["unlabelled"].docs == 10
+
+
+def test_bad_memory_limit_names_the_key(corpus: tuple[Path, Path]) -> None:
+    with pytest.raises(ConfigError, match="memory_limit"):
+        plan_mix(list(corpus), cfg(memory_limit="lots"))
+
+
+def test_corrupt_shard_is_one_line(tmp_path: Path) -> None:
+    src = write_stage(tmp_path / "s", make_docs(50, domains={"a": 1}))
+    shard = shard_paths(src)[0]
+    shard.write_bytes(shard.read_bytes()[:-100])
+    with pytest.raises(BadInputError, match="not a readable Parquet file"):
+        plan_mix([src], cfg())
