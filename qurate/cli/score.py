@@ -1,0 +1,187 @@
+"""`qurate score annotate | distill | apply`: LLM judge -> fastText raters -> score everything."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from qurate.errors import ConfigError
+
+app = typer.Typer(
+    name="score",
+    help="Quality scoring: LLM judge on a sample, distilled into fastText raters, applied to all.",
+    no_args_is_help=True,
+)
+console = Console()
+
+Engine = Annotated[str, typer.Option("--engine", help="transformers | vllm | openai.")]
+Model = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Judge model: a local HF checkpoint dir, a .gguf file, 'default' (embedded "
+        "SmolLM2-135M-Instruct), or the model name an --base-url server knows.",
+    ),
+]
+BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (engine openai).")]
+ConfigPath = Annotated[Path | None, typer.Option("--config", "-c", help="A YAML file with a `score:` section.")]
+
+
+def _config(path: Path | None, **overrides: Any):
+    """ScoreConfig from an optional YAML file's `score:` section, then flag overrides."""
+    import yaml
+    from pydantic import ValidationError
+
+    from qurate.curate.scoring_config import ScoreConfig
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file")
+        loaded = yaml.safe_load(path.read_text()) or {}
+        data = loaded.get("score", loaded) if isinstance(loaded, dict) else {}
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        node = data
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    try:
+        return ScoreConfig(**data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(f"score.{'.'.join(map(str, err['loc']))}: {err['msg']}") from e
+
+
+@app.command()
+def annotate(
+    input: Annotated[Path, typer.Argument(help="Stage directory to sample from.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Annotations stage directory.")],
+    model: Model = "default",
+    engine: Engine = "transformers",
+    base_url: BaseUrl = None,
+    sample: Annotated[int | None, typer.Option("--sample", "-n", help="Documents, stratified by lang and source.")] = None,
+    max_doc_tokens: Annotated[int | None, typer.Option(help="Truncate documents to this many tokens.")] = None,
+    config: ConfigPath = None,
+) -> None:
+    """LLM-judge a stratified sample: scores per dimension, domain, judge metadata."""
+    from qurate.curate.scoring import annotate as run
+
+    cfg = _config(
+        config,
+        **{
+            "engine.model": model,
+            "engine.kind": engine,
+            "engine.base_url": base_url,
+            "annotate.sample": sample,
+            "judge.max_doc_tokens": max_doc_tokens,
+        },
+    )
+    m = run(input, output, cfg)
+    c = m["counts"]
+    t = m["throughput"]
+    console.print(
+        f"annotated {c['kept']} of {c['in']} sampled documents ({c['rejected']} failed, "
+        f"{m['truncated']} truncated) in {t['wall_s']:.1f}s, {t['tokens_per_s']:.0f} tokens/s -> {output}"
+    )
+
+
+def _fmt(x: Any) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+@app.command()
+def distill(
+    annotations: Annotated[Path, typer.Argument(help="Annotations stage directory.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the rater models.")],
+    keep_threshold: Annotated[
+        float | None, typer.Option(help="Keep threshold (0-5) for F1/kappa; default: judge median.")
+    ] = None,
+    config: ConfigPath = None,
+) -> None:
+    """Train a fastText rater per dimension + a domain classifier; print held-out agreement."""
+    from qurate.curate.scoring import distill as run
+
+    cfg = _config(config, **{"distill.keep_threshold": keep_threshold})
+    meta = run(annotations, output, cfg)
+    render_agreement(meta)
+    console.print(f"raters -> {output} (agreement.json, raters.json)")
+
+
+def render_agreement(meta: dict[str, Any]) -> None:
+    m = meta["metrics"]
+    table = Table(title=f"rater vs judge on {meta['n_test']} held-out documents (trained on {meta['n_train']})")
+    for col in ("dimension", "spearman", "threshold", "F1", "kappa", "judge keep", "rater keep"):
+        table.add_column(col)
+    for dim, d in m["dimensions"].items():
+        table.add_row(
+            dim,
+            _fmt(d["spearman"]),
+            _fmt(d["threshold"]),
+            _fmt(d["f1"]),
+            _fmt(d["kappa"]),
+            _fmt(d["judge_keep_rate"]),
+            _fmt(d["rater_keep_rate"]),
+        )
+    console.print(table)
+    dom = m.get("domain")
+    if dom:
+        console.print(f"domain: accuracy {_fmt(dom['accuracy'])}, macro-F1 {_fmt(dom['macro_f1'])}")
+        cm = Table(title="domain confusion (rows: judge, columns: rater)")
+        cm.add_column("")
+        for label in dom["labels"]:
+            cm.add_column(label[:10])
+        for label, row in zip(dom["labels"], dom["confusion"], strict=True):
+            cm.add_row(label, *map(str, row))
+        console.print(cm)
+    elif m.get("domain_note"):
+        console.print(f"domain: {m['domain_note']}")
+
+
+@app.command()
+def apply(
+    input: Annotated[Path, typer.Argument(help="Stage directory to score.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scored stage directory.")],
+    raters: Annotated[Path | None, typer.Option("--raters", help="Models directory from `score distill`.")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="Also LLM-judge every document with this model.")] = None,
+    perplexity: Annotated[
+        str | None, typer.Option("--perplexity", help="Reference causal LM for perplexity ('default' = SmolLM2).")
+    ] = None,
+    keep_threshold: Annotated[
+        float | None, typer.Option(help="Reject documents with quality (0-1) below this as low_quality.")
+    ] = None,
+    engine: Engine = "transformers",
+    base_url: BaseUrl = None,
+    config: ConfigPath = None,
+) -> None:
+    """Add scores, quality, domain and domain_score to every document."""
+    from qurate.curate.scoring import apply as run
+
+    cfg = _config(
+        config,
+        **{
+            "engine.model": judge,
+            "engine.kind": engine,
+            "engine.base_url": base_url,
+            "perplexity.model": perplexity,
+            "apply.keep_threshold": keep_threshold,
+        },
+    )
+    m = run(input, output, raters, cfg, judge=judge is not None, perplexity=perplexity is not None)
+    c, t = m["counts"], m["throughput"]
+    console.print(
+        f"scored {c['in']} documents: {c['kept']} kept, {c['rejected']} rejected as low_quality "
+        f"({t['docs_per_s']:.0f} docs/s, {t['mb_per_s']:.2f} MB/s) -> {output}"
+    )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="score")
