@@ -182,7 +182,7 @@ def test_it_cannot_kill_its_parent(limits):
 
 
 def test_runs_in_parallel_are_independent():
-    jobs = [("x = %d\n" % i, "assert x == %d\n" % i) for i in range(4)] + [
+    jobs = [(f"x = {i}\n", f"assert x == {i}\n") for i in range(4)] + [
         ("x = 1\n", "assert x == 2\n")
     ]
     results = run_many(jobs, FAST)

@@ -1,0 +1,78 @@
+"""Config models of ``synth generate`` and ``synth filter`` (composed into the pipeline
+config by ``qurate/config.py``). Every default lives here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qurate.curate.dedup_config import DecontamConfig, DedupConfig
+from qurate.llm.config import EngineConfig
+from qurate.synth.sandbox import SandboxLimits
+
+
+class GenerateConfig(BaseModel):
+    """Teacher generation: which task and template, how many samples, how to sample."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Literal["math", "code", "knowledge"] = "math"
+    template: str | None = Field(
+        None,
+        description="template id (e.g. math_synth_v1); none = the task's default for the seeds",
+    )
+    templates_dir: str | None = Field(None, description="a directory of extra YAML templates")
+    n: int = Field(4, ge=1, description="samples per seed")
+    temperature: float = Field(0.7, ge=0)
+    top_p: float = Field(0.95, gt=0, le=1)
+    max_tokens: int = Field(512, ge=1)
+    seed: int = 0
+    limit: int | None = Field(None, ge=1, description="use only the first N seeds")
+    chunk: int = Field(
+        32, ge=1, description="seeds per engine call; each chunk is committed to the cache"
+    )
+    teacher: EngineConfig = Field(default_factory=EngineConfig)
+
+
+class RewardConfig(BaseModel):
+    """Reward models. ``rm`` scores every task; ``math_rm`` replaces it for math samples;
+    ``judge`` (a generative model, e.g. ``default``) is the LLM-as-judge reward when no
+    reward model is given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rm: str | None = Field(None, description="general reward / sequence-classification checkpoint")
+    math_rm: str | None = Field(None, description="math reward model (Qwen2-Math-RM style)")
+    judge: str | None = Field(None, description="LLM-as-judge model (local dir, .gguf, 'default')")
+    engine: Literal["transformers", "vllm"] = "transformers"
+    device: str = "auto"
+    batch_size: int = Field(8, ge=1)
+    max_length: int = Field(2048, ge=16, description="tokens of prompt + response scored")
+
+
+class FilterConfig(BaseModel):
+    """Verifiers, reward models, selection, dedup and decontamination of synthetic samples."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verify: bool = Field(True, description="math answer check and sandboxed code tests")
+    min_votes: int = Field(2, ge=1, description="majority vote: agreeing samples needed")
+    reward: RewardConfig = Field(default_factory=RewardConfig)
+    min_reward: float | None = Field(
+        None, description="reject samples whose combined reward is below this"
+    )
+    top_k: int | None = Field(
+        None, ge=1, description="keep the k best samples per prompt (1: best-of-n)"
+    )
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    pool: list[str] = Field(
+        default_factory=list, description="stage directories of real documents to dedup against"
+    )
+    benchmarks: list[str] = Field(
+        default_factory=list, description="benchmark files to decontaminate against"
+    )
+    decontam: DecontamConfig = Field(default_factory=DecontamConfig)
+    sandbox: SandboxLimits = Field(default_factory=SandboxLimits)
+    tokenizer: str | None = Field(None, description="tokenizer.json for n_tokens; none = bundled")
+    rows_per_shard: int = Field(50_000, ge=1)

@@ -1,0 +1,194 @@
+"""``synth generate``: n teacher samples per seed, through any ``qurate/llm`` engine.
+
+Seeds (JSONL or Parquet rows) are checked against the template's required fields before the
+teacher is asked anything: a seed without them is a one-line error naming the seed. Prompts
+go to the engine in chunks behind the persistent prompt cache (``OUT/cache.sqlite`` unless
+the engine config names another), so a killed run resumes where it stopped and a rerun asks
+the teacher nothing. Each output is parsed by its template; an empty or malformed one goes
+to ``rejects.parquet`` with its reason, the rest to ``samples.parquet``, and
+``manifest.json`` accounts for every output (in == kept + rejected).
+
+Provenance of each sample: teacher (engine kind + model id), template id and version, seed
+id, sample index and the sampling parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qurate.curate.shards import config_hash, write_manifest
+from qurate.errors import BadInputError
+from qurate.llm import Engine, EngineConfig, GenParams, load_engine
+from qurate.synth.config import GenerateConfig
+from qurate.synth.samples import read_records, stable_id, write_samples
+from qurate.synth.tasks import Template, load_templates, parse_output, pick_template
+
+log = logging.getLogger("qurate.synth")
+STAGE = "synth_generate"
+SAMPLES_FILE = "samples.parquet"
+REJECTS_FILE = "rejects.parquet"
+
+
+@dataclass
+class GenerateResult:
+    out: Path
+    template: str
+    seeds: int
+    outputs: int
+    kept: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    cached: int = 0
+    seconds: float = 0.0
+    tokens_per_s: float = 0.0
+
+
+def load_seeds(seeds: str | Path | list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+    """Seed rows with an ``id`` each (their own, else ``file:line``)."""
+    rows: list[dict[str, Any]] = []
+    src = enumerate(seeds) if isinstance(seeds, list) else read_records(seeds)
+    for where, rec in src:
+        r = dict(rec)
+        r["id"] = str(r["id"]) if r.get("id") is not None else f"seed:{where}"
+        rows.append(r)
+        if limit and len(rows) >= limit:
+            break
+    if not rows:
+        raise BadInputError(f"{seeds if not isinstance(seeds, list) else 'seeds'}: no seed rows")
+    return rows
+
+
+def check_seeds(t: Template, seeds: list[dict[str, Any]]) -> None:
+    for s in seeds:
+        missing = t.missing(s)
+        if missing:
+            raise BadInputError(
+                f"seed {s['id']}: template {t.id} (task {t.task}) needs non-empty field(s) "
+                f"{', '.join(missing)}; the seed has {', '.join(sorted(s)) or 'none'}"
+            )
+
+
+def generate(
+    seeds: str | Path | list[dict[str, Any]],
+    out: str | Path,
+    task: str | None = None,
+    engine_cfg: EngineConfig | None = None,
+    n: int | None = None,
+    *,
+    cfg: GenerateConfig | None = None,
+    engine: Engine | None = None,
+) -> GenerateResult:
+    """Generate ``n`` samples per seed into ``out`` (samples, rejects, manifest).
+
+    ``task``, ``engine_cfg`` and ``n`` override the same fields of ``cfg``. ``engine`` lets a
+    caller (the ``qurate run`` demo, tests) pass an engine it already built; otherwise the
+    teacher config is loaded behind the prompt cache in ``out``.
+    """
+    cfg = cfg or GenerateConfig()
+    upd: dict[str, Any] = {"task": task, "teacher": engine_cfg, "n": n}
+    cfg = cfg.model_copy(update={k: v for k, v in upd.items() if v is not None})
+    out = Path(out)
+    templates = load_templates(cfg.templates_dir)
+    rows = load_seeds(seeds, cfg.limit)
+    t = pick_template(cfg.task, rows, cfg.template, templates)
+    check_seeds(t, rows)
+    out.mkdir(parents=True, exist_ok=True)
+    own = engine is None
+    if engine is None:
+        engine = load_engine(cfg.teacher, cache_path=cfg.teacher.cache_path or out / "cache.sqlite")
+    params = GenParams(
+        n=cfg.n,
+        temperature=cfg.temperature,
+        max_tokens=cfg.max_tokens,
+        top_p=cfg.top_p,
+        seed=cfg.seed,
+    )
+    teacher = {"engine": engine.kind, "model": engine.model_id}
+    kept: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    reasons: Counter[str] = Counter()
+    hits0 = getattr(engine, "hits", 0)
+    try:
+        for i in range(0, len(rows), cfg.chunk):
+            chunk = rows[i : i + cfg.chunk]
+            gens = engine.generate([t.render(s) for s in chunk], params)
+            for seed, gen in zip(chunk, gens, strict=True):
+                texts = gen.texts if gen.error is None else [""] * cfg.n
+                for k in range(cfg.n):
+                    text = texts[k] if k < len(texts) else ""
+                    row = _sample(t, seed, k, text, teacher, params, gen.error)
+                    if row.get("reject_reason"):
+                        reasons[row["reject_reason"]] += 1
+                        rejected.append(row)
+                    else:
+                        kept.append(row)
+            log.info(engine.meter.summary())
+    finally:
+        if own:
+            engine.close()
+    write_samples(out / "samples.parquet", kept)
+    write_samples(out / "rejects.parquet", rejected, rejects=True)
+    rates = engine.meter.rates()
+    write_manifest(
+        out,
+        stage=STAGE,
+        config_hash=config_hash(cfg),
+        inputs=[str(seeds)] if not isinstance(seeds, list) else ["<in-memory seeds>"],
+        n_in=len(rows) * cfg.n,
+        n_kept=len(kept),
+        rejected_by_reason=dict(reasons),
+        extra={"template": t.id, "teacher": teacher, "sampling": params.key(), "seeds": len(rows)},
+    )
+    return GenerateResult(
+        out=out,
+        template=t.id,
+        seeds=len(rows),
+        outputs=len(rows) * cfg.n,
+        kept=len(kept),
+        rejected=dict(reasons),
+        cached=getattr(engine, "hits", 0) - hits0,
+        seconds=rates["seconds"],
+        tokens_per_s=rates["tokens_per_s"],
+    )
+
+
+def _sample(
+    t: Template,
+    seed: dict[str, Any],
+    k: int,
+    text: str,
+    teacher: dict[str, str],
+    params: GenParams,
+    error: str | None,
+) -> dict[str, Any]:
+    prov = {
+        "teacher": teacher,
+        "template": t.name,
+        "template_version": t.version,
+        "domain": t.domain,
+        "seed_id": seed["id"],
+        "sample_index": k,
+        "sampling": params.key(),
+    }
+    p = parse_output(t, seed, text)
+    ref = seed.get(t.reference_field) if t.reference_field else None
+    row: dict[str, Any] = {
+        "id": stable_id(teacher["model"], t.id, seed["id"], k, params.key()),
+        "prompt": p.prompt or (str(seed.get(t.prompt_field) or "") if t.prompt_field else None),
+        "response": p.response or (text or None),
+        "task": t.task,
+        "reference": None if ref is None else str(ref),
+        "tests": p.tests,
+        "seed_id": seed["id"],
+        "provenance": prov,
+    }
+    if error is not None:
+        row["reject_reason"], row["reject_detail"] = "engine_error", error[:500]
+    elif p.reason:
+        row["reject_reason"], row["reject_detail"] = p.reason, p.detail
+    row["provenance"] = json.dumps(prov, sort_keys=True, ensure_ascii=False)
+    return row

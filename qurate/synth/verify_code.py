@@ -1,0 +1,44 @@
+"""Code verifier: the response's code against the sample's tests, in the sandbox.
+
+The code under test is the response's first fenced block (any language tag), or the whole
+response when it has none; the tests are the sample's ``tests`` (asserts or ``test_*``
+functions, run in the solution's namespace). Runs go through
+:func:`qurate.synth.sandbox.run_many`, ``workers`` at a time. A sample without tests cannot
+be verified (``no_tests``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qurate.synth.sandbox import SandboxLimits, run_many
+from qurate.synth.tasks import extract_code
+
+
+@dataclass(frozen=True)
+class CodeVerdict:
+    verified: bool | None
+    reason: str | None = None
+    detail: str | None = None
+    seconds: float = 0.0
+
+
+def verify_code(samples: list[dict[str, Any]], limits: SandboxLimits) -> list[CodeVerdict]:
+    out: list[CodeVerdict | None] = [None] * len(samples)
+    jobs, where = [], []
+    for i, s in enumerate(samples):
+        tests = s.get("tests")
+        if not isinstance(tests, str) or not tests.strip():
+            out[i] = CodeVerdict(None, "no_tests", "the sample has no tests to run")
+            continue
+        jobs.append((extract_code(s.get("response") or ""), tests))
+        where.append(i)
+    for i, r in zip(where, run_many(jobs, limits), strict=True):
+        if r.passed:
+            out[i] = CodeVerdict(True, seconds=r.seconds)
+        else:
+            out[i] = CodeVerdict(
+                False, "verify_failed", f"tests {r.status}: {r.detail}"[:500], r.seconds
+            )
+    return [v for v in out if v is not None]
