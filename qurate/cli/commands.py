@@ -10,3 +10,4 @@ def register(app: typer.Typer) -> None:
     from qurate.cli import mix; mix.register(app)
     from qurate.cli import train; train.register(app)
     from qurate.cli import score; score.register(app)
+    from qurate.cli import synth; synth.register(app)
