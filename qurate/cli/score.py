@@ -29,8 +29,12 @@ Model = Annotated[
         "SmolLM2-135M-Instruct), or the model name an --base-url server knows.",
     ),
 ]
-BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (engine openai).")]
-ConfigPath = Annotated[Path | None, typer.Option("--config", "-c", help="A YAML file with a `score:` section.")]
+BaseUrl = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (engine openai).")
+]
+ConfigPath = Annotated[
+    Path | None, typer.Option("--config", "-c", help="A YAML file with a `score:` section.")
+]
 
 
 def _config(path: Path | None, **overrides: Any):
@@ -68,8 +72,12 @@ def annotate(
     model: Model = "default",
     engine: Engine = "transformers",
     base_url: BaseUrl = None,
-    sample: Annotated[int | None, typer.Option("--sample", "-n", help="Documents, stratified by lang and source.")] = None,
-    max_doc_tokens: Annotated[int | None, typer.Option(help="Truncate documents to this many tokens.")] = None,
+    sample: Annotated[
+        int | None, typer.Option("--sample", "-n", help="Documents, stratified by lang and source.")
+    ] = None,
+    max_doc_tokens: Annotated[
+        int | None, typer.Option(help="Truncate documents to this many tokens.")
+    ] = None,
     config: ConfigPath = None,
 ) -> None:
     """LLM-judge a stratified sample: scores per dimension, domain, judge metadata."""
@@ -118,7 +126,9 @@ def distill(
 
 def render_agreement(meta: dict[str, Any]) -> None:
     m = meta["metrics"]
-    table = Table(title=f"rater vs judge on {meta['n_test']} held-out documents (trained on {meta['n_train']})")
+    table = Table(
+        title=f"rater vs judge on {meta['n_test']} held-out documents (trained on {meta['n_train']})"
+    )
     for col in ("dimension", "spearman", "threshold", "F1", "kappa", "judge keep", "rater keep"):
         table.add_column(col)
     for dim, d in m["dimensions"].items():
@@ -150,13 +160,21 @@ def render_agreement(meta: dict[str, Any]) -> None:
 def apply(
     input: Annotated[Path, typer.Argument(help="Stage directory to score.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Scored stage directory.")],
-    raters: Annotated[Path | None, typer.Option("--raters", help="Models directory from `score distill`.")] = None,
-    judge: Annotated[str | None, typer.Option("--judge", help="Also LLM-judge every document with this model.")] = None,
+    raters: Annotated[
+        Path | None, typer.Option("--raters", help="Models directory from `score distill`.")
+    ] = None,
+    judge: Annotated[
+        str | None, typer.Option("--judge", help="Also LLM-judge every document with this model.")
+    ] = None,
     perplexity: Annotated[
-        str | None, typer.Option("--perplexity", help="Reference causal LM for perplexity ('default' = SmolLM2).")
+        str | None,
+        typer.Option(
+            "--perplexity", help="Reference causal LM for perplexity ('default' = SmolLM2)."
+        ),
     ] = None,
     keep_threshold: Annotated[
-        float | None, typer.Option(help="Reject documents with quality (0-1) below this as low_quality.")
+        float | None,
+        typer.Option(help="Reject documents with quality (0-1) below this as low_quality."),
     ] = None,
     engine: Engine = "transformers",
     base_url: BaseUrl = None,

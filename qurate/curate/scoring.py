@@ -30,6 +30,7 @@ import xxhash
 from qurate.curate.scoring_config import ScoreConfig
 from qurate.curate.scoring_metrics import classification_report, keep_agreement, spearman
 from qurate.curate.shards import (
+    REJECTS,
     ShardWriter,
     check_stage_dir,
     config_hash,
@@ -121,7 +122,7 @@ def annotate(
     kept = truncated = 0
     rejected: Counter[str] = Counter()
     pending: list[dict[str, Any]] = []
-    with ShardWriter(out) as writer, ShardWriter(out, rejects=True) as rejects:
+    with ShardWriter(out) as writer, ShardWriter(out / REJECTS, rejects=True) as rejects:
 
         def flush() -> None:
             nonlocal kept, truncated
@@ -342,7 +343,7 @@ def apply(
     n_in = kept = 0
     n_bytes = 0
     rejected: Counter[str] = Counter()
-    with ShardWriter(out) as writer, ShardWriter(out, rejects=True) as rejects:
+    with ShardWriter(out) as writer, ShardWriter(out / REJECTS, rejects=True) as rejects:
         batch: list[dict[str, Any]] = []
 
         def flush() -> None:

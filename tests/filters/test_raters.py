@@ -10,7 +10,7 @@ import pytest
 
 from qurate.errors import BadInputError
 from qurate.filters import raters as raters_mod
-from qurate.filters.raters import RaterTrainConfig, Raters, train_classifier, write_raters_meta
+from qurate.filters.raters import Raters, RaterTrainConfig, train_classifier, write_raters_meta
 
 GOOD_WORDS = "photosynthesis energy theorem proof molecule evidence analysis derivation".split()
 JUNK_WORDS = "buy cheap click now free shipping discount lol".split()
@@ -34,10 +34,21 @@ def test_rater_learns_the_scale_and_names_files_by_content(tmp_path):
     assert p1.name.startswith("educational_value-") and p1.suffix == ".ftz"
     # Named by content: a retrained model never reuses a stale cached path.
     assert p1.stem.split("-")[1] == hashlib.sha256(p1.read_bytes()).hexdigest()[:16]
-    d = train_classifier(texts, ["science" if int(y) > 2 else "e-commerce" for y in labels], tmp_path, "domain", cfg)
-    write_raters_meta(tmp_path, {"max_chars": 1000, "dimensions": {"educational_value": {"file": p1.name}}, "domain": {"file": d.name}})
+    d = train_classifier(
+        texts, ["science" if int(y) > 2 else "e-commerce" for y in labels], tmp_path, "domain", cfg
+    )
+    write_raters_meta(
+        tmp_path,
+        {
+            "max_chars": 1000,
+            "dimensions": {"educational_value": {"file": p1.name}},
+            "domain": {"file": d.name},
+        },
+    )
     r = Raters(tmp_path)
-    scores, domains, dprob = r.predict(["theorem proof evidence molecule", "buy cheap click now free"])
+    scores, domains, dprob = r.predict(
+        ["theorem proof evidence molecule", "buy cheap click now free"]
+    )
     assert scores["educational_value"][0] > 3.0 > scores["educational_value"][1]
     assert domains == ["science", "e-commerce"] and all(0 < p <= 1 for p in dprob)
 
