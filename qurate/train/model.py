@@ -28,8 +28,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from qurate.errors import BadInputError, ConfigError
+from qurate.train.loss import IGNORE_INDEX, lm_loss
 
-IGNORE_INDEX = -100  # label value that the loss skips (padding)
 
 
 # ---------------------------------------------------------------- configuration and presets
@@ -227,17 +227,20 @@ class Rotary(nn.Module):
             return cos[position_ids].unsqueeze(1), sin[position_ids].unsqueeze(1)
 
 
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat((-x2, x1), dim=-1)
-
-
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    return (x * cos + _rotate_half(x) * sin).to(x.dtype)
+    """Rotate the two halves of each head: (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin)."""
+    x1, x2 = x.chunk(2, dim=-1)
+    rotated = torch.cat((-x2, x1), dim=-1)
+    return (x * cos + rotated * sin).to(x.dtype)
 
 
 class Attention(nn.Module):
-    """Grouped-query attention; q/k/v carry a bias (a Qwen detail), o does not."""
+    """Grouped-query attention; q/k/v carry a bias (a Qwen detail), o does not.
+
+    The three projections keep their HF names but run as one matmul over the concatenated
+    weights (one pass over the activations instead of three), and RoPE rotates q and k in
+    one go.
+    """
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -255,18 +258,22 @@ class Attention(nn.Module):
         self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor | None
     ) -> torch.Tensor:
         b, t, _ = x.shape
-        q = self.q_proj(x).view(b, t, self.n_heads, self.head_dim).transpose(1, 2)
-        k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
-        v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
-        q, k = apply_rope(q, *rope), apply_rope(k, *rope)
-        if self.n_kv != self.n_heads:
-            # expand K/V to every query head: SDPA's enable_gqa path falls back to the slow
-            # math kernel on CPU and whenever a mask is given, an explicit expand does not
-            rep = self.n_heads // self.n_kv
-            k = k.repeat_interleave(rep, dim=1)
-            v = v.repeat_interleave(rep, dim=1)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
-        return self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
+        h, kv, d = self.n_heads, self.n_kv, self.head_dim
+        w = torch.cat((self.q_proj.weight, self.k_proj.weight, self.v_proj.weight))
+        bias = torch.cat((self.q_proj.bias, self.k_proj.bias, self.v_proj.bias))
+        qkv = F.linear(x, w, bias).view(b, t, h + 2 * kv, d).transpose(1, 2)
+        qk = apply_rope(qkv[:, : h + kv], *rope)
+        q, k, v = qk[:, :h], qk[:, h:], qkv[:, h + kv :]
+        # SDPA's own GQA is the fastest path on CPU and without a mask; with a mask on GPU
+        # only the memory-efficient kernel applies, and it wants K/V expanded per head
+        gqa = kv != h and (mask is None or x.device.type == "cpu")
+        if kv != h and not gqa:
+            k = k.repeat_interleave(h // kv, dim=1)
+            v = v.repeat_interleave(h // kv, dim=1)
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, is_causal=mask is None, enable_gqa=gqa
+        )
+        return self.o_proj(y.transpose(1, 2).reshape(b, t, h * d))
 
 
 class MLP(nn.Module):
@@ -279,7 +286,9 @@ class MLP(nn.Module):
         self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+        # gate and up as one matmul over the concatenated weights (HF names kept)
+        gate, up = F.linear(x, torch.cat((self.gate_proj.weight, self.up_proj.weight))).chunk(2, -1)
+        return self.down_proj(F.silu(gate) * up)
 
 
 class Block(nn.Module):
@@ -379,15 +388,11 @@ class Qwen2(nn.Module):
         x = self.model.embed_tokens(input_ids)
         for layer in self.model.layers:
             x = layer(x, rope, mask)
-        logits = self.lm_head(self.model.norm(x))
+        h = self.model.norm(x)
         if labels is None:
-            return logits
-        return F.cross_entropy(
-            logits.float().view(-1, logits.shape[-1]),
-            labels.reshape(-1),
-            ignore_index=IGNORE_INDEX,
-            reduction="sum",
-        )
+            return self.lm_head(h)
+        # the head and the loss fused in token chunks: the full logits never exist
+        return lm_loss(h.reshape(-1, h.shape[-1]), self.lm_head.weight, labels.reshape(-1))
 
     def hf_state_dict(self) -> dict[str, torch.Tensor]:
         """The state dict as HF saves it: without ``lm_head.weight`` when tied."""
