@@ -45,6 +45,29 @@ _FTFY = ftfy.TextFixerConfig(
     normalization=None,
     explain=False,
 )
+
+
+def _mojibake_trigger() -> re.Pattern[str]:
+    """Characters without which ftfy has nothing to repair (it is slow: ~4 s per MB).
+
+    UTF-8 text decoded with a single-byte code page turns each lead byte (0xC2-0xF4) and
+    continuation byte (0x80-0xBF) into a character of that code page; ftfy only repairs
+    such lead/continuation pairs, C1 controls, surrogates and terminal escapes. The pairs
+    are built from the code pages ftfy knows, so the check cannot miss what ftfy would fix.
+    """
+    leads: set[str] = set()
+    conts: set[str] = set()
+    for codec in ("latin-1", "cp1252", "cp1251", "cp1250", "cp1253", "cp1254", "cp1257",
+                  "iso-8859-2", "mac_roman", "cp437"):  # fmt: skip
+        leads.update(bytes([b]).decode(codec, "ignore") for b in range(0xC2, 0xF5))
+        conts.update(bytes([b]).decode(codec, "ignore") for b in range(0x80, 0xC0))
+    leads.discard("")
+    conts.discard("")
+    esc = lambda chars: "".join(sorted(re.escape(c) for c in chars))  # noqa: E731
+    return re.compile(f"[{esc(leads)}][{esc(conts)}\ufffd]|[\x1b\x80-\x9f\ud800-\udfff]")
+
+
+_NEEDS_FTFY_RE = _mojibake_trigger()
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe]")
 _NEWLINE_RE = re.compile("\r\n?|[\u2028\u2029\x85]")
 
@@ -53,8 +76,9 @@ def normalize_text(text: str) -> tuple[str, list[str]]:
     """Return the normalised text and the names of the changes made, in order."""
     changes: list[str] = []
     if not text.isascii():
-        # ASCII text cannot hold mojibake; ftfy is the costliest step, so skip it there.
-        fixed = ftfy.fix_text(text, _FTFY)
+        # ASCII text cannot hold mojibake; ftfy is the costliest step, so it runs only on
+        # text that holds something it could repair.
+        fixed = ftfy.fix_text(text, _FTFY) if _NEEDS_FTFY_RE.search(text) else text
         if fixed != text:
             changes.append("mojibake")
             text = fixed
@@ -66,10 +90,9 @@ def normalize_text(text: str) -> tuple[str, list[str]]:
         if fixed != text:
             changes.append("newlines")
             text = fixed
-    fixed = _CONTROL_RE.sub("", text)
-    if fixed != text:
+    if _CONTROL_RE.search(text):
+        text = _CONTROL_RE.sub("", text)
         changes.append("control_chars")
-        text = fixed
     return text, changes
 
 

@@ -35,7 +35,12 @@ from ftfy.badness import badness
 
 from qurate.filters.base import QurateFilter
 from qurate.filters.heuristics_config import HeuristicsConfig
-from qurate.filters.heuristics_lexicon import SPAM_RE, STOP_WORDS
+from qurate.filters.heuristics_lexicon import (
+    BOILERPLATE_PHRASES,
+    SPAM_PHRASES,
+    SPAM_WORDS,
+    STOP_WORDS,
+)
 from qurate.filters.heuristics_stats import (
     duplicates,
     line_stats,
@@ -49,6 +54,12 @@ _PARA_RE = re.compile(r"\n\s*\n")
 _NON_ALPHA_CHUNK_RE = re.compile(r"(?<!\S)(?:[^\w\s]|[\d_])+(?!\S)")
 _TABLE_CHUNK_RE = re.compile(r"(?<!\S)[|+\-=_~*#.:\u2500-\u257f]+(?!\S)")
 _LETTER_RE = re.compile(r"[^\W\d_]")
+# UTF-8 read as cp1252/Latin-1 leaves a lead-byte letter (Â-ô) before a continuation-byte
+# character; ftfy's badness score (costly) runs only on texts that contain such a pair.
+_MOJIBAKE_PAIR_RE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 _LATIN1_LETTER_RE = re.compile(r"[\u00c0-\u00ff]")
 
 Result = bool | tuple[bool, str, str]
@@ -92,7 +103,10 @@ class Heuristics(QurateFilter):
             return False, "c4_lorem_ipsum", "contains 'lorem ipsum'"
 
         lines = text.split("\n")
-        st = line_stats(lines, self._stop_chars, fw.short_line_length, c4.min_words_per_line)
+        boilerplate = c4.enabled and any(p in lower for p in BOILERPLATE_PHRASES)
+        st = line_stats(
+            lines, self._stop_chars, fw.short_line_length, c4.min_words_per_line, boilerplate
+        )
         is_code = cfg.code_aware and looks_like_code(doc.metadata, st, cfg.code_line_frac)
         doc.metadata[IS_CODE_KEY] = is_code
 
@@ -153,7 +167,7 @@ class Heuristics(QurateFilter):
                 frac = n_fffd / n_non_ascii
                 if frac > q.max_replacement_nonascii_frac:
                     return _fail("mojibake", frac, q.max_replacement_nonascii_frac)
-        if q.max_mojibake_per_1k is not None:
+        if q.max_mojibake_per_1k is not None and _MOJIBAKE_PAIR_RE.search(text):
             # U+FFFD is judged above; here only the mojibake that ftfy recognises remains.
             bad = badness(text.replace("\ufffd", "") if n_fffd else text)
             per_1k = bad * 1000 / n
@@ -163,7 +177,7 @@ class Heuristics(QurateFilter):
         if q.max_latin1_letter_frac is not None:
             n_latin1 = len(_LATIN1_LETTER_RE.findall(text))
             if n_latin1 >= 20:
-                n_alpha = sum(ch.isalpha() for ch in text)
+                n_alpha = len(text) - text.count(" ") - text.count("\n")
                 frac = n_latin1 / max(n_alpha, 1)
                 if frac > q.max_latin1_letter_frac:
                     return _fail("mojibake", frac, q.max_latin1_letter_frac)
@@ -294,11 +308,16 @@ class Heuristics(QurateFilter):
     def _spam(self, lower: str, toks, doc: Document) -> Result:
         q = self.cfg.quality
         n = toks.n_words
-        if q.max_spam_per_100_words is not None and n:
+        if not n:
+            return True
+        counts = Counter(map(str.lower, toks.words))
+        if q.max_spam_per_100_words is not None:
+            hits = sum(lower.count(p) for p in SPAM_PHRASES)
+            hits += sum(counts[w] for w in SPAM_WORDS.intersection(counts))
             n_eff = (
                 n - toks.n_no_space + toks.n_no_space / self.cfg.gopher_quality.cjk_chars_per_word
             )
-            per_100 = len(SPAM_RE.findall(lower)) * 100 / max(n_eff, 1)
+            per_100 = hits * 100 / max(n_eff, 1)
             if per_100 > q.max_spam_per_100_words:
                 return _fail("spam", per_100, q.max_spam_per_100_words)
         if (
@@ -309,7 +328,6 @@ class Heuristics(QurateFilter):
             stops = STOP_WORDS.get(
                 str(doc.metadata.get("lang") or "").split("_")[0], STOP_WORDS["en"]
             )
-            counts = Counter(map(str.lower, toks.words))
             for word, count in counts.most_common(8):
                 if len(word) < 3 or word in stops or word.isdigit():
                     continue

@@ -22,31 +22,47 @@ from typing import Any
 
 import numpy as np
 
-from qurate.filters.heuristics_lexicon import BOILERPLATE_RE
+from qurate.filters.heuristics_lexicon import BOILERPLATE_PHRASES
 from qurate.filters.text import NO_SPACE_RE
 
 _HEADING_RE = re.compile(r"#{1,6}(?:\s|$)")
 _RULE_RE = re.compile(r"^([=\-~^*_#+])\1{2,}$")
 _NUMBERED_RE = re.compile(r"(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\s")
 _SENT_END_RE = re.compile(r"[.!?。！？](?=[\s\"'”’»)）」』]|$)")
+# Sentences are counted up to this many: no rule needs an exact count above it.
+_SENTENCE_CAP = 16
 _CLOSERS = "\"'”’»)）」』】]`*_"
 _CODE_LINE_RE = re.compile(
-    r"""^\s*(?:
-        (?:def|class|elif|else:|try:|except|finally:|lambda|async\s+def|
-           function|func|fn|var|let|const|public|private|protected|static|void|
-           package|namespace|struct|impl|enum|interface|template|typedef|
-           \#include|\#define|\#!|@\w+|SELECT|INSERT|UPDATE|CREATE|DROP|
-           import\s+[\w.{*]|from\s+[\w.]+\s+import|return\b|raise\b|yield\b|
-           print\(|console\.|System\.|std::|if\s*\(|for\s*\(|while\s*\(|switch\s*\(|
-           if\s+.*:$|for\s+\w+\s+in\s+.*:$|while\s+.*:$|with\s+.*:$)
+    r"""\s*(?:
+        (?:def|class|elif|except|lambda|function|func|fn|var|let|const|public|private|
+           protected|static|void|package|namespace|struct|impl|enum|interface|template|
+           typedef|return|raise|yield|SELECT|INSERT|UPDATE|CREATE|DROP)\b
+      | else:|try:|finally:|async\s+def|\#include|\#define|\#!|@\w+
+      | import\s+[\w.{*]|from\s+[\w.]+\s+import\b
+      | print\(|console\.|System\.|std::|if\s*\(|for\s*\(|while\s*\(|switch\s*\(
+      | if\s+.*:$|for\s+\w+\s+in\s+.*:$|while\s+.*:$|with\s+.*:$
       | [{}()\[\];,]+\s*$                    # closing brackets on their own
       | //|/\*|\*/|<!--|-->|</?\w+[^>]*>\s*$ # comments, markup
       | [\w.\[\]"']+\s*(?:[-+*/%|&^]?=|:=|=>|->|<-)\s*\S  # assignment
     )
-    |[;{]\s*$|\)\s*[{:]\s*$              # statement / block ends
     """,
     re.VERBOSE,
 )
+# Statement and block ends: "x = f(y);", "if (a) {", "def f(x):".
+_CODE_ENDS = (";", "{", "}", "):", ") {", "){", "=>", "\\")
+_PROSE_ENDS = (".", "!", "?", '"', "”", "。", "！", "？")
+
+
+def is_code_line(s: str) -> bool:
+    """A stripped, non-empty line that looks like source code."""
+    if s.endswith(_CODE_ENDS):
+        return True
+    # A capitalised line ending like a sentence is prose; skip the costlier pattern.
+    if s[0].isupper() and s.endswith(_PROSE_ENDS):
+        return False
+    return _CODE_LINE_RE.match(s) is not None
+
+
 CODE_EXTENSIONS = frozenset(
     "py pyi pyx ipynb js mjs cjs ts tsx jsx java kt kts scala groovy c h cc cpp cxx hpp hh "
     "cs go rs rb php swift m mm sh bash zsh fish ps1 bat sql r jl lua pl pm hs ml mli ex exs "
@@ -79,9 +95,17 @@ class LineStats:
 
 
 def line_stats(
-    lines: list[str], stop_chars: tuple[str, ...], short_len: int, min_words: int
+    lines: list[str],
+    stop_chars: tuple[str, ...],
+    short_len: int,
+    min_words: int,
+    boilerplate: bool = False,
 ) -> LineStats:
-    """Classify every line once and count what the line-based rules need."""
+    """Classify every line once and count what the line-based rules need.
+
+    ``boilerplate``: whether the text contains any boilerplate phrase at all (checked once
+    by the caller); only then is each line checked.
+    """
     st = LineStats()
     in_fence = False
     for line in lines:
@@ -99,8 +123,10 @@ def line_stats(
             continue
         if s.endswith(("...", "…")):
             st.n_end_ellipsis += 1
-        if BOILERPLATE_RE.search(s):
-            st.n_boilerplate += 1
+        if boilerplate:
+            low = s.lower()
+            if any(p in low for p in BOILERPLATE_PHRASES):
+                st.n_boilerplate += 1
         if c == "#" and _HEADING_RE.match(s):
             st.n_heading += 1
             st.n_heading_hashes += len(s) - len(s.lstrip("#"))
@@ -110,29 +136,32 @@ def line_stats(
                 st.n_heading += 1
                 continue
             st.n_bullet += 1
-            n_words = len(s.split()) + len(NO_SPACE_RE.findall(s))
-            if n_words >= min_words:
-                st.n_sentences += len(_SENT_END_RE.findall(s))
+            if st.n_sentences < _SENTENCE_CAP:
+                n_words = len(s.split()) + (0 if s.isascii() else len(NO_SPACE_RE.findall(s)))
+                if n_words >= min_words:
+                    st.n_sentences += len(_SENT_END_RE.findall(s))
             continue
         if c == "|" or "   " in s or "\t" in s or " | " in s or _RULE_RE.match(s):
             # Table rows and column layouts (aligned with runs of spaces) are structure.
             st.n_table += 1
             continue
-        if _CODE_LINE_RE.match(s):
+        if is_code_line(s):
             st.n_code += 1
             continue
         st.n_prose += 1
         end = s.rstrip(_CLOSERS)
         punct = end.endswith(stop_chars)
         st.n_prose_punct += punct
-        n_cjk = len(NO_SPACE_RE.findall(s))
+        n_cjk = 0 if s.isascii() else len(NO_SPACE_RE.findall(s))
         # CJK characters are double width and carry about a word each: a 15-character
         # Chinese line is not a "short line".
         if not punct and len(s) + n_cjk <= short_len:
             st.n_prose_short += 1
         # A wrapped sentence ends on a line of any length; C4's words-per-line minimum
         # applies to the line holding most of it, which hard-wrapped text cannot tell.
-        if len(s.split()) + n_cjk >= min_words or st.n_prose > 1:
+        if st.n_sentences < _SENTENCE_CAP and (
+            st.n_prose > 1 or len(s.split()) + n_cjk >= min_words
+        ):
             st.n_sentences += len(_SENT_END_RE.findall(s))
     return st
 
@@ -201,9 +230,17 @@ def ngram_repetition(
     lens = np.fromiter(map(len, words), dtype=np.int64, count=n_words)
     h = h1
     cur = 1
+    # Words covered by repeated (n+1)-grams are covered by repeated n-grams too, so the
+    # duplicated fraction only falls as n grows: once it is under every remaining
+    # threshold, larger n cannot fail.
+    dup_floor = min(dup_ns.values(), default=0.0)
+    last_top = max(top_ns, default=0)
+    dup_done = False
     for n in sorted(set(top_ns) | set(dup_ns)):
-        if n > n_words:
+        if n > n_words or (dup_done and n > last_top):
             break
+        if dup_done and n not in top_ns:
+            continue
         with np.errstate(over="ignore"):
             while cur < n:
                 h = h[:-1] * _P + h1[cur:]
@@ -225,6 +262,7 @@ def ngram_repetition(
         if n in dup_ns:
             dup_pos = order[~start]
             if len(dup_pos) == 0:
+                dup_done = True
                 continue
             edges = np.zeros(n_words + 1, dtype=np.int32)
             np.add.at(edges, dup_pos, 1)
@@ -233,4 +271,5 @@ def ngram_repetition(
             frac = int(lens[covered].sum()) / text_len
             if frac > dup_ns[n]:
                 return "dup", n, frac, dup_ns[n]
+            dup_done = frac <= dup_floor
     return None

@@ -86,7 +86,7 @@ class LanguageIDConfig(BaseModel):
     # Below this top-1 probability a document is rejected as `lang_score`. Clean excerpts of
     # a dozen words score > 0.5; mojibake, symbol soup and random strings fall far below.
     min_score: float = Field(0.15, ge=0.0, le=1.0)
-    sample_chars: int = Field(2000, ge=50)
+    sample_chars: int = Field(1000, ge=50)
     batch_size: int = Field(512, ge=1)
 
     @field_validator("languages")
@@ -170,7 +170,7 @@ class _Model:
 
 
 def predict_languages(
-    texts: list[str], model_path: Path | None = None, sample_chars: int = 2000
+    texts: list[str], model_path: Path | None = None, sample_chars: int = 1000
 ) -> list[tuple[str, float]]:
     """(lang, score) for each text: the batched core of ``LanguageID``, usable on its own."""
     model = _Model.get(model_path or default_model_path())
