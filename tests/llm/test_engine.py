@@ -113,3 +113,20 @@ def test_bad_model_paths_are_one_line_config_errors(tmp_path):
     (bad / "config.json").write_text('{"model_type": "qwen2"}')
     with pytest.raises(ConfigError, match="cannot load"):
         load_engine(EngineConfig(model=str(bad)))
+
+
+def test_vllm_engine_without_the_extra_names_it(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_vllm(name, *a, **k):
+        if name == "vllm":
+            raise ImportError("no vllm")
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_vllm)
+    from qurate.errors import MissingExtraError
+
+    with pytest.raises(MissingExtraError, match=r"qurate\[gpu\]"):
+        load_engine(EngineConfig(kind="vllm", model="x"))
