@@ -62,7 +62,10 @@ def main() -> None:
     ours.load_hf_state_dict(hf.state_dict())
     hf.to(device).train()
     ours.to(device).train()
-    steps = {"qurate": step_fn(ours, True, args.bf16, device), "transformers": step_fn(hf, False, args.bf16, device)}
+    steps = {
+        "qurate": step_fn(ours, True, args.bf16, device),
+        "transformers": step_fn(hf, False, args.bf16, device),
+    }
     ids = torch.randint(0, cfg.vocab_size, (args.batch, args.seq + 1), device=device)
     first = {name: fn(ids) for name, fn in steps.items()}  # warm-up; same weights, same loss
     print(f"first-step loss: qurate {first['qurate']:.6f} transformers {first['transformers']:.6f}")

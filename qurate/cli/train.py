@@ -73,7 +73,9 @@ def train(
     init_from: Annotated[
         Path | None, typer.Option("--init-from", help="Start from a HF Qwen2 checkpoint dir.")
     ] = None,
-    max_steps: Annotated[int | None, typer.Option("--max-steps", help="Stop after N steps.")] = None,
+    max_steps: Annotated[
+        int | None, typer.Option("--max-steps", help="Stop after N steps.")
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in -o.")] = False,
     tokenizer: Annotated[
         Path | None, typer.Option(help="tokenizer.json (or dir); default: train a BPE.")
@@ -152,7 +154,9 @@ def plan_cmd(
         if params and tokens:
             n = model_size(params, seq_len)[0]
             b, lr_ = f.predict(n, parse_count(tokens))
-            console.print(f"  at N={n:.4g}, D={parse_count(tokens):.4g}: batch {b:,.0f} tokens, lr {lr_:.4g}")
+            console.print(
+                f"  at N={n:.4g}, D={parse_count(tokens):.4g}: batch {b:,.0f} tokens, lr {lr_:.4g}"
+            )
         return
     if not params or not tokens:
         raise ConfigError("qurate train plan needs --params N and --tokens D (or --fit CSV)")
@@ -164,12 +168,16 @@ def plan_cmd(
         table.add_row(p.law, f"{p.batch_tokens:,.0f}", f"{p.lr:.4g}")
     console.print(table)
     note = "exact, from the preset" if res["M_exact"] else "~6N (give a preset name for exact)"
-    console.print(f"M = {res['M']:.4g} non-embedding FLOPs/token ({note}); C = M*D = {res['M'] * res['D']:.4g}")
+    console.print(
+        f"M = {res['M']:.4g} non-embedding FLOPs/token ({note}); C = M*D = {res['M'] * res['D']:.4g}"
+    )
 
 
 @app.command("export")
 def export_cmd(
-    run: Annotated[Path, typer.Argument(help="A run directory (latest checkpoint) or a checkpoint.")],
+    run: Annotated[
+        Path, typer.Argument(help="A run directory (latest checkpoint) or a checkpoint.")
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output Hugging Face directory.")],
     dtype: Annotated[str, typer.Option(help="float32, bfloat16 or float16.")] = "float32",
 ) -> None:

@@ -27,7 +27,8 @@ from qurate.train.checkpoint import export as _export
 from qurate.train.config import TrainConfig, load_config
 from qurate.train.data import iter_texts, list_shards
 from qurate.train.loop import DivergedError, Event, Trainer, TrainResult
-from qurate.train.plan import Fit, Plan, fit_sweep, model_size, plan as _plan
+from qurate.train.plan import Fit, Plan, fit_sweep, model_size
+from qurate.train.plan import plan as _plan
 from qurate.train.tokenizer import iter_texts_once, save_tokenizer_dir, train_bpe
 
 __all__ = [

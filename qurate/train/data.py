@@ -44,7 +44,7 @@ import torch
 from tokenizers import Tokenizer
 
 from qurate.errors import BadInputError
-from qurate.train.model import IGNORE_INDEX
+from qurate.train.loss import IGNORE_INDEX
 from qurate.train.tokenizer import TOKEN_DTYPE, encode, eos_id
 
 Packing = Literal["auto", "concat", "no_split"]

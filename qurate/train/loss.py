@@ -40,7 +40,9 @@ class FusedLinearCrossEntropy(torch.autograd.Function):
     """sum over tokens of CE(hidden @ weight.T, labels), with gradients for both inputs."""
 
     @staticmethod
-    def forward(ctx: Any, hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(
+        ctx: Any, hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         n = hidden.shape[0]
         step = _chunk_rows(weight.shape[0])
         grad_h = torch.empty_like(hidden)

@@ -28,9 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from qurate.errors import BadInputError, ConfigError
-from qurate.train.loss import IGNORE_INDEX, lm_loss
-
-
+from qurate.train.loss import lm_loss
 
 # ---------------------------------------------------------------- configuration and presets
 
@@ -213,7 +211,11 @@ class Rotary(nn.Module):
 
     def tables(self, length: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """cos/sin for positions 0..length-1, cached and grown on demand."""
-        if self._cache is None or self._cache[0].shape[0] < length or self._cache[0].device != device:
+        if (
+            self._cache is None
+            or self._cache[0].shape[0] < length
+            or self._cache[0].device != device
+        ):
             pos = torch.arange(length, device=device, dtype=torch.float32)
             freqs = pos[:, None] * self.inv_freq.to(device)[None, :]
             emb = torch.cat((freqs, freqs), dim=-1)

@@ -26,7 +26,9 @@ def make_shards(
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
     for s in range(n_shards):
-        texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 60))) for _ in range(docs)]
+        texts = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 60))) for _ in range(docs)
+        ]
         cols = {
             "id": [f"{s}-{i}" for i in range(docs)],
             "text": pa.array(texts, pa.large_string()),

@@ -12,7 +12,7 @@ import torch
 
 from qurate.errors import BadInputError
 from qurate.train.data import Loader, Stream, estimate_tokens, list_shards, resolve_packing
-from qurate.train.model import IGNORE_INDEX
+from qurate.train.loss import IGNORE_INDEX
 from qurate.train.tokenizer import encode, load_tokenizer
 
 
@@ -81,14 +81,28 @@ def test_streams_split_the_documents(tmp_path: Path, tokenizer_dir: Path, shard_
     shard_maker(tmp_path, n_shards=1, docs=50)
     tok = load_tokenizer(tokenizer_dir)
     loader = Loader(
-        list_shards(tmp_path), tok, seq_len=16, micro_batch=1, n_streams=2, rank=0, world=1,
-        seed=0, packing="concat",
+        list_shards(tmp_path),
+        tok,
+        seq_len=16,
+        micro_batch=1,
+        n_streams=2,
+        rank=0,
+        world=1,
+        seed=0,
+        packing="concat",
     )
     a, b = loader.next_step()
     assert not torch.equal(a["input_ids"], b["input_ids"])
     other = Loader(
-        list_shards(tmp_path), tok, seq_len=16, micro_batch=1, n_streams=2, rank=1, world=2,
-        seed=0, packing="concat",
+        list_shards(tmp_path),
+        tok,
+        seq_len=16,
+        micro_batch=1,
+        n_streams=2,
+        rank=1,
+        world=2,
+        seed=0,
+        packing="concat",
     )
     assert torch.equal(other.next_step()[0]["input_ids"], b["input_ids"])
 
@@ -99,7 +113,9 @@ def test_bad_data_directories(tmp_path: Path, tokenizer_dir: Path) -> None:
     pq.write_table(pa.table({"id": ["a"], "body": ["x"]}), tmp_path / "part-00000.parquet")
     with pytest.raises(BadInputError, match="no string 'text' column"):
         list_shards(tmp_path)
-    pq.write_table(pa.table({"text": pa.array(["", None], pa.string())}), tmp_path / "part-00000.parquet")
+    pq.write_table(
+        pa.table({"text": pa.array(["", None], pa.string())}), tmp_path / "part-00000.parquet"
+    )
     with pytest.raises(BadInputError, match="no text to train on"):
         _stream(tmp_path, tokenizer_dir).next_row()
 

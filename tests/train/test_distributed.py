@@ -31,9 +31,17 @@ def _losses(run: Path) -> list[float]:
 @pytest.mark.slow
 def test_two_processes_match_one(shards: Path, tokenizer_dir: Path, tmp_path: Path) -> None:
     fields = dict(
-        data=str(shards), tokenizer=str(tokenizer_dir), preset="tiny", seq_len=32,
-        micro_batch_size=2, batch_tokens=128, lr=3e-3, max_steps=4, eval_every=2,
-        eval_batches=1, save_every=4,
+        data=str(shards),
+        tokenizer=str(tokenizer_dir),
+        preset="tiny",
+        seq_len=32,
+        micro_batch_size=2,
+        batch_tokens=128,
+        lr=3e-3,
+        max_steps=4,
+        eval_every=2,
+        eval_batches=1,
+        save_every=4,
     )
     single = tmp_path / "single"
     train_config(load_config(None, **fields, out=str(single)))
@@ -42,8 +50,14 @@ def test_two_processes_match_one(shards: Path, tokenizer_dir: Path, tmp_path: Pa
     (tmp_path / "worker.py").write_text(SCRIPT)
     runs = [{**fields, "parallel": m, "out": str(tmp_path / m)} for m in modes]
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-        "--master_port", str(29500 + os.getpid() % 1000), str(tmp_path / "worker.py"),
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(29500 + os.getpid() % 1000),
+        str(tmp_path / "worker.py"),
         json.dumps(runs),
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

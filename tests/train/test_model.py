@@ -70,7 +70,15 @@ def test_positions_restart_per_document() -> None:
 
 def test_presets_have_the_qwen25_sizes() -> None:
     # total parameters of the released checkpoints (billions), from their model cards
-    expected = {"0.5B": 0.49, "1.5B": 1.54, "3B": 3.09, "7B": 7.62, "14B": 14.7, "32B": 32.5, "72B": 72.7}
+    expected = {
+        "0.5B": 0.49,
+        "1.5B": 1.54,
+        "3B": 3.09,
+        "7B": 7.62,
+        "14B": 14.7,
+        "32B": 32.5,
+        "72B": 72.7,
+    }
     for name, billions in expected.items():
         assert PRESETS[name].num_params() / 1e9 == pytest.approx(billions, rel=0.01), name
     assert PRESETS["0.5B"].tie_word_embeddings and not PRESETS["7B"].tie_word_embeddings
@@ -78,7 +86,9 @@ def test_presets_have_the_qwen25_sizes() -> None:
 
 
 def test_seq_len_beyond_rope_or_positions_is_refused() -> None:
-    cfg = ModelConfig(hidden_size=64, num_attention_heads=4, max_position_embeddings=10**7, rope_theta=100.0)
+    cfg = ModelConfig(
+        hidden_size=64, num_attention_heads=4, max_position_embeddings=10**7, rope_theta=100.0
+    )
     with pytest.raises(ConfigError, match="rope_theta"):
         cfg.check_seq_len(4096)
     cfg.replace(rope_theta=1e6).check_seq_len(4096)

@@ -15,9 +15,18 @@ from qurate.train.checkpoint import latest_checkpoint, load_hf_model
 
 def _cfg(data: Path, out: Path, tok: Path, **kw):
     base = dict(
-        data=str(data), out=str(out), tokenizer=str(tok), preset="tiny", seq_len=32,
-        micro_batch_size=2, batch_tokens=128, lr=3e-3, max_steps=6, eval_every=3,
-        eval_batches=1, save_every=3,
+        data=str(data),
+        out=str(out),
+        tokenizer=str(tok),
+        preset="tiny",
+        seq_len=32,
+        micro_batch_size=2,
+        batch_tokens=128,
+        lr=3e-3,
+        max_steps=6,
+        eval_every=3,
+        eval_batches=1,
+        save_every=3,
     )
     return load_config(None, **{**base, **kw})
 
@@ -102,8 +111,16 @@ def test_export_loads_and_generates_in_transformers(
     assert out.shape[1] == ids.shape[1] + 5
     assert isinstance(tok.decode(out[0]), str)
     # and the export is a valid --init-from directory (weights and tokenizer)
-    res = train_config(_cfg(shards, tmp_path / "ft", tokenizer_dir, init_from=str(hf_dir),
-                            tokenizer=None, max_steps=1))
+    res = train_config(
+        _cfg(
+            shards,
+            tmp_path / "ft",
+            tokenizer_dir,
+            init_from=str(hf_dir),
+            tokenizer=None,
+            max_steps=1,
+        )
+    )
     assert res.steps == 1
 
 
@@ -112,7 +129,9 @@ def test_bad_inputs_get_clear_errors(shards: Path, tokenizer_dir: Path, tmp_path
     (tmp_path / "llama/config.json").write_text('{"model_type": "llama"}')
     with pytest.raises(BadInputError, match="not a Qwen2 checkpoint"):
         train_config(_cfg(shards, tmp_path / "a", tokenizer_dir, init_from=str(tmp_path / "llama")))
-    with pytest.raises(ConfigError, match="tokenizer has .* tokens but the model's vocab_size is 260"):
+    with pytest.raises(
+        ConfigError, match="tokenizer has .* tokens but the model's vocab_size is 260"
+    ):
         train_config(_cfg(shards, tmp_path / "b", tokenizer_dir, model={"vocab_size": 260}))
     with pytest.raises(ConfigError, match="rope_theta"):
         stages = [{"seq_len": 4096, "rope_theta": 10.0, "tokens": 1000}]
@@ -126,7 +145,13 @@ def test_long_context_stages_switch_seq_len_and_rope(
 ) -> None:
     stages = [
         {"name": "short", "seq_len": 32, "rope_theta": 10_000.0, "tokens": 256},
-        {"name": "long", "seq_len": 64, "rope_theta": 1_000_000.0, "tokens": 256, "micro_batch_size": 1},
+        {
+            "name": "long",
+            "seq_len": 64,
+            "rope_theta": 1_000_000.0,
+            "tokens": 256,
+            "micro_batch_size": 1,
+        },
     ]
     res = train_config(_cfg(shards, tmp_path / "r", tokenizer_dir, stages=stages, max_steps=None))
     recs = [json.loads(x) for x in (tmp_path / "r/metrics.jsonl").read_text().splitlines()]
@@ -136,7 +161,16 @@ def test_long_context_stages_switch_seq_len_and_rope(
 
 
 def test_plan_fills_lr_and_batch(shards: Path, tokenizer_dir: Path, tmp_path: Path) -> None:
-    res = train(shards, tmp_path / "r", max_steps=1, tokenizer=str(tokenizer_dir), seq_len=32,
-                micro_batch_size=2, eval_every=0)
+    res = train(
+        shards,
+        tmp_path / "r",
+        max_steps=1,
+        tokenizer=str(tokenizer_dir),
+        seq_len=32,
+        micro_batch_size=2,
+        eval_every=0,
+    )
     assert res.plan is not None and res.plan["law"] == "deepseek"
-    assert res.lr == pytest.approx(res.plan["lr"]) and res.batch_tokens == int(res.plan["batch_tokens"])
+    assert res.lr == pytest.approx(res.plan["lr"]) and res.batch_tokens == int(
+        res.plan["batch_tokens"]
+    )
