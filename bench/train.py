@@ -36,7 +36,7 @@ def step_fn(model: torch.nn.Module, ours: bool, bf16: bool, device: str):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        return float(loss)
+        return float(loss.detach())
 
     return step
 

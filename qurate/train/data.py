@@ -49,7 +49,8 @@ from qurate.train.tokenizer import TOKEN_DTYPE, encode, eos_id
 
 Packing = Literal["auto", "concat", "no_split"]
 RECORD_BATCH_ROWS = 1024
-EVAL_ROW_MOD = 100  # with a single shard, rows i % 100 == 99 (1%) are held out for eval
+EVAL_ROW_MOD = 100  # with few shards, rows i % 100 == 99 (1%) are held out for eval
+EVAL_SHARD_MIN = 10  # from this many shards on, the last shard is the held-out set
 
 
 def list_shards(path: str | Path) -> list[Path]:
@@ -74,8 +75,8 @@ def list_shards(path: str | Path) -> list[Path]:
 
 
 def resolve_packing(path: str | Path, packing: Packing) -> Literal["concat", "no_split"]:
-    """``auto`` keeps sequences whole when the mixer's manifest says this is a
-    long-context stage (``long_context`` key), else concatenates."""
+    """``auto`` keeps sequences whole in a directory the mixer wrote for a long-context
+    stage (``MIX/long_context/NAME``, manifest stage ``mix-long-context``), else concatenates."""
     if packing != "auto":
         return packing
     manifest = Path(path) / "manifest.json"
@@ -83,13 +84,17 @@ def resolve_packing(path: str | Path, packing: Packing) -> Literal["concat", "no
         meta = json.loads(manifest.read_text()) if manifest.is_file() else {}
     except (OSError, json.JSONDecodeError):
         meta = {}
-    return "no_split" if isinstance(meta, dict) and meta.get("long_context") else "concat"
+    if not isinstance(meta, dict):
+        return "concat"
+    long = meta.get("stage") == "mix-long-context" or isinstance(meta.get("long_context"), dict)
+    return "no_split" if long else "concat"
 
 
 def split_eval(shards: list[Path]) -> tuple[list[Path], list[Path], bool]:
-    """(train shards, eval shards, row_split). With 2+ shards the last is held out; with one,
-    1% of its rows are."""
-    if len(shards) >= 2:
+    """(train shards, eval shards, row_split). With many shards the last one is held out;
+    with fewer than ``EVAL_SHARD_MIN`` (where one shard would be too large a share), 1% of
+    every shard's rows are."""
+    if len(shards) >= EVAL_SHARD_MIN:
         return shards[:-1], shards[-1:], False
     return shards, shards, True
 

@@ -145,8 +145,6 @@ class Trainer:
             model = ck.load_hf_model(self.resume_from)
         elif self.cfg.init_from:
             model = ck.load_hf_model(Path(self.cfg.init_from))
-            if self.cfg.model:
-                raise BadInputError("model overrides cannot change an --init-from checkpoint")
         else:
             model = Qwen2(self.mcfg)
         self.raw = model.to(self.d.device)

@@ -30,6 +30,8 @@ from qurate.train.tokenizer import (
 
 def model_config(cfg: TrainConfig) -> ModelConfig:
     """The preset (or the --init-from checkpoint's config) with the user's overrides."""
+    if cfg.init_from and cfg.model:
+        raise ConfigError("model overrides cannot change an --init-from checkpoint's shape")
     base = read_hf_config(Path(cfg.init_from)) if cfg.init_from else preset(cfg.preset)
     return base.replace(**cfg.model).validate() if cfg.model else base
 

@@ -124,5 +124,8 @@ def test_mixer_shards_and_long_context_manifest(tmp_path: Path, shard_maker) -> 
     shard_maker(tmp_path, n_shards=1, docs=10, extra=True)
     assert estimate_tokens(list_shards(tmp_path)) > 0
     assert resolve_packing(tmp_path, "auto") == "concat"
-    (tmp_path / "manifest.json").write_text('{"long_context": {"max_len": 32768}}')
+    # the mix directory lists its stages; a stage directory is the one to keep whole
+    (tmp_path / "manifest.json").write_text('{"stage": "mix", "long_context": [{"name": "s1"}]}')
+    assert resolve_packing(tmp_path, "auto") == "concat"
+    (tmp_path / "manifest.json").write_text('{"stage": "mix-long-context", "long_context": {}}')
     assert resolve_packing(tmp_path, "auto") == "no_split"

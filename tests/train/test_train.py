@@ -174,3 +174,14 @@ def test_plan_fills_lr_and_batch(shards: Path, tokenizer_dir: Path, tmp_path: Pa
     assert res.lr == pytest.approx(res.plan["lr"]) and res.batch_tokens == int(
         res.plan["batch_tokens"]
     )
+
+
+def test_bf16_autocast_path_trains(shards: Path, tokenizer_dir: Path, tmp_path: Path) -> None:
+    """The GPU precision path (bf16 autocast, fp32 master weights) runs on CPU too."""
+    fp32 = train_config(_cfg(shards, tmp_path / "a", tokenizer_dir, max_steps=3, eval_every=0))
+    bf16 = train_config(
+        _cfg(shards, tmp_path / "b", tokenizer_dir, max_steps=3, eval_every=0, dtype="bfloat16")
+    )
+    assert bf16.final_loss is not None and fp32.final_loss is not None
+    assert bf16.final_loss != fp32.final_loss  # really ran in another precision ...
+    assert abs(bf16.final_loss - fp32.final_loss) < 0.1  # ... and trained the same model
