@@ -107,7 +107,7 @@ class Heuristics(QurateFilter):
         st = line_stats(
             lines, self._stop_chars, fw.short_line_length, c4.min_words_per_line, boilerplate
         )
-        is_code = cfg.code_aware and looks_like_code(doc.metadata, st, cfg.code_line_frac)
+        is_code = cfg.code_aware and looks_like_code(doc.metadata, st, cfg.code_line_frac, text)
         doc.metadata[IS_CODE_KEY] = is_code
 
         if gr.enabled and (res := self._line_repetition(text, lines, is_code)) is not True:

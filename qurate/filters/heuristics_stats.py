@@ -38,6 +38,12 @@ _CODE_LINE_RE = re.compile(
            protected|static|void|package|namespace|struct|impl|enum|interface|template|
            typedef|return|raise|yield|SELECT|INSERT|UPDATE|CREATE|DROP)\b
       | else:|try:|finally:|async\s+def|\#include|\#define|\#!|@\w+
+      | (?:module|require|end|unless|elsif|begin|rescue|ensure|puts|attr_\w+|defer|
+           local|sub\s+\w+|use\s+[\w:]+|(?:my|our)\s+[$@%])\b
+      | =(?:head\d|pod|cut|item|over|back|begin|end|encoding)\b|__END__|__DATA__
+      | [\w.:$@]+\(.*\)[;,]?$                # a whole line that is one call
+      | ["']?[\w-]+["']?\s*(?::|=>?)\s*.+,$   # key: value, (object literals)
+      | .*\b(?:do(?:\s*\|[^|]*\|)?|then)$    # Ruby/shell block openers
       | import\s+[\w.{*]|from\s+[\w.]+\s+import\b
       | print\(|console\.|System\.|std::|if\s*\(|for\s*\(|while\s*\(|switch\s*\(
       | if\s+.*:$|for\s+\w+\s+in\s+.*:$|while\s+.*:$|with\s+.*:$
@@ -67,8 +73,10 @@ CODE_EXTENSIONS = frozenset(
     "py pyi pyx ipynb js mjs cjs ts tsx jsx java kt kts scala groovy c h cc cpp cxx hpp hh "
     "cs go rs rb php swift m mm sh bash zsh fish ps1 bat sql r jl lua pl pm hs ml mli ex exs "
     "erl clj dart f f90 vb asm s v sv vhd cmake gradle makefile dockerfile proto graphql "
-    "css scss less vue svelte yaml yml toml ini json xml tex".split()
+    "css scss less vue svelte yaml yml toml ini json xml".split()
 )
+# Prose formats: a README.md full of examples is still documentation.
+TEXT_EXTENSIONS = frozenset("md markdown rst txt text adoc org html htm pdf doc docx odt".split())
 PROGRAMMING_LANGUAGES = frozenset(
     "python javascript typescript java kotlin scala c c++ cpp c# csharp go golang rust ruby "
     "php swift objective-c shell bash sql r julia lua perl haskell ocaml elixir erlang "
@@ -83,6 +91,7 @@ class LineStats:
     n_nonempty: int = 0
     n_bullet: int = 0
     n_heading: int = 0
+    n_comment: int = 0
     n_table: int = 0
     n_code: int = 0
     n_prose: int = 0
@@ -128,8 +137,13 @@ def line_stats(
             if any(p in low for p in BOILERPLATE_PHRASES):
                 st.n_boilerplate += 1
         if c == "#" and _HEADING_RE.match(s):
+            # A Markdown heading, or a comment in a script: neutral for code detection.
             st.n_heading += 1
+            st.n_comment += 1
             st.n_heading_hashes += len(s) - len(s.lstrip("#"))
+            continue
+        if s.startswith(("//", "/*", "*/", "#!")):
+            st.n_comment += 1
             continue
         if c in "-•*+·–▪◦‣" or _NUMBERED_RE.match(s):
             if _RULE_RE.match(s):
@@ -178,8 +192,10 @@ def _code_hint(meta: Mapping[str, Any], depth: int = 0) -> bool | None:
         value = meta.get(key)
         if isinstance(value, str) and "." in value[-12:]:
             ext = value.rsplit(".", 1)[-1].lower().split("?")[0]
-            if ext.isalnum() and len(ext) <= 10:
-                return ext in CODE_EXTENSIONS
+            if ext in CODE_EXTENSIONS:
+                return True
+            if ext in TEXT_EXTENSIONS:
+                return False
     nested = meta.get("meta")
     if depth == 0 and isinstance(nested, str) and nested.startswith("{") and len(nested) < 10_000:
         try:
@@ -191,12 +207,31 @@ def _code_hint(meta: Mapping[str, Any], depth: int = 0) -> bool | None:
     return None
 
 
-def looks_like_code(meta: Mapping[str, Any], st: LineStats, min_code_frac: float) -> bool:
-    """Metadata hints win; otherwise a document is code when most non-empty lines are."""
+_CODE_SYMBOL_RE = re.compile(r"[{}\[\]()<>=;_$@&|\\*/:]")
+
+
+def looks_like_code(
+    meta: Mapping[str, Any], st: LineStats, min_code_frac: float, text: str = ""
+) -> bool:
+    """Metadata hints win; otherwise the share of code-like lines and of code symbols.
+
+    Comment lines in code read like prose or headings, so a file whose lines are, say, 40%
+    code and whose characters are dense in brackets and operators is code too. (Prose has
+    2-4% such characters, reference tables up to ~20%, source code 6-35%.)
+    """
     hint = _code_hint(meta)
     if hint is not None:
         return hint
-    return st.n_nonempty >= 3 and st.n_code / st.n_nonempty >= min_code_frac
+    if st.n_nonempty < 3:
+        return False
+    frac = st.n_code / max(st.n_nonempty - st.n_comment, 1)
+    if frac >= min_code_frac:
+        return True
+    if frac < min_code_frac / 5 or not text:
+        return False
+    n_chars = max(len(text) - text.count(" ") - text.count("\n"), 1)
+    density = len(_CODE_SYMBOL_RE.findall(text)) / n_chars
+    return density >= 0.15 or (frac >= min_code_frac * 0.4 and density >= 0.06)
 
 
 def duplicates(items: list[str]) -> tuple[int, int]:

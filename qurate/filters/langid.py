@@ -224,4 +224,4 @@ class LanguageID(QurateFilter):
     @staticmethod
     def _is_code(doc: Document) -> bool:
         st = line_stats(doc.text.split("\n"), (".",), 30, 3)
-        return looks_like_code(doc.metadata, st, 0.5)
+        return looks_like_code(doc.metadata, st, 0.5, doc.text)
