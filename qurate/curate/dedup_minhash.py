@@ -34,7 +34,7 @@ from qurate.curate.dedup_tokens import _POS_MULT, batch_ngram_hashes, fmix64, to
 
 _U32_CAP = np.uint64(0xFFFFFFFE)  # datatrove's reader stops at a first value == 2**32-1
 _SHIFT = np.uint64(32)
-_ROWS_PER_CHUNK = 8192  # shingles per (shingles x hashes) block: bounds memory for huge docs
+_ROWS_PER_CHUNK = 1024  # shingles per (hashes x shingles) block: cache-sized, bounds memory
 PAIR_DTYPE = np.dtype([("t1", "<u4"), ("i1", "<u4"), ("t2", "<u4"), ("i2", "<u4")])
 
 
@@ -45,7 +45,9 @@ def datatrove_minhash_config(cfg: DedupConfig) -> MinhashConfig:
         num_buckets=cfg.bands,
         hashes_per_bucket=cfg.rows,
         seed=cfg.seed,
-        hash_config=HashConfig(precision=32),
+        # hash_fc only names datatrove's own shingle hash, which is not used to read files;
+        # "sha1" skips the (slow) installed-package check that "xxhash" runs on every config.
+        hash_config=HashConfig(precision=32, hash_fc="sha1"),
     )
 
 
@@ -62,21 +64,22 @@ def minhash_from_shingles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Signatures ``uint32[n_texts, H]`` and a mask of texts that had any shingle."""
     n = offsets.size - 1
-    sig = np.full((n, a.size), _U32_CAP, dtype=np.uint64)
+    # (hashes x texts): each block row is contiguous for reduceat, ~2x faster than texts x hashes
+    sig = np.full((a.size, n), _U32_CAP, dtype=np.uint64)
     counts = np.diff(offsets)
     owner = np.repeat(np.arange(n), counts)
+    b_col = b[:, None]
     for c0 in range(0, grams.size, _ROWS_PER_CHUNK):
         x = grams[c0 : c0 + _ROWS_PER_CHUNK]
         own = owner[c0 : c0 + _ROWS_PER_CHUNK]
-        block = np.multiply.outer(x, a)  # wraps mod 2**64: that is the hash family
-        block += b
+        block = np.multiply.outer(a, x)  # wraps mod 2**64: that is the hash family
+        block += b_col
         block >>= _SHIFT
         seg = np.flatnonzero(np.concatenate(([True], own[1:] != own[:-1])))
-        mins = np.minimum.reduceat(block, seg, axis=0)
+        mins = np.minimum.reduceat(block, seg, axis=1)
         docs = own[seg]
-        sig[docs] = np.minimum(sig[docs], mins)
-    np.minimum(sig, _U32_CAP, out=sig)
-    return sig.astype(np.uint32), counts > 0
+        sig[:, docs] = np.minimum(sig[:, docs], mins)
+    return np.ascontiguousarray(np.minimum(sig, _U32_CAP).T.astype(np.uint32)), counts > 0
 
 
 def minhash_texts(texts: Sequence[str], cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
