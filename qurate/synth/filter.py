@@ -41,9 +41,10 @@ from qurate.curate.shards import (
     write_manifest,
 )
 from qurate.curate.stages import resolve_tokenizer
+from qurate.llm.models import resolve_model
 from qurate.synth.config import FilterConfig
 from qurate.synth.dedup import find_duplicates
-from qurate.synth.reward import JudgeReward, load_reward
+from qurate.synth.reward import JudgeReward, load_reward, reward_architecture
 from qurate.synth.samples import document_text, read_samples
 from qurate.synth.sandbox import isolation_summary
 from qurate.synth.select import combined_reward, select
@@ -92,6 +93,11 @@ def filter_samples(
     """Filter the samples of ``inp`` (file, directory or rows) into the stage dir ``out``."""
     cfg = cfg or FilterConfig()
     out = Path(out)
+    for path in (cfg.reward.rm, cfg.reward.math_rm):
+        if path:  # a wrong model path fails now, not after the verifiers have run
+            reward_architecture(path, cfg.reward.engine)
+    if cfg.reward.judge:
+        resolve_model(cfg.reward.judge)
     samples = inp if isinstance(inp, list) else read_samples(inp)
     run = _Run(samples)
     work = out / "work"
