@@ -12,57 +12,64 @@ Both move the same number of tokens. It prints throughput (input MB/s) for both 
 input size, peak memory against input size, and as its last line
 ``ratio=<qurate throughput / baseline throughput>`` at the largest size.
 
-    .venv/bin/python bench/mix.py [--docs 40000] [--scales 1,4] [--memory-limit 512MB]
+    .venv/bin/python bench/mix.py [--docs 40000] [--scales 1,4] [--memory-limit 256MB]
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import random
+import queue
 import resource
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-_rng = random.Random(1)
-# A 20k-word vocabulary with a Zipf-like draw: compresses about like real text (~3x zstd).
-WORDS = [
-    "".join(_rng.choices("abcdefghijklmnopqrstuvwxyz", k=_rng.randint(2, 10)))
-    for _ in range(20_000)
-]
-CUM = list(__import__("itertools").accumulate(1 / (i + 1) for i in range(len(WORDS))))
 
+def build_corpus(directory: Path, n_docs: int, seed: int = 0) -> None:
+    """Write ``n_docs`` documents (~1.5 KB each) as pinned-schema shards of 10k rows.
 
-def build_corpus(directory: Path, n_docs: int, seed: int = 0) -> int:
-    """Write ``n_docs`` documents (~1.5 KB each) as pinned-schema shards; return text bytes."""
-    from qurate.curate.shards import ShardWriter
+    Words come from a 20k-word vocabulary with a Zipf draw, so the text compresses about
+    like real text under zstd.
+    """
+    import numpy as np
 
-    rng = random.Random(seed)
-    domains = ["ecommerce", "entertainment", "science", "technology"]
-    weights = [5, 3, 1.5, 1]
-    size = 0
-    with ShardWriter(directory, rows_per_shard=10_000) as w:
-        for i in range(n_docs):
-            k = rng.randint(100, 400)
-            text = " ".join(rng.choices(WORDS, cum_weights=CUM, k=k))
-            size += len(text)
-            q = rng.random()
-            w.write(
+    from qurate.curate.shards import write_table
+    from qurate.schema import rows_to_table
+
+    rng = np.random.default_rng(seed)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    vocab = ["".join(rng.choice(letters, size=rng.integers(2, 11))) for _ in range(20_000)]
+    p = 1 / np.arange(1, len(vocab) + 1)
+    p /= p.sum()
+    domains = np.array(["ecommerce", "entertainment", "science", "technology"])
+    dp = np.array([5, 3, 1.5, 1]) / 10.5
+    for shard, start in enumerate(range(0, n_docs, 10_000)):
+        rows = []
+        stop = min(start + 10_000, n_docs)
+        lengths = rng.integers(100, 401, size=stop - start)
+        words = np.asarray(vocab, dtype=object)[
+            rng.choice(len(vocab), size=int(lengths.sum()), p=p)
+        ]
+        ends = np.cumsum(lengths)
+        for i, k, end in zip(range(start, stop), lengths.tolist(), ends.tolist(), strict=True):
+            text = " ".join(words[end - k : end])
+            q = float(rng.random())
+            rows.append(
                 {
                     "id": f"doc{i:09d}",
                     "text": text,
                     "source": "bench",
                     "lang": "en",
-                    "domain": rng.choices(domains, weights)[0],
+                    "domain": str(rng.choice(domains, p=dp)),
                     "quality": q,
                     "scores": {"educational_value": q},
                     "n_chars": len(text),
                     "n_tokens": k,
                 }
             )
-    return size
+        write_table(directory / f"part-{shard:05d}.parquet", rows_to_table(rows))
 
 
 def _baseline(src: str, dst: str, q: mp.Queue) -> None:
@@ -107,7 +114,13 @@ def _run(target, *args) -> tuple:
     q = ctx.Queue()
     p = ctx.Process(target=target, args=(*args, q))
     p.start()
-    out = q.get()
+    while True:
+        try:
+            out = q.get(timeout=5)
+            break
+        except queue.Empty:
+            if not p.is_alive():
+                raise SystemExit(f"{target.__name__} failed (exit code {p.exitcode})") from None
     p.join()
     return out
 
@@ -116,7 +129,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=40_000, help="documents at scale 1")
     ap.add_argument("--scales", default="1,4", help="input sizes as multiples of --docs")
-    ap.add_argument("--memory-limit", default="512MB", help="DuckDB memory limit for the mix")
+    ap.add_argument("--memory-limit", default="256MB", help="DuckDB memory limit for the mix")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="qurate-bench-mix-"))
     ratio = 0.0

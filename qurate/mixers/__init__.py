@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from qurate.mixers.config import LongContextStage, MixConfig, load_mix_config, parse_mix_config
 from qurate.mixers.demo import DEMO_MIX_YAML, demo_mix_config
-from qurate.mixers.mix import mix, plan_mix
+from qurate.mixers.mixer import mix, plan_mix
 from qurate.mixers.plan import MixPlan
 
 __all__ = [

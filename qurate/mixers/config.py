@@ -102,7 +102,10 @@ class MixConfig(BaseModel):
         50_000_000, gt=0, description="a training shard closes once it holds this many tokens"
     )
     row_group_rows: int = Field(2048, gt=0, description="Parquet row group size of the shards")
-    memory_limit: str = Field("2GB", description="DuckDB memory limit; beyond it DuckDB spills")
+    memory_limit: str = Field("1GB", description="DuckDB memory limit (planning and selection)")
+    shuffle_bucket_mb: int = Field(
+        64, gt=0, description="rows held in memory at once by the global shuffle, in MB"
+    )
     long_context: list[LongContextStage] = Field(default_factory=list)
 
     @model_validator(mode="after")

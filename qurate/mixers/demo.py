@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from qurate.mixers.config import MixConfig, parse_mix_config
-from qurate.mixers.mix import plan_mix
+from qurate.mixers.mixer import plan_mix
 
 DEMO_MIX_YAML = """\
 # qurate mix config (MIX.yaml). Every key is optional except budget_tokens.

@@ -71,6 +71,11 @@ class MixPlan:
     def bucket_labels(self) -> list[str]:
         return bucket_labels(self.edges)
 
+    @property
+    def total_tokens(self) -> int:
+        """All tokens of the inputs."""
+        return sum(d.available_tokens for d in self.domains.values())
+
 
 def bucket_labels(edges: list[float]) -> list[str]:
     """Readable bucket names: ``<0.25``, ``0.25-0.5``, ``>=0.75`` (``all`` for one bucket)."""

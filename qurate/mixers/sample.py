@@ -9,9 +9,9 @@ within one document while the selection itself stays a streaming comparison ``h 
 
 The shuffle orders the selected rows by ``md5(shuffle:seed:id:k)``; ties (the same id
 twice in the inputs) break on file name and row number, so the order is total and two
-runs give the same rows in the same order. DuckDB sorts out of core: beyond
-``memory_limit`` it spills to the scratch directory, so memory stays bounded whatever the
-corpus size. md5 is used rather than DuckDB's ``hash`` because its value is fixed by a
+runs give the same rows in the same order. The sort itself is not DuckDB's: an ORDER BY
+that carries the text ran out of memory at a 256 MB limit on 110 MB of input (DuckDB
+2.0.1), so ``qurate.mixers.shuffle`` sorts in bounded memory instead. md5 is used rather than DuckDB's ``hash`` because its value is fixed by a
 standard, not by a DuckDB version.
 """
 
@@ -27,6 +27,10 @@ from qurate.schema import DOC_COLUMNS
 
 BUCKET_COL = "_qurate_bucket"
 REPEAT_COL = "_qurate_repeat"
+KEY_COL = "_qurate_key"
+FILE_COL = "_qurate_file"
+ROW_COL = "_qurate_row"
+HELPER_COLUMNS = [BUCKET_COL, REPEAT_COL, KEY_COL, FILE_COL, ROW_COL]
 
 
 def doc_hash(kind: str, seed: int, doc_id: str, repeat: int) -> int:
@@ -109,24 +113,31 @@ def fractional_thresholds(
     return [(*r[:5], cuts.get((r[0], r[1]))) for r in rows]
 
 
+SORT_KEYS = [(KEY_COL, "ascending"), ("id", "ascending"), (REPEAT_COL, "ascending"),
+             (FILE_COL, "ascending"), (ROW_COL, "ascending")]  # fmt: skip
+
+
 def selection_reader(
     con: duckdb.DuckDBPyConnection, rel: str, plan: MixPlan, rows: list[tuple], batch_rows: int
 ) -> pa.RecordBatchReader:
-    """The sampled rows (with repeats) in shuffled order, streamed in record batches.
+    """The sampled rows (with repeats), unordered, streamed in record batches.
 
-    Adds two columns, the quality bucket and the repeat index, for the manifest's tallies.
+    Adds the quality bucket and the repeat index (for the manifest's tallies) and the
+    shuffle key with its tie-breakers (file name, row number): ``SORT_KEYS`` is a total
+    order, which ``qurate.mixers.shuffle`` sorts by in bounded memory.
     """
     cols = ", ".join(f"d.{c}" for c in DOC_COLUMNS)
     sql = f"""
         WITH r AS (
-            SELECT {cols}, d.filename AS fn, d.file_row_number AS rn,
+            SELECT {cols}, d.filename AS {FILE_COL}, d.file_row_number AS {ROW_COL},
                    p.p_bucket AS {BUCKET_COL}, p.p_whole, p.p_threshold,
                    unnest(range(p.p_whole + (p.p_threshold IS NOT NULL)::INT)) AS {REPEAT_COL}
             {_eligible_join(rel, plan.edges, values_sql(PLAN_COLUMNS, rows))}
         )
-        SELECT * EXCLUDE (fn, rn, p_whole, p_threshold) FROM r
+        SELECT * EXCLUDE (p_whole, p_threshold),
+               {_hash_sql("shuffle", plan.seed, REPEAT_COL)} AS {KEY_COL}
+        FROM r
         WHERE CASE WHEN {REPEAT_COL} < p_whole THEN true
                    ELSE {_hash_sql("pick", plan.seed, REPEAT_COL)} <= p_threshold END
-        ORDER BY {_hash_sql("shuffle", plan.seed, REPEAT_COL)}, id, {REPEAT_COL}, fn, rn
     """
     return con.sql(sql).to_arrow_reader(batch_rows)

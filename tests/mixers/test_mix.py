@@ -62,6 +62,14 @@ def test_same_seed_gives_byte_identical_shards(corpus: tuple[Path, Path], tmp_pa
     assert a[0].read_bytes() != c[0].read_bytes()
 
 
+def test_bucketed_shuffle_equals_one_global_sort(corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    # 1 MB buckets split this mix into several key ranges; the shards must not change.
+    run(corpus, tmp_path / "one")
+    run(corpus, tmp_path / "many", shuffle_bucket_mb=1)
+    a, b = shard_paths(tmp_path / "one"), shard_paths(tmp_path / "many")
+    assert [x.read_bytes() for x in a] == [y.read_bytes() for y in b]
+
+
 def test_repeats_follow_the_rate_and_order_is_shuffled(
     corpus: tuple[Path, Path], tmp_path: Path
 ) -> None:

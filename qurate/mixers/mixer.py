@@ -5,6 +5,12 @@ check the inputs (schema version, columns) and the output directory, count suppl
 plan (unknown domains, zero weights, infeasible budgets fail here), then sample and
 write. ``plan_mix`` stops after planning (``qurate mix --dry-run``).
 
+Data flow, all streaming: DuckDB selects the sampled rows (``qurate.mixers.sample``), a
+two-pass bucket sort shuffles them in bounded memory (``qurate.mixers.shuffle``), and
+``TokenShardWriter`` cuts fixed-size shards. Scratch files live in a hidden directory
+under the output and are removed at the end. Long-context stages are then composed from
+the written shards (``qurate.mixers.longctx``).
+
 The manifest (``manifest.json``, stage ``mix``) keeps the contract's counts: ``in`` is
 every input document, ``kept`` the distinct documents drawn at least once, and the rest are
 counted by reason (``below_min_quality``, ``not_sampled``); nothing is written to
@@ -44,21 +50,22 @@ from qurate.mixers.plan import (
 )
 from qurate.mixers.sample import (
     BUCKET_COL,
+    HELPER_COLUMNS,
     REPEAT_COL,
     fractional_thresholds,
     plan_rows,
     selection_reader,
 )
+from qurate.mixers.shuffle import BucketShuffle, bucket_bits, estimate_bytes
 from qurate.mixers.writer import TokenShardWriter
 from qurate.schema import DOC_SCHEMA
 
 STAGE = "mix"
-SCRATCH = ".scratch"
 
 
 @contextmanager
 def _scratch(parent: Path | None) -> Iterator[Path]:
-    d = Path(tempfile.mkdtemp(prefix="qurate-mix-", dir=parent))
+    d = Path(tempfile.mkdtemp(prefix=".qurate-mix-scratch-", dir=parent))
     try:
         yield d
     finally:
@@ -100,12 +107,16 @@ def _duckdb_errors() -> Iterator[None]:
         raise BadInputError(f"mix: DuckDB failed: {str(e).splitlines()[0]}") from None
 
 
-def _plan(inputs: list[Path], cfg: MixConfig, scratch: Path) -> tuple[Any, str, MixPlan, int]:
+def _plan(
+    inputs: list[Path], cfg: MixConfig, scratch: Path
+) -> tuple[Any, str, MixPlan, int, list[Path]]:
     with _duckdb_errors():
         return _plan_inner(inputs, cfg, scratch)
 
 
-def _plan_inner(inputs: list[Path], cfg: MixConfig, scratch: Path) -> tuple[Any, str, MixPlan, int]:
+def _plan_inner(
+    inputs: list[Path], cfg: MixConfig, scratch: Path
+) -> tuple[Any, str, MixPlan, int, list[Path]]:
     shards = input_shards([Path(i) for i in inputs])
     shards = fill_token_counts(shards, scratch, cfg.tokenizer)
     con = connect(cfg, scratch)
@@ -114,13 +125,13 @@ def _plan_inner(inputs: list[Path], cfg: MixConfig, scratch: Path) -> tuple[Any,
     counts = count_supply(con, rel, cfg, edges)
     plan = plan_from_counts(cfg, counts, edges)
     n_in = sum(plan.domains[d].docs for d in plan.domains)
-    return con, rel, plan, n_in
+    return con, rel, plan, n_in, shards
 
 
 def plan_mix(inputs: list[Path], cfg: MixConfig) -> MixPlan:
     """The plan only (``--dry-run``): supply, targets, rates, epochs. Writes nothing."""
     with _scratch(None) as scratch:
-        con, _, plan, _ = _plan(inputs, cfg, scratch)
+        con, _, plan, _, _ = _plan(inputs, cfg, scratch)
         con.close()
     return plan
 
@@ -210,7 +221,7 @@ def mix(inputs: list[Path], out: Path, cfg: MixConfig) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     with _scratch(out) as scratch:
         try:
-            con, rel, plan, n_in = _plan(inputs, cfg, scratch)
+            con, rel, plan, n_in, shards_in = _plan(inputs, cfg, scratch)
         except BaseException:
             if created:  # a mistake found while planning leaves no trace
                 shutil.rmtree(out, ignore_errors=True)
@@ -221,17 +232,22 @@ def mix(inputs: list[Path], out: Path, cfg: MixConfig) -> dict[str, Any]:
             out, shard_tokens=cfg.shard_tokens, row_group_rows=cfg.row_group_rows
         )
         tally = _Tally()
+        fraction = sum(b.planned_tokens for b in plan.buckets) / max(1, plan.total_tokens)
+        bits = bucket_bits(estimate_bytes(shards_in, fraction), cfg.shuffle_bucket_mb << 20)
+        shuffle = BucketShuffle(scratch, bits, memory_bytes=cfg.shuffle_bucket_mb << 20)
         try:
             with _duckdb_errors():
                 rows = fractional_thresholds(con, rel, plan, plan_rows(plan, min_q))
-                reader = selection_reader(con, rel, plan, rows, batch_rows=cfg.row_group_rows)
-                for batch in reader:
-                    t = pa.Table.from_batches([batch])
-                    tally.add(t)
-                    writer.write(t.drop_columns([BUCKET_COL, REPEAT_COL]).cast(DOC_SCHEMA))
+                reader = selection_reader(con, rel, plan, rows, batch_rows=8192)
+                for batch in reader:  # pass one: scatter into key-range buckets
+                    shuffle.add(batch)
+            for t in shuffle.sorted_tables():  # pass two: one sorted bucket at a time
+                tally.add(t)
+                writer.write(t.drop_columns(HELPER_COLUMNS).cast(DOC_SCHEMA))
             shards = writer.close()
         except BaseException:
             writer.abort()
+            shuffle.close()
             raise
         finally:
             con.close()
