@@ -73,7 +73,8 @@ class C4Config(_Strict):
 
 class FineWebConfig(_Strict):
     enabled: bool = True
-    # Share of prose lines (not headings, bullets, tables or code) that end in punctuation.
+    # Share of prose lines (not headings, bullets, tables or code) that end in punctuation;
+    # lines of 80+ characters count as punctuated (quotations, unpunctuated headlines).
     line_punct_thr: float | None = 0.06
     line_punct_exclude_zero: bool = False
     # Stock: terminal punctuation only; a prose line ending in , ; : continues a sentence.
@@ -83,7 +84,7 @@ class FineWebConfig(_Strict):
     short_line_length: int = 30
     # Characters in repeated lines (of >= dup_min_line_chars) / all. Stock: 0.01 on all lines,
     # which rejects any page that repeats a "Returns:" or "Example" line.
-    char_dup_ratio: float | None = 0.2
+    char_dup_ratio: float | None = 0.3
     dup_min_line_chars: int = 20
     new_line_ratio: float | None = 0.3
 

@@ -31,6 +31,7 @@ _NUMBERED_RE = re.compile(r"(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\s")
 _SENT_END_RE = re.compile(r"[.!?。！？](?=[\s\"'”’»)）」』]|$)")
 # Sentences are counted up to this many: no rule needs an exact count above it.
 _SENTENCE_CAP = 16
+_LONG_LINE_CHARS = 80
 _CLOSERS = "\"'”’»)）」』】]`*_"
 _CODE_LINE_RE = re.compile(
     r"""\s*(?:
@@ -41,9 +42,11 @@ _CODE_LINE_RE = re.compile(
       | (?:module|require|end|unless|elsif|begin|rescue|ensure|puts|attr_\w+|defer|
            local|sub\s+\w+|use\s+[\w:]+|(?:my|our)\s+[$@%])\b
       | =(?:head\d|pod|cut|item|over|back|begin|end|encoding)\b|__END__|__DATA__
-      | [\w.:$@]+\(.*\)[;,]?$                # a whole line that is one call
+      | (?<=\s)[\w.:$@]+\(.*\)[;,]?$|[\w.:$@]+\(.*\);$  # an indented call, or "f(x);"
       | ["']?[\w-]+["']?\s*(?::|=>?)\s*.+,$   # key: value, (object literals)
       | .*\b(?:do(?:\s*\|[^|]*\|)?|then)$    # Ruby/shell block openers
+      | [(\[{].*,$|"[^"]*",?$|'[^']*',?$      # tuple / list items, string literals
+      | type\s+\w+\s+\S
       | import\s+[\w.{*]|from\s+[\w.]+\s+import\b
       | print\(|console\.|System\.|std::|if\s*\(|for\s*\(|while\s*\(|switch\s*\(
       | if\s+.*:$|for\s+\w+\s+in\s+.*:$|while\s+.*:$|with\s+.*:$
@@ -55,18 +58,18 @@ _CODE_LINE_RE = re.compile(
     re.VERBOSE,
 )
 # Statement and block ends: "x = f(y);", "if (a) {", "def f(x):".
-_CODE_ENDS = (";", "{", "}", "):", ") {", "){", "=>", "\\")
+_CODE_ENDS = (";", "{", "}", "):", ") {", "){", "=>", "\\", "(", "[")
 _PROSE_ENDS = (".", "!", "?", '"', "”", "。", "！", "？")
 
 
-def is_code_line(s: str) -> bool:
-    """A stripped, non-empty line that looks like source code."""
+def is_code_line(s: str, line: str | None = None) -> bool:
+    """``s``: a stripped, non-empty line; ``line``: the same with its indentation."""
     if s.endswith(_CODE_ENDS):
         return True
     # A capitalised line ending like a sentence is prose; skip the costlier pattern.
     if s[0].isupper() and s.endswith(_PROSE_ENDS):
         return False
-    return _CODE_LINE_RE.match(s) is not None
+    return _CODE_LINE_RE.match(line.rstrip() if line is not None else s) is not None
 
 
 CODE_EXTENSIONS = frozenset(
@@ -159,14 +162,16 @@ def line_stats(
             # Table rows and column layouts (aligned with runs of spaces) are structure.
             st.n_table += 1
             continue
-        if is_code_line(s):
+        if is_code_line(s, line):
             st.n_code += 1
             continue
         st.n_prose += 1
         end = s.rstrip(_CLOSERS)
-        punct = end.endswith(stop_chars)
-        st.n_prose_punct += punct
         n_cjk = 0 if s.isascii() else len(NO_SPACE_RE.findall(s))
+        punct = end.endswith(stop_chars)
+        # A line of a dozen words is a sentence even without its full stop (quotations,
+        # headlines); menus and tag lists, what the rule is for, are short lines.
+        st.n_prose_punct += punct or len(s) + n_cjk >= _LONG_LINE_CHARS
         # CJK characters are double width and carry about a word each: a 15-character
         # Chinese line is not a "short line".
         if not punct and len(s) + n_cjk <= short_len:
@@ -227,7 +232,7 @@ def looks_like_code(
     frac = st.n_code / max(st.n_nonempty - st.n_comment, 1)
     if frac >= min_code_frac:
         return True
-    if frac < min_code_frac / 5 or not text:
+    if not text:
         return False
     n_chars = max(len(text) - text.count(" ") - text.count("\n"), 1)
     density = len(_CODE_SYMBOL_RE.findall(text)) / n_chars
