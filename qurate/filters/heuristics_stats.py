@@ -181,7 +181,9 @@ def line_stats(
         if st.n_sentences < _SENTENCE_CAP and (
             st.n_prose > 1 or len(s.split()) + n_cjk >= min_words
         ):
-            st.n_sentences += len(_SENT_END_RE.findall(s))
+            ends = len(_SENT_END_RE.findall(s))
+            # An unpunctuated long line is a sentence too (see n_prose_punct above).
+            st.n_sentences += ends or (not punct and len(s) + n_cjk >= _LONG_LINE_CHARS)
     return st
 
 

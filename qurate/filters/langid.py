@@ -9,7 +9,8 @@ document is first reduced to a clean single-line sample: fenced code, URLs, e-ma
 addresses and markup symbols removed, whitespace collapsed, at most ``sample_chars``
 characters. Predictions run in batches. Two script checks fix the model's known confusions
 on short CJK excerpts: Kanji-heavy Japanese predicted as Chinese (kana present -> ``ja``)
-and Chinese predicted as Japanese (no kana at all -> ``zh``); Hangul text is ``ko``.
+and Chinese predicted as Japanese (no kana at all -> ``zh``); Hangul text is ``ko``; and
+short Ukrainian predicted as Russian (letters only Ukrainian has -> ``uk``).
 
 Every document judged gets ``lang`` (ISO 639-1 where one exists, as lid.176 labels) and
 ``lang_score``; a language outside the allow-list is rejected as ``lang``, a score below
@@ -132,7 +133,14 @@ def prediction_sample(text: str, max_chars: int) -> str:
     return _NOISE_RE.sub(" ", sample).strip()[:max_chars]
 
 
+_UK_ONLY_RE = re.compile("[їєґЇЄҐ]")
+
+
 def _script_fix(lang: str, sample: str) -> str:
+    if lang == "ru" and "ў" not in sample:
+        # ї, є, ґ (and і, shared only with Belarusian, which has ў) are not Russian letters.
+        if _UK_ONLY_RE.search(sample) or "і" in sample or "І" in sample:
+            return "uk"
     if lang in ("zh", "ja", "ko", "wuu", "yue"):
         n_han = len(_HAN_RE.findall(sample))
         n_kana = len(_KANA_RE.findall(sample))

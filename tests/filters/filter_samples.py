@@ -184,3 +184,73 @@ Back to top
 Read more articles like this one in our archive of stories from around the world.
 Share this page with your friends and colleagues by e-mail.
 """
+
+RUBY_CODE = """# frozen_string_literal: true
+
+module Bundler
+  class CLI::Open
+    attr_reader :options, :name
+
+    def initialize(options, name)
+      @options = options
+      @name = name
+    end
+
+    # Opens the gem's source directory in the user's editor.
+    def run
+      editor = [ENV["BUNDLER_EDITOR"], ENV["VISUAL"], ENV["EDITOR"]].find {|e| !e.nil? && !e.empty? }
+      return Bundler.ui.info("To open a bundled gem, set $EDITOR or $BUNDLER_EDITOR") unless editor
+      path = Bundler::CLI::Common.select_spec(name, :regex_match).full_gem_path
+      Dir.chdir(path) do
+        command = Shellwords.split(editor) << path
+        Bundler.with_original_env do
+          system(*command)
+        end || Bundler.ui.info("Could not run '#{command.join(" ")}'")
+      end
+    end
+  end
+end
+"""
+
+PERL_CODE = """package CPAN::LWP::UserAgent;
+use strict;
+use vars qw(@ISA $USER $PASSWD $SETUPDONE);
+use CPAN::HTTP::Credentials;
+# we delay requiring LWP::UserAgent and setting up inheritance until we need it
+
+$CPAN::LWP::UserAgent::VERSION = "1.9601";
+
+sub config {
+    return if $SETUPDONE;
+    if ($CPAN::META->has_usable('LWP::UserAgent')) {
+        require LWP::UserAgent;
+        @ISA = qw(Exporter LWP::UserAgent);
+        $SETUPDONE++;
+    } else {
+        $CPAN::Frontend->mywarn("  LWP::UserAgent not available\\n");
+    }
+}
+
+sub no_proxy {
+    my ( $self, $no_proxy ) = @_;
+    return $self->SUPER::no_proxy( split(',',$no_proxy) );
+}
+"""
+
+# Quotations without final full stops, each followed by its author (an anthology).
+QUOTES_PT = """Não há segredo melhor guardado do que aquele que todo mundo adivinha
+
+--George Bernard Shaw
+
+Não importa o quão nova uma idéia é; o que importa é quão nova ela se torna com o tempo
+
+--Elias Canetti
+
+Nenhum homem pode compreender porque uma mulher prefere uma boa reputação a um pouco de diversão
+
+--Helen Rowland
+
+Nenhum pássaro voa alto demais, se voa com suas próprias asas e não com as dos outros
+
+--William Blake
+"""

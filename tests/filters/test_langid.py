@@ -104,3 +104,8 @@ def test_config_validation() -> None:
         LanguageIDConfig(min_score=1.5)
     with pytest.raises(ValidationError, match="langs"):
         LanguageIDConfig.model_validate({"langs": ["en"]})
+
+
+def test_ukrainian_with_its_own_letters_is_not_russian() -> None:
+    ((lang, _),) = predict_languages(["БЕЗ ЖОДНИХ ГАРАНТІЙ, в межах, дозволених законом."])
+    assert lang == "uk"
