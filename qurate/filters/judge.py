@@ -114,9 +114,12 @@ def builtin_rubrics() -> dict[str, Path]:
 
 
 def load_rubric(spec: str) -> Rubric:
-    """A bundled rubric by name (``educational_value``) or a user's YAML file path."""
+    """A bundled rubric by name (newest version), pinned name (``educational_value_v1``), or
+    a user's YAML file path."""
     path = Path(spec)
-    if not (spec.endswith((".yaml", ".yml")) or path.exists()):
+    if (RUBRIC_DIR / f"{spec}.yaml").is_file():  # a pinned version: "educational_value_v1"
+        path = RUBRIC_DIR / f"{spec}.yaml"
+    elif not (spec.endswith((".yaml", ".yml")) or path.exists()):
         builtins = builtin_rubrics()
         if spec not in builtins:
             raise ConfigError(

@@ -88,7 +88,7 @@ def test_annotate_writes_scores_domain_and_judge_metadata(run):
         assert set(r["scores"]) == set(cfg.judge.rubrics)
         assert r["domain"] in cfg.judge.taxonomy and 0 <= r["quality"] <= 1
         judge = json.loads(r["meta"])["judge"]
-        assert judge["rubrics"]["educational_value"] == 1 and "truncated" in judge
+        assert judge["rubrics"]["educational_value"] >= 1 and "truncated" in judge
     assert m["judge"]["model"] and m["throughput"]["tokens_per_s"] > 0
 
 

@@ -89,7 +89,11 @@ def test_a_document_cannot_forge_a_chat_turn_or_close_the_fence(judge):
 
 def test_rubrics_are_versioned_and_validated(tmp_path):
     assert set(DEFAULT_DIMENSIONS) <= set(builtin_rubrics())
-    assert load_rubric("educational_value").version >= 1
+    assert load_rubric("educational_value").version == max(
+        int(p.stem.rsplit("_v", 1)[1])
+        for p in builtin_rubrics()["educational_value"].parent.glob("educational_value_v*.yaml")
+    )
+    assert load_rubric("educational_value_v1").version == 1
     with pytest.raises(ConfigError, match="unknown rubric 'nope'.*educational_value"):
         load_rubric("nope")
     bad = tmp_path / "bad.yaml"
