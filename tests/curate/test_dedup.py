@@ -162,6 +162,7 @@ def test_exact_copies_across_tasks_point_to_first_occurrence(tmp_path, english):
             Document(text=c, id="c"),
         ],
         [Document(text=b, id="b-again"), Document(text=a, id="a-again")],
+        [],  # a task with no documents
     ]
     result = curate(tasks, tmp_path, DedupConfig())
     assert dropped(result) == {"a-shouted": "a", "b-again": "b", "a-again": "a"}
