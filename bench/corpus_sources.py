@@ -142,8 +142,23 @@ def man_page_paths(lang: str) -> list[tuple[str, str]]:
     return pages
 
 
+MAN_CACHE = Path(__file__).resolve().parent / "data" / "cache" / "man"
+
+
 def render_man(path: str) -> str:
-    """A man page as plain text, the way `man` shows it (no justification, no hyphenation)."""
+    """A man page as plain text, the way `man` shows it; cached under bench/data/cache."""
+    stat = os.stat(path)
+    cached = MAN_CACHE / f"{zlib.crc32(path.encode()):08x}-{stat.st_size}.txt"
+    if cached.exists():
+        return cached.read_text(encoding="utf-8")
+    text = _render_man(path)
+    MAN_CACHE.mkdir(parents=True, exist_ok=True)
+    cached.write_text(text, encoding="utf-8")
+    return text
+
+
+def _render_man(path: str) -> str:
+    """Run `man` on one page file (no justification, no hyphenation)."""
     env = dict(os.environ, MANWIDTH="80", MAN_KEEP_FORMATTING="0", LC_ALL="C.UTF-8")
     # A few pages send troff into an endless loop (zh_CN df.1): give up on them after 20 s,
     # killing the whole process group, not just `man`.
