@@ -13,6 +13,7 @@ count comes from an estimate of the bytes selected and ``shuffle_bucket_mb``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -108,12 +109,26 @@ class BucketShuffle:
         path.unlink()
         return table
 
+    def _sorted(self, i: int) -> pa.Table | None:
+        table = self._load(i)
+        if table is None or not table.num_rows:
+            return None
+        return table.take(pa.compute.sort_indices(table, sort_keys=SORT_KEYS))
+
     def sorted_tables(self) -> Iterator[pa.Table]:
-        """Each non-empty bucket, sorted by ``SORT_KEYS``, in key order (scratch is freed)."""
-        for i in range(self.n):
-            table = self._load(i)
-            if table is not None and table.num_rows:
-                yield table.take(pa.compute.sort_indices(table, sort_keys=SORT_KEYS))
+        """Each non-empty bucket, sorted by ``SORT_KEYS``, in key order (scratch is freed).
+
+        The next bucket is loaded and sorted in a worker thread while the caller writes
+        this one (Arrow releases the GIL), so memory holds at most two buckets.
+        """
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self._sorted, 0)
+            for i in range(self.n):
+                table = pending.result()
+                if i + 1 < self.n:
+                    pending = pool.submit(self._sorted, i + 1)
+                if table is not None:
+                    yield table
 
     def close(self) -> None:
         """Drop buffers and scratch files (after an error)."""
