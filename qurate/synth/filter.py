@@ -41,6 +41,7 @@ from qurate.curate.shards import (
     write_manifest,
 )
 from qurate.curate.stages import resolve_tokenizer
+from qurate.llm import Engine
 from qurate.llm.models import resolve_model
 from qurate.synth.config import FilterConfig
 from qurate.synth.dedup import find_duplicates
@@ -88,15 +89,23 @@ class _Run:
 
 
 def filter_samples(
-    inp: str | Path | list[dict[str, Any]], out: str | Path, cfg: FilterConfig | None = None
+    inp: str | Path | list[dict[str, Any]],
+    out: str | Path,
+    cfg: FilterConfig | None = None,
+    *,
+    judge_engine: Engine | None = None,
 ) -> FilterResult:
-    """Filter the samples of ``inp`` (file, directory or rows) into the stage dir ``out``."""
+    """Filter the samples of ``inp`` (file, directory or rows) into the stage dir ``out``.
+
+    ``judge_engine``: an engine already loaded for ``cfg.reward.judge`` (the demo reuses its
+    teacher as the judge instead of loading the model twice).
+    """
     cfg = cfg or FilterConfig()
     out = Path(out)
     for path in (cfg.reward.rm, cfg.reward.math_rm):
         if path:  # a wrong model path fails now, not after the verifiers have run
             reward_architecture(path, cfg.reward.engine)
-    if cfg.reward.judge:
+    if cfg.reward.judge and judge_engine is None:
         resolve_model(cfg.reward.judge)
     samples = inp if isinstance(inp, list) else read_samples(inp)
     run = _Run(samples)
@@ -108,7 +117,7 @@ def filter_samples(
         ("check", lambda: _check(run)),
         ("decontam", lambda: _decontam(run, cfg, work)),
         ("verify", lambda: _verify(run, cfg)),
-        ("reward", lambda: _reward(run, cfg, work)),
+        ("reward", lambda: _reward(run, cfg, work, judge_engine)),
         ("select", lambda: _select(run, cfg)),
         ("dedup", lambda: _dedup(run, cfg)),
     ]
@@ -190,7 +199,7 @@ def _verdict(
         run.reject(i, reason or "verify_failed", detail)
 
 
-def _reward(run: _Run, cfg: FilterConfig, work: Path) -> None:
+def _reward(run: _Run, cfg: FilterConfig, work: Path, judge_engine: Engine | None) -> None:
     rc = cfg.reward
     jobs: list[tuple[str, str, list[int]]] = []  # (score key, model, samples)
     live = run.live()
@@ -208,7 +217,9 @@ def _reward(run: _Run, cfg: FilterConfig, work: Path) -> None:
             continue
         cache = work / "reward-cache.sqlite"
         scorer = (
-            JudgeReward(model, rc, cache) if key == "judge_score" else load_reward(model, rc, cache)
+            JudgeReward(model, rc, cache, judge_engine)
+            if key == "judge_score"
+            else load_reward(model, rc, cache)
         )
         try:
             scores = scorer.score(

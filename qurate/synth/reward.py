@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from qurate.errors import ConfigError, EngineError, MissingExtraError
-from qurate.llm import EngineConfig, load_engine
+from qurate.llm import Engine, EngineConfig, load_engine
 from qurate.synth.config import RewardConfig
 
 _HF_SUFFIXES = ("ForSequenceClassification",)
@@ -160,8 +160,15 @@ class JudgeReward:
 
     kind = "judge"
 
-    def __init__(self, model: str, cfg: RewardConfig, cache_path: str | Path | None = None) -> None:
-        self.engine = load_engine(
+    def __init__(
+        self,
+        model: str,
+        cfg: RewardConfig,
+        cache_path: str | Path | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.owns_engine = engine is None
+        self.engine = engine or load_engine(
             EngineConfig(model=model, device=cfg.device, batch_size=cfg.batch_size),
             cache_path=cache_path,
         )
@@ -185,7 +192,8 @@ class JudgeReward:
         return [None if (e := r.expected()) is None else e / 9.0 for r in results]
 
     def close(self) -> None:
-        self.engine.close()
+        if self.owns_engine:
+            self.engine.close()
 
 
 def load_reward(

@@ -1,0 +1,138 @@
+"""Benchmark ``qurate synth``: generation throughput against the bare engine, and verifier
+throughput (math answer checks, sandboxed code tests).
+
+Generation: the same prompts (a math template rendered for each seed, n samples each, the
+same sampling parameters and seed) go once through the bare transformers engine and once
+through ``qurate.synth.generate`` (prompt cache on a fresh file, output parsing, Parquet
+samples and manifest). Each side runs ``--repeats`` times, alternating, and the best time
+counts (the machine is shared). The model is a tiny Qwen2 built on the fly unless
+``--model`` names a local checkpoint. The last line is ``ratio=<qurate/baseline>``
+(throughput; >= 0.9 is the target).
+
+    .venv/bin/python bench/synth.py [--seeds 32] [--n 4] [--max-tokens 48] [--model DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+
+def bench_generation(args: argparse.Namespace, tmp: Path) -> float:
+    from qurate.llm import EngineConfig, GenParams, load_engine
+    from qurate.llm.testing import build_tiny_chat_model
+    from qurate.synth.config import GenerateConfig
+    from qurate.synth.generate import generate
+    from qurate.synth.tasks import load_templates
+
+    model = args.model or str(build_tiny_chat_model(tmp / "tiny"))
+    seeds = [
+        {"id": f"s{i}", "problem": f"What is {i} plus {2 * i + 1}?"} for i in range(args.seeds)
+    ]
+    ecfg = EngineConfig(
+        model=model, device="cpu", batch_size=args.batch_size, cpu_threads=args.threads
+    )
+    cfg = GenerateConfig(
+        n=args.n, max_tokens=args.max_tokens, temperature=0.7, chunk=args.seeds, teacher=ecfg
+    )
+    bare = load_engine(ecfg)  # no cache: the baseline
+    template = load_templates()["math_solve_v1"]
+    params = GenParams(n=args.n, temperature=0.7, max_tokens=args.max_tokens, top_p=0.95, seed=0)
+    prompts = [template.render(s) for s in seeds]
+    bare.generate(prompts[:2], params)  # warm-up (allocator, kernels)
+    best_base, best_q, tokens = float("inf"), float("inf"), 0
+    for r in range(args.repeats):
+        t0 = time.perf_counter()
+        gens = bare.generate(prompts, params)
+        best_base = min(best_base, time.perf_counter() - t0)
+        tokens = sum(g.completion_tokens for g in gens)
+        # qurate: the same engine object behind a fresh prompt cache, so the model work is equal
+        from qurate.llm.cache import CachedEngine, PromptCache
+
+        eng = CachedEngine(bare, PromptCache(tmp / f"cache-{r}.sqlite"))
+        t0 = time.perf_counter()
+        res = generate(seeds, tmp / f"out-{r}", cfg=cfg, engine=eng)
+        best_q = min(best_q, time.perf_counter() - t0)
+        assert res.outputs == args.seeds * args.n and res.cached == 0
+    print(
+        f"generation: {args.seeds} prompts x n={args.n}, {tokens} completion tokens, "
+        f"max_tokens={args.max_tokens}"
+    )
+    print(f"  bare engine: {best_base:.2f}s  {tokens / best_base:.1f} tokens/s")
+    print(f"  qurate synth generate: {best_q:.2f}s  {tokens / best_q:.1f} tokens/s")
+    return best_base / best_q
+
+
+def bench_math(n: int) -> None:
+    from qurate.synth.verify_math import majority_vote, verify_against_reference
+
+    forms = [
+        (r"so the answer is \boxed{\frac{1}{2}}", "0.5"),
+        (r"\boxed{2\sqrt{3}}", r"\sqrt{12}"),
+        (r"we get \boxed{x = 5}", "5"),
+        (r"\boxed{12,000}", "12000"),
+        (r"\boxed{3}", "4"),
+    ]
+    verify_against_reference(*forms[0])  # warm-up: imports and parser tables
+    t0 = time.perf_counter()
+    for i in range(n):
+        verify_against_reference(*forms[i % len(forms)])
+    dt = time.perf_counter() - t0
+    print(f"math verifier (reference): {n} samples in {dt:.2f}s = {n / dt:.0f} samples/s")
+    groups = [[r"\boxed{4.5}", r"\boxed{\frac{9}{2}}", r"\boxed{4}", r"\boxed{9/2}"]] * (n // 4)
+    t0 = time.perf_counter()
+    for g in groups:
+        majority_vote(g)
+    dt = time.perf_counter() - t0
+    print(
+        f"math verifier (majority vote, n=4): {4 * len(groups)} samples in {dt:.2f}s = {4 * len(groups) / dt:.0f} samples/s"
+    )
+
+
+def bench_code(n: int, workers: int) -> None:
+    from qurate.synth.sandbox import SandboxLimits, isolation_summary, run_many
+
+    limits = SandboxLimits(timeout_s=5, workers=workers)
+    jobs = [
+        (
+            f"def f(x):\n    return x * {i}\n",
+            f"assert f(2) == {2 * i}\ndef test_zero():\n    assert f(0) == 0\n",
+        )
+        for i in range(n)
+    ]
+    t0 = time.perf_counter()
+    res = run_many(jobs, limits)
+    dt = time.perf_counter() - t0
+    assert all(r.passed for r in res), [r for r in res if not r.passed][:1]
+    iso = {k: v for k, v in isolation_summary(limits).items() if k != "python"}
+    print(
+        f"code verifier (sandbox, {workers} workers, {iso}): {n} samples in {dt:.2f}s = {n / dt:.1f} samples/s"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=32)
+    ap.add_argument("--n", type=int, default=4)
+    ap.add_argument("--max-tokens", type=int, default=48)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--math-samples", type=int, default=400)
+    ap.add_argument("--code-samples", type=int, default=40)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    print(f"machine: {platform.machine()} {platform.system()}, python {platform.python_version()}")
+    bench_math(args.math_samples)
+    bench_code(args.code_samples, args.workers)
+    with tempfile.TemporaryDirectory() as d:
+        ratio = bench_generation(args, Path(d))
+    print(f"ratio={ratio:.3f}")
+
+
+if __name__ == "__main__":
+    main()
