@@ -240,7 +240,13 @@ def _select(run: _Run, cfg: FilterConfig) -> None:
         rm = inf.get("math_rm_score", inf.get("rm_score"))
         inf["reward"] = combined_reward(rm, inf.get("verified"), inf.get("judge_score"))
         scores.append(inf["reward"])
-    groups = [(run.s[i]["task"], (run.s[i].get("prompt") or "").strip()) for i in live]
+    groups = [
+        (
+            run.s[i]["task"],
+            (run.s[i].get("prompt") or "").strip() or run.s[i].get("seed_id") or run.s[i]["id"],
+        )
+        for i in live
+    ]
     for i, why in zip(live, select(groups, scores, cfg.min_reward, cfg.top_k), strict=True):
         if why:
             run.reject(i, why, f"combined reward {run.info[i]['reward']}")

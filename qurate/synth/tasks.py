@@ -158,7 +158,11 @@ def parse_output(t: Template, seed: dict[str, Any], output: str) -> Parsed:
     out = output.strip()
     p = Parsed()
     if t.output == "answer" or t.output == "document":
-        p.prompt = str(seed.get(t.prompt_field or "", "") or "") if t.prompt_field else ""
+        # Without a prompt field the prompt is the instruction the teacher saw (a rewrite's
+        # source passage): it groups the n samples of a seed for best-of-n.
+        p.prompt = (
+            str(seed.get(t.prompt_field) or "") if t.prompt_field else t.render(seed)[-1]["content"]
+        )
         p.response = out
     elif t.output == "problem_solution":
         prob, sol = _section(out, "problem", "solution"), _section(out, "solution", None)

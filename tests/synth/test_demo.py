@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from qurate.curate.shards import iter_rows, read_manifest
 from qurate.synth.demo import run_demo
 
 
+@pytest.mark.slow
 def test_demo_generates_filters_and_accounts_for_everything(tmp_path, tiny_chat):
     s = run_demo(tmp_path, n=2, max_tokens=16, teacher=str(tiny_chat))
     assert s["generated"]["outputs"] == 6

@@ -155,7 +155,7 @@ def test_reward_model_scores_and_best_of_n(tmp_path, tiny_rm):
         _s(
             i,
             "knowledge",
-            "",
+            "Rewrite: water",
             f"Fact number {i}: water boils at {90 + i} degrees at some pressure.",
         )
         for i in range(4)
@@ -169,7 +169,7 @@ def test_reward_model_scores_and_best_of_n(tmp_path, tiny_rm):
     kept = {x["id"]: x for x in iter_rows(out)}
     rej = {x["id"]: x for x in iter_rows(out, rejects=True)}
     prov = {k: json.loads(x["provenance"]) for k, x in {**kept, **rej}.items()}
-    know = ["s0", "s1", "s2", "s3"]  # one prompt group (knowledge rewrites have no prompt)
+    know = ["s0", "s1", "s2", "s3"]  # one prompt group: four rewrites of one passage
     assert all(isinstance(prov[k]["rm_score"], float) for k in know)
     best = max(know, key=lambda k: prov[k]["reward"])
     assert sorted(kept) == sorted([best, "s9"])  # best-of-n per prompt

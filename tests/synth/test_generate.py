@@ -104,6 +104,7 @@ def test_problem_solution_and_knowledge_parsing():
     )
     kn = parse_output(t["knowledge_rewrite_v1"], {"text": "x"}, "  A textbook section.  ")
     assert kn.response == "A textbook section." and kn.reason is None
+    assert kn.prompt.startswith("Rewrite the passage") and kn.prompt.endswith("x")
     assert parse_output(t["knowledge_qa_v1"], {}, "   \n").reason == "empty_output"
     ic = parse_output(
         t["code_synth_v1"],
