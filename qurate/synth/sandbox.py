@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -203,17 +204,11 @@ def run_in_sandbox(code: str, tests: str, limits: SandboxLimits | None = None) -
             "PYTHONHASHSEED": "0",
         }
         with (logs / "out").open("wb") as out, (logs / "err").open("wb") as err:
-            proc = subprocess.Popen(
-                _command(work, limits),
-                cwd=work,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,
-                pass_fds=(w_fd,),
-                extra_groups=[] if iso["drop_privileges"] else None,
-            )
+            try:
+                proc = _popen(work, env, out, err, w_fd, limits, iso)
+            except OSError as e:  # no interpreter, no unshare: the sample cannot be run
+                dt = time.perf_counter() - t0
+                return SandboxResult(False, "crashed", f"cannot start the sandbox: {e}", dt)
             os.close(w_fd)
             w_fd = -1
             timed_out = False
@@ -250,6 +245,22 @@ def run_in_sandbox(code: str, tests: str, limits: SandboxLimits | None = None) -
         os.close(r_fd)
         _rmtree(work)
         _rmtree(logs)
+
+
+def _popen(
+    work: Path, env: dict[str, str], out: Any, err: Any, w_fd: int, limits: SandboxLimits, iso: dict
+) -> subprocess.Popen:
+    return subprocess.Popen(
+        _command(work, limits),
+        cwd=work,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=err,
+        start_new_session=True,  # its own session and process group, killed whole at the end
+        pass_fds=(w_fd,),
+        extra_groups=[] if iso["drop_privileges"] else None,
+    )
 
 
 def _read_report(fd: int, nonce: str) -> str | None:

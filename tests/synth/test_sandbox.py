@@ -201,3 +201,10 @@ def test_threads_do_not_share_result_pipes():
     for t in ts:
         t.join()
     assert out == [True, True, True]
+
+
+def test_a_broken_interpreter_fails_the_sample_not_the_run():
+    r = run_in_sandbox(
+        "x = 1\n", "assert x == 1\n", FAST.model_copy(update={"python": "/nonexistent/python3"})
+    )
+    assert not r.passed and r.status == "crashed"
