@@ -109,17 +109,65 @@ _SCRIPT = {
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
+_STOP = {
+    "de": "der die das und in zu den von ist mit sich des auf für nicht ein eine dem auch als",
+    "fr": "le la les de des du et en un une est pour que qui dans par sur pas au avec ce il",
+    "es": "el la los las de del y en un una es para que por con no se su al lo como",
+    "it": "il la le di del della e in un una è per che non con si da al sono come",
+    "pt": "o a os as de do da e em um uma é para que não com se por no na dos",
+    "nl": "de het een en van in is dat op te voor met zijn niet er die aan bij wordt",
+    "sv": "och i att det som en på är av för med till den har inte om ett kan",
+    "pl": "i w na z się nie do to że jest o jak po co ze dla od przez lub",
+    "cs": "a v se na je že s z do to o jako k pro by ve nebo jsou ale",
+    "tr": "ve bir bu için ile da de olarak olan gibi daha çok ya veya ne kadar her",
+}  # fmt: skip
+_STOP_SETS = {k: set(v.split()) for k, v in _STOP.items()}
+
+
 def looks_like(text: str, lang: str) -> bool:
-    """True when a text is plausibly in ``lang``: drops translated pages left mostly English."""
+    """True when a text is plausibly in ``lang``: drops translated pages left mostly English.
+
+    Uses script shares and a few stop words per language, not a language-ID model, so the
+    labels stay independent of the model being measured.
+    """
     letters = len(_LETTER.findall(text)) or 1
     if lang in _SCRIPT:
         need = 0.5 if lang in ("ru", "uk") else 0.3
         return len(_SCRIPT[lang].findall(text)) / letters > need
-    words = re.findall(r"[a-zA-Z]+", text.lower())
+    words = re.findall(r"[^\W\d_]+", text.lower())
     if len(words) < 5:
         return False
     en = sum(w in _EN_STOP for w in words) / len(words)
-    return en > 0.12 if lang == "en" else en < 0.08
+    if lang == "en":
+        return en > 0.12
+    own = sum(w in _STOP_SETS[lang] for w in words) / len(words)
+    return en < 0.06 and own >= 0.06 and own > 2 * en
+
+
+def drop_near_dups(docs: list[Doc], threshold: float = 0.4) -> list[Doc]:
+    """Keep the first of any docs whose word-bigram Jaccard reaches ``threshold``.
+
+    Real sources repeat themselves (coreutils man pages share their footer, curl examples
+    their licence header); such pairs must not be labelled as distinct good documents.
+    """
+    token = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]|\w+")
+    index: dict[int, list[int]] = {}
+    sizes: list[int] = []
+    kept: list[Doc] = []
+    for d in docs:
+        words = token.findall(d.text.lower())
+        shingles = {hash(b) for b in zip(words, words[1:], strict=False)}
+        overlap: dict[int, int] = {}
+        for sh in shingles:
+            for j in index.get(sh, ()):
+                overlap[j] = overlap.get(j, 0) + 1
+        if any(n / (len(shingles) + sizes[j] - n) >= threshold for j, n in overlap.items()):
+            continue
+        for sh in shingles:
+            index.setdefault(sh, []).append(len(sizes))
+        sizes.append(len(shingles))
+        kept.append(d)
+    return kept
 
 
 # --- documentation ---------------------------------------------------------------------------

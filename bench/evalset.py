@@ -61,7 +61,7 @@ def load_humaneval(path: Path = HUMANEVAL) -> list[dict[str, str]]:
 def language_pool(lang: str, split: str) -> list[cs.Doc]:
     """Every prose document of one language on one side of the split."""
     want = GOOD_PER_LANG.get(lang, DEFAULT_GOOD)
-    docs = list(cs.man_docs(lang, split, limit=want + 40 if lang != "en" else 45))
+    docs = list(cs.man_docs(lang, split, limit=want + 100 if lang != "en" else 45))
     if lang in cs.DEBREF_LANGS:
         docs += cs.debref_docs(lang, split)
     docs += cs.fortune_docs(lang, split)
@@ -89,14 +89,14 @@ def build_eval(out: Path, seed: int) -> Counter:
     corpus, good_idx = Corpus(), []
     spare: dict[str, list[cs.Doc]] = {}
     for lang in LANGS:
-        pool = language_pool(lang, "eval")
+        pool = cs.drop_near_dups(language_pool(lang, "eval"))
         rng.shuffle(pool)
         n = min(GOOD_PER_LANG.get(lang, DEFAULT_GOOD), len(pool) * 2 // 3)
         for d in pool[:n]:
             good_idx.append(corpus.add(d.text, d, "good", d.kind, lang=lang))
         spare[lang] = pool[n:]
         print(f"{lang}: {len(pool)} source docs, {n} kept as good", file=sys.stderr)
-    code = cs.code_docs("eval", CODE_PER_LANG)
+    code = cs.drop_near_dups(cs.code_docs("eval", CODE_PER_LANG))
     rng.shuffle(code)
     n_code = len(code) * 5 // 6
     for d in code[:n_code]:
