@@ -58,6 +58,9 @@ def generate_command(
         Optional[int], typer.Option("--limit", min=1, help="first N seeds only")
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 8,
+    seed_domain: Annotated[
+        Optional[str], typer.Option("--seed-domain", help="only seed rows of this domain")
+    ] = None,
 ) -> None:
     """Generate N teacher samples per seed (cached: a rerun or a resumed run asks only what is missing)."""
     from pydantic import ValidationError
@@ -77,6 +80,7 @@ def generate_command(
             max_tokens=max_tokens,
             seed=seed,
             limit=limit,
+            seed_domain=seed_domain,
             teacher=EngineConfig(
                 kind=engine,  # type: ignore[arg-type]
                 model=teacher,

@@ -29,6 +29,9 @@ class GenerateConfig(BaseModel):
     max_tokens: int = Field(512, ge=1)
     seed: int = 0
     limit: int | None = Field(None, ge=1, description="use only the first N seeds")
+    seed_domain: str | None = Field(
+        None, description="use only seed rows with this `domain` (e.g. math documents of a pool)"
+    )
     chunk: int = Field(
         32, ge=1, description="seeds per engine call; each chunk is committed to the cache"
     )

@@ -47,11 +47,16 @@ class GenerateResult:
     tokens_per_s: float = 0.0
 
 
-def load_seeds(seeds: str | Path | list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
-    """Seed rows with an ``id`` each (their own, else ``file:line``)."""
+def load_seeds(
+    seeds: str | Path | list[dict[str, Any]], limit: int | None, domain: str | None = None
+) -> list[dict[str, Any]]:
+    """Seed rows with an ``id`` each (their own, else ``file:line``); a stage directory works
+    too (its kept shards), with ``domain`` picking e.g. the pool's math documents."""
     rows: list[dict[str, Any]] = []
     src = enumerate(seeds) if isinstance(seeds, list) else read_records(seeds)
     for where, rec in src:
+        if domain is not None and rec.get("domain") != domain:
+            continue
         r = dict(rec)
         r["id"] = str(r["id"]) if r.get("id") is not None else f"seed:{where}"
         rows.append(r)
@@ -93,7 +98,7 @@ def generate(
     cfg = cfg.model_copy(update={k: v for k, v in upd.items() if v is not None})
     out = Path(out)
     templates = load_templates(cfg.templates_dir)
-    rows = load_seeds(seeds, cfg.limit)
+    rows = load_seeds(seeds, cfg.limit, cfg.seed_domain)
     t = pick_template(cfg.task, rows, cfg.template, templates)
     check_seeds(t, rows)
     out.mkdir(parents=True, exist_ok=True)

@@ -188,3 +188,27 @@ def test_real_engine_through_the_cache(tmp_path, tiny_chat):
     assert _rows(tmp_path / "samples.parquet") + _rows(tmp_path / "rejects.parquet") == first
     prov = json.loads(first[0]["provenance"])
     assert prov["teacher"]["engine"] == "transformers" and prov["template"] == "knowledge_rewrite"
+
+
+def test_math_documents_of_a_pool_stage_dir_as_seeds(tmp_path):
+    from qurate.curate.shards import ShardWriter
+
+    pool = tmp_path / "pool"
+    with ShardWriter(pool) as w:
+        w.write(
+            {
+                "id": "m1",
+                "text": "The sum of the angles of a triangle is 180 degrees.",
+                "domain": "math",
+            }
+        )
+        w.write({"id": "w1", "text": "Buy cheap watches now.", "domain": "e-commerce"})
+    out = (
+        "Problem: Two angles are 50 and 60 degrees. Find the third.\nSolution: 180-110=\\boxed{70}"
+    )
+    eng = ScriptedEngine(lambda u, k: out)
+    cfg = GenerateConfig(template="math_extract_v1", seed_domain="math", n=1)
+    r = generate(pool, tmp_path / "o", "math", cfg=cfg, engine=eng)
+    assert r.seeds == 1 and r.kept == 1 and "triangle" in eng.asked[0]
+    row = _rows(tmp_path / "o" / "samples.parquet")[0]
+    assert row["seed_id"] == "m1" and row["prompt"].startswith("Two angles")
