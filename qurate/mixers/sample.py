@@ -1,4 +1,4 @@
-"""Deterministic sampling and a global shuffle, as two DuckDB queries.
+"""Deterministic sampling as two DuckDB queries, and the key of the global shuffle.
 
 For a bucket with rate r every eligible document is repeated ``floor(r)`` times. The
 fractional part is a hash-based choice: documents are ordered by
@@ -11,8 +11,8 @@ The shuffle orders the selected rows by ``md5(shuffle:seed:id:k)``; ties (the sa
 twice in the inputs) break on file name and row number, so the order is total and two
 runs give the same rows in the same order. The sort itself is not DuckDB's: an ORDER BY
 that carries the text ran out of memory at a 256 MB limit on 110 MB of input (DuckDB
-2.0.1), so ``qurate.mixers.shuffle`` sorts in bounded memory instead. md5 is used rather than DuckDB's ``hash`` because its value is fixed by a
-standard, not by a DuckDB version.
+2.0.1), so ``qurate.mixers.shuffle`` sorts in bounded memory instead. md5 is used rather
+than DuckDB's ``hash`` because its value is fixed by a standard, not by a DuckDB version.
 """
 
 from __future__ import annotations
