@@ -123,6 +123,24 @@ class DedupSignatures(MinhashDedupSignature):
             self._ab = hash_params(self.cfg)
         return minhash_from_shingles(grams, offsets, *self._ab)
 
+    def segment_signatures(self, grams: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Per text, the signatures of its ``segments`` equal parts side by side, then its
+        shingle count (n x k*h+1)."""
+        cfg = self.cfg
+        if self._ab is None:
+            self._ab = hash_params(self.cfg)
+        a, b = self._ab
+        counts = np.diff(offsets)
+        k = np.arange(cfg.segments)
+        bounds = (offsets[:-1, None] + (counts[:, None] * k) // cfg.segments).ravel()
+        seg_offs = np.append(bounds, offsets[-1])
+        sig, _ = minhash_from_shingles(
+            grams, seg_offs, a[: cfg.segment_hashes], b[: cfg.segment_hashes]
+        )
+        sig = sig.reshape(counts.size, cfg.segments * cfg.segment_hashes)
+        # Last column: the shingle count (short texts skip the part-by-part check).
+        return np.hstack([sig, np.minimum(counts, 2**32 - 1).astype(np.uint32)[:, None]])
+
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         lay, cfg = self.layout, self.cfg
         lay.success.unlink(missing_ok=True)  # stage 2 must be redone after any stage-1 task
@@ -147,6 +165,8 @@ class DedupSignatures(MinhashDedupSignature):
                         toks, offs = tokenize_hashes(texts)
                         grams, goffs = batch_ngram_hashes(toks, offs, cfg.ngram)
                         sig, has = self.signatures_of(grams, goffs)
+                        if cfg.segments:
+                            sig = np.hstack([sig, self.segment_signatures(grams, goffs)])
                         full_f.write(sig[has].tobytes())
                         sig_idx.append(idx[has])
                     ids_writer.write_table(pa.table({"id": [doc.id for doc in batch]}))
@@ -186,7 +206,7 @@ class DedupSignatures(MinhashDedupSignature):
             if cfg.near:
                 idx = np.concatenate(sig_idx) if sig_idx else np.zeros(0, np.uint32)
                 n_sigs = int(idx.size)
-                full = np.fromfile(full_tmp, dtype=np.uint32).reshape(n_sigs, cfg.num_hashes)
+                full = np.fromfile(full_tmp, dtype=np.uint32).reshape(n_sigs, cfg.full_width)
                 rec_dtype = sig_record_dtype(cfg.rows)
                 for b in range(cfg.bands):
                     rec = np.empty(n_sigs, dtype=rec_dtype)

@@ -164,7 +164,8 @@ class DedupCluster(PipelineStep):
 
     def _verify(self, pairs: np.ndarray) -> np.ndarray:
         """Keep the candidate pairs whose estimated Jaccard is at least the threshold."""
-        lay, h = self.layout, self.cfg.num_hashes
+        lay, cfg = self.layout, self.cfg
+        h, width = cfg.num_hashes, cfg.full_width
         if pairs.size == 0:
             return pairs
         sigs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -173,7 +174,7 @@ class DedupCluster(PipelineStep):
             if t not in sigs:
                 ids = np.fromfile(lay.full_idx(t), dtype=np.uint32)
                 mat = (
-                    np.memmap(lay.full_sig(t), dtype=np.uint32, mode="r", shape=(ids.size, h))
+                    np.memmap(lay.full_sig(t), dtype=np.uint32, mode="r", shape=(ids.size, width))
                     if ids.size
                     else None
                 )
@@ -196,10 +197,21 @@ class DedupCluster(PipelineStep):
         for s, e in zip(grp[:-1], grp[1:], strict=True):
             for c in range(s, e, _VERIFY_CHUNK):
                 p = pairs[c : min(e, c + _VERIFY_CHUNK)]
-                sim = (rows(int(p["t1"][0]), p["i1"]) == rows(int(p["t2"][0]), p["i2"])).mean(
-                    axis=1
-                )
-                keep[c : c + p.size] = sim >= self.cfg.threshold
+                ra, rb = rows(int(p["t1"][0]), p["i1"]), rows(int(p["t2"][0]), p["i2"])
+                eq = ra == rb
+                ok = eq[:, :h].mean(axis=1) >= cfg.threshold
+                if cfg.segments:
+                    end = h + cfg.segments * cfg.segment_hashes
+                    parts = (
+                        eq[:, h:end].reshape(p.size, cfg.segments, cfg.segment_hashes).mean(axis=2)
+                    )
+                    # Short texts have too few shingles per part for a stable estimate.
+                    long = (
+                        np.minimum(ra[:, end], rb[:, end])
+                        >= cfg.segments * cfg.segment_min_shingles
+                    )
+                    ok &= ~long | (parts.min(axis=1) >= cfg.segment_threshold)
+                keep[c : c + p.size] = ok
         self.stat_update("candidate_pairs", value=int(pairs.size))
         self.stat_update("rejected_pairs", value=int((~keep).sum()))
         return pairs[keep]
