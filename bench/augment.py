@@ -3,18 +3,20 @@
 Usage (after ``bash bench/setup-eval.sh``, which installs the Debian packages the text
 comes from):
 
-    .venv/bin/python bench/augment.py [--rounds 3] [--rebuild] [--repeat 5]
+    .venv/bin/python bench/augment.py [--rounds 3] [--rebuild] [--repeat 5] [--bundled-seeds]
 
 1. **Held-out pool** (cached in ``bench/data/augment/pool.jsonl``): real text from the
-   ``eval`` side of ``corpus_sources.split_of``, so it shares no source text with the
-   bundled seeds (``qurate/data/sample/seeds/{math,code}.jsonl``, cut from the ``sample``
-   side). Math: docstrings with LaTeX from sympy, mpmath, numpy, networkx, torch, pandas;
-   code: source files in 8 languages; other: Python docs, Debian Reference in 4 languages,
-   English man pages, the KJV Bible, fortunes.
-2. **Quality**: ``qurate augment recall`` (the library call, default config, no judge) for
-   math and for code with the bundled seeds; recall and precision of the kept documents
-   against the labels, plus the per-round report.
-3. **Throughput**: a recall classifier's ``score(texts)`` (our input preparation, math
+   ``eval`` side of ``corpus_sources.split_of``. Math: docstrings with LaTeX from sympy,
+   mpmath, numpy, networkx, torch, pandas; code: source files in 8 languages; other: Python
+   docs, Debian Reference in 4 languages, English man pages, the KJV Bible, fortunes.
+2. **Seeds** (cached in ``bench/data/augment/seeds-{math,code}.jsonl``): the same kinds of
+   text from the ``sample`` side, so no seed shares a source text with the pool. With
+   ``--bundled-seeds`` the bundled ``qurate/data/sample/seeds/{math,code}.jsonl`` are used
+   instead (sympy-only math seeds and 21 code files: narrower, and the recall shows it).
+3. **Quality**: ``qurate augment recall`` (the library call, default config, no judge) for
+   math and for code; recall and precision of the kept documents against the labels, plus
+   the per-round report.
+4. **Throughput**: a recall classifier's ``score(texts)`` (our input preparation, math
    features and predict) against bare ``model.predict`` of the same model on the same texts
    cut to the same ``max_chars`` (with the newline replacement fastText needs), best of
    ``--repeat`` alternating runs. The last line is ``ratio=<qurate/baseline>`` (docs/s).
@@ -42,11 +44,20 @@ MATH_PACKAGES = ("sympy", "mpmath", "numpy", "networkx", "torch", "pandas")
 def build_pool(path: Path) -> None:
     import corpus_sources as cs
 
-    site = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    site = (
+        Path(sys.prefix)
+        / "lib"
+        / f"python{sys.version_info.major}.{sys.version_info.minor}"
+        / "site-packages"
+    )
     split = "eval"
     docs: list[tuple[str, cs.Doc]] = []
     for pkg in MATH_PACKAGES:
-        docs += [("math", d) for d in cs.math_docstrings(site / pkg, pkg, 100_000) if cs.split_of(d.key) == split]
+        docs += [
+            ("math", d)
+            for d in cs.math_docstrings(site / pkg, pkg, 100_000)
+            if cs.split_of(d.key) == split
+        ]
     docs += [("code", d) for d in cs.code_docs(split, 40)]
     other = cs.pydoc_docs(split) + cs.kjv_docs(split, 150) + list(cs.man_docs("en", split, 120))
     for lang in ("en", "de", "fr", "zh"):
@@ -56,15 +67,47 @@ def build_pool(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         for i, (label, d) in enumerate(docs):
-            f.write(json.dumps({"id": f"pool-{i:05d}", "text": d.text, "label": label, "source": d.source}) + "\n")
+            f.write(
+                json.dumps(
+                    {"id": f"pool-{i:05d}", "text": d.text, "label": label, "source": d.source}
+                )
+                + "\n"
+            )
+
+
+def build_seeds(directory: Path) -> None:
+    import corpus_sources as cs
+
+    site = (
+        Path(sys.prefix)
+        / "lib"
+        / f"python{sys.version_info.major}.{sys.version_info.minor}"
+        / "site-packages"
+    )
+    math = [
+        d
+        for pkg in MATH_PACKAGES
+        for d in cs.math_docstrings(site / pkg, pkg, 100_000)
+        if cs.split_of(d.key) == "sample"
+    ]
+    code = cs.code_docs("sample", 15)
+    for domain, docs in (("math", math), ("code", code)):
+        with open(directory / f"seeds-{domain}.jsonl", "w", encoding="utf-8") as f:
+            for d in docs:
+                f.write(json.dumps({"text": d.text, "source": d.source}) + "\n")
 
 
 def load_pool(rebuild: bool) -> list[dict]:
     if rebuild or not POOL.exists():
         t = time.time()
-        print(f"building the held-out pool in {POOL} (a few minutes: man pages are rendered) ...", flush=True)
+        print(
+            f"building the held-out pool in {POOL} (a few minutes: man pages are rendered) ...",
+            flush=True,
+        )
         build_pool(POOL)
         print(f"  built in {time.time() - t:.0f} s", flush=True)
+    if rebuild or not (POOL.parent / "seeds-code.jsonl").exists():
+        build_seeds(POOL.parent)
     return [json.loads(line) for line in POOL.read_text(encoding="utf-8").splitlines()]
 
 
@@ -73,40 +116,69 @@ def write_stage(rows: list[dict], directory: Path) -> None:
 
     with ShardWriter(directory, rows_per_shard=500) as w:
         for r in rows:
-            w.write({"id": r["id"], "text": r["text"], "source": r["source"], "n_chars": len(r["text"]),
-                     "n_tokens": len(r["text"]) // 4})
-    write_manifest(directory, stage="bench-pool", config_hash="-", inputs=[str(POOL)], n_in=len(rows),
-                   n_kept=len(rows), rejected_by_reason={})
+            w.write(
+                {
+                    "id": r["id"],
+                    "text": r["text"],
+                    "source": r["source"],
+                    "n_chars": len(r["text"]),
+                    "n_tokens": len(r["text"]) // 4,
+                }
+            )
+    write_manifest(
+        directory,
+        stage="bench-pool",
+        config_hash="-",
+        inputs=[str(POOL)],
+        n_in=len(rows),
+        n_kept=len(rows),
+        rejected_by_reason={},
+    )
 
 
-def quality(rows: list[dict], pool_dir: Path, rounds: int, work: Path) -> dict[str, tuple[float, float]]:
+def quality(
+    rows: list[dict], pool_dir: Path, rounds: int, work: Path, seeds: Path
+) -> dict[str, tuple[float, float]]:
     from qurate.curate.augment import recall
     from qurate.curate.shards import iter_rows
     from qurate.filters.recall import RecallConfig
 
     labels = {r["id"]: r["label"] for r in rows}
     out: dict[str, tuple[float, float]] = {}
+    prefix = "" if seeds == SEEDS else "seeds-"
     for domain in ("math", "code"):
         t = time.perf_counter()
-        manifest = recall(pool_dir, work / domain, SEEDS / f"{domain}.jsonl", domain, RecallConfig(rounds=rounds))
+        manifest = recall(
+            pool_dir,
+            work / domain,
+            seeds / f"{prefix}{domain}.jsonl",
+            domain,
+            RecallConfig(rounds=rounds),
+        )
         kept = {r["id"] for r in iter_rows(work / domain, columns=["id"])}
         truth = {i for i, lab in labels.items() if lab == domain}
         tp = len(kept & truth)
         rec, prec = tp / len(truth), tp / max(len(kept), 1)
         out[domain] = (rec, prec)
-        print(f"\n{domain}: {manifest['n_seeds']} seeds, pool {len(rows)} docs ({len(truth)} {domain}), "
-              f"{time.perf_counter() - t:.1f} s")
+        print(
+            f"\n{domain}: {manifest['n_seeds']} seeds, pool {len(rows)} docs ({len(truth)} {domain}), "
+            f"{time.perf_counter() - t:.1f} s"
+        )
         for rep in manifest["rounds"]:
-            print(f"  round {rep['round']}: positives {rep['positives']} (pseudo {rep['pseudo_positives']}), "
-                  f"negatives {rep['negatives']}, recalled {rep['recalled_docs']} docs / "
-                  f"{rep['recalled_tokens']} tokens at P>={rep['threshold']:.3f}")
-        print(f"  final: recall {rec:.3f}  precision {prec:.3f}  (kept {len(kept)}, true positives {tp})")
+            print(
+                f"  round {rep['round']}: positives {rep['positives']} (pseudo {rep['pseudo_positives']}), "
+                f"negatives {rep['negatives']}, recalled {rep['recalled_docs']} docs / "
+                f"{rep['recalled_tokens']} tokens at P>={rep['threshold']:.3f}"
+            )
+        print(
+            f"  final: recall {rec:.3f}  precision {prec:.3f}  (kept {len(kept)}, true positives {tp})"
+        )
     return out
 
 
 def throughput(rows: list[dict], repeat: int) -> float:
-    from qurate.filters.recall import RecallClassifier, RecallConfig
     from qurate.curate.augment import load_seeds
+    from qurate.filters.recall import RecallClassifier, RecallConfig
 
     cfg = RecallConfig()
     texts = [r["text"] for r in rows] * 4
@@ -130,7 +202,9 @@ def throughput(rows: list[dict], repeat: int) -> float:
             best[name] = min(best[name], time.perf_counter() - t)
     n = len(texts)
     mb = sum(len(t.encode()) for t in cut) / 1e6
-    print(f"\nthroughput on {n} docs ({mb:.1f} MB after the {cfg.max_chars}-char cut), best of {repeat}:")
+    print(
+        f"\nthroughput on {n} docs ({mb:.1f} MB after the {cfg.max_chars}-char cut), best of {repeat}:"
+    )
     for name in ("baseline", "qurate"):
         print(f"  {name:9s} {n / best[name]:10,.0f} docs/s  {mb / best[name]:6.2f} MB/s")
     return best["baseline"] / best["qurate"]
@@ -140,7 +214,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--rebuild", action="store_true", help="rebuild the cached held-out pool")
+    ap.add_argument(
+        "--rebuild", action="store_true", help="rebuild the cached held-out pool and seeds"
+    )
+    ap.add_argument("--bundled-seeds", action="store_true", help="use qurate/data/sample/seeds/")
     args = ap.parse_args()
     rows = load_pool(args.rebuild)
     counts = {lab: sum(r["label"] == lab for r in rows) for lab in ("math", "code", "other")}
@@ -148,10 +225,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qurate-bench-augment-") as tmp:
         pool_dir = Path(tmp) / "pool"
         write_stage(rows, pool_dir)
-        q = quality(rows, pool_dir, args.rounds, Path(tmp))
+        seeds = SEEDS if args.bundled_seeds else POOL.parent
+        print(f"seeds: {seeds}")
+        q = quality(rows, pool_dir, args.rounds, Path(tmp), seeds)
     ok = all(r >= 0.9 and p >= 0.9 for r, p in q.values())
-    print("\nquality bar (recall >= 0.9 at precision >= 0.9): " + ("met" if ok else "NOT met") + " -- "
-          + ", ".join(f"{d} R={r:.3f} P={p:.3f}" for d, (r, p) in q.items()))
+    print(
+        "\nquality bar (recall >= 0.9 at precision >= 0.9): "
+        + ("met" if ok else "NOT met")
+        + " -- "
+        + ", ".join(f"{d} R={r:.3f} P={p:.3f}" for d, (r, p) in q.items())
+    )
     ratio = throughput(rows, args.repeat)
     print(f"ratio={ratio:.3f}")
 

@@ -56,22 +56,26 @@ class MathFeatures:
     def density(self) -> float:
         """One number in [0, 1]: how formula-like the text is (0 = prose or code without math).
 
-        LaTeX is weighted most: it is the clearest sign of math; digits the least (tables,
-        dates and version numbers are full of them).
+        LaTeX is weighted most: it is the clearest sign of math (code has as many ASCII
+        operators); digits the least (tables, dates and version numbers are full of them).
+        Calibrated on the held-out pool of ``bench/augment.py``: medians are ~0.95 for math
+        docstrings, ~0.3 for source code and ~0.1 for prose.
         """
-        raw = 4.0 * self.latex + 2.0 * self.symbols + 0.5 * self.numbers
-        return 1.0 - math.exp(-8.0 * raw)
+        raw = 6.0 * self.latex + 0.5 * self.symbols + 0.25 * self.numbers
+        return 1.0 - math.exp(-10.0 * raw)
 
 
 def math_features(text: str) -> MathFeatures:
     """The three shares of ``text`` (all 0.0 for an empty text)."""
     data = text.encode("utf-8", "replace")
-    n_bytes = len(data) - len(data.translate(None, b" \t\n\r")) or 1
+    n_bytes = len(data.translate(None, b" \t\n\r")) or 1
     # Spaces + newlines approximates the word count at a twentieth of ``len(text.split())``.
     n_words = text.count(" ") + text.count("\n") + 1
     latex = len(_LATEX_CMD.findall(text)) + text.count("$")
     symbols = len(data) - len(data.translate(None, _ASCII_OPS))
-    symbols += sum(data.count(p) for p in _MATH_PREFIXES)
+    if not text.isascii():  # most documents are ASCII: skip the scans for UTF-8 symbols
+        leads = {b for b in (0xE2, 0xCE, 0xCF) if b in data}
+        symbols += sum(data.count(p) for p in _MATH_PREFIXES if p[0] in leads)
     digits = len(data) - len(data.translate(None, _DIGITS))
     return MathFeatures(latex / n_words, symbols / n_bytes, digits / n_bytes)
 

@@ -24,6 +24,7 @@ with the domain and ``scores["recall_score"]``.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -45,6 +46,7 @@ Domain = Literal["math", "code"]
 POS = "__label__pos"
 NEG = "__label__neg"
 SCORE_KEY = "recall_score"
+_MAX_EPOCH = 200
 NOT_RECALLED = "not_recalled"
 
 
@@ -55,7 +57,7 @@ class RecallConfig(BaseModel):
 
     rounds: int = Field(3, ge=1, le=20, description="train-score-select rounds")
     threshold: float = Field(
-        0.4, gt=0, lt=1, description="recall a document when P(domain) >= this"
+        0.3, gt=0, lt=1, description="recall a document when P(domain) >= this"
     )
     max_fraction: float = Field(
         1.0, gt=0, le=1, description="recall at most this share of the pool (raises the threshold)"
@@ -72,11 +74,15 @@ class RecallConfig(BaseModel):
         200_000, ge=10, description="cap on sampled pool negatives per round"
     )
     pseudo_positive_score: float = Field(
-        0.8, gt=0, le=1,
+        0.7, gt=0, le=1,
         description="from round 2, pool documents the last round scored >= this join the positives",
     )  # fmt: skip
     max_pseudo_positives: int = Field(
         20_000, ge=0, description="cap on pool documents added as positives per round (0 = none)"
+    )
+    min_train_lines: int = Field(
+        5_000, ge=0,
+        description="raise fastText's epochs until it sees this many lines (small seed sets)",
     )
     judge_sample: int = Field(
         32, ge=0, description="recalled documents the LLM judge checks per round"
@@ -137,8 +143,13 @@ class RecallClassifier:
             raise BadInputError(
                 f"recall training needs positives and negatives (got {len(pos)} and {len(neg)})"
             )
+        # fastText's learning rate decays to zero over epoch x lines: with a few dozen seeds
+        # the configured epochs leave the model near P=0.5 for everything (measured: 21 code
+        # seeds recalled 97% of the pool), so small sets get more epochs.
+        n = len(pos) + len(neg)
+        epoch = min(_MAX_EPOCH, max(cfg.fasttext.epoch, math.ceil(cfg.min_train_lines / n)))
         params = cfg.fasttext.model_copy(
-            update={"seed": cfg.fasttext.seed + seed, "max_chars": 10 * cfg.max_chars}
+            update={"seed": cfg.fasttext.seed + seed, "max_chars": 10 * cfg.max_chars, "epoch": epoch}
         )
         with tempfile.TemporaryDirectory(prefix="qurate-recall-") as tmp:
             path = train_classifier(

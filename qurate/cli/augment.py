@@ -1,0 +1,157 @@
+"""``qurate augment recall`` and ``qurate augment ingest``: thin commands over
+``qurate.curate.augment`` and ``qurate.curate.augment_ingest``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=True)
+augment_app = typer.Typer(
+    help="Math and code: recall domain documents from a pool with fastText; ingest dedicated corpora.",
+    no_args_is_help=True,
+)
+
+
+def _domain(value: str) -> str:
+    if value not in ("math", "code"):
+        raise typer.BadParameter("expected math or code")
+    return value
+
+
+@augment_app.command("recall")
+def recall_command(
+    pool: Annotated[Path, typer.Argument(help="Pool: a stage directory (e.g. curate's output).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output stage directory.")],
+    seeds: Annotated[
+        Path, typer.Option("--seeds", help="Seed documents: JSONL or Parquet with a `text` field.")
+    ],
+    domain: Annotated[str, typer.Option("--domain", callback=_domain, help="math | code")],
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=20, help="Train-score rounds.")] = 3,
+    threshold: Annotated[
+        Optional[float],
+        typer.Option("--threshold", help="Recall when P(domain) >= this (default 0.3)."),
+    ] = None,
+    judge: Annotated[
+        Optional[str],
+        typer.Option(
+            "--judge",
+            help="LLM that checks a sample each round: a local HF dir, .gguf, or 'default'.",
+        ),
+    ] = None,
+    judge_sample: Annotated[
+        Optional[int], typer.Option("--judge-sample", min=0, help="Documents judged per round.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling and training seed.")] = 0,
+) -> None:
+    """Recall math or code documents from POOL into OUT over several fastText rounds."""
+    from pydantic import ValidationError
+
+    from qurate.curate.augment import recall
+    from qurate.errors import ConfigError
+    from qurate.filters.recall import RecallConfig
+
+    updates: dict = {"rounds": rounds, "seed": seed}
+    if threshold is not None:
+        updates["threshold"] = threshold
+    if judge_sample is not None:
+        updates["judge_sample"] = judge_sample
+    try:
+        cfg = RecallConfig(**updates)
+    except ValidationError as e:
+        err = e.errors()[0]
+        flag = str(err["loc"][0]).replace("_", "-")
+        raise ConfigError(f"--{flag}: {err['msg']}") from None
+    engine = None
+    if judge:
+        from qurate.llm import EngineConfig, load_engine
+
+        engine = load_engine(EngineConfig(model=judge))
+
+    def on_round(rep) -> None:
+        judged = f", judged precision {rep.precision:.2f}" if rep.precision is not None else ""
+        console.print(
+            f"round {rep.round}: recalled {rep.recalled_docs:,} docs{judged} ({rep.seconds:.1f} s)"
+        )
+
+    manifest = recall(pool, out, seeds, domain, cfg, engine=engine, on_round=on_round)
+    t = Table(title=f"recall {domain} -> {out}", box=box.SIMPLE_HEAD)
+    for col in (
+        "round",
+        "positives",
+        "pseudo",
+        "negatives",
+        "threshold",
+        "docs",
+        "tokens",
+        "judged",
+        "precision",
+    ):
+        t.add_column(col, justify="right")
+    for r in manifest["rounds"]:
+        prec = "-" if r["precision"] is None else f"{r['precision']:.2f}"
+        t.add_row(
+            str(r["round"]),
+            str(r["positives"]),
+            str(r["pseudo_positives"]),
+            str(r["negatives"]),
+            f"{r['threshold']:.3f}",
+            f"{r['recalled_docs']:,}",
+            f"{r['recalled_tokens']:,}",
+            str(r["judged"]),
+            prec,
+        )
+    Console().print(t)
+    c = manifest["counts"]
+    console.print(
+        f"{c['in']:,} pool documents: {c['kept']:,} recalled, {c['rejected']:,} not_recalled"
+    )
+
+
+@augment_app.command("ingest")
+def ingest_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Corpora (JSONL/Parquet/text) or, for code, folders of source files."),
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output stage directory.")],
+    domain: Annotated[str, typer.Option("--domain", callback=_domain, help="math | code")],
+    text_key: Annotated[
+        str, typer.Option("--text-key", help="Text field of JSONL/Parquet records.")
+    ] = "text",
+    no_code_filters: Annotated[
+        bool, typer.Option("--no-code-filters", help="Keep code files that fail the code filters.")
+    ] = False,
+) -> None:
+    """Ingest dedicated math or code corpora into OUT, tagged with the domain (and code language)."""
+    from qurate.curate.augment_ingest import IngestConfig, ingest
+
+    manifest = ingest(
+        inputs, out, domain, IngestConfig(text_key=text_key, code_filters=not no_code_filters)
+    )
+    c = manifest["counts"]
+    t = Table(title=f"ingest {domain} -> {out}", box=box.SIMPLE_HEAD)
+    t.add_column("outcome")
+    t.add_column("documents", justify="right")
+    t.add_row("kept", f"{c['kept']:,}")
+    for reason, n in sorted(c["rejected_by_reason"].items(), key=lambda kv: -kv[1]):
+        t.add_row(f"rejected: {reason}", f"{n:,}")
+    Console().print(t)
+    if manifest.get("languages"):
+        console.print(
+            "languages: " + ", ".join(f"{k} {v}" for k, v in manifest["languages"].items())
+        )
+    if manifest.get("skipped_files"):
+        console.print(
+            "not documents (skipped): "
+            + ", ".join(f"{k} {v}" for k, v in manifest["skipped_files"].items())
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(augment_app, name="augment")
