@@ -6,7 +6,8 @@ occurrence (lowest task, then index).
 
 :class:`DedupCluster` (one task) reads the exact pairs and the LSH candidate pairs, keeps a
 candidate pair only if the Jaccard similarity estimated from the two documents' full
-signatures (the fraction of equal MinHash values) is at least ``threshold``: LSH with few
+signatures (the fraction of equal MinHash values) is at least ``threshold`` and, for texts
+long enough, every corresponding part (by position) matches too: LSH with few
 rows per band finds heavily edited copies, verification throws out the unrelated documents
 that share a band by chance or by boilerplate. Connected components of the accepted pairs
 are found with a vectorised union-find (min-label hooking plus pointer jumping); node numbers

@@ -7,7 +7,8 @@
   exact/{rank:05d}.bin                 (hash_hi u64, hash_lo u64, doc_index u32) of live docs, sorted
   minhash/sigs/bucket_{b:03d}/{rank:05d}.minhash.sig
                                        datatrove's format: per band, sorted (rows x u32, doc_index u32)
-  minhash/full/{rank:05d}.u32          every live doc's full signature, rows in doc order
+  minhash/full/{rank:05d}.u32          per live doc, in doc order: its LSH signature, its parts'
+                                       signatures and its shingle count (for verification)
   minhash/full/{rank:05d}.idx          the doc index of each of those rows (u32)
   exact_pairs/{part:05d}.dups          exact duplicate pairs   (datatrove .dups: 4 x u32)
   minhash/pairs/{band:05d}_00.dups     LSH candidate pairs     (datatrove .dups: 4 x u32)
