@@ -223,9 +223,13 @@ class Rotary(nn.Module):
         return self._cache
 
     def forward(self, position_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """cos, sin of shape (B, 1, T, head_dim) for the given positions, in fp32."""
+        """cos, sin of shape (B, 1, T, head_dim) for the given positions, in fp32.
+
+        Positions are below the row length T (they restart per document), so the table size
+        follows from the shape: no device sync and no graph break under torch.compile.
+        """
         with torch.autocast(device_type=position_ids.device.type, enabled=False):
-            cos, sin = self.tables(int(position_ids.max()) + 1, position_ids.device)
+            cos, sin = self.tables(position_ids.shape[-1], position_ids.device)
             return cos[position_ids].unsqueeze(1), sin[position_ids].unsqueeze(1)
 
 

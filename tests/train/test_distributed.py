@@ -71,4 +71,9 @@ def test_two_processes_match_one(shards: Path, tokenizer_dir: Path, tmp_path: Pa
         torch.testing.assert_close(_losses(multi), _losses(single), rtol=1e-5, atol=1e-6)
         b = load_hf_model(latest_checkpoint(multi)).state_dict()  # type: ignore[arg-type]
         for k in a:
-            torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-6, msg=f"{mode} {k}")
+            if mode == "ddp":  # all-reduce of two summed halves: the very same numbers
+                assert torch.equal(b[k], a[k]), k
+            else:
+                # FSDP reduce-scatters in another order; Adam scales the rounding noise up on
+                # near-zero gradients (k_proj.bias): ~1e-6, against a step size of 3e-3
+                torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-5, msg=k)
