@@ -45,3 +45,21 @@ def test_user_mistakes_are_one_line_errors(
     assert _run(["train", "plan", "--params", "7e9"]) == 2
     assert "needs --params N and --tokens D" in capsys.readouterr().err
     assert _run(["train", "export", str(tmp_path), "-o", str(tmp_path / "hf")]) == 2
+
+
+def test_yaml_config_is_validated(tmp_path: Path) -> None:
+    from qurate.errors import ConfigError
+    from qurate.train.config import load_config
+
+    good = tmp_path / "train.yaml"
+    good.write_text(
+        "train:\n  preset: 0.5B\n  optim: {lr: 0.0003, schedule: wsd}\n  stages:\n"
+        "    - {seq_len: 4096, rope_theta: 10000, tokens: 1000000}\n"
+        "    - {seq_len: 32768, rope_theta: 1000000, tokens: 1000, micro_batch_size: 1}\n"
+    )
+    cfg = load_config(good, max_steps=5)  # flags override the file
+    assert cfg.max_steps == 5 and cfg.optim.schedule == "wsd" and len(cfg.stages) == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("preset: tiny\noptim: {learning_rate: 0.1}\n")
+    with pytest.raises(ConfigError, match="optim.learning_rate"):
+        load_config(bad)
