@@ -81,7 +81,8 @@ class RecallConfig(BaseModel):
         20_000, ge=0, description="cap on pool documents added as positives per round (0 = none)"
     )
     min_train_lines: int = Field(
-        5_000, ge=0,
+        5_000,
+        ge=0,
         description="raise fastText's epochs until it sees this many lines (small seed sets)",
     )
     judge_sample: int = Field(
@@ -149,7 +150,11 @@ class RecallClassifier:
         n = len(pos) + len(neg)
         epoch = min(_MAX_EPOCH, max(cfg.fasttext.epoch, math.ceil(cfg.min_train_lines / n)))
         params = cfg.fasttext.model_copy(
-            update={"seed": cfg.fasttext.seed + seed, "max_chars": 10 * cfg.max_chars, "epoch": epoch}
+            update={
+                "seed": cfg.fasttext.seed + seed,
+                "max_chars": 10 * cfg.max_chars,
+                "epoch": epoch,
+            }
         )
         with tempfile.TemporaryDirectory(prefix="qurate-recall-") as tmp:
             path = train_classifier(

@@ -44,7 +44,10 @@ def code_tree(tmp_path: Path) -> Path:
     blob = base64.b64encode(random.Random(0).randbytes(4000)).decode()
     (root / "pkg" / "icons.py").write_text(f'ICON = "{blob}"\n')
     (root / "package.json").write_text(
-        json.dumps({"name": "demo", "version": "1.0.0", "main": "web/app.min.js", "license": "MIT"}, indent=2)
+        json.dumps(
+            {"name": "demo", "version": "1.0.0", "main": "web/app.min.js", "license": "MIT"},
+            indent=2,
+        )
     )
     (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
     (root / "pkg" / "latin1.c").write_bytes(b"/* caf\xe9 */\nint main(void) { return 0; }\n")

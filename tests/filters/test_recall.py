@@ -77,6 +77,7 @@ def tiny(**kw) -> RecallConfig:
     base = {
         "fasttext": RaterTrainConfig(dim=8, bucket=20_000, epoch=10, quantize=False),
         "min_train_lines": 3000,
+        "max_chars": 2000,
         "rounds": 2,
     }
     return RecallConfig(**{**base, **kw})
