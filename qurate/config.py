@@ -17,7 +17,10 @@ from pydantic_core import to_jsonable_python
 
 from qurate.curate.config import CurateConfig
 from qurate.curate.executors import ExecutorConfig
+from qurate.curate.scoring_config import ScoreConfig
 from qurate.errors import ConfigError
+from qurate.mixers.config import MixConfig
+from qurate.train.config import TrainConfig
 
 
 class RunConfig(BaseModel):
@@ -41,6 +44,18 @@ class PipelineConfig(BaseModel):
     run: RunConfig = Field(default_factory=RunConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     curate: CurateConfig = Field(default_factory=CurateConfig)
+    score: ScoreConfig | None = Field(
+        None,
+        description="LLM judge -> fastText raters -> every document; set a section to run it (see `qurate score --help`)",
+    )
+    mix: MixConfig | None = Field(
+        None,
+        description="domain x quality mix to a token budget; set a section to run it (MIX.yaml keys, see README)",
+    )
+    train: TrainConfig | None = Field(
+        None,
+        description="train a Qwen2.5 on the mix; set a section to run it (see `qurate train --help`)",
+    )
 
 
 def _format_error(source: str, err: ValidationError) -> str:

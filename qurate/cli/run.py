@@ -1,0 +1,53 @@
+"""`qurate run [pipeline.yaml]`: every stage from one config, or the bundled demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+
+
+def run(
+    config: Annotated[
+        Optional[Path],
+        typer.Argument(help="Pipeline YAML (`qurate init`); none runs the bundled demo."),
+    ] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "-o", "--out", help="Run directory (default: run.out, or qurate-demo for the demo)."
+        ),
+    ] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+) -> None:
+    """Run the pipeline: curate -> score -> augment -> synth -> mix -> report -> train."""
+    from qurate.run import run_demo, run_pipeline
+
+    if config is None:
+        run_dir = out or Path("qurate-demo")
+        console.print(f"qurate demo on the bundled sample corpus -> [bold]{run_dir}[/]")
+        result = run_demo(run_dir, say=console.print, progress=not no_progress)
+    else:
+        from qurate.config import load_config
+
+        cfg = load_config(config)
+        if out is not None:
+            cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"out": str(out)})})
+        result = run_pipeline(cfg, say=console.print, progress=not no_progress)
+    console.print()
+    for name, seconds in result.timings.items():
+        console.print(f"  {name:<16} {seconds:>7.1f} s")
+    console.print(
+        f"\noutput: [bold]{result.run_dir}[/]  (each stage is a subdirectory; "
+        f"qurate stats {result.run_dir}/curated --by reject_reason)"
+    )
+    if result.report:
+        console.print(f"report: [bold]{result.report}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

@@ -1,0 +1,190 @@
+"""``qurate run``: every stage from one config, or the whole loop on the bundled sample.
+
+With no config this is the embedded default: the bundled sample corpus goes through
+curate (decontaminated against the bundled HumanEval items) -> score (the embedded
+SmolLM2 judge annotates a small sample, fastText raters are distilled and applied to every
+document) -> augment (one round of math recall) -> synth (the embedded model as teacher,
+math verifier, code sandbox) -> mix (the Qwen2.5 down/up-sampling to a token budget, a
+long-context stage) -> report (HTML) -> train (the `tiny` Qwen2.5 on the mixed shards).
+Each stage writes a subdirectory of the run directory and is resumable on its own.
+
+With a config, ``run.inputs`` are curated, then each stage whose section is present runs
+(`score`, `mix`, `train`), and a report closes the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qurate.config import PipelineConfig
+from qurate.errors import ConfigError
+
+DATA = Path(__file__).resolve().parent / "data"
+SAMPLE = DATA / "sample"
+SAMPLE_BENCHMARK = SAMPLE / "seeds" / "benchmark.jsonl"
+SAMPLE_MATH_SEEDS = SAMPLE / "seeds" / "math.jsonl"
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    stages: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    report: Path | None = None
+
+
+def _stage(result: RunResult, name: str, say: Say, fn: Callable[[], Any]) -> Any:
+    say(f"[bold]{name}[/] ...")
+    t0 = time.perf_counter()
+    value = fn()
+    result.timings[name] = round(time.perf_counter() - t0, 1)
+    result.stages[name] = value
+    say(f"[green]{name}[/] done in {result.timings[name]:.0f} s")
+    return value
+
+
+def run_demo(
+    run_dir: str | Path, *, say: Say = print, progress: bool = True, train_steps: int = 30
+) -> RunResult:
+    """The whole loop on the bundled sample, offline, on CPU."""
+    from qurate.curate.augment import recall
+    from qurate.curate.pipeline import curate
+    from qurate.curate.report import render_report
+    from qurate.curate.scoring_demo import run_demo as score_demo
+    from qurate.mixers import demo_mix_config, mix
+    from qurate.synth.demo import run_demo as synth_demo
+    from qurate.train.api import train
+
+    run = Path(run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    cfg = PipelineConfig()
+    result = RunResult(run)
+    _stage(
+        result,
+        "curate",
+        say,
+        lambda: (
+            curate(
+                [
+                    SAMPLE / name
+                    for name in (
+                        "docs.jsonl",
+                        "literature.jsonl.gz",
+                        "code.parquet",
+                        "math.jsonl",
+                        "web.jsonl",
+                        "notes",
+                    )
+                ],
+                run / "curated",
+                cfg.curate,
+                executor=cfg.executor,
+                decontaminate=[SAMPLE_BENCHMARK],
+                progress=progress,
+            ).manifest
+        ),
+    )
+    _stage(result, "score", say, lambda: score_demo(run / "curated", run))
+    _stage(
+        result,
+        "augment",
+        say,
+        lambda: recall(run / "scored", run / "math-recalled", SAMPLE_MATH_SEEDS, "math"),
+    )
+    _stage(result, "synth", say, lambda: synth_demo(run / "synth-work"))
+    mix_inputs = [run / "scored", run / "synth-work" / "synth"]
+    _stage(result, "mix", say, lambda: mix(mix_inputs, run / "mixed", demo_mix_config(mix_inputs)))
+    result.report = _stage(result, "report", say, lambda: render_report(run, run / "report.html"))
+    _stage(
+        result,
+        "train",
+        say,
+        lambda: _summary(
+            train(
+                run / "mixed",
+                run / "train",
+                preset="tiny",
+                max_steps=train_steps,
+                seq_len=256,
+                micro_batch_size=8,
+                batch_tokens=2048,
+                tokenizer=str(DATA / "tokenizer.json"),
+                eval_every=10,
+                save_every=train_steps,
+            )
+        ),
+    )
+    return result
+
+
+def _summary(train_result: Any) -> Any:
+    return getattr(train_result, "__dict__", train_result)
+
+
+def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True) -> RunResult:
+    """Curate ``run.inputs`` into ``run.out``, then score / mix / train as configured."""
+    from qurate.curate.pipeline import curate
+    from qurate.curate.report import render_report
+
+    if not cfg.run.inputs:
+        raise ConfigError("run.inputs: list the input files or folders to curate")
+    run = Path(cfg.run.out)
+    result = RunResult(run)
+    _stage(
+        result,
+        "curate",
+        say,
+        lambda: (
+            curate(
+                cfg.run.inputs,
+                run / "curated",
+                cfg.curate,
+                executor=cfg.executor,
+                decontaminate=cfg.run.benchmarks,
+                progress=progress,
+            ).manifest
+        ),
+    )
+    current = run / "curated"
+    if cfg.score is not None:
+        from qurate.curate.scoring import annotate, apply, distill
+
+        score = cfg.score
+        _stage(result, "score annotate", say, lambda: annotate(current, run / "annotations", score))
+        _stage(
+            result,
+            "score distill",
+            say,
+            lambda: distill(run / "annotations", run / "raters", score),
+        )
+        _stage(
+            result,
+            "score apply",
+            say,
+            lambda: apply(current, run / "scored", run / "raters", score),
+        )
+        current = run / "scored"
+    if cfg.mix is not None:
+        from qurate.mixers import mix
+
+        mix_cfg = cfg.mix
+        _stage(result, "mix", say, lambda: mix([current], run / "mixed", mix_cfg))
+        current = run / "mixed"
+    result.report = _stage(result, "report", say, lambda: render_report(run, run / "report.html"))
+    if cfg.train is not None:
+        from qurate.train.api import train_config
+
+        tcfg = cfg.train.model_copy(
+            update={
+                "data": cfg.train.data or str(current),
+                "out": cfg.train.out or str(run / "train"),
+            }
+        )
+        _stage(result, "train", say, lambda: _summary(train_config(tcfg)))
+    return result
