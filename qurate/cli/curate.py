@@ -94,7 +94,7 @@ def render_manifest(manifest: dict) -> None:
     for reason, n in sorted(counts["rejected_by_reason"].items(), key=lambda kv: -kv[1]):
         table.add_row(reason, f"{n:,}", f"{100 * n / max(counts['in'], 1):.1f}%")
     console.print(table)
-    if manifest.get("by_lang"):
+    if any(c.get("docs") for c in manifest.get("by_lang", {}).values()):
         langs = Table(title="kept by language")
         for col in ("lang", "docs", "chars", "tokens"):
             langs.add_column(col, justify="left" if col == "lang" else "right")
