@@ -45,7 +45,7 @@ def demo_teacher(work: Path) -> tuple[str, str | None]:
 
 
 def run_demo(
-    out: str | Path, *, n: int = 2, max_tokens: int = 96, teacher: str | None = None
+    out: str | Path, *, n: int = 2, max_tokens: int = 64, teacher: str | None = None
 ) -> dict[str, Any]:
     """Generate into ``out/generated`` and filter into ``out/synth`` (a stage directory that
     ``qurate mix`` reads as one more domain source). Returns a summary for the run report."""
@@ -53,7 +53,7 @@ def run_demo(
     model, note = (teacher, None) if teacher else demo_teacher(out)
     if note:
         log.warning("synth demo: %s", note)
-    ecfg = EngineConfig(model=model, device="cpu", batch_size=8, cpu_threads=2)
+    ecfg = EngineConfig(model=model, device="cpu", batch_size=8)  # one thread: see EngineConfig
     engine = load_engine(ecfg, cache_path=out / "generated" / "cache.sqlite")
     try:
         gen = generate(
