@@ -5,8 +5,8 @@ classifiers retrained over several rounds. This module holds the classifier half
 recipe; the rounds live in ``qurate.curate.augment``.
 
 Input line. fastText splits on whitespace only. We lower-case the first ``max_chars``
-characters, turn line breaks into spaces and append three math-density pseudo-words
-(``qurate.filters.math_features``). Punctuation is *not* split off: a per-character
+characters, turn line breaks into spaces and append three math-density pseudo-words computed on the
+first ``FEATURE_CHARS`` characters (``qurate.filters.math_features``). Punctuation is *not* split off: a per-character
 rewrite in Python costs more than fastText's own predict (measured: ~0.8 ms vs ~0.5 ms per
 4 KB document), and fastText's character n-grams (``minn``/``maxn``) already see
 ``\\frac{``, ``def`` and ``):`` inside whitespace tokens. Everything here is a handful of
@@ -97,17 +97,20 @@ class RecallConfig(BaseModel):
     )
 
 
-_TABLE = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\v": " ", "\f": " ", "\x00": " "})
+# Math features are shares, so the head of a document estimates them well; reading 1500
+# characters instead of 4000 is what keeps scoring within 20% of bare predict.
+FEATURE_CHARS = 1500
 
 
 def prepare(text: str, max_chars: int = 4000, features: bool = True) -> str:
-    """The fastText input line for one document (no newline at the end)."""
-    head = text[:max_chars]
-    line = head.lower().replace("\n", " ")
-    if "\r" in line or "\t" in line or "\x00" in line or "\f" in line or "\v" in line:
-        line = line.translate(_TABLE)
+    """The fastText input line for one document (no newline at the end).
+
+    Only ``\\n`` is replaced: fastText itself splits words on ``\\r``, ``\\t``, ``\\v``,
+    ``\\f`` and NUL, and ``\\n`` is its line terminator.
+    """
+    line = text[:max_chars].lower().replace("\n", " ")
     if features:
-        line = f"{line} {feature_tokens(math_features(head))}"
+        return f"{line} {feature_tokens(math_features(text[:FEATURE_CHARS]))}"
     return line
 
 

@@ -93,16 +93,18 @@ def pool(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 def test_prepare_is_one_line_cut_and_lower_cased() -> None:
     text = "Let $x \\in \\mathbb{R}$.\r\nThen\tX^2 >= 0.\n" * 200
     line = prepare(text, max_chars=100)
-    assert "\n" not in line and "\r" not in line and "\t" not in line
+    assert "\n" not in line  # fastText's line end; \r and \t are word separators to it
     assert line.startswith("let $x \\in \\mathbb{r}$.")
-    body, feats = line[: -len(line.split("__latex")[1]) - len("__latex")], line.split(" ")[-3:]
-    assert len(body) <= 101
+    words = line.split(" ")
+    body, feats = " ".join(words[:-3]), words[-3:]
+    assert len(body) == 100
     assert (
         feats[0].startswith("__latex_")
         and feats[1].startswith("__msym_")
         and feats[2].startswith("__num_")
     )
-    assert not prepare("abc", features=False).endswith("__")
+    assert feats[0] != "__latex_0__"
+    assert prepare("Abc\nDef", features=False) == "abc def"
 
 
 def test_classifier_separates_math_from_prose(pool) -> None:
