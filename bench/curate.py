@@ -58,11 +58,14 @@ def run_baseline(inp: Path, work: Path, tasks: int, workers: int) -> int:
     from datatrove.pipeline.readers import JsonlReader, ParquetReader
     from datatrove.pipeline.writers import ParquetWriter
 
+    from qurate.curate.executors import QuietLogs  # same console logging as ours, for fairness
+
     lang = LanguageFilter()
     lang.model = BundledFT176(None)
     mh = MinhashConfig()
     stage1 = LocalPipelineExecutor(
         [
+            QuietLogs(),
             JsonlReader(str(inp)),
             lang,
             GopherRepetitionFilter(),
@@ -77,6 +80,7 @@ def run_baseline(inp: Path, work: Path, tasks: int, workers: int) -> int:
     )
     sig = LocalPipelineExecutor(
         [
+            QuietLogs(),
             ParquetReader(str(work / "filtered")),
             MinhashDedupSignature(str(work / "sigs"), config=mh),
         ],
@@ -85,18 +89,19 @@ def run_baseline(inp: Path, work: Path, tasks: int, workers: int) -> int:
         logging_dir=str(work / "logs2"),
     )
     buckets = LocalPipelineExecutor(
-        [MinhashDedupBuckets(str(work / "sigs"), str(work / "buckets"), config=mh)],
+        [QuietLogs(), MinhashDedupBuckets(str(work / "sigs"), str(work / "buckets"), config=mh)],
         tasks=mh.num_buckets,
         workers=workers,
         logging_dir=str(work / "logs3"),
     )
     cluster = LocalPipelineExecutor(
-        [MinhashDedupCluster(str(work / "buckets"), str(work / "remove"), config=mh)],
+        [QuietLogs(), MinhashDedupCluster(str(work / "buckets"), str(work / "remove"), config=mh)],
         tasks=1,
         logging_dir=str(work / "logs4"),
     )
     final = LocalPipelineExecutor(
         [
+            QuietLogs(),
             ParquetReader(str(work / "filtered")),
             MinhashDedupFilter(str(work / "remove")),
             ParquetWriter(str(work / "out")),
