@@ -244,3 +244,24 @@ def test_user_mistakes_are_one_line_errors(pool, tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="not empty"):
         recall(pool_dir, tmp_path / "busy", seeds, "math", tiny())
     assert read_manifest(pool_dir)["stage"] == "curate"  # the pool is never touched
+
+
+def test_recall_filter_step_marks_and_tags(tmp_path: Path) -> None:
+    from datatrove.data import Document
+
+    from qurate.filters.base import REJECT_REASON
+    from qurate.filters.recall import RecallFilter
+
+    rows = labelled_pool()
+    seeds = load_seeds(SAMPLE / "seeds" / "math.jsonl")
+    others = [t for _, t, lab in rows if lab == "other"]
+    cfg = tiny()
+    RecallClassifier.train(seeds * 4, others[: 4 * len(seeds)], cfg).save(tmp_path / "m.bin")
+    math = next(t for _, t, lab in rows if lab == "math" and "$" in t)
+    docs = [Document(text=math, id="m"), Document(text=others[-1], id="o")]
+    out = list(RecallFilter(tmp_path / "m.bin", "math", cfg).run(iter(docs)))
+    assert [d.id for d in out] == ["m", "o"]
+    assert out[0].metadata["domain"] == "math" and out[0].metadata["scores"][SCORE_KEY] >= 0.3
+    assert out[1].metadata[REJECT_REASON] == NOT_RECALLED
+    with pytest.raises(BadInputError, match="no such recall model"):
+        RecallClassifier.load(tmp_path / "missing.bin")
