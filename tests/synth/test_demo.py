@@ -13,9 +13,10 @@ def test_demo_generates_filters_and_accounts_for_everything(tmp_path, tiny_chat)
     s = run_demo(tmp_path, n=2, max_tokens=16, teacher=str(tiny_chat))
     assert s["generated"]["outputs"] == 6
     m = read_manifest(tmp_path / "synth")
-    assert m["counts"]["in"] == s["filtered"]["in"] == s["generated"]["kept"] + 3
+    assert m["counts"]["in"] == s["filtered"]["in"] == s["generated"]["kept"] + 8
     kept = list(iter_rows(tmp_path / "synth"))
     rejects = {r["id"]: r["reject_reason"] for r in iter_rows(tmp_path / "synth", rejects=True)}
-    assert "demo-code-1" in {r["id"] for r in kept}
+    assert {"demo-code-1", "demo-math-a", "demo-math-c", "demo-math-d"} <= {r["id"] for r in kept}
     assert rejects["demo-code-2"] == rejects["demo-code-3"] == "verify_failed"
+    assert rejects["demo-math-b"] == rejects["demo-math-e"] == "verify_failed"
     assert all(r["synthetic"] and r["domain"] in ("math", "code") for r in kept)
