@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from qurate.curate.augment import load_seeds, recall
+from qurate.curate.augment import bundled_seeds, load_seeds, recall
 from qurate.curate.shards import ShardWriter, iter_rows, read_manifest, write_manifest
 from qurate.errors import BadInputError, ConfigError
 from qurate.filters.raters import RaterTrainConfig
@@ -156,7 +156,7 @@ def test_max_fraction_caps_the_recall(pool, tmp_path: Path) -> None:
     m = recall(
         pool_dir,
         tmp_path / "o",
-        SAMPLE / "seeds" / "code.jsonl",
+        bundled_seeds("code"),
         "code",
         tiny(rounds=1, max_fraction=0.05),
     )
