@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from qurate.errors import ConfigError
-from qurate.llm import EngineConfig, load_engine
+from qurate.llm import Engine, EngineConfig, load_engine
 from qurate.synth.config import FilterConfig, GenerateConfig, RewardConfig
 from qurate.synth.filter import filter_samples
 from qurate.synth.generate import generate
@@ -48,16 +48,30 @@ def demo_teacher(work: Path) -> tuple[str, str | None]:
 
 
 def run_demo(
-    out: str | Path, *, n: int = 2, max_tokens: int = 64, teacher: str | None = None
+    out: str | Path,
+    *,
+    n: int = 2,
+    max_tokens: int = 64,
+    teacher: str | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Generate into ``out/generated`` and filter into ``out/synth`` (a stage directory that
-    ``qurate mix`` reads as one more domain source). Returns a summary for the run report."""
+    ``qurate mix`` reads as one more domain source). Returns a summary for the run report.
+
+    ``engine``: an engine the run already loaded (e.g. the scoring step's judge), used as
+    teacher and judge and left open; loading SmolLM2 from GGUF is most of this step's time.
+    """
     out = Path(out)
-    model, note = (teacher, None) if teacher else demo_teacher(out)
+    owned = engine is None
+    if engine is not None:
+        model, note = engine.model_id, None
+    else:
+        model, note = (teacher, None) if teacher else demo_teacher(out)
     if note:
         log.warning("synth demo: %s", note)
     ecfg = EngineConfig(model=model, device="cpu", batch_size=8)  # one thread: see EngineConfig
-    engine = load_engine(ecfg, cache_path=out / "generated" / "cache.sqlite")
+    if engine is None:
+        engine = load_engine(ecfg, cache_path=out / "generated" / "cache.sqlite")
     try:
         gen = generate(
             DEMO_SEEDS,
@@ -76,7 +90,8 @@ def run_demo(
             judge_engine=engine,
         )
     finally:
-        engine.close()
+        if owned:
+            engine.close()
     return {
         "teacher": model,
         "note": note,

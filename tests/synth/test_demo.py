@@ -20,3 +20,12 @@ def test_demo_generates_filters_and_accounts_for_everything(tmp_path, tiny_chat)
     assert rejects["demo-code-2"] == rejects["demo-code-3"] == "verify_failed"
     assert rejects["demo-math-b"] == rejects["demo-math-e"] == "verify_failed"
     assert all(r["synthetic"] and r["domain"] in ("math", "code") for r in kept)
+
+
+def test_demo_reuses_an_engine_the_run_already_loaded(tmp_path, tiny_chat):
+    from qurate.llm import EngineConfig, GenParams, load_engine
+
+    engine = load_engine(EngineConfig(model=str(tiny_chat), device="cpu"))
+    s = run_demo(tmp_path, n=1, max_tokens=4, engine=engine)
+    assert s["generated"]["outputs"] == 3 and s["teacher"] == engine.model_id
+    assert engine.generate(["still open"], GenParams(max_tokens=2))[0].error is None
