@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -24,17 +25,23 @@ needs_os_layers = pytest.mark.skipif(
 )
 
 
-def _sandbox_procs() -> list[int]:
-    """Live processes still running our child script."""
-    out = []
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if b"sandbox_child.py" in (p / "cmdline").read_bytes():
-                    out.append(int(p.name))
-            except OSError:
-                pass
-    return out
+def _sandbox_procs(wait_s: float = 3.0) -> list[int]:
+    """Processes still running our child script (not zombies), after SIGKILL has had up to
+    ``wait_s`` to land: delivery to a process group is asynchronous."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        out = []
+        for p in Path("/proc").iterdir():
+            if p.name.isdigit():
+                try:
+                    alive = (p / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+                    if alive and b"sandbox_child.py" in (p / "cmdline").read_bytes():
+                        out.append(int(p.name))
+                except (OSError, IndexError):
+                    pass
+        if not out or time.monotonic() > deadline:
+            return out
+        time.sleep(0.05)
 
 
 def test_passing_and_failing_solutions():
