@@ -60,6 +60,7 @@ def _files(path: Path) -> list[Path]:
         and not p.name.startswith(".")
         and p.name.endswith((".parquet", ".jsonl", ".jsonl.gz", ".json"))
         and p.name != "manifest.json"
+        and not p.name.startswith("rejects")  # `synth generate` keeps its rejects apart
     ]
     if not files:
         raise BadInputError(f"{path}: no .parquet or .jsonl files in this directory")

@@ -64,3 +64,15 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys, tiny_chat):
     assert "no such file or directory" in capsys.readouterr().err
     _run(["synth", "generate", str(seeds), "-o", str(tmp_path / "g"), "--task", "poems"], 2)
     assert capsys.readouterr().err.startswith("error: task: Input should be 'math'")
+
+
+def test_generate_command_runs_and_resumes_from_cache(tmp_path, capsys, tiny_chat):
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text(json.dumps({"id": "k", "text": "Water boils at 100 degrees Celsius."}) + "\n")
+    args = ["synth", "generate", str(seeds), "-o", str(tmp_path / "g"), "--teacher", str(tiny_chat),
+            "--task", "knowledge", "--n", "2", "--max-tokens", "4", "--device", "cpu"]  # fmt: skip
+    _run(args)
+    assert "0 prompts from cache" in capsys.readouterr().out
+    _run(args)
+    assert "1 prompts from cache" in capsys.readouterr().out
+    assert read_manifest(tmp_path / "g")["counts"]["in"] == 2

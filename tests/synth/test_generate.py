@@ -14,6 +14,7 @@ from qurate.errors import BadInputError, ConfigError
 from qurate.llm.cache import CachedEngine, PromptCache
 from qurate.synth.config import GenerateConfig
 from qurate.synth.generate import generate
+from qurate.synth.samples import read_samples
 from qurate.synth.tasks import load_templates, parse_output
 
 SEEDS = [
@@ -55,6 +56,7 @@ def test_math_generation_keeps_parsed_and_rejects_empty_or_malformed(tmp_path):
     assert len({x["id"] for x in kept}) == 6  # stable, distinct ids
     m = read_manifest(tmp_path)
     assert m["counts"]["in"] == 8 and m["template"] == "math_solve_v1"
+    assert {x["id"] for x in read_samples(tmp_path)} == {x["id"] for x in kept}  # not rejects
 
 
 def test_seeds_without_needed_fields_are_a_clear_error(tmp_path):
