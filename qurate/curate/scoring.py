@@ -239,18 +239,18 @@ def distill(
     for dim in dims:
         y = np.array([r["scores"].get(dim, np.nan) for r in rows], dtype=np.float64)
         ok = ~np.isnan(y)
-        labels = np.rint(np.clip(y, 0, 5)).astype(int)
-        counts = Counter(labels[train_idx][ok[train_idx]].tolist())
+        tr = [i for i in train_idx if ok[i]]
+        t_texts, t_labels = soft_labels([texts[i] for i in tr], y[tr], dcfg.soft_copies)
+        # Per-class label mass in documents (each document splits one unit between two scores).
+        counts = Counter(t_labels)
+        counts = Counter({k: round(v / dcfg.soft_copies) for k, v in counts.items()})
         if sum(c >= dcfg.min_per_class for c in counts.values()) < 2:
             raise BadInputError(
                 f"{src}: dimension {dim!r} has too few labels per class to train a rater "
                 f"(train counts by score {dict(sorted(counts.items()))}; need two scores with "
                 f">= {dcfg.min_per_class} each): annotate more documents"
             )
-        tr = [i for i in train_idx if ok[i]]
-        path = train_classifier(
-            [texts[i] for i in tr], [str(labels[i]) for i in tr], out, dim, dcfg.train
-        )
+        path = train_classifier(t_texts, t_labels, out, dim, dcfg.train)
         files.append(path.name)
         meta["dimensions"][dim] = {
             "file": path.name,
@@ -301,6 +301,21 @@ def distill(
     write_raters_meta(out, meta)
     (out / "agreement.json").write_text(json.dumps(metrics, indent=2, default=_nan_json))
     return meta
+
+
+def soft_labels(texts: list[str], scores: np.ndarray, copies: int) -> tuple[list[str], list[str]]:
+    """Each document ``copies`` times, its labels split between the two integer scores around
+    the judge's expected value (2.3 -> 70% "2", 30% "3"), so the rater learns the judge's
+    continuous score; rounding would collapse a judge whose scores cluster (the small default
+    judge gives mostly 1.5-2.5) into one class."""
+    out_t: list[str] = []
+    out_y: list[str] = []
+    for t, s in zip(texts, np.clip(scores, 0, 5), strict=True):
+        lo = min(int(np.floor(s)), 4)
+        n_hi = int(round((s - lo) * copies))
+        out_t += [t] * copies
+        out_y += [str(lo + 1)] * n_hi + [str(lo)] * (copies - n_hi)
+    return out_t, out_y
 
 
 def _nan_json(x: Any) -> Any:

@@ -31,6 +31,9 @@ class DistillConfig(BaseModel):
     # A dimension needs at least two score classes with this many labels; domain labels
     # with fewer are folded into "other".
     min_per_class: int = Field(3, ge=1)
+    # Soft labels: each annotation becomes this many training lines split between the two
+    # integer scores around the judge's expected value (see scoring.soft_labels).
+    soft_copies: int = Field(5, ge=1)
     # Keep threshold on the 0-5 scale for F1/kappa; None = the judge's median on the
     # training split (the small default judge squeezes scores into a narrow band).
     keep_threshold: float | None = None
