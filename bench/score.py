@@ -182,7 +182,20 @@ def quality_eval(
     junk = [r for r in kept if labels[r["id"]]["label"] == "junk"]
     good = [r for r in kept if labels[r["id"]]["label"] == "good"]
     random.Random(0).shuffle(good)
-    rows = junk + good[:n_good]
+    # Curate may keep almost no junk; junk it rejected is scored too (reported separately).
+    rejected = [
+        r
+        for r in iter_rows(curated, rejects=True)
+        if labels[r["id"]]["label"] == "junk"
+        and labels[r["id"]]["kind"] not in ("excerpt", "contaminated")
+    ]
+    random.Random(1).shuffle(rejected)
+    extra = [
+        {k: v for k, v in r.items() if k not in ("reject_reason", "stage", "reject_detail")}
+        for r in rejected[:n_rejected_junk]
+    ]
+    {r["id"] for r in junk + good}
+    rows = junk + good[:n_good] + extra
     stage = out / "subset"
     with ShardWriter(stage) as w:
         for r in rows:
@@ -228,6 +241,9 @@ def main() -> None:
     ap.add_argument("--quality-out", default="/tmp/qurate-score-quality")
     ap.add_argument("--n-good", type=int, default=150)
     ap.add_argument("--ppl-tokens", type=int, default=128)
+    ap.add_argument(
+        "--rejected-junk", type=int, default=60, help="junk curate rejected, scored too"
+    )
     ap.add_argument("--docs", type=int, default=20000)
     ap.add_argument("--judge-docs", type=int, default=4)
     ap.add_argument("--judge-model", default="default")
@@ -241,7 +257,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.quality:
         e, c, r = map(Path, args.quality)
-        quality_eval(e, c, r, Path(args.quality_out), args.n_good, args.ppl_tokens)
+        quality_eval(
+            e, c, r, Path(args.quality_out), args.n_good, args.ppl_tokens, args.rejected_junk
+        )
         return
     with tempfile.TemporaryDirectory() as tmp:
         a = bench_raters(args.docs, Path(tmp))
