@@ -97,9 +97,9 @@ class RecallConfig(BaseModel):
     )
 
 
-# Math features are shares, so the head of a document estimates them well; reading 1500
-# characters instead of 4000 is what keeps scoring within 20% of bare predict.
-FEATURE_CHARS = 1500
+# Math features are shares, so the head of a document (a paragraph) estimates them; reading 600
+# characters instead of 4000 is most of what keeps scoring near bare predict speed.
+FEATURE_CHARS = 600
 
 
 def prepare(text: str, max_chars: int = 4000, features: bool = True) -> str:
@@ -190,12 +190,15 @@ class RecallClassifier:
         lines = [prepare(t, self.max_chars, self.features) + "\n" for t in texts]
         # The wrapper's predict() re-scans every line for "\n"; prepare() already removed them.
         labels, probs = self.model.f.multilinePredict(lines, 2, 0.0, "strict")
-        out = np.zeros(len(lines), dtype=np.float32)
-        for i, (labs, ps) in enumerate(zip(labels, probs, strict=True)):
-            for lab, p in zip(labs, ps, strict=True):
-                if lab == self._pos:
-                    out[i] = p
-                    break
+        # Binary softmax: the two probabilities sum to 1, so read the top one and flip it
+        # when the top label is the negative class.
+        top = np.fromiter(
+            (p[0] if len(p) else 1.0 for p in probs), np.float32, len(lines)
+        )  # none: 0
+        is_pos = np.fromiter(
+            (bool(lab) and lab[0] == self._pos for lab in labels), bool, len(lines)
+        )
+        out = np.where(is_pos, top, 1.0 - top).astype(np.float32)
         return out
 
 
