@@ -161,7 +161,13 @@ def bench_judge(n_docs: int, model: str) -> dict[str, float]:
 
 
 def quality_eval(
-    eval_dir: Path, curated: Path, raters: Path, out: Path, n_good: int, ppl_tokens: int
+    eval_dir: Path,
+    curated: Path,
+    raters: Path,
+    out: Path,
+    n_good: int,
+    ppl_tokens: int,
+    n_rejected_junk: int,
 ) -> None:
     """ROC-AUC of ``quality`` (good vs junk) among the documents curate kept.
 
@@ -194,7 +200,7 @@ def quality_eval(
         {k: v for k, v in r.items() if k not in ("reject_reason", "stage", "reject_detail")}
         for r in rejected[:n_rejected_junk]
     ]
-    {r["id"] for r in junk + good}
+    kept_ids = {r["id"] for r in junk + good}
     rows = junk + good[:n_good] + extra
     stage = out / "subset"
     with ShardWriter(stage) as w:
@@ -221,13 +227,14 @@ def quality_eval(
     types = sorted(
         {labels[r["id"]]["junk_type"] for r in scored if not labels[r["id"]]["label"] == "good"}
     )
-    print(
-        f"quality bar: {int(y.sum())} good vs {int((~y).sum())} junk ({', '.join(types)}) kept by curate"
-    )
-    print(
-        f"  ROC-AUC rater mean {roc_auc(y, rater):.3f}, perplexity {roc_auc(y, ppl):.3f}, quality {roc_auc(y, q):.3f}"
-    )
-    print(f"auc={roc_auc(y, q):.3f}")
+    k = np.array([r["id"] in kept_ids for r in scored])
+    for name, m in (("kept by curate", k), ("kept + junk curate rejected", np.ones_like(k))):
+        print(f"{name}: {int(y[m].sum())} good vs {int((~y[m]).sum())} junk ({', '.join(types)})")
+        print(
+            f"  ROC-AUC rater mean {roc_auc(y[m], rater[m]):.3f}, "
+            f"perplexity {roc_auc(y[m], ppl[m]):.3f}, quality {roc_auc(y[m], q[m]):.3f}"
+        )
+    print(f"auc={roc_auc(y[k], q[k]):.3f}")
 
 
 def main() -> None:
