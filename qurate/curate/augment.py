@@ -170,14 +170,17 @@ def _score(clf: RecallClassifier, pool: _Pool) -> list[np.ndarray]:
 
 
 def _cutoff(scores: list[np.ndarray], cfg: RecallConfig) -> float:
-    """The threshold, raised so that at most ``max_fraction`` of the pool is recalled."""
+    """The threshold, raised so that at most ``max_fraction`` of the pool is recalled.
+
+    With ties at the cut (e.g. many documents at P=1.0) fewer are recalled, never more.
+    """
     thr = cfg.threshold
     if cfg.max_fraction < 1.0:
         flat = np.concatenate(scores)
         k = int(math.floor(cfg.max_fraction * len(flat)))
         if k < int((flat >= thr).sum()):
-            top = np.partition(flat, len(flat) - k - 1)[len(flat) - k - 1] if k < len(flat) else 0.0
-            thr = float(np.nextafter(np.float32(top), np.float32(1.0)))
+            below = np.partition(flat, len(flat) - k - 1)[len(flat) - k - 1]  # best not kept
+            thr = max(thr, float(np.nextafter(np.float32(below), np.float32(np.inf))))
     return thr
 
 
