@@ -26,7 +26,6 @@ from qurate.errors import ConfigError
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = DATA / "sample"
 SAMPLE_BENCHMARK = SAMPLE / "seeds" / "benchmark.jsonl"
-SAMPLE_MATH_SEEDS = SAMPLE / "seeds" / "math.jsonl"
 
 Say = Callable[[str], None]
 
@@ -53,10 +52,12 @@ def run_demo(
     run_dir: str | Path, *, say: Say = print, progress: bool = True, train_steps: int = 30
 ) -> RunResult:
     """The whole loop on the bundled sample, offline, on CPU."""
-    from qurate.curate.augment import recall
+    from qurate.curate.augment import bundled_seeds, recall
     from qurate.curate.pipeline import curate
     from qurate.curate.report import render_report
+    from qurate.curate.scoring_demo import demo_config
     from qurate.curate.scoring_demo import run_demo as score_demo
+    from qurate.filters.recall import RecallConfig
     from qurate.mixers import demo_mix_config, mix
     from qurate.synth.demo import run_demo as synth_demo
     from qurate.train.api import train
@@ -90,12 +91,21 @@ def run_demo(
             ).manifest
         ),
     )
-    _stage(result, "score", say, lambda: score_demo(run / "curated", run))
+    # a small judged sample keeps the CPU demo to minutes (the judge loads in ~30 s, ~80 tokens/s)
+    score_cfg = demo_config(sample=16, max_doc_tokens=96)
+    score_cfg.engine.cpu_threads = 2
+    _stage(result, "score", say, lambda: score_demo(run / "curated", run, score_cfg))
     _stage(
         result,
         "augment",
         say,
-        lambda: recall(run / "scored", run / "math-recalled", SAMPLE_MATH_SEEDS, "math"),
+        lambda: recall(
+            run / "scored",
+            run / "math-recalled",
+            bundled_seeds("math"),
+            "math",
+            RecallConfig(rounds=1),
+        ),
     )
     _stage(result, "synth", say, lambda: synth_demo(run / "synth-work"))
     mix_inputs = [run / "scored", run / "synth-work" / "synth"]
