@@ -54,6 +54,12 @@ _PARA_RE = re.compile(r"\n\s*\n")
 _NON_ALPHA_CHUNK_RE = re.compile(r"(?<!\S)(?:[^\w\s]|[\d_])+(?!\S)")
 _TABLE_CHUNK_RE = re.compile(r"(?<!\S)[|+\-=_~*#.:\u2500-\u257f]+(?!\S)")
 _LETTER_RE = re.compile(r"[^\W\d_]")
+# ASCII fast path for the two chunk counts above: bytes.translate maps every whitespace
+# character to b" " (bytes.split knows fewer than str.split and \s) and deletes the chunk
+# class's characters; chunks made only of them vanish from the split.
+_ASCII_WS_TAB = bytes(ord(" ") if chr(b).isspace() else b for b in range(256))
+_NON_ALPHA_CHARS = bytes(b for b in range(128) if _NON_ALPHA_CHUNK_RE.fullmatch(chr(b)))
+_TABLE_CHARS = bytes(b for b in range(128) if _TABLE_CHUNK_RE.fullmatch(chr(b)))
 # UTF-8 read as cp1252/Latin-1 leaves a lead-byte letter (Â-ô) before a continuation-byte
 # character; ftfy's badness score (costly) runs only on texts that contain such a pair.
 _MOJIBAKE_PAIR_RE = re.compile(
@@ -264,9 +270,17 @@ class Heuristics(QurateFilter):
             # Gopher's "words" are whitespace-separated: a Markdown `code` span is a word with
             # letters, not three tokens. Table borders ("|", "+---+") are layout, not words;
             # each CJK character counts as a word (CJK text has few spaces to split on).
-            n_table = len(_TABLE_CHUNK_RE.findall(text))
-            n_chunks = max(len(text.split()) - n_table + toks.n_no_space, 1)
-            ratio = 1 - (len(_NON_ALPHA_CHUNK_RE.findall(text)) - n_table) / n_chunks
+            if text.isascii():
+                raw = text.encode()
+                n_split = len(raw.translate(_ASCII_WS_TAB).split())
+                n_table = n_split - len(raw.translate(_ASCII_WS_TAB, _TABLE_CHARS).split())
+                n_non_alpha = n_split - len(raw.translate(_ASCII_WS_TAB, _NON_ALPHA_CHARS).split())
+            else:
+                n_split = len(text.split())
+                n_table = len(_TABLE_CHUNK_RE.findall(text))
+                n_non_alpha = len(_NON_ALPHA_CHUNK_RE.findall(text))
+            n_chunks = max(n_split - n_table + toks.n_no_space, 1)
+            ratio = 1 - (n_non_alpha - n_table) / n_chunks
             if ratio < gq.min_alpha_words_ratio:
                 return _fail("gopher_below_alpha_threshold", ratio, gq.min_alpha_words_ratio, "<")
         if gq.min_stop_words is not None:

@@ -25,6 +25,9 @@ import numpy as np
 from qurate.filters.heuristics_lexicon import BOILERPLATE_PHRASES
 from qurate.filters.text import NO_SPACE_RE
 
+# Any boilerplate phrase in a line: on short lines one regex call beats a loop over phrases
+# (on whole documents str.__contains__ per phrase is faster).
+BOILERPLATE_RE = re.compile("|".join(map(re.escape, BOILERPLATE_PHRASES)))
 _HEADING_RE = re.compile(r"#{1,6}(?:\s|$)")
 _RULE_RE = re.compile(r"^([=\-~^*_#+])\1{2,}$")
 _NUMBERED_RE = re.compile(r"(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\s")
@@ -118,73 +121,93 @@ def line_stats(
     ``boilerplate``: whether the text contains any boilerplate phrase at all (checked once
     by the caller); only then is each line checked.
     """
-    st = LineStats()
+    # Counters are locals and regex methods are bound once: this loop runs for every line
+    # of every document, and attribute access is most of its cost in CPython.
+    n_nonempty = n_bullet = n_heading = n_comment = n_table = n_code = 0
+    n_prose = n_prose_punct = n_prose_short = n_end_ellipsis = n_boilerplate = 0
+    n_sentences = n_heading_hashes = 0
     in_fence = False
+    heading_match = _HEADING_RE.match
+    rule_match = _RULE_RE.match
+    numbered_match = _NUMBERED_RE.match
+    sent_end_findall = _SENT_END_RE.findall
+    no_space_findall = NO_SPACE_RE.findall
+    boilerplate_search = BOILERPLATE_RE.search
     for line in lines:
         s = line.strip()
         if not s:
             continue
-        st.n_nonempty += 1
+        n_nonempty += 1
         c = s[0]
         if s.startswith(("```", "~~~")):
             in_fence = not in_fence
-            st.n_code += 1
+            n_code += 1
             continue
         if in_fence:
-            st.n_code += 1
+            n_code += 1
             continue
         if s.endswith(("...", "…")):
-            st.n_end_ellipsis += 1
-        if boilerplate:
-            low = s.lower()
-            if any(p in low for p in BOILERPLATE_PHRASES):
-                st.n_boilerplate += 1
-        if c == "#" and _HEADING_RE.match(s):
+            n_end_ellipsis += 1
+        if boilerplate and boilerplate_search(s.lower()):
+            n_boilerplate += 1
+        if c == "#" and heading_match(s):
             # A Markdown heading, or a comment in a script: neutral for code detection.
-            st.n_heading += 1
-            st.n_comment += 1
-            st.n_heading_hashes += len(s) - len(s.lstrip("#"))
+            n_heading += 1
+            n_comment += 1
+            n_heading_hashes += len(s) - len(s.lstrip("#"))
             continue
         if s.startswith(("//", "/*", "*/", "#!")):
-            st.n_comment += 1
+            n_comment += 1
             continue
-        if c in "-•*+·–▪◦‣" or _NUMBERED_RE.match(s):
-            if _RULE_RE.match(s):
-                st.n_heading += 1
+        if c in "-•*+·–▪◦‣" or numbered_match(s):
+            if rule_match(s):
+                n_heading += 1
                 continue
-            st.n_bullet += 1
-            if st.n_sentences < _SENTENCE_CAP:
-                n_words = len(s.split()) + (0 if s.isascii() else len(NO_SPACE_RE.findall(s)))
+            n_bullet += 1
+            if n_sentences < _SENTENCE_CAP:
+                n_words = len(s.split()) + (0 if s.isascii() else len(no_space_findall(s)))
                 if n_words >= min_words:
-                    st.n_sentences += len(_SENT_END_RE.findall(s))
+                    n_sentences += len(sent_end_findall(s))
             continue
-        if c == "|" or "   " in s or "\t" in s or " | " in s or _RULE_RE.match(s):
+        if c == "|" or "   " in s or "\t" in s or " | " in s or rule_match(s):
             # Table rows and column layouts (aligned with runs of spaces) are structure.
-            st.n_table += 1
+            n_table += 1
             continue
         if is_code_line(s, line):
-            st.n_code += 1
+            n_code += 1
             continue
-        st.n_prose += 1
+        n_prose += 1
         end = s.rstrip(_CLOSERS)
-        n_cjk = 0 if s.isascii() else len(NO_SPACE_RE.findall(s))
+        n_cjk = 0 if s.isascii() else len(no_space_findall(s))
         punct = end.endswith(stop_chars)
         # A line of a dozen words is a sentence even without its full stop (quotations,
         # headlines); menus and tag lists, what the rule is for, are short lines.
-        st.n_prose_punct += punct or len(s) + n_cjk >= _LONG_LINE_CHARS
+        n_prose_punct += punct or len(s) + n_cjk >= _LONG_LINE_CHARS
         # CJK characters are double width and carry about a word each: a 15-character
         # Chinese line is not a "short line".
         if not punct and len(s) + n_cjk <= short_len:
-            st.n_prose_short += 1
+            n_prose_short += 1
         # A wrapped sentence ends on a line of any length; C4's words-per-line minimum
         # applies to the line holding most of it, which hard-wrapped text cannot tell.
-        if st.n_sentences < _SENTENCE_CAP and (
-            st.n_prose > 1 or len(s.split()) + n_cjk >= min_words
-        ):
-            ends = len(_SENT_END_RE.findall(s))
+        if n_sentences < _SENTENCE_CAP and (n_prose > 1 or len(s.split()) + n_cjk >= min_words):
+            ends = len(sent_end_findall(s))
             # An unpunctuated long line is a sentence too (see n_prose_punct above).
-            st.n_sentences += ends or (not punct and len(s) + n_cjk >= _LONG_LINE_CHARS)
-    return st
+            n_sentences += ends or (not punct and len(s) + n_cjk >= _LONG_LINE_CHARS)
+    return LineStats(
+        n_nonempty=n_nonempty,
+        n_bullet=n_bullet,
+        n_heading=n_heading,
+        n_comment=n_comment,
+        n_table=n_table,
+        n_code=n_code,
+        n_prose=n_prose,
+        n_prose_punct=n_prose_punct,
+        n_prose_short=n_prose_short,
+        n_end_ellipsis=n_end_ellipsis,
+        n_boilerplate=n_boilerplate,
+        n_sentences=n_sentences,
+        n_heading_hashes=n_heading_hashes,
+    )
 
 
 def _code_hint(meta: Mapping[str, Any], depth: int = 0) -> bool | None:

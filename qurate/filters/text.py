@@ -65,6 +65,11 @@ _WORDS_RE = re.compile(rf"[{_NO_SPACE}]|[^\W{_NO_SPACE}]+(?:['\u2019][^\W{_NO_SP
 _SYMBOLS_RE = re.compile(_SYMBOL_RUN)
 _ASCII_WORDS_RE = re.compile(r"[A-Za-z0-9_]+(?:'[A-Za-z0-9_]+)*")
 _ASCII_SYMBOLS_RE = re.compile(r"[^A-Za-z0-9_\s]+")
+# For ASCII text the symbol runs are only counted: map each byte to "s" (symbol) or " "
+# (anything else) and count the space-separated runs, several times faster than findall.
+_ASCII_SYMBOL_TAB = bytes(
+    ord(" ") if b >= 128 or not _ASCII_SYMBOLS_RE.match(chr(b)) else ord("s") for b in range(256)
+)
 
 
 @dataclass(slots=True)
@@ -101,7 +106,8 @@ def tokenize(text: str) -> Tokens:
     """
     if text.isascii():
         words = _ASCII_WORDS_RE.findall(text)
-        return Tokens(words=words, n_symbols=len(_ASCII_SYMBOLS_RE.findall(text)), n_no_space=0)
+        n_symbols = len(text.encode().translate(_ASCII_SYMBOL_TAB).split())
+        return Tokens(words=words, n_symbols=n_symbols, n_no_space=0)
     pattern = _WORDS_MARKS_RE if _MARKS_RE.search(text) else _WORDS_RE
     words = pattern.findall(text)
     n_no_space = len(NO_SPACE_RE.findall(text))
