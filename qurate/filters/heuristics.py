@@ -71,6 +71,11 @@ _LATIN1_LETTER_RE = re.compile(r"[\u00c0-\u00ff]")
 Result = bool | tuple[bool, str, str]
 
 
+def _letter_lines(lines: list[str]) -> list[str]:
+    search = _LETTER_RE.search
+    return [s for s in map(str.strip, lines) if search(s)]
+
+
 def _fail(reason: str, value: float, threshold: float, op: str = ">") -> tuple[bool, str, str]:
     return False, reason, f"{value:.4g} {op} {threshold:g}"
 
@@ -116,7 +121,10 @@ class Heuristics(QurateFilter):
         is_code = cfg.code_aware and looks_like_code(doc.metadata, st, cfg.code_line_frac, text)
         doc.metadata[IS_CODE_KEY] = is_code
 
-        if gr.enabled and (res := self._line_repetition(text, lines, is_code)) is not True:
+        # Stripped lines that hold a letter, in order: both line-duplication rules count only
+        # these, so they are found once (a letter implies a non-empty line).
+        letter_lines = _letter_lines(lines) if gr.enabled or fw.enabled else []
+        if gr.enabled and (res := self._line_repetition(text, letter_lines, is_code)) is not True:
             return res
         toks = doc_tokens(doc)
         if gq.enabled and (res := self._gopher_quality(doc, text, toks, st, is_code)) is not True:
@@ -140,7 +148,7 @@ class Heuristics(QurateFilter):
             if c4.min_num_sentences is not None and st.n_sentences < c4.min_num_sentences:
                 return _fail("c4_too_few_sentences", st.n_sentences, c4.min_num_sentences, "<")
 
-        if fw.enabled and (res := self._fineweb(text, lines, toks, st)) is not True:
+        if fw.enabled and (res := self._fineweb(text, letter_lines, toks, st)) is not True:
             return res
         if q.enabled and (res := self._spam(lower, toks, doc)) is not True:
             return res
@@ -189,7 +197,7 @@ class Heuristics(QurateFilter):
                     return _fail("mojibake", frac, q.max_latin1_letter_frac)
         return True
 
-    def _line_repetition(self, text: str, lines: list[str], is_code: bool) -> Result:
+    def _line_repetition(self, text: str, letter_lines: list[str], is_code: bool) -> Result:
         gr = self.cfg.gopher_repetition
         # Lines and paragraphs without a letter (table rules, "...", "}") repeat in every
         # good table or program; only repeated *text* counts. In code, short lines too.
@@ -207,11 +215,7 @@ class Heuristics(QurateFilter):
                 return _fail(
                     "gopher_rep_dup_para_char_frac", dup_chars / len(text), gr.dup_para_char_frac
                 )
-        kept = [
-            s
-            for s in (line.strip() for line in lines)
-            if len(s) >= min_len and _LETTER_RE.search(s)
-        ]
+        kept = letter_lines if min_len <= 1 else [s for s in letter_lines if len(s) >= min_len]
         if not kept:
             return True
         n_dup, dup_chars = duplicates(kept)
@@ -291,7 +295,7 @@ class Heuristics(QurateFilter):
                     return _fail("gopher_few_stop_words", found, gq.min_stop_words, "<")
         return True
 
-    def _fineweb(self, text: str, lines: list[str], toks, st) -> Result:
+    def _fineweb(self, text: str, letter_lines: list[str], toks, st) -> Result:
         fw = self.cfg.fineweb
         if st.n_prose:
             ratio = st.n_prose_punct / st.n_prose
@@ -305,11 +309,8 @@ class Heuristics(QurateFilter):
             if fw.short_line_thr is not None and ratio > fw.short_line_thr:
                 return _fail("fineweb_short_line_ratio", ratio, fw.short_line_thr)
         if fw.char_dup_ratio is not None:
-            long_lines = [
-                s
-                for s in (line.strip() for line in lines)
-                if len(s) >= fw.dup_min_line_chars and _LETTER_RE.search(s)
-            ]
+            min_len = fw.dup_min_line_chars
+            long_lines = [s for s in letter_lines if len(s) >= min_len]
             ratio = duplicates(long_lines)[1] / max(len(text) - text.count("\n"), 1)
             if ratio > fw.char_dup_ratio:
                 return _fail("fineweb_char_dup_ratio", ratio, fw.char_dup_ratio)
