@@ -130,6 +130,8 @@ def _strip_urls(text: str) -> str:
 _NOISE_RE = re.compile(r"[\s#*_`|<>{}\[\]=~^\\$]+")
 # Exactly the characters that are not letters ([^\W\d_]): counting them is cheaper on prose.
 _NON_LETTER_RE = re.compile(r"[\W\d_]")
+# The same class as bytes, for ASCII lines: deleting them leaves the letters to count.
+_ASCII_NON_LETTERS = bytes(b for b in range(128) if _NON_LETTER_RE.match(chr(b)))
 _KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _HANGUL_RE = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
@@ -152,7 +154,10 @@ def prediction_sample(text: str, max_chars: int) -> str:
         s = line.strip()
         if len(s) < 8:
             continue
-        letters = len(s) - len(_NON_LETTER_RE.findall(s))
+        if s.isascii():
+            letters = len(s.encode().translate(None, _ASCII_NON_LETTERS))
+        else:
+            letters = len(s) - len(_NON_LETTER_RE.findall(s))
         if letters >= 0.6 * (len(s) - s.count(" ")) and "|" not in s:
             prose.append(s)
             size += len(s)
