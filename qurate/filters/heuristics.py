@@ -87,6 +87,7 @@ def _boilerplate_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 _BOILERPLATE_GROUPS = _boilerplate_groups()
+_ASCII_SPAM_PHRASES = tuple(p for p in SPAM_PHRASES if p.isascii())
 
 
 def _has_boilerplate(lower: str) -> bool:
@@ -357,7 +358,9 @@ class Heuristics(QurateFilter):
             return True
         counts = Counter(map(str.lower, toks.words))
         if q.max_spam_per_100_words is not None:
-            hits = sum(lower.count(p) for p in SPAM_PHRASES)
+            # A non-ASCII phrase cannot occur in ASCII text: skip those scans there.
+            phrases = _ASCII_SPAM_PHRASES if lower.isascii() else SPAM_PHRASES
+            hits = sum(lower.count(p) for p in phrases)
             hits += sum(counts[w] for w in SPAM_WORDS.intersection(counts))
             n_eff = (
                 n - toks.n_no_space + toks.n_no_space / self.cfg.gopher_quality.cjk_chars_per_word
