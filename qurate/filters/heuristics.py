@@ -198,6 +198,9 @@ class Heuristics(QurateFilter):
         return True
 
     def _mojibake(self, text: str) -> Result:
+        if text.isascii():
+            # No U+FFFD, no Latin-1 letters, no mojibake pair: every check below passes.
+            return True
         q = self.cfg.quality
         n = len(text)
         n_fffd = text.count("\ufffd")
