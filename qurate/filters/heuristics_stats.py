@@ -318,10 +318,13 @@ def ngram_repetition(
         if n in top_ns:
             starts = np.flatnonzero(start)
             counts = np.diff(np.append(starts, len(hs)))
-            j = int(np.argmax(counts))
-            pos = int(order[starts[j]])
+            top = counts.max()
+            # Ties go to the n-gram that occurs first (as datatrove does): word hashes come
+            # from Python's per-process hash(), so picking by hash order would make the
+            # result depend on the process.
+            pos = int(order[starts[counts == top]].min())
             ngram_chars = int(lens[pos : pos + n].sum()) + n - 1
-            frac = int(counts[j]) * ngram_chars / text_len
+            frac = int(top) * ngram_chars / text_len
             if frac > top_ns[n]:
                 return "top", n, frac, top_ns[n]
         if n in dup_ns:
