@@ -92,8 +92,10 @@ def run_demo(
         ),
     )
     # a small judged sample keeps the CPU demo to minutes (the judge loads in ~30 s, ~80 tokens/s)
-    score_cfg = demo_config(sample=16, max_doc_tokens=96)
+    # and the small judge's scores cluster, so one document's worth of a score is enough here
+    score_cfg = demo_config(sample=24, max_doc_tokens=96)
     score_cfg.engine.cpu_threads = 2
+    score_cfg.distill.min_per_class = 1
     _stage(result, "score", say, lambda: score_demo(run / "curated", run, score_cfg))
     _stage(
         result,
@@ -121,11 +123,9 @@ def run_demo(
                 run / "train",
                 preset="tiny",
                 max_steps=train_steps,
-                seq_len=256,
+                seq_len=128,
                 micro_batch_size=8,
-                batch_tokens=2048,
-                tokenizer=str(DATA / "tokenizer.json"),
-                eval_every=10,
+                eval_every=15,
                 save_every=train_steps,
             )
         ),
