@@ -64,7 +64,7 @@ class QurateFilter(PipelineStep):
             if live:
                 with self.track_time("batch" if self.batch_size > 1 else None):
                     results = self.filter_batch(live)
-                for doc, result in zip(live, results):
+                for doc, result in zip(live, results, strict=True):
                     self.stat_update("total")
                     if result is True or (isinstance(result, tuple) and result[0]):
                         self.stat_update("forwarded")

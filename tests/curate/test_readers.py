@@ -61,7 +61,7 @@ def test_bad_records_are_rejects_with_file_and_line(tmp_path: Path):
     )
     docs = read_all([p], max_chars=100)
     got = {
-        d.id if not reason(d) in ("malformed_json", "invalid_utf8") else reason(d): reason(d)
+        d.id if reason(d) not in ("malformed_json", "invalid_utf8") else reason(d): reason(d)
         for d in docs
     }
     assert len(docs) == 9  # nothing lost
