@@ -185,3 +185,20 @@ class Engine(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free what the engine holds (HTTP clients, GPU memory)."""
+
+
+class LocalTokenizerEngine(Engine):
+    """An engine that holds a Hugging Face tokenizer (``self.tokenizer``): exact token
+    counts and truncation on token boundaries instead of the 4-chars estimate."""
+
+    tokenizer: Any
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def truncate(self, text: str, max_tokens: int) -> tuple[str, bool]:
+        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        offsets = enc["offset_mapping"]
+        if len(offsets) <= max_tokens:
+            return text, False
+        return text[: offsets[max_tokens - 1][1]], True

@@ -18,7 +18,13 @@ import logging
 from typing import Any
 
 from qurate.errors import ConfigError, EngineError, MissingExtraError
-from qurate.llm.base import ChoiceResult, Engine, Generation, GenParams, Prompt
+from qurate.llm.base import (
+    ChoiceResult,
+    Generation,
+    GenParams,
+    LocalTokenizerEngine,
+    Prompt,
+)
 from qurate.llm.config import EngineConfig
 from qurate.llm.models import resolve_model
 
@@ -34,7 +40,7 @@ def _import_torch() -> Any:
     return torch
 
 
-class TransformersEngine(Engine):
+class TransformersEngine(LocalTokenizerEngine):
     kind = "transformers"
 
     def __init__(self, config: EngineConfig) -> None:
@@ -110,16 +116,6 @@ class TransformersEngine(Engine):
         text = self.render(prompt)
         # A rendered chat already carries its special tokens; a plain string gets BOS etc.
         return self.tokenizer.encode(text, add_special_tokens=isinstance(prompt, str))
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
-
-    def truncate(self, text: str, max_tokens: int) -> tuple[str, bool]:
-        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        offsets = enc["offset_mapping"]
-        if len(offsets) <= max_tokens:
-            return text, False
-        return text[: offsets[max_tokens - 1][1]], True
 
     def choice_ids(self, choices: list[str]) -> list[int]:
         """The first token of each choice; distinct choices must start with distinct tokens."""

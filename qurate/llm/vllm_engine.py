@@ -18,14 +18,20 @@ import math
 from typing import Any
 
 from qurate.errors import ConfigError, MissingExtraError
-from qurate.llm.base import ChoiceResult, Engine, Generation, GenParams, Prompt
+from qurate.llm.base import (
+    ChoiceResult,
+    Generation,
+    GenParams,
+    LocalTokenizerEngine,
+    Prompt,
+)
 from qurate.llm.config import EngineConfig
 from qurate.llm.models import resolve_model
 
 MAX_LOGPROBS = 32
 
 
-class VLLMEngine(Engine):
+class VLLMEngine(LocalTokenizerEngine):
     kind = "vllm"
 
     def __init__(self, config: EngineConfig) -> None:
@@ -62,16 +68,6 @@ class VLLMEngine(Engine):
         return self.tokenizer.apply_chat_template(
             prompt, tokenize=False, add_generation_prompt=True
         )
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
-
-    def truncate(self, text: str, max_tokens: int) -> tuple[str, bool]:
-        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        offsets = enc["offset_mapping"]
-        if len(offsets) <= max_tokens:
-            return text, False
-        return text[: offsets[max_tokens - 1][1]], True
 
     def _generate(self, prompts: list[Prompt], params: Any) -> list[Any]:
         return self.llm.generate([self.render(p) for p in prompts], params, use_tqdm=False)
