@@ -75,6 +75,11 @@ def curate(
         decontaminate=benchmarks,
         progress=not no_progress,
     )
+    if result.submitted:
+        console.print(
+            f"submitted to Slurm; rerun the same command when the jobs finish to see the summary of {out}"
+        )
+        return
     if result.skipped:
         console.print(
             f"[green]{out}[/] is already complete for this config and these inputs; nothing to do."

@@ -23,7 +23,7 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,6 @@ class CurateResult:
     skipped: bool = False  # the run was already complete
     submitted: bool = False  # Slurm: the stages were submitted; rerun to see the manifest
     elapsed_s: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _plan_tasks(executor: ExecutorConfig, n_files: int) -> int:
