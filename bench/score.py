@@ -11,6 +11,8 @@
 Cost estimate: CPU core-hours to rate 18T tokens at (a)'s single-core rate, and GPU-hours to
 annotate 500k documents (from an assumed vLLM prefill rate: no GPU was measured here).
 
+The quality bar (ROC-AUC of ``quality`` on labelled junk) is bench/score_quality.py.
+
 Texts are real: the labelled eval corpus and the bundled sample, repeated to ``--docs``.
 """
 
@@ -160,97 +162,8 @@ def bench_judge(n_docs: int, model: str) -> dict[str, float]:
     }
 
 
-def quality_eval(
-    eval_dir: Path,
-    curated: Path,
-    raters: Path,
-    out: Path,
-    n_good: int,
-    ppl_tokens: int,
-    n_rejected_junk: int,
-) -> None:
-    """ROC-AUC of ``quality`` (good vs junk) among the documents curate kept.
-
-    Population: labelled good (docs, code, literature, repaired mojibake) and junk documents
-    that ``curate`` kept; excerpts and contaminated copies are left out (as in
-    bench/quality_curate.py). All kept junk plus ``n_good`` good documents (seeded) are scored
-    with the raters and perplexity under the embedded SmolLM2.
-    """
-    from qurate.curate.scoring import apply
-    from qurate.curate.scoring_config import ScoreConfig
-    from qurate.curate.scoring_metrics import roc_auc
-    from qurate.curate.shards import ShardWriter, iter_rows, write_manifest
-
-    labels = {j["id"]: j for j in map(json.loads, (eval_dir / "labels.jsonl").open())}
-    kept = [
-        r for r in iter_rows(curated) if labels[r["id"]]["kind"] not in ("excerpt", "contaminated")
-    ]
-    junk = [r for r in kept if labels[r["id"]]["label"] == "junk"]
-    good = [r for r in kept if labels[r["id"]]["label"] == "good"]
-    random.Random(0).shuffle(good)
-    # Curate may keep almost no junk; junk it rejected is scored too (reported separately).
-    rejected = [
-        r
-        for r in iter_rows(curated, rejects=True)
-        if labels[r["id"]]["label"] == "junk"
-        and labels[r["id"]]["kind"] not in ("excerpt", "contaminated")
-    ]
-    random.Random(1).shuffle(rejected)
-    extra = [
-        {k: v for k, v in r.items() if k not in ("reject_reason", "stage", "reject_detail")}
-        for r in rejected[:n_rejected_junk]
-    ]
-    kept_ids = {r["id"] for r in junk + good}
-    rows = junk + good[:n_good] + extra
-    stage = out / "subset"
-    with ShardWriter(stage) as w:
-        for r in rows:
-            w.write(r)
-    write_manifest(
-        stage,
-        stage="bench",
-        config_hash="-",
-        inputs=[],
-        n_in=len(rows),
-        n_kept=len(rows),
-        rejected_by_reason={},
-    )
-    cfg = ScoreConfig()
-    cfg.perplexity.max_tokens = ppl_tokens
-    apply(stage, out / "scored", None if str(raters) == "-" else raters, cfg, perplexity=True)
-    scored = list(iter_rows(out / "scored"))
-    y = np.array([labels[r["id"]]["label"] == "good" for r in scored])
-    dims = [d for d in scored[0]["scores"] if d != "perplexity" and not d.startswith("judge_")]
-    rater = np.array([np.mean([r["scores"][d] for d in dims]) if dims else 0.0 for r in scored])
-    ppl = np.array([-r["scores"].get("perplexity", np.inf) for r in scored])
-    q = np.array([r["quality"] for r in scored])
-    types = sorted(
-        {labels[r["id"]]["junk_type"] for r in scored if not labels[r["id"]]["label"] == "good"}
-    )
-    k = np.array([r["id"] in kept_ids for r in scored])
-    for name, m in (("kept by curate", k), ("kept + junk curate rejected", np.ones_like(k))):
-        print(f"{name}: {int(y[m].sum())} good vs {int((~y[m]).sum())} junk ({', '.join(types)})")
-        print(
-            f"  ROC-AUC rater mean {roc_auc(y[m], rater[m]):.3f}, "
-            f"perplexity {roc_auc(y[m], ppl[m]):.3f}, quality {roc_auc(y[m], q[m]):.3f}"
-        )
-    print(f"auc={roc_auc(y[k], q[k]):.3f}")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument(
-        "--quality",
-        nargs=3,
-        metavar=("EVAL_DIR", "CURATED", "RATERS"),
-        help="measure the quality bar instead",
-    )
-    ap.add_argument("--quality-out", default="/tmp/qurate-score-quality")
-    ap.add_argument("--n-good", type=int, default=150)
-    ap.add_argument("--ppl-tokens", type=int, default=128)
-    ap.add_argument(
-        "--rejected-junk", type=int, default=60, help="junk curate rejected, scored too"
-    )
     ap.add_argument("--docs", type=int, default=20000)
     ap.add_argument("--judge-docs", type=int, default=4)
     ap.add_argument("--judge-model", default="default")
@@ -262,12 +175,6 @@ def main() -> None:
         help="assumed vLLM prefill rate of a 7B judge on one GPU",
     )
     args = ap.parse_args()
-    if args.quality:
-        e, c, r = map(Path, args.quality)
-        quality_eval(
-            e, c, r, Path(args.quality_out), args.n_good, args.ppl_tokens, args.rejected_junk
-        )
-        return
     with tempfile.TemporaryDirectory() as tmp:
         a = bench_raters(args.docs, Path(tmp))
     print(

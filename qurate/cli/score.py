@@ -199,6 +199,14 @@ def apply(
         f"scored {c['in']} documents: {c['kept']} kept, {c['rejected']} rejected as low_quality "
         f"({t['docs_per_s']:.0f} docs/s, {t['mb_per_s']:.2f} MB/s) -> {output}"
     )
+    by_lang = (m.get("perplexity") or {}).get("by_language")
+    if by_lang:
+        table = Table(title="perplexity by language (quality: percentile within language)")
+        for col in ("lang", "docs", "p10", "p50", "p90"):
+            table.add_column(col, justify="left" if col == "lang" else "right")
+        for lang, q in by_lang.items():
+            table.add_row(lang, str(q["n"]), *(f"{q[k]:.1f}" for k in ("p10", "p50", "p90")))
+        console.print(table)
 
 
 def register(root: typer.Typer) -> None:

@@ -16,17 +16,10 @@ import numpy as np
 def rankdata(x: np.ndarray) -> np.ndarray:
     """Ranks 1..n with ties given their average rank."""
     x = np.asarray(x, dtype=np.float64)
-    order = np.argsort(x, kind="mergesort")
     ranks = np.empty(len(x), dtype=np.float64)
-    sx = x[order]
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and sx[j + 1] == sx[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
+    ranks[np.argsort(x, kind="mergesort")] = np.arange(1, len(x) + 1)
+    _, tie = np.unique(x, return_inverse=True)
+    return (np.bincount(tie, ranks) / np.bincount(tie))[tie]
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:

@@ -6,14 +6,17 @@ broken text are not. Any local causal LM works here (an HF checkpoint directory,
 file, or ``default``, the embedded SmolLM2-135M-Instruct, whose training mix is curated
 web and educational text). Perplexity is computed over the first ``max_tokens`` tokens.
 
-``quality_from_perplexity`` maps perplexity to a [0, 1] score with a logistic in log space
-around ``pivot`` (the perplexity that scores 0.5), so it can join the quality aggregate
-without a corpus-wide pass to compute percentiles.
+Perplexity is not comparable across languages (or between prose and code), so by default
+``score apply`` turns it into a percentile within the document's language over the whole
+input, as CCNet cuts it per language (see ``curate/scoring_apply.py``).
+``quality_from_perplexity`` is the one-pass alternative (``normalize: absolute``): a logistic
+in log space around ``pivot``, the perplexity that scores 0.5.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,8 +32,13 @@ class PerplexityConfig(BaseModel):
     max_tokens: int = Field(256, ge=8)
     batch_size: int = Field(4, ge=1)
     device: str = "auto"
-    # Perplexity that maps to quality 0.5; calibrated on SmolLM2-135M (fluent prose ~5-15,
-    # junk ~20-200). Set it for another reference model.
+    # "language": the percentile of the document's perplexity among the input's documents of
+    # its language (two passes; CCNet's per-language cuts). "absolute": the logistic below.
+    normalize: Literal["language", "absolute"] = "language"
+    # Languages with fewer documents than this are ranked together.
+    min_language_docs: int = Field(20, ge=1)
+    # normalize: absolute only. Perplexity that maps to quality 0.5; calibrated on
+    # SmolLM2-135M (fluent prose ~5-15, junk ~20-200). Set it for another reference model.
     pivot: float = Field(20.0, gt=1)
     # Width of the logistic in ln(perplexity) units.
     scale: float = Field(0.5, gt=0)

@@ -14,7 +14,9 @@ serves ``sequence_scores`` (reward models); a causal LM serves the other operati
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 from typing import Any
 
 from qurate.errors import ConfigError, EngineError, MissingExtraError
@@ -40,19 +42,40 @@ def _import_torch() -> Any:
     return torch
 
 
+@contextlib.contextmanager
+def _quiet_loading() -> Any:
+    """No progress bars while a model loads (transformers' weight loading and its GGUF
+    de-quantisation, which calls tqdm directly): they flood logs and the CLI's own output."""
+    import functools
+
+    from transformers.utils import logging as hf_logging
+
+    gguf_utils = sys.modules.get("transformers.modeling_gguf_pytorch_utils")
+    if gguf_utils is None:
+        try:
+            import transformers.modeling_gguf_pytorch_utils as gguf_utils
+        except ImportError:
+            gguf_utils = None
+    bar = getattr(gguf_utils, "tqdm", None)
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    if bar is not None:
+        gguf_utils.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        if bar is not None:
+            gguf_utils.tqdm = bar
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 class TransformersEngine(LocalTokenizerEngine):
     kind = "transformers"
 
     def __init__(self, config: EngineConfig) -> None:
         super().__init__()
         torch = _import_torch()
-        from transformers import (
-            AutoConfig,
-            AutoModelForCausalLM,
-            AutoModelForSequenceClassification,
-            AutoTokenizer,
-        )
-
         self.config = config
         self.torch = torch
         src = resolve_model(config.model)
@@ -74,16 +97,8 @@ class TransformersEngine(LocalTokenizerEngine):
                 raise MissingExtraError("gguf", "score") from e
             kwargs["gguf_file"] = src.gguf_file
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(
-                str(src.directory), **({"gguf_file": src.gguf_file} if src.gguf_file else {})
-            )
-            hf_config = AutoConfig.from_pretrained(str(src.directory), **kwargs)
-            archs = getattr(hf_config, "architectures", None) or []
-            self.is_classifier = any(a.endswith("ForSequenceClassification") for a in archs)
-            auto = (
-                AutoModelForSequenceClassification if self.is_classifier else AutoModelForCausalLM
-            )
-            self.model = auto.from_pretrained(str(src.directory), **kwargs).to(self.device)
+            with _quiet_loading():
+                self._load(src, kwargs)
         except (OSError, ValueError, KeyError, RuntimeError) as e:
             raise ConfigError(
                 f"model {config.model!r}: cannot load it with transformers ({e})"
@@ -97,6 +112,23 @@ class TransformersEngine(LocalTokenizerEngine):
         # prefix of two consecutive groups, computed once and copied for each document.
         self._last_prefix: list[int] = []
         self._shared: tuple[list[int], Any] | None = None
+
+    def _load(self, src: Any, kwargs: dict[str, Any]) -> None:
+        from transformers import (
+            AutoConfig,
+            AutoModelForCausalLM,
+            AutoModelForSequenceClassification,
+            AutoTokenizer,
+        )
+
+        self.tokenizer = AutoTokenizer.from_pretrained(
+            str(src.directory), **({"gguf_file": src.gguf_file} if src.gguf_file else {})
+        )
+        hf_config = AutoConfig.from_pretrained(str(src.directory), **kwargs)
+        archs = getattr(hf_config, "architectures", None) or []
+        self.is_classifier = any(a.endswith("ForSequenceClassification") for a in archs)
+        auto = AutoModelForSequenceClassification if self.is_classifier else AutoModelForCausalLM
+        self.model = auto.from_pretrained(str(src.directory), **kwargs).to(self.device)
 
     # -- tokenisation ---------------------------------------------------------------------
 
@@ -337,23 +369,25 @@ class TransformersEngine(LocalTokenizerEngine):
         The first token is conditioned on BOS when the tokenizer has one, so every token
         of the text counts.
         """
+        seqs = [self.tokenizer.encode(t, add_special_tokens=False)[:max_tokens] for t in texts]
+        return [(float(lp.sum()), len(lp)) for lp in self.token_logprobs(seqs)]
+
+    def token_logprobs(self, seqs: list[list[int]]) -> list[Any]:
+        """Log-probability of every token of each id sequence (a float32 numpy array each),
+        the first conditioned on BOS (EOS when the tokenizer has no BOS)."""
         self._require_lm()
         torch = self.torch
-        out: list[tuple[float, int]] = []
+        out: list[Any] = []
         bos = self.tokenizer.bos_token_id
         bos = bos if bos is not None else self.tokenizer.eos_token_id
         bs = self.config.batch_size
-        for i in range(0, len(texts), bs):
-            seqs = [
-                [bos] + self.tokenizer.encode(t, add_special_tokens=False)[:max_tokens]
-                for t in texts[i : i + bs]
-            ]
-            ids, mask = self._pad(seqs, left=False)
+        for i in range(0, len(seqs), bs):
+            batch = [[bos, *s] for s in seqs[i : i + bs]]
+            ids, mask = self._pad(batch, left=False)
             with torch.inference_mode():
                 logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
-            logp = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None])[..., 0]
-            logp = logp * mask[:, 1:]
-            for row, s in zip(logp.sum(-1).tolist(), seqs, strict=False):
-                out.append((float(row), len(s) - 1))
-            self.meter.add(len(seqs), sum(len(s) for s in seqs))
+                logp = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None])[..., 0]
+            for row, s in zip(logp.cpu().numpy(), batch, strict=True):
+                out.append(row[: len(s) - 1].copy())
+            self.meter.add(len(batch), sum(len(s) for s in batch))
         return out

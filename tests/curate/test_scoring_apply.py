@@ -1,0 +1,124 @@
+"""score apply with perplexity: per-language percentiles (two passes), absolute mapping, and
+the combination of components into ``quality``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qurate.curate.scoring_apply import STAGING, combine, percentile_by_group
+from qurate.curate.scoring_config import ScoreConfig
+from qurate.curate.shards import ShardWriter, iter_rows, write_manifest
+
+
+def test_percentiles_rank_within_each_group_and_pool_small_groups():
+    v = np.array([1.0, 3.0, 2.0, np.nan, 10.0, 20.0, 30.0, 40.0, 5.0, 2.0, 2.0])
+    g = np.array(["a", "a", "a", "a", "b", "b", "b", "b", "c", "a", "d"])
+    p = percentile_by_group(v, g, min_group=3)
+    # a: 1, 3, 2, 2 (NaN left out) -> the two 2s share the mean rank
+    np.testing.assert_allclose(p[[0, 1, 2, 9]], [0.125, 0.875, 0.5, 0.5])
+    assert np.isnan(p[3])
+    # b is ranked on its own: its lowest value is at the bottom despite being above all of a
+    np.testing.assert_allclose(p[[4, 5, 6, 7]], [0.125, 0.375, 0.625, 0.875])
+    # c and d have one value each: ranked together (2 < 5)
+    np.testing.assert_allclose(p[[10, 8]], [0.25, 0.75])
+
+
+def test_combine_is_a_weighted_mean_over_the_components_a_document_has():
+    q = combine(
+        {"rater": np.array([0.2, 0.4, np.nan]), "perplexity": np.array([0.8, np.nan, np.nan])},
+        {"rater": 1.0, "perplexity": 3.0},
+    )
+    np.testing.assert_allclose(q[:2], [(0.2 + 3 * 0.8) / 4, 0.4])
+    assert np.isnan(q[2])
+
+
+TEXTS = {
+    "en": [
+        "The cat sat on the mat and looked out of the window at the rain.",
+        "Water boils at one hundred degrees Celsius at sea level.",
+        "cat the mat on sat window rain the of out at looked and the",
+        "The library opens at nine and closes at five on weekdays.",
+    ],
+    "pl": [
+        "Kot siedział na macie i patrzył przez okno na deszcz.",
+        "Woda wrze w temperaturze stu stopni Celsjusza.",
+        "macie kot na okno deszcz siedział przez i patrzył na",
+        "Biblioteka jest otwarta od dziewiątej do piątej.",
+    ],
+}
+
+
+@pytest.fixture()
+def stage(tmp_path):
+    rows = [
+        {"id": f"{lang}{i}", "text": t, "lang": lang, "source": "s"}
+        for lang, ts in TEXTS.items()
+        for i, t in enumerate(ts)
+    ]
+    with ShardWriter(tmp_path / "in", rows_per_shard=3) as w:
+        for r in rows:
+            w.write(r)
+    write_manifest(
+        tmp_path / "in",
+        stage="curate",
+        config_hash="x",
+        inputs=[],
+        n_in=len(rows),
+        n_kept=len(rows),
+        rejected_by_reason={},
+    )
+    return tmp_path
+
+
+def _config(batch_size: int) -> ScoreConfig:
+    from qurate.llm.testing import cached_tiny_chat_model
+
+    cfg = ScoreConfig()
+    cfg.perplexity.model = str(cached_tiny_chat_model())
+    cfg.perplexity.device = "cpu"
+    cfg.perplexity.min_language_docs = 2
+    cfg.apply.batch_size = batch_size  # several batches: pass 2 must realign them
+    return cfg
+
+
+def test_perplexity_quality_is_the_percentile_within_the_language(stage):
+    pytest.importorskip("torch")
+    from qurate.curate.scoring_apply import apply
+
+    cfg = _config(batch_size=3)
+    cfg.apply.keep_threshold = 0.3
+    m = apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    kept = list(iter_rows(stage / "out"))
+    rejected = list(iter_rows(stage / "out", rejects=True))
+    assert m["counts"]["in"] == 8 == len(kept) + len(rejected)
+    assert not (stage / "out" / STAGING).exists()
+    rows = {r["id"]: r for r in kept + rejected}
+    for lang in TEXTS:
+        mine = sorted((r for r in rows.values() if r["lang"] == lang), key=lambda r: r["id"])
+        ppl = np.array([r["scores"]["perplexity"] for r in mine])
+        q = np.array([r["quality"] for r in mine])
+        # quality is the mid-rank percentile of -perplexity among this language's documents
+        want = (np.argsort(np.argsort(-ppl)) + 0.5) / len(mine)
+        np.testing.assert_allclose(q, want, rtol=1e-6)
+    # the lowest quarter of each language (0.125 < 0.3) went to rejects, with the reason
+    assert len(rejected) == 2 and {r["lang"] for r in rejected} == {"en", "pl"}
+    assert all(r["reject_reason"] == "low_quality" for r in rejected)
+    table = m["perplexity"]["by_language"]
+    assert set(table) == {"en", "pl"} and all(t["n"] == 4 for t in table.values())
+    assert table["en"]["p10"] <= table["en"]["p50"] <= table["en"]["p90"]
+
+
+def test_absolute_normalisation_maps_perplexity_in_one_pass(stage):
+    pytest.importorskip("torch")
+    from qurate.curate.scoring_apply import apply
+    from qurate.filters.perplexity import quality_from_perplexity
+
+    cfg = _config(batch_size=3)
+    cfg.perplexity.normalize = "absolute"
+    cfg.perplexity.pivot = 1000.0
+    apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    rows = list(iter_rows(stage / "out"))
+    ppl = np.array([r["scores"]["perplexity"] for r in rows])
+    want = quality_from_perplexity(ppl, 1000.0, cfg.perplexity.scale)
+    np.testing.assert_allclose([r["quality"] for r in rows], want, rtol=1e-5)
