@@ -53,7 +53,10 @@ def _mojibake_trigger() -> re.Pattern[str]:
     UTF-8 text decoded with a single-byte code page turns each lead byte (0xC2-0xF4) and
     continuation byte (0x80-0xBF) into a character of that code page; ftfy only repairs
     such lead/continuation pairs, C1 controls, surrogates and terminal escapes. The pairs
-    are built from the code pages ftfy knows, so the check cannot miss what ftfy would fix.
+    are built from the code pages ftfy knows. ftfy also repairs text where a continuation
+    byte 0xA0 (no-break space) became a plain space: after the leads it lists (``Ã `` for
+    "à ", ``Â ``...) and inside three-byte sequences; those are matched in their Latin-1 /
+    cp1252 form, where the lead is a capital letter that rarely precedes a space in real text.
     """
     leads: set[str] = set()
     conts: set[str] = set()
@@ -64,7 +67,10 @@ def _mojibake_trigger() -> re.Pattern[str]:
     leads.discard("")
     conts.discard("")
     esc = lambda chars: "".join(sorted(re.escape(c) for c in chars))  # noqa: E731
-    return re.compile(f"[{esc(leads)}][{esc(conts)}\ufffd]|[\x1b\x80-\x9f\ud800-\udfff]")
+    lost_a0 = f"[ÂÃÅÎÐÙ] |[âã] [{esc(conts)}]"  # ftfy's ALTERED_UTF8_RE, decoded
+    return re.compile(
+        f"[{esc(leads)}][{esc(conts)}\ufffd]|[\x1b\x80-\x9f\ud800-\udfff]|{lost_a0}"
+    )
 
 
 _NEEDS_FTFY_RE = _mojibake_trigger()

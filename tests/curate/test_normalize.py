@@ -24,6 +24,20 @@ def test_utf8_read_as_cp1252_is_repaired_and_recorded() -> None:
     assert doc.metadata[NORMALIZED_KEY] == ["mojibake"]
 
 
+def test_mojibake_whose_no_break_space_became_a_space_is_repaired() -> None:
+    # "à" is C3 A0 in UTF-8; read as cp1252 it is "Ã" + NBSP, and the NBSP often ends up a
+    # plain space. The pre-check that decides whether to run ftfy must still see it.
+    for broken, fixed in [
+        ("voilÃ le travail, et voilÃ  tout", "voilà le travail, et voilà tout"),
+        ("Ã la carte", "à la carte"),
+    ]:
+        text, changes = normalize_text(broken)
+        assert (text, changes) == (fixed, ["mojibake"])
+    # Real Cyrillic and French capitals before a space are left alone.
+    for clean in ("В Москве идёт снег.", "Ça va. À bientôt."):
+        assert normalize_text(clean) == (clean, [])
+
+
 def test_nfc_composes_decomposed_accents() -> None:
     decomposed = unicodedata.normalize("NFD", "naïve résumé Ångström")
     text, changes = normalize_text(decomposed)
