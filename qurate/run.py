@@ -177,7 +177,13 @@ def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True
             result,
             "score apply",
             say,
-            lambda: apply(current, run / "scored", run / "raters", score),
+            lambda: apply(
+                current,
+                run / "scored",
+                run / "raters",
+                score,
+                perplexity=score.apply.perplexity,
+            ),
         )
         current = run / "scored"
     if cfg.mix is not None:

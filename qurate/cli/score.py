@@ -193,7 +193,14 @@ def apply(
             "apply.keep_threshold": keep_threshold,
         },
     )
-    m = run(input, output, raters, cfg, judge=judge is not None, perplexity=perplexity is not None)
+    m = run(
+        input,
+        output,
+        raters,
+        cfg,
+        judge=judge is not None,
+        perplexity=perplexity is not None or cfg.apply.perplexity,
+    )
     c, t = m["counts"], m["throughput"]
     console.print(
         f"scored {c['in']} documents: {c['kept']} kept, {c['rejected']} rejected as low_quality "

@@ -48,6 +48,8 @@ class ApplyConfig(BaseModel):
     rater_weight: float = Field(1.0, ge=0)
     judge_weight: float = Field(1.0, ge=0)
     perplexity_weight: float = Field(1.0, ge=0)
+    # Also score perplexity under `score.perplexity.model` (what `--perplexity` turns on).
+    perplexity: bool = False
     # Documents with quality below this go to rejects (reason low_quality); None keeps all.
     keep_threshold: float | None = Field(None, ge=0, le=1)
     batch_size: int = Field(2048, ge=1)
