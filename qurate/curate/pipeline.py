@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -86,6 +87,38 @@ def _check_out(out: Path, fingerprint: str, work: Path) -> bool:
     return False
 
 
+SLURM_JOBS = "slurm-jobs.json"
+
+
+def slurm_jobs_in_queue(work: Path) -> list[str]:
+    """Ids of the earlier submission's Slurm jobs that are still queued or running.
+
+    A rerun while they run would resubmit every task that has not finished yet, so the
+    same task would run twice. Array tasks show in ``squeue`` as ``123_4`` or ``123_[5-9]``.
+    """
+    path = work / SLURM_JOBS
+    if not path.is_file():
+        return []
+    ids = [str(i) for i in json.loads(path.read_text()).get("job_ids", [])]
+    if not ids:
+        return []
+    try:
+        res = subprocess.run(
+            ["squeue", "--noheader", "--format=%i", f"--jobs={','.join(ids)}"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise BadInputError(
+            f"{work.parent}: cannot ask Slurm whether the earlier submission still runs ({e})"
+        ) from e
+    if res.returncode != 0:  # squeue errors on ids that have all left the queue
+        return []
+    queued = {line.strip().split("_")[0] for line in res.stdout.splitlines() if line.strip()}
+    return [i for i in ids if i in queued]
+
+
 def curate(
     inputs: list[str | Path],
     out: str | Path,
@@ -109,6 +142,11 @@ def curate(
     fingerprint = _fingerprint(cfg, input_names, benchmarks)
     if _check_out(out, fingerprint, work):
         return CurateResult(out, read_manifest(out), skipped=True)
+    if executor.kind == "slurm" and (queued := slurm_jobs_in_queue(work)):
+        raise BadInputError(
+            f"{out}: Slurm jobs {', '.join(queued)} of the earlier submission are still queued "
+            "or running; rerun when they finish (or scancel them to resubmit)"
+        )
     work.mkdir(parents=True, exist_ok=True)
     (work / "fingerprint").write_text(fingerprint)
     if not (work / "started").exists():
@@ -172,6 +210,8 @@ def curate(
 
     if executor.kind == "slurm":
         ex4.run()  # submits the four job arrays, chained by Slurm dependencies
+        ids = [str(ex.job_id) for ex in chain if ex.job_id not in (None, -1, "-1")]
+        (work / SLURM_JOBS).write_text(json.dumps({"job_ids": ids, "submitted_at": time.time()}))
         return CurateResult(out, {}, submitted=True, elapsed_s=time.time() - t0)
 
     def run_all() -> None:

@@ -128,3 +128,37 @@ def test_manifest_records_counts_by_language(corpus, tmp_path: Path):
         len(r["text"]) for r in iter_rows(out) if r["lang"] == "en"
     )
     assert m["schema_version"] == "1" and m["config_hash"]
+
+
+def _fake_slurm(bin_dir: Path, queued: str) -> Path:
+    """``sbatch`` that hands out increasing job ids; ``squeue`` that prints ``queued``."""
+    bin_dir.mkdir(exist_ok=True)
+    counter = bin_dir / "next-id"
+    counter.write_text("100")
+    (bin_dir / "sbatch").write_text(
+        f"#!/bin/sh\ncat >/dev/null\nn=$(cat {counter}); echo $((n+1)) > {counter}\n"
+        'echo "Submitted batch job $n"\n'
+    )
+    (bin_dir / "squeue").write_text(f"#!/bin/sh\nprintf '{queued}'\n")
+    for name in ("sbatch", "squeue"):
+        (bin_dir / name).chmod(0o755)
+    return bin_dir
+
+
+def test_slurm_rerun_while_jobs_run_is_refused_not_resubmitted(corpus, tmp_path, monkeypatch):
+    slurm = ExecutorConfig(kind="slurm", tasks=2, slurm={"partition": "cpu"})
+    bin_dir = _fake_slurm(tmp_path / "bin", queued="")
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    out = tmp_path / "out"
+    first = curate(corpus["files"], out, CurateConfig(), executor=slurm, progress=False)
+    assert first.submitted
+    ids = json.loads((out / ".work" / "slurm-jobs.json").read_text())["job_ids"]
+    assert len(ids) >= 4 and len(set(ids)) == len(ids)
+    # Two of the earlier arrays still in the queue (one shown as array tasks): refused.
+    _fake_slurm(bin_dir, queued=f"{ids[1]}_[3-5]\\n{ids[-1]}\\n")
+    with pytest.raises(BadInputError, match=f"Slurm jobs {ids[1]}, {ids[-1]} .* still queued"):
+        curate(corpus["files"], out, CurateConfig(), executor=slurm, progress=False)
+    # Once the queue no longer holds them, a rerun submits again.
+    _fake_slurm(bin_dir, queued="")
+    again = curate(corpus["files"], out, CurateConfig(), executor=slurm, progress=False)
+    assert again.submitted
