@@ -100,6 +100,13 @@ def annotate(
         f"annotated {c['kept']} of {c['in']} sampled documents ({c['rejected']} failed, "
         f"{m['truncated']} truncated) in {t['wall_s']:.1f}s, {t['tokens_per_s']:.0f} tokens/s -> {output}"
     )
+    check = m.get("judge_check")
+    if check and check.get("auc") is not None:
+        console.print(
+            f"judge check: ROC-AUC {check['auc']:.2f} between {check['n']} documents and their "
+            f"word-shuffled copies -> its scores keep {check['reliability']:.0%} of their weight "
+            "in quality" + ("" if check["reliability"] >= 0.5 else " (a weak judge: see README)")
+        )
 
 
 def _fmt(x: Any) -> str:

@@ -14,9 +14,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import xxhash
 
+from qurate.curate.scoring_check import check_judge
 from qurate.curate.scoring_config import ScoreConfig
 from qurate.curate.shards import (
     REJECTS,
@@ -103,6 +103,7 @@ def annotate(
     kept = truncated = 0
     rejected: Counter[str] = Counter()
     pending: list[dict[str, Any]] = []
+    judged: list[tuple[int, str, float]] = []  # (check order, text, quality) for the check
     with ShardWriter(out) as writer, ShardWriter(out / REJECTS, rejects=True) as rejects:
 
         def flush() -> None:
@@ -125,7 +126,10 @@ def annotate(
                     continue
                 row["scores"] = {**(row.get("scores") or {}), **j.scores}
                 row["domain"], row["domain_score"] = j.domain, j.domain_score
-                row["quality"] = judge_quality(judge, j.scores)
+                row["quality"] = judge.quality(j.scores)
+                judged.append(
+                    (stable_hash(config.annotate.seed + 1, row["id"]), row["text"], row["quality"])
+                )
                 truncated += j.truncated
                 kept += 1
                 writer.write(row)
@@ -139,6 +143,10 @@ def annotate(
                     flush()
         if pending:
             flush()
+    check = None
+    if config.annotate.check_docs:
+        picked = sorted(judged)[: config.annotate.check_docs]
+        check = check_judge(judge, [t for _, t, _ in picked], [q for _, _, q in picked])
     rates = engine.meter.rates()
     engine.close()
     n_in = len(chosen)
@@ -158,14 +166,8 @@ def annotate(
                 "population": population,
             },
             "truncated": truncated,
+            "judge_check": check,
             "throughput": {**rates, "wall_s": time.perf_counter() - started},
         },
     )
     return manifest
-
-
-def judge_quality(judge: Judge, scores: dict[str, float]) -> float:
-    vals = [
-        (scores[r.name] - r.bottom) / (r.top - r.bottom) for r in judge.rubrics if r.name in scores
-    ]
-    return float(np.mean(vals)) if vals else float("nan")

@@ -28,12 +28,14 @@ import json
 import shutil
 import time
 from collections import Counter
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qurate.curate.scoring_annotate import judge_quality, reset_stage_dir
+from qurate.curate.scoring_annotate import reset_stage_dir
+from qurate.curate.scoring_check import check_judge, reliability_of
 from qurate.curate.scoring_config import ScoreConfig
 from qurate.curate.scoring_metrics import rankdata
 from qurate.curate.shards import (
@@ -83,11 +85,37 @@ def apply(
 
         scorer = PerplexityScorer(pcfg)
     relative = scorer is not None and pcfg.normalize == "language"
-    weights = {
+    # A judge that failed its check (scoring_check.py) passes its low reliability on to the
+    # raters distilled from it; a judge asked here is checked on the first documents.
+    rater_rel = reliability_of(raters.meta.get("judge_check") if raters else None)
+    judge_check = None
+    if the_judge is not None and config.annotate.check_docs:
+        head = [
+            r["text"] or ""
+            for r in islice(iter_rows(src, columns=["text"]), config.annotate.check_docs)
+        ]
+        judge_check = check_judge(
+            the_judge,
+            head,
+            [the_judge.quality(j.scores) if not j.error else np.nan for j in the_judge.judge(head)],
+        )
+    configured = {
         "rater": acfg.rater_weight,
         "judge": acfg.judge_weight,
         "perplexity": acfg.perplexity_weight,
     }
+    weights = {
+        **configured,
+        "rater": acfg.rater_weight * rater_rel,
+        "judge": acfg.judge_weight * reliability_of(judge_check),
+    }
+    present = [
+        c for c, on in zip(COMPONENTS, (raters, the_judge, scorer), strict=True) if on is not None
+    ]
+    if not sum(weights[c] for c in present):
+        # Nothing else to lean on: the checked signal is all there is, so it keeps its weight
+        # (the manifest records the check, so the weakness is on record).
+        weights = configured
     started = time.perf_counter()
     n_in = kept = n_bytes = 0
     rejected: Counter[str] = Counter()
@@ -151,6 +179,7 @@ def apply(
         "judge": the_judge.metadata() if the_judge else None,
         "perplexity_model": scorer.model_id if scorer else None,
         "weights": weights,
+        "judge_check": judge_check,
         "throughput": {
             "docs_per_s": n_in / wall if wall else None,
             "mb_per_s": n_bytes / 1e6 / wall if wall else None,
@@ -218,7 +247,7 @@ def score_batch(
         for i, j in enumerate(judge.judge(texts)):
             if j.error:
                 continue
-            comp[i] = judge_quality(judge, j.scores)
+            comp[i] = judge.quality(j.scores)
             for dim, v in j.scores.items():
                 new_scores[i][f"judge_{dim}"] = v
             if raters is None or raters.domain_model is None:

@@ -20,6 +20,10 @@ class AnnotateConfig(BaseModel):
     # Documents to annotate; a sample stratified by (lang, source). None = all.
     sample: int | None = Field(500, ge=1)
     seed: int = 0
+    # Judge check (scoring_check.py): this many judged documents are judged again with their
+    # words shuffled; how well the judge tells them apart scales its weight in `quality`.
+    # 0 skips the check (the judge keeps its full weight).
+    check_docs: int = Field(16, ge=0)
 
 
 class DistillConfig(BaseModel):

@@ -19,7 +19,7 @@ import numpy as np
 from qurate.curate.scoring_annotate import JUDGE_META_KEY, row_meta, stable_hash
 from qurate.curate.scoring_config import ScoreConfig
 from qurate.curate.scoring_metrics import classification_report, keep_agreement, spearman
-from qurate.curate.shards import check_stage_dir, iter_rows
+from qurate.curate.shards import MANIFEST, check_stage_dir, iter_rows, read_manifest
 from qurate.errors import BadInputError
 from qurate.filters.raters import (
     PREPROCESS_VERSION,
@@ -68,6 +68,10 @@ def distill(
         "annotations": str(src),
         "n_train": int(len(train_idx)),
         "n_test": int(len(test_idx)),
+        # The judge check of annotate (scoring_check.py): apply scales the raters' weight.
+        "judge_check": read_manifest(src).get("judge_check")
+        if (src / MANIFEST).is_file()
+        else None,
         "dimensions": {},
     }
     metrics: dict[str, Any] = {"dimensions": {}}

@@ -231,6 +231,15 @@ class Judge:
     def dimensions(self) -> list[str]:
         return [r.name for r in self.rubrics]
 
+    def quality(self, scores: dict[str, float]) -> float:
+        """The mean of the judged dimensions, each scaled to [0, 1] (NaN when none)."""
+        vals = [
+            (scores[r.name] - r.bottom) / (r.top - r.bottom)
+            for r in self.rubrics
+            if r.name in scores
+        ]
+        return sum(vals) / len(vals) if vals else float("nan")
+
     def metadata(self) -> dict[str, Any]:
         return {
             "model": self.engine.model_id,

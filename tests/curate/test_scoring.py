@@ -95,7 +95,9 @@ def test_annotate_writes_scores_domain_and_judge_metadata(run):
 def test_a_rerun_resumes_from_the_prompt_cache(run):
     base, cfg, m = run
     again = annotate(base / "in", base / "ann", cfg)
-    assert again["throughput"]["cached"] == 40 and again["throughput"]["docs"] == 0
+    # The 40 sampled documents and the judge check's shuffled copies all come from the cache.
+    n_check = cfg.annotate.check_docs
+    assert again["throughput"]["cached"] == 40 + n_check and again["throughput"]["docs"] == 0
     assert again["counts"] == m["counts"]
 
 
@@ -145,6 +147,34 @@ def test_distill_then_apply(run):
         r["reject_reason"] == "low_quality" for r in iter_rows(base / "scored", rejects=True)
     )
     assert read_manifest(base / "scored")["throughput"]["mb_per_s"] > 0
+
+
+def test_a_judge_that_failed_its_check_leaves_quality_to_the_other_signals(run, tmp_path):
+    base, cfg, m = run
+    check = m["judge_check"]
+    assert check["n"] == cfg.annotate.check_docs and 0 <= check["reliability"] <= 1
+    distill(base / "ann", tmp_path / "models", cfg)
+    raters_json = tmp_path / "models" / "raters.json"
+    meta = json.loads(raters_json.read_text())
+    assert meta["judge_check"] == check  # distill carries the check to apply
+    meta["judge_check"] = {"n": 16, "auc": 0.45, "reliability": 0.0}
+    raters_json.write_text(json.dumps(meta))
+    cfg = cfg.model_copy(deep=True)
+    cfg.perplexity.model, cfg.perplexity.device = str(cached_tiny_chat_model()), "cpu"
+    cfg.perplexity.min_language_docs = 2
+    out = apply(base / "in", tmp_path / "scored", tmp_path / "models", cfg, perplexity=True)
+    assert out["weights"]["rater"] == 0.0 and out["weights"]["perplexity"] == 1.0
+    rows = list(iter_rows(tmp_path / "scored"))
+    for lang in ("en", "fr"):
+        mine = [r for r in rows if r["lang"] == lang]
+        by_ppl = sorted(mine, key=lambda r: -r["scores"]["perplexity"])
+        assert [r["id"] for r in by_ppl] == [
+            r["id"] for r in sorted(mine, key=lambda r: r["quality"])
+        ]
+    # With the raters as the only signal they keep their weight: there is nothing else.
+    alone = apply(base / "in", tmp_path / "scored2", tmp_path / "models", cfg)
+    assert alone["weights"]["rater"] == cfg.apply.rater_weight
+    assert all(r["quality"] is not None for r in iter_rows(tmp_path / "scored2"))
 
 
 def test_too_few_labels_per_class_is_a_one_line_error(run, tmp_path):
