@@ -94,6 +94,14 @@ def report(data: Path, out: Path) -> float:
         f"judge (default, on its {len(ann)} annotated documents: {int(ya.sum())} good, "
         f"{int((~ya).sum())} junk): ROC-AUC {roc_auc(ya, qa):.3f}"
     )
+    check = read_manifest(out / "annotations").get("judge_check") or {}
+    if check.get("auc") is not None:
+        print(
+            f"judge check: ROC-AUC {check['auc']:.3f} between {check['n']} documents and their "
+            f"word-shuffled copies -> reliability {check['reliability']:.2f}"
+        )
+    w = read_manifest(out / "scored")["weights"]
+    print("weights in quality: " + ", ".join(f"{k} {v:.2f}" for k, v in w.items()))
     agree = json.loads((out / "raters" / "agreement.json").read_text())
     sp = {d: round(m["spearman"], 2) for d, m in agree["dimensions"].items()}
     print(f"rater vs judge Spearman on held-out annotations: {sp}")

@@ -96,6 +96,7 @@ def run_demo(
     score_cfg = demo_config(sample=24, max_doc_tokens=96)
     score_cfg.engine.cpu_threads = 2
     score_cfg.distill.min_per_class = 1
+    score_cfg.annotate.check_docs = 8  # the judge check on a third of the sample
     _stage(result, "score", say, lambda: score_demo(run / "curated", run, score_cfg))
     _stage(
         result,

@@ -85,37 +85,7 @@ def apply(
 
         scorer = PerplexityScorer(pcfg)
     relative = scorer is not None and pcfg.normalize == "language"
-    # A judge that failed its check (scoring_check.py) passes its low reliability on to the
-    # raters distilled from it; a judge asked here is checked on the first documents.
-    rater_rel = reliability_of(raters.meta.get("judge_check") if raters else None)
-    judge_check = None
-    if the_judge is not None and config.annotate.check_docs:
-        head = [
-            r["text"] or ""
-            for r in islice(iter_rows(src, columns=["text"]), config.annotate.check_docs)
-        ]
-        judge_check = check_judge(
-            the_judge,
-            head,
-            [the_judge.quality(j.scores) if not j.error else np.nan for j in the_judge.judge(head)],
-        )
-    configured = {
-        "rater": acfg.rater_weight,
-        "judge": acfg.judge_weight,
-        "perplexity": acfg.perplexity_weight,
-    }
-    weights = {
-        **configured,
-        "rater": acfg.rater_weight * rater_rel,
-        "judge": acfg.judge_weight * reliability_of(judge_check),
-    }
-    present = [
-        c for c, on in zip(COMPONENTS, (raters, the_judge, scorer), strict=True) if on is not None
-    ]
-    if not sum(weights[c] for c in present):
-        # Nothing else to lean on: the checked signal is all there is, so it keeps its weight
-        # (the manifest records the check, so the weakness is on record).
-        weights = configured
+    weights, present, judge_check = _weights(src, config, raters, the_judge, scorer)
     started = time.perf_counter()
     n_in = kept = n_bytes = 0
     rejected: Counter[str] = Counter()
@@ -178,7 +148,7 @@ def apply(
         "raters": str(raters_dir) if raters_dir else None,
         "judge": the_judge.metadata() if the_judge else None,
         "perplexity_model": scorer.model_id if scorer else None,
-        "weights": weights,
+        "weights": {c: weights[c] for c in present},
         "judge_check": judge_check,
         "throughput": {
             "docs_per_s": n_in / wall if wall else None,
@@ -201,6 +171,45 @@ def apply(
         rejected_by_reason=dict(rejected),
         extra=extra,
     )
+
+
+def _weights(
+    src: Path, config: ScoreConfig, raters: Raters | None, judge: Judge | None, scorer: Any
+) -> tuple[dict[str, float], list[str], dict[str, Any] | None]:
+    """Each component's weight in ``quality``, the components present, and the judge check.
+
+    A judge that failed its check (scoring_check.py) passes its low reliability on to the
+    raters distilled from it; a judge asked here is checked on the first documents (their
+    answers are cached, so scoring them again later costs nothing).
+    """
+    acfg = config.apply
+    judge_check = None
+    if judge is not None and config.annotate.check_docs:
+        head = [
+            r["text"] or ""
+            for r in islice(iter_rows(src, columns=["text"]), config.annotate.check_docs)
+        ]
+        quality = [judge.quality(j.scores) if not j.error else np.nan for j in judge.judge(head)]
+        judge_check = check_judge(judge, head, quality)
+    configured = {
+        "rater": acfg.rater_weight,
+        "judge": acfg.judge_weight,
+        "perplexity": acfg.perplexity_weight,
+    }
+    weights = {
+        **configured,
+        "rater": acfg.rater_weight
+        * reliability_of(raters.meta.get("judge_check") if raters else None),
+        "judge": acfg.judge_weight * reliability_of(judge_check),
+    }
+    present = [
+        c for c, on in zip(COMPONENTS, (raters, judge, scorer), strict=True) if on is not None
+    ]
+    if not sum(weights[c] for c in present):
+        # Nothing else to lean on: the checked signal is all there is, so it keeps its weight
+        # (the manifest records the check, so the weakness is on record).
+        weights = configured
+    return weights, present, judge_check
 
 
 def _batches(rows: Any, size: int) -> Any:
