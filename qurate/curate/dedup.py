@@ -152,29 +152,35 @@ class DedupSignatures(MinhashDedupSignature):
         exact_parts: list[np.ndarray] = []
         sig_idx: list[np.ndarray] = []
         n_docs = 0
+        # A failed attempt may have left these open in a worker that has not exited yet:
+        # new files (not truncated old ones) keep its late writes out of this attempt's.
+        for p in (full_tmp, ids_tmp):
+            p.unlink(missing_ok=True)
         ids_writer = pq.ParquetWriter(ids_tmp, pa.schema([("id", pa.string())]))
-        with open(full_tmp, "wb") as full_f:
-            for batch in batched(data, self.batch_size):
-                with self.track_time("batch"):
-                    live = [k for k, doc in enumerate(batch) if not is_rejected(doc)]
-                    idx = np.array(live, dtype=np.uint32) + np.uint32(n_docs)
-                    texts = [batch[k].text for k in live]
-                    if cfg.exact and live:
-                        exact_parts.append(self._exact_records(texts, idx))
-                    if cfg.near and live:
-                        toks, offs = tokenize_hashes(texts)
-                        grams, goffs = batch_ngram_hashes(toks, offs, cfg.ngram)
-                        sig, has = self.signatures_of(grams, goffs)
-                        if cfg.segments:
-                            sig = np.hstack([sig, self.segment_signatures(grams, goffs)])
-                        full_f.write(sig[has].tobytes())
-                        sig_idx.append(idx[has])
-                    ids_writer.write_table(pa.table({"id": [doc.id for doc in batch]}))
-                n_docs += len(batch)
-                self.stat_update("total", value=len(batch))
-                self.stat_update("signed", value=len(live))
-                yield from batch
-        ids_writer.close()
+        try:
+            with open(full_tmp, "wb") as full_f:
+                for batch in batched(data, self.batch_size):
+                    with self.track_time("batch"):
+                        live = [k for k, doc in enumerate(batch) if not is_rejected(doc)]
+                        idx = np.array(live, dtype=np.uint32) + np.uint32(n_docs)
+                        texts = [batch[k].text for k in live]
+                        if cfg.exact and live:
+                            exact_parts.append(self._exact_records(texts, idx))
+                        if cfg.near and live:
+                            toks, offs = tokenize_hashes(texts)
+                            grams, goffs = batch_ngram_hashes(toks, offs, cfg.ngram)
+                            sig, has = self.signatures_of(grams, goffs)
+                            if cfg.segments:
+                                sig = np.hstack([sig, self.segment_signatures(grams, goffs)])
+                            full_f.write(sig[has].tobytes())
+                            sig_idx.append(idx[has])
+                        ids_writer.write_table(pa.table({"id": [doc.id for doc in batch]}))
+                    n_docs += len(batch)
+                    self.stat_update("total", value=len(batch))
+                    self.stat_update("signed", value=len(live))
+                    yield from batch
+        finally:  # also when the reader fails: never leave the writer to the GC
+            ids_writer.close()
         self._finish(rank, world_size, n_docs, exact_parts, sig_idx, full_tmp, full_path, ids_tmp)
 
     def _exact_records(self, texts: list[str], idx: np.ndarray) -> np.ndarray:
