@@ -37,12 +37,11 @@ import pyarrow.parquet as pq
 
 from qurate.curate.readers import InputReader, list_inputs
 from qurate.curate.shards import (
-    MANIFEST,
     ShardWriter,
     check_schema_version,
     check_stage_dir,
     config_hash,
-    read_manifest,
+    finished_run,
     shard_paths,
     write_manifest,
 )
@@ -200,13 +199,8 @@ def _fingerprint(
 
 def _prepare_out(out: Path, fingerprint: str) -> dict[str, Any] | None:
     """The finished manifest if ``out`` already holds this run; clear a killed attempt."""
-    if (out / MANIFEST).exists():
-        manifest = read_manifest(out)
-        if manifest.get("fingerprint") == fingerprint:
-            return manifest
-        raise BadInputError(
-            f"{out}: already holds a different finished run; choose a new output directory"
-        )
+    if (manifest := finished_run(out, fingerprint)) is not None:
+        return manifest
     if out.exists() and any(out.iterdir()) and not (out / _MARKER).exists():
         raise BadInputError(
             f"{out}: not empty and not a qurate recall run; choose a new output directory"

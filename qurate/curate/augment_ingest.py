@@ -35,7 +35,7 @@ from qurate.curate.readers import (
     InputReader,
     list_inputs,
 )
-from qurate.curate.shards import MANIFEST, config_hash, read_manifest
+from qurate.curate.shards import config_hash, finished_run
 from qurate.curate.stages import ContractWriter, resolve_tokenizer, write_stage_manifest
 from qurate.errors import BadInputError, ConfigError
 from qurate.filters.base import reject
@@ -213,13 +213,8 @@ def ingest(
     fingerprint = config_hash(
         {"config": cfg.model_dump(mode="json"), "inputs": names, "domain": domain}
     )
-    if (out / MANIFEST).exists():
-        manifest = read_manifest(out)
-        if manifest.get("fingerprint") == fingerprint:
-            return manifest
-        raise BadInputError(
-            f"{out}: already holds a different finished run; choose a new output directory"
-        )
+    if (manifest := finished_run(out, fingerprint)) is not None:
+        return manifest
     if out.exists() and any(p.name != ".work" for p in out.iterdir()):
         raise BadInputError(f"{out}: not empty; choose a new output directory")
     counts = out / ".work" / "counts"

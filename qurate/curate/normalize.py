@@ -68,9 +68,7 @@ def _mojibake_trigger() -> re.Pattern[str]:
     conts.discard("")
     esc = lambda chars: "".join(sorted(re.escape(c) for c in chars))  # noqa: E731
     lost_a0 = f"[ÂÃÅÎÐÙ] |[âã] [{esc(conts)}]"  # ftfy's ALTERED_UTF8_RE, decoded
-    return re.compile(
-        f"[{esc(leads)}][{esc(conts)}\ufffd]|[\x1b\x80-\x9f\ud800-\udfff]|{lost_a0}"
-    )
+    return re.compile(f"[{esc(leads)}][{esc(conts)}\ufffd]|[\x1b\x80-\x9f\ud800-\udfff]|{lost_a0}")
 
 
 _NEEDS_FTFY_RE = _mojibake_trigger()

@@ -31,7 +31,7 @@ from typing import Any
 from qurate.curate.config import CurateConfig
 from qurate.curate.executors import ExecutorConfig, make_executor
 from qurate.curate.readers import InputReader, list_inputs
-from qurate.curate.shards import MANIFEST, config_hash, read_manifest
+from qurate.curate.shards import config_hash, finished_run, read_manifest
 from qurate.curate.stages import (
     ContractWriter,
     WorkReader,
@@ -68,14 +68,8 @@ def _fingerprint(cfg: CurateConfig, inputs: list[str], benchmarks: list[str]) ->
 
 def _check_out(out: Path, fingerprint: str, work: Path) -> bool:
     """True if ``out`` already holds this exact finished run; errors if it holds another."""
-    if (out / MANIFEST).exists():
-        manifest = read_manifest(out)
-        if manifest.get("fingerprint") == fingerprint:
-            return True
-        raise BadInputError(
-            f"{out}: already holds a finished run with a different config or inputs; "
-            "choose a new output directory or delete this one"
-        )
+    if finished_run(out, fingerprint) is not None:
+        return True
     marker = work / "fingerprint"
     if marker.exists() and marker.read_text() != fingerprint:
         raise BadInputError(

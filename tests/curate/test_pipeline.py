@@ -67,7 +67,7 @@ def test_rerun_is_a_noop_and_other_config_is_refused(corpus, tmp_path: Path):
     again = curate(corpus["files"], out, CurateConfig(), executor=LOCAL, progress=False)
     assert again.skipped
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == before
-    with pytest.raises(BadInputError, match="different config"):
+    with pytest.raises(BadInputError, match="different finished run"):
         curate(corpus["files"], out, CurateConfig(max_chars=10), executor=LOCAL, progress=False)
 
 
