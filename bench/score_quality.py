@@ -1,6 +1,7 @@
 """The scoring quality bar: does ``quality`` separate good documents from junk that curate kept?
 
-Usage (after ``bash bench/setup-eval.sh``; about 25 minutes on 2 CPU cores):
+Usage (after ``bash bench/setup-eval.sh``; about 30 minutes on 2 CPU cores, half of it
+perplexity over 256 tokens; ``--ppl-tokens 128`` halves that part):
 
     .venv/bin/python bench/score_quality.py [--out /tmp/qurate-score-quality] [--reuse]
 
@@ -115,7 +116,12 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--sample", type=int, default=150)
     ap.add_argument("--judge-tokens", type=int, default=256)
-    ap.add_argument("--ppl-tokens", type=int, default=128)
+    ap.add_argument(
+        "--ppl-tokens",
+        type=int,
+        default=256,
+        help="perplexity over this many tokens (default: 256, the product default)",
+    )
     args = ap.parse_args()
     run_chain(args.data, args.out, args)
     auc = report(args.data, args.out)
