@@ -7,6 +7,7 @@ cached in ``OUT/cache/llm.sqlite``: a killed run, rerun, asks only what it had n
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import time
@@ -103,7 +104,10 @@ def annotate(
     kept = truncated = 0
     rejected: Counter[str] = Counter()
     pending: list[dict[str, Any]] = []
-    judged: list[tuple[int, str, float]] = []  # (check order, text, quality) for the check
+    # The judge check's documents: the judged ones with the smallest seeded id hashes, kept
+    # in a bounded heap of (-hash, text, quality) so a large sample is not held in memory.
+    n_check = config.annotate.check_docs
+    for_check: list[tuple[int, str, float]] = []
     with ShardWriter(out) as writer, ShardWriter(out / REJECTS, rejects=True) as rejects:
 
         def flush() -> None:
@@ -127,9 +131,15 @@ def annotate(
                 row["scores"] = {**(row.get("scores") or {}), **j.scores}
                 row["domain"], row["domain_score"] = j.domain, j.domain_score
                 row["quality"] = judge.quality(j.scores)
-                judged.append(
-                    (stable_hash(config.annotate.seed + 1, row["id"]), row["text"], row["quality"])
+                item = (
+                    -stable_hash(config.annotate.seed + 1, row["id"]),
+                    row["text"] or "",
+                    row["quality"],
                 )
+                if len(for_check) < n_check:
+                    heapq.heappush(for_check, item)
+                elif n_check and item > for_check[0]:
+                    heapq.heapreplace(for_check, item)
                 truncated += j.truncated
                 kept += 1
                 writer.write(row)
@@ -144,8 +154,8 @@ def annotate(
         if pending:
             flush()
     check = None
-    if config.annotate.check_docs:
-        picked = sorted(judged)[: config.annotate.check_docs]
+    if n_check:
+        picked = sorted(for_check, reverse=True)
         check = check_judge(judge, [t for _, t, _ in picked], [q for _, _, q in picked])
     rates = engine.meter.rates()
     engine.close()
