@@ -26,6 +26,7 @@ perplexity through a fixed logistic (one pass; calibrate ``pivot`` for the refer
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -116,7 +117,7 @@ def apply(
 
         # Pass 1: score; write directly, or stage the rows when a component needs the
         # whole input (per-language perplexity percentiles).
-        with ShardWriter(out / STAGING) as staging:
+        with ShardWriter(out / STAGING) if relative else contextlib.nullcontext() as staging:
             for batch in _batches(iter_rows(src), acfg.batch_size):
                 n_in += len(batch)
                 n_bytes += sum(len((r["text"] or "").encode()) for r in batch)
