@@ -176,7 +176,9 @@ def apply(
     perplexity: Annotated[
         str | None,
         typer.Option(
-            "--perplexity", help="Reference causal LM for perplexity ('default' = SmolLM2)."
+            "--perplexity",
+            help="Reference causal LM for perplexity ('default' = SmolLM2); it enters quality "
+            "as a percentile within the document's language (score.perplexity.normalize).",
         ),
     ] = None,
     keep_threshold: Annotated[

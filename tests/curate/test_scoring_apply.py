@@ -122,3 +122,19 @@ def test_absolute_normalisation_maps_perplexity_in_one_pass(stage):
     ppl = np.array([r["scores"]["perplexity"] for r in rows])
     want = quality_from_perplexity(ppl, 1000.0, cfg.perplexity.scale)
     np.testing.assert_allclose([r["quality"] for r in rows], want, rtol=1e-5)
+
+
+def test_cli_apply_with_perplexity_prints_the_per_language_table(stage, capsys):
+    pytest.importorskip("torch")
+    from qurate.cli import main
+    from qurate.llm.testing import cached_tiny_chat_model
+
+    cfg = stage / "score.yaml"
+    cfg.write_text("score:\n  perplexity: {device: cpu, min_language_docs: 2}\n")
+    args = ["score", "apply", str(stage / "in"), "-o", str(stage / "out"), "-c", str(cfg)]
+    with pytest.raises(SystemExit) as e:
+        main([*args, "--perplexity", str(cached_tiny_chat_model())])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "scored 8 documents" in out and "perplexity by language" in out
+    assert all(r["quality"] is not None for r in iter_rows(stage / "out"))
