@@ -141,6 +141,8 @@ def build(seed: int) -> Counter:
         )
 
     # 4. math (JSONL): LaTeX-bearing docstrings; every other one becomes a recall seed.
+    # Taken without the split filter (too few sample-side ones); corpus_sources.split_of
+    # therefore keeps whatever math the bundled sample holds out of every held-out pool.
     math = cs.math_docstrings(SITE / "sympy", "sympy", 120) + cs.math_docstrings(
         SITE / "mpmath", "mpmath", 60
     )
