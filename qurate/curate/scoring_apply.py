@@ -288,6 +288,14 @@ def combine(comps: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarr
         return np.where(den > 0, num / den, np.nan)
 
 
+def _indices_by_group(groups: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Sorted group names and, for each, the positions that hold it (one sort, not a mask
+    over the whole array per group)."""
+    names, inv = np.unique(groups.astype(str), return_inverse=True)
+    order = np.argsort(inv, kind="stable")
+    return names, np.split(order, np.cumsum(np.bincount(inv, minlength=len(names)))[:-1])
+
+
 def percentile_by_group(values: np.ndarray, groups: np.ndarray, min_group: int) -> np.ndarray:
     """Mid-rank percentile in (0, 1) of each value within its group (ties share a rank);
     NaN stays NaN; groups with fewer than ``min_group`` values are ranked together."""
@@ -295,22 +303,27 @@ def percentile_by_group(values: np.ndarray, groups: np.ndarray, min_group: int) 
     ok = np.flatnonzero(~np.isnan(values))
     if not len(ok):
         return out
-    _, inv, counts = np.unique(groups[ok].astype(str), return_inverse=True, return_counts=True)
-    group = np.where(counts[inv] >= min_group, inv, -1)
-    for g in np.unique(group):
-        idx = ok[group == g]
+    _, parts = _indices_by_group(groups[ok])
+    small = [p for p in parts if len(p) < min_group]
+    ranked = [p for p in parts if len(p) >= min_group]
+    if small:
+        ranked.append(np.concatenate(small))
+    for part in ranked:
+        idx = ok[part]
         out[idx] = (rankdata(values[idx]) - 0.5) / len(idx)
     return out
 
 
 def perplexity_quantiles(ppl: np.ndarray, groups: np.ndarray) -> dict[str, dict[str, float]]:
     """Per-language document count and 10/50/90th percentile perplexity (CCNet-style cuts)."""
+    ok = np.flatnonzero(~np.isnan(ppl))
     table: dict[str, dict[str, float]] = {}
-    ok = ~np.isnan(ppl)
-    for g in sorted({str(x) for x in groups[ok]}):
-        v = ppl[ok & (groups.astype(str) == g)]
-        p10, p50, p90 = np.percentile(v, [10, 50, 90])
-        table[g] = {"n": int(len(v)), "p10": float(p10), "p50": float(p50), "p90": float(p90)}
+    if not len(ok):
+        return table
+    names, parts = _indices_by_group(groups[ok])
+    for name, part in zip(names.tolist(), parts, strict=True):
+        p10, p50, p90 = np.percentile(ppl[ok[part]], [10, 50, 90])
+        table[name] = {"n": len(part), "p10": float(p10), "p50": float(p50), "p90": float(p90)}
     return table
 
 

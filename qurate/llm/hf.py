@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 from typing import Any
 
 from qurate.errors import ConfigError, EngineError, MissingExtraError
@@ -50,12 +49,10 @@ def _quiet_loading() -> Any:
 
     from transformers.utils import logging as hf_logging
 
-    gguf_utils = sys.modules.get("transformers.modeling_gguf_pytorch_utils")
-    if gguf_utils is None:
-        try:
-            import transformers.modeling_gguf_pytorch_utils as gguf_utils
-        except ImportError:
-            gguf_utils = None
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        gguf_utils = None
     bar = getattr(gguf_utils, "tqdm", None)
     was_enabled = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
