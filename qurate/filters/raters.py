@@ -5,12 +5,16 @@ A dimension's rater is a fastText classifier over the judge's rounded score (``_
 it stays a continuous score like the judge's. The domain classifier predicts the taxonomy
 label and its probability.
 
-Known fastText pitfalls handled here (see ENV-NOTES): every numpy-2 build sometimes fails
-training with "Encountered NaN" because it allocates weights uninitialised and only
-``thread`` x 10% of the input matrix is filled, so we train with ``thread>=10`` and retry
-with a new seed on that error; ``wordNgrams=2`` with 2M buckets is an 800 MB model, so
-``bucket=200000``; and models are product-quantised with a row cutoff (``.ftz``, ~200 KB). Files are named
-by content hash, since datatrove's model cache (and any other) keys by path.
+Known fastText pitfalls handled here (see ENV-NOTES): this build (fasttext-numpy2-wheel 0.9.2)
+allocates the input matrix uninitialised, and its initialiser fills ``min(thread, 10)`` blocks
+of ``floor(rows x dim / 10)`` floats each, so the last ``rows x dim mod 10`` floats are only
+filled by an 11th block. With fewer threads whatever was in that memory stays; training spreads
+one huge value into thousands of rows or fails with "Encountered NaN" (at train or predict
+time). So we train with ``thread >= 11``, check every trained model's weights (finite and
+below ``WEIGHT_LIMIT``) and retrain with a new seed on a bad one or on that error.
+``wordNgrams=2`` with 2M buckets is an 800 MB model, so ``bucket=200000``; and models are
+product-quantised with a row cutoff (``.ftz``, ~200 KB). Files are named by content hash,
+since datatrove's model cache (and any other) keys by path.
 
 A raters directory holds the model files and ``raters.json`` (dimensions -> file, label
 scale, judge metadata, agreement metrics); ``Raters.load(dir)`` is all ``apply`` needs.
@@ -46,8 +50,8 @@ class RaterTrainConfig(BaseModel):
     # 200k buckets: the 2M default makes an 800 MB model with bigrams.
     bucket: int = Field(200_000, ge=1000)
     min_count: int = Field(1, ge=1)
-    # >= 10 avoids fastText's uninitialised-weights NaN (see module docstring).
-    thread: int = Field(10, ge=10)
+    # >= 11 makes fastText initialise every weight (see module docstring); no slower on 2 cores.
+    thread: int = Field(12, ge=11)
     max_retries: int = Field(5, ge=0)
     seed: int = 0
     # Product-quantise to .ftz, keeping the ``quantize_cutoff`` rows (words and n-gram
@@ -79,6 +83,23 @@ def _import_fasttext() -> Any:
     return fasttext
 
 
+# A trained fastText weight stays well under this (measured max ~5 input, ~10 output over
+# dims 8-64, 10-100 epochs, lr 0.1-1.0); uninitialised memory left in the matrix does not.
+WEIGHT_LIMIT = 100.0
+
+
+def weights_ok(model: Any, limit: float = WEIGHT_LIMIT) -> bool:
+    """True when the (unquantised) model's input and output matrices are finite and below
+    ``limit`` in absolute value. Reads the matrices in place, block by block."""
+    for matrix in (model.f.getInputMatrix(), model.f.getOutputMatrix()):
+        a = np.asarray(matrix)  # a view of fastText's buffer, not a copy
+        for start in range(0, a.shape[0], 65_536):
+            block = a[start : start + 65_536]
+            if not np.isfinite(block).all() or float(np.abs(block).max(initial=0.0)) > limit:
+                return False
+    return True
+
+
 def train_classifier(
     texts: list[str], labels: list[str], out_dir: Path, stem: str, cfg: RaterTrainConfig
 ) -> Path:
@@ -106,11 +127,15 @@ def train_classifier(
                     seed=cfg.seed + attempt,
                     verbose=0,
                 )
-                break
             except RuntimeError as e:  # "Encountered NaN": retry with a new seed
                 if "NaN" not in str(e):
                     raise
                 last = e
+                continue
+            if weights_ok(model):
+                break
+            model = None
+            last = RuntimeError("uninitialised weights left in the trained model")
         if model is None:
             raise EngineError(
                 f"fastText training of {stem} failed {cfg.max_retries + 1} times: {last}"

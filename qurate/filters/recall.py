@@ -13,7 +13,7 @@ rewrite in Python costs more than fastText's own predict (measured: ~0.8 ms vs ~
 single-pass C string operations, which keeps scoring close to bare ``predict`` speed.
 
 Training goes through the scoring issue's ``qurate.filters.raters.train_classifier``
-(``thread >= 10`` and a retry with a new seed on fastText's ``Encountered NaN``, 200k
+(``thread >= 11``, weights checked, a retry with a new seed on a bad model, 200k
 buckets), on our prepared lines; its whitespace collapsing does not change fastText's
 tokens, so training and scoring see the same words.
 
@@ -90,7 +90,7 @@ class RecallConfig(BaseModel):
     )
     judge_max_tokens: int = Field(512, ge=16, description="document tokens shown to the judge")
     seed: int = Field(0, description="sampling and training seed")
-    # The scoring issue's trainer (thread >= 10, NaN retry, 200k buckets); not quantised here:
+    # The scoring issue's trainer (thread >= 11, checked weights, 200k buckets); not quantised here:
     # the model lives for one round, and a row cutoff would cost recall.
     fasttext: RaterTrainConfig = Field(
         default_factory=lambda: RaterTrainConfig(epoch=10, dim=64, lr=0.5, quantize=False)

@@ -1,4 +1,5 @@
-"""fastText raters: they learn the judge's scale, files are named by content, NaN retried."""
+"""fastText raters: they learn the judge's scale, files are named by content, NaN and
+garbage weights retried."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import random
 
 import pytest
 
-from qurate.errors import BadInputError
+from qurate.errors import BadInputError, EngineError
 from qurate.filters import raters as raters_mod
 from qurate.filters.raters import Raters, RaterTrainConfig, train_classifier, write_raters_meta
 
@@ -71,6 +72,49 @@ def test_nan_training_failure_is_retried_with_a_new_seed(tmp_path, monkeypatch):
     assert seeds == [0, 1]
 
 
+def _with_row(model, value: float):
+    """The model with one input row set to ``value`` (as uninitialised memory leaves it)."""
+    inp, out = model.get_input_matrix(), model.get_output_matrix()
+    inp[len(inp) // 2] = value
+    model.set_matrices(inp, out)
+    return model
+
+
+@pytest.mark.parametrize("value", [3.0e4, float("nan")])
+def test_garbage_weights_after_a_successful_training_are_retried(tmp_path, monkeypatch, value):
+    import fasttext
+
+    real = fasttext.train_supervised
+    seeds = []
+
+    def garbage_once(*args, **kwargs):
+        seeds.append(kwargs["seed"])
+        model = real(*args, **kwargs)
+        assert raters_mod.weights_ok(model)  # a trained model passes the check
+        return _with_row(model, value) if len(seeds) == 1 else model
+
+    monkeypatch.setattr(fasttext, "train_supervised", garbage_once)
+    texts, labels = _corpus(20)
+    cfg = RaterTrainConfig(epoch=2, quantize=False, seed=7)
+    path = train_classifier(texts, labels, tmp_path, "x", cfg)
+    assert seeds == [7, 8]
+    assert raters_mod.weights_ok(fasttext.load_model(str(path)))
+
+
+def test_training_that_never_gives_clean_weights_is_a_one_line_error(tmp_path, monkeypatch):
+    import fasttext
+
+    real = fasttext.train_supervised
+    monkeypatch.setattr(
+        fasttext, "train_supervised", lambda *a, **k: _with_row(real(*a, **k), 3.0e4)
+    )
+    texts, labels = _corpus(20)
+    with pytest.raises(EngineError, match="failed 2 times: uninitialised weights"):
+        train_classifier(
+            texts, labels, tmp_path, "x", RaterTrainConfig(epoch=2, quantize=False, max_retries=1)
+        )
+
+
 def test_missing_or_broken_raters_dir_is_a_one_line_error(tmp_path):
     with pytest.raises(BadInputError, match="raters.json"):
         Raters(tmp_path)
@@ -81,3 +125,56 @@ def test_missing_or_broken_raters_dir_is_a_one_line_error(tmp_path):
 
 def test_clean_is_one_line():
     assert raters_mod.clean("A\nB\t C  ") == "a b c"
+
+
+_POISONED_TRAINING = r"""
+import json, random, sys, tempfile
+from pathlib import Path
+import fasttext, numpy as np
+from qurate.filters.raters import RaterTrainConfig, train_classifier
+
+rng = random.Random(0)
+texts = [" ".join(f"w{rng.randrange(1003)}" for _ in range(20)) for _ in range(200)]
+labels = [str(i % 2) for i in range(200)]
+dim, bucket = 7, 1000  # rows x dim is not a multiple of 10
+limit = 1 / dim  # fastText draws the initial weights from U(-1/dim, 1/dim)
+
+
+def poison():  # leave freed heap memory full of 0x4b4b4b4b (1.3e7 as a float)
+    junk = [bytearray(b"\x4b" * (2000 * dim * 4 + s)) for s in range(0, 4096, 64)]
+    del junk
+
+
+def bad(model):  # weights the initialiser never wrote
+    w = model.get_input_matrix().ravel()
+    return int(((w == 0) | (np.abs(w) > limit * 1.0001)).sum())
+
+
+tmp = Path(tempfile.mkdtemp())
+(tmp / "t.txt").write_text("".join(f"__label__{y} {t}\n" for t, y in zip(texts, labels)))
+args = dict(lr=1e-9, epoch=1, dim=dim, bucket=bucket, wordNgrams=2, verbose=0, seed=3)
+poison()
+control = fasttext.train_supervised(str(tmp / "t.txt"), thread=10, **args)
+ten, remainder = bad(control), control.get_input_matrix().size % 10
+poison()
+cfg = RaterTrainConfig(lr=1e-9, epoch=1, dim=dim, bucket=bucket, quantize=False, max_retries=0)
+path = train_classifier(texts, labels, tmp / "out", "x", cfg)
+ours = bad(fasttext.load_model(str(path)))
+print(json.dumps({"ten": ten, "ours": ours, "remainder": remainder}))
+"""
+
+
+def test_every_weight_is_initialised_even_on_a_dirty_heap(tmp_path):
+    """fastText's initialiser leaves the last rows x dim mod 10 weights unwritten below 11
+    threads; this build allocates them uninitialised, so they hold whatever the heap held."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _POISONED_TRAINING], capture_output=True, text=True, check=True
+    ).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    if r["ten"] == 0:
+        pytest.skip("the allocator did not hand the poisoned memory back to fastText")
+    assert r["ten"] == r["remainder"] > 0  # the control: 10 threads leave just the remainder
+    assert r["ours"] == 0  # the configured trainer writes every weight

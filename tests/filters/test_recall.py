@@ -200,12 +200,14 @@ def test_judge_measures_precision_and_feeds_the_next_round(pool, tmp_path: Path)
         tmp_path / "j",
         SAMPLE / "seeds" / "math.jsonl",
         "math",
-        tiny(judge_sample=10),
+        tiny(judge_sample=20),
         engine=judge,
     )
     r1, r2 = m["rounds"]
-    assert r1["judged"] == 10 and r1["precision"] == pytest.approx(r1["judged_yes"] / 10)
-    assert r1["judged_yes"] >= 5  # recalled math docstrings are full of LaTeX
+    assert r1["judged"] == 20 and r1["precision"] == pytest.approx(r1["judged_yes"] / 20)
+    # Recalled math docstrings are full of LaTeX: ~80% of a round's recall (measured 6-9 of
+    # 10 over 16 runs); 20 judged keep a bad draw below half to ~1e-3.
+    assert r1["judged_yes"] >= 10
     # Confirmed documents become positives in round 2 (on top of seeds and pseudo-labels).
     n_seeds = m["n_seeds"]
     assert r2["positives"] == n_seeds + r1["judged_yes"] + r2["pseudo_positives"]
