@@ -88,16 +88,23 @@ def _import_fasttext() -> Any:
 WEIGHT_LIMIT = 100.0
 
 
-def weights_ok(model: Any, limit: float = WEIGHT_LIMIT) -> bool:
-    """True when the (unquantised) model's input and output matrices are finite and below
-    ``limit`` in absolute value. Reads the matrices in place, block by block."""
+def max_abs_weight(model: Any) -> float:
+    """The largest |weight| of an unquantised model's input and output matrices (``inf`` if
+    any is not finite). Reads the matrices in place, block by block."""
+    worst = 0.0
     for matrix in (model.f.getInputMatrix(), model.f.getOutputMatrix()):
         a = np.asarray(matrix)  # a view of fastText's buffer, not a copy
         for start in range(0, a.shape[0], 65_536):
             block = a[start : start + 65_536]
-            if not np.isfinite(block).all() or float(np.abs(block).max(initial=0.0)) > limit:
-                return False
-    return True
+            if not np.isfinite(block).all():
+                return float("inf")
+            worst = max(worst, float(np.abs(block).max(initial=0.0)))
+    return worst
+
+
+def weights_ok(model: Any, limit: float = WEIGHT_LIMIT) -> bool:
+    """True when every weight of the (unquantised) model is finite and within ``limit``."""
+    return max_abs_weight(model) <= limit
 
 
 def train_classifier(
@@ -132,10 +139,14 @@ def train_classifier(
                     raise
                 last = e
                 continue
-            if weights_ok(model):
+            worst = max_abs_weight(model)
+            if worst <= WEIGHT_LIMIT:
                 break
             model = None
-            last = RuntimeError("uninitialised weights left in the trained model")
+            last = RuntimeError(
+                f"weights up to {worst:.3g} (limit {WEIGHT_LIMIT:g}): uninitialised memory "
+                "left in the model, or a learning rate too high"
+            )
         if model is None:
             raise EngineError(
                 f"fastText training of {stem} failed {cfg.max_retries + 1} times: {last}"
