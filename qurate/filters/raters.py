@@ -217,7 +217,10 @@ class Raters:
             labels, probs = model.predict(lines, k=-1)
             values = self.values[name]
             scores[name] = np.fromiter(
-                (float(np.dot(ps, [values[lab] for lab in ls])) for ls, ps in zip(labels, probs, strict=True)),
+                (
+                    float(np.dot(ps, [values[lab] for lab in ls]))
+                    for ls, ps in zip(labels, probs, strict=True)
+                ),
                 dtype=np.float32,
                 count=len(lines),
             )
