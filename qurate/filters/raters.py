@@ -26,6 +26,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,20 @@ def max_abs_weight(model: Any) -> float:
 def weights_ok(model: Any, limit: float = WEIGHT_LIMIT) -> bool:
     """True when every weight of the (unquantised) model is finite and within ``limit``."""
     return max_abs_weight(model) <= limit
+
+
+@contextmanager
+def nan_guard(model_name: str) -> Iterator[None]:
+    """fastText's "Encountered NaN" at predict time as a one-line error naming the model."""
+    try:
+        yield
+    except RuntimeError as e:
+        if "NaN" not in str(e):
+            raise
+        raise EngineError(
+            f"{model_name}: fastText predicted NaN: the model holds non-finite weights "
+            "(a broken training run); retrain it"
+        ) from e
 
 
 def train_classifier(
@@ -214,7 +230,8 @@ class Raters:
         lines = [clean(t, self.max_chars) for t in texts]
         scores: dict[str, np.ndarray] = {}
         for name, model in self.dimensions.items():
-            labels, probs = model.predict(lines, k=-1)
+            with nan_guard(str(self.directory / self.meta["dimensions"][name]["file"])):
+                labels, probs = model.predict(lines, k=-1)
             values = self.values[name]
             scores[name] = np.fromiter(
                 (
@@ -227,7 +244,8 @@ class Raters:
         domains: list[str | None] = [None] * len(texts)
         dprob = np.full(len(texts), np.nan, dtype=np.float32)
         if self.domain_model is not None:
-            labels, probs = self.domain_model.predict(lines, k=1)
+            with nan_guard(str(self.directory / self.meta["domain"]["file"])):
+                labels, probs = self.domain_model.predict(lines, k=1)
             domains = [_unlabel(ls[0]) if ls else None for ls in labels]
             dprob = np.array([ps[0] if len(ps) else np.nan for ps in probs], dtype=np.float32)
         return scores, domains, dprob

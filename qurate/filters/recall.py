@@ -39,7 +39,7 @@ from qurate.errors import BadInputError
 from qurate.filters.base import QurateFilter
 from qurate.filters.judge import SYSTEM_PROMPT, defuse
 from qurate.filters.math_features import feature_tokens, math_features
-from qurate.filters.raters import RaterTrainConfig, train_classifier
+from qurate.filters.raters import RaterTrainConfig, nan_guard, train_classifier
 from qurate.llm.base import Engine
 
 Domain = Literal["math", "code"]
@@ -117,8 +117,11 @@ def prepare(text: str, max_chars: int = 4000, features: bool = True) -> str:
 class RecallClassifier:
     """A trained binary fastText model: ``score(texts)`` is P(document is in the domain)."""
 
-    def __init__(self, model, *, max_chars: int = 4000, features: bool = True) -> None:
+    def __init__(
+        self, model, *, max_chars: int = 4000, features: bool = True, name: str = "recall model"
+    ) -> None:
         self.model = model
+        self.name = name  # for error messages: the file it came from
         self.max_chars = max_chars
         self.features = features
         labels = list(model.get_labels())
@@ -174,7 +177,9 @@ class RecallClassifier:
 
         if not Path(path).is_file():
             raise BadInputError(f"{path}: no such recall model file")
-        return cls(fasttext.load_model(str(path)), max_chars=max_chars, features=features)
+        return cls(
+            fasttext.load_model(str(path)), max_chars=max_chars, features=features, name=str(path)
+        )
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
@@ -189,7 +194,8 @@ class RecallClassifier:
             return np.zeros(0, dtype=np.float32)
         lines = [prepare(t, self.max_chars, self.features) + "\n" for t in texts]
         # The wrapper's predict() re-scans every line for "\n"; prepare() already removed them.
-        labels, probs = self.model.f.multilinePredict(lines, 2, 0.0, "strict")
+        with nan_guard(self.name):
+            labels, probs = self.model.f.multilinePredict(lines, 2, 0.0, "strict")
         # Binary softmax: the two probabilities sum to 1, so read the top one and flip it
         # when the top label is the negative class.
         top = np.fromiter(

@@ -178,3 +178,30 @@ def test_every_weight_is_initialised_even_on_a_dirty_heap(tmp_path):
         pytest.skip("the allocator did not hand the poisoned memory back to fastText")
     assert r["ten"] == r["remainder"] > 0  # the control: 10 threads leave just the remainder
     assert r["ours"] == 0  # the configured trainer writes every weight
+
+
+def _nan_copy(model_path, dest):
+    """``dest``: the fastText model at ``model_path`` with every input weight NaN."""
+    import fasttext
+
+    model = fasttext.load_model(str(model_path))
+    inp, out = model.get_input_matrix(), model.get_output_matrix()
+    inp[:] = float("nan")
+    model.set_matrices(inp, out)
+    model.save_model(str(dest))
+    return dest
+
+
+def test_a_model_that_predicts_nan_is_a_one_line_error_naming_it(tmp_path):
+    from qurate.filters.recall import RecallClassifier
+
+    texts, labels = _corpus(20)
+    cfg = RaterTrainConfig(epoch=2, quantize=False)
+    broken = _nan_copy(train_classifier(texts, labels, tmp_path, "x", cfg), tmp_path / "bad.bin")
+    write_raters_meta(tmp_path, {"max_chars": 1000, "dimensions": {"d": {"file": broken.name}}})
+    with pytest.raises(EngineError, match=r"bad\.bin: fastText predicted NaN"):
+        Raters(tmp_path).predict([texts[0]])
+    pos_neg = ["pos", "neg"] * 10
+    rec = _nan_copy(train_classifier(texts, pos_neg, tmp_path, "r", cfg), tmp_path / "rec.bin")
+    with pytest.raises(EngineError, match=r"rec\.bin: fastText predicted NaN"):
+        RecallClassifier.load(rec).score([texts[0]])
