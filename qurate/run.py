@@ -184,6 +184,7 @@ def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True
                 run / "raters",
                 score,
                 perplexity=score.apply.perplexity,
+                executor=cfg.executor,
             ),
         )
         current = run / "scored"

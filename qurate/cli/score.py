@@ -37,19 +37,34 @@ ConfigPath = Annotated[
 ]
 
 
-def _config(path: Path | None, **overrides: Any):
-    """ScoreConfig from an optional YAML file's `score:` section, then flag overrides."""
+def _yaml(path: Path | None) -> dict[str, Any]:
     import yaml
+
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    loaded = yaml.safe_load(path.read_text()) or {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _validated(model: Any, data: dict[str, Any], section: str) -> Any:
+    """``model(**data)``, or a one-line error naming the key path."""
     from pydantic import ValidationError
 
+    try:
+        return model(**data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(f"{section}.{'.'.join(map(str, err['loc']))}: {err['msg']}") from e
+
+
+def _config(path: Path | None, **overrides: Any):
+    """ScoreConfig from an optional YAML file's `score:` section, then flag overrides."""
     from qurate.curate.scoring_config import ScoreConfig
 
-    data: dict[str, Any] = {}
-    if path is not None:
-        if not path.is_file():
-            raise ConfigError(f"{path}: no such config file")
-        loaded = yaml.safe_load(path.read_text()) or {}
-        data = loaded.get("score", loaded) if isinstance(loaded, dict) else {}
+    loaded = _yaml(path)
+    data = loaded.get("score", {k: v for k, v in loaded.items() if k != "executor"})
     for dotted, value in overrides.items():
         if value is None:
             continue
@@ -58,11 +73,14 @@ def _config(path: Path | None, **overrides: Any):
         for p in parents:
             node = node.setdefault(p, {})
         node[leaf] = value
-    try:
-        return ScoreConfig(**data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"score.{'.'.join(map(str, err['loc']))}: {err['msg']}") from e
+    return _validated(ScoreConfig, data, "score")
+
+
+def _executor(path: Path | None):
+    """The `executor:` section of the --config file (local when absent)."""
+    from qurate.curate.executors import ExecutorConfig
+
+    return _validated(ExecutorConfig, _yaml(path).get("executor") or {}, "executor")
 
 
 @app.command()
@@ -185,6 +203,14 @@ def apply(
         float | None,
         typer.Option(help="Reject documents with quality (0-1) below this as low_quality."),
     ] = None,
+    tasks: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Split the input shards among this many tasks (local processes, each loading "
+            "its own models; executor.kind: ray in --config puts them on a Ray cluster).",
+        ),
+    ] = None,
     engine: Engine = "transformers",
     base_url: BaseUrl = None,
     config: ConfigPath = None,
@@ -200,6 +226,7 @@ def apply(
             "engine.base_url": base_url,
             "perplexity.model": perplexity,
             "apply.keep_threshold": keep_threshold,
+            "apply.tasks": tasks,
         },
     )
     m = run(
@@ -209,6 +236,7 @@ def apply(
         cfg,
         judge=judge is not None,
         perplexity=perplexity is not None or cfg.apply.perplexity,
+        executor=_executor(config),
     )
     c, t = m["counts"], m["throughput"]
     console.print(

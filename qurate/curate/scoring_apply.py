@@ -26,17 +26,18 @@ perplexity through a fixed logistic (one pass; calibrate ``pivot`` for the refer
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import time
 from collections import Counter
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qurate.curate.executors import ExecutorConfig
 from qurate.curate.scoring_annotate import reset_stage_dir
 from qurate.curate.scoring_check import check_judge, reliability_of
 from qurate.curate.scoring_config import ScoreConfig
@@ -44,17 +45,183 @@ from qurate.curate.scoring_metrics import rankdata
 from qurate.curate.shards import (
     REJECTS,
     ShardWriter,
+    atomic_write_bytes,
     check_stage_dir,
     config_hash,
     iter_rows,
+    iter_rows_of,
+    shard_paths,
     write_manifest,
 )
-from qurate.errors import BadInputError
+from qurate.errors import BadInputError, ConfigError
 from qurate.filters.judge import Judge
 from qurate.filters.raters import RATERS_FILE, Raters
 
 STAGING = "_staging"
 COMPONENTS = ("rater", "judge", "perplexity")
+
+
+PARTS = "_parts"  # per-task counts and components, removed once the manifest is written
+
+
+@dataclass
+class _Job:
+    """What every task of an apply run needs (picklable: it travels to executor workers)."""
+
+    src: str
+    out: str
+    raters_dir: str | None
+    config: ScoreConfig
+    judge: bool
+    perplexity: bool
+    weights: dict[str, float]
+    tasks: int
+
+    @property
+    def relative(self) -> bool:
+        return self.perplexity and self.config.perplexity.normalize == "language"
+
+    def shards(self, rank: int) -> list[Path]:
+        return shard_paths(self.src)[rank :: self.tasks]
+
+    def prefix(self, rank: int) -> str:
+        return "part" if self.tasks == 1 else f"part-{rank:05d}"
+
+    def load(self, rank: int) -> tuple[Raters | None, Judge | None, Any]:
+        raters = Raters(self.raters_dir) if self.raters_dir else None
+        judge = scorer = None
+        if self.judge:
+            from qurate.llm import load_engine
+
+            cache = Path(self.out) / "cache" / f"llm-{rank:05d}.sqlite"
+            judge = Judge(load_engine(self.config.engine, cache_path=cache), self.config.judge)
+        if self.perplexity:
+            from qurate.filters.perplexity import PerplexityScorer
+
+            scorer = PerplexityScorer(self.config.perplexity)
+        return raters, judge, scorer
+
+
+class _Emitter:
+    """Writes one task's scored rows: kept ones to shards, the rest to rejects."""
+
+    def __init__(self, job: _Job, rank: int) -> None:
+        out = Path(job.out)
+        self.threshold = job.config.apply.keep_threshold
+        self.writer = ShardWriter(out, prefix=job.prefix(rank))
+        self.rejects = ShardWriter(out / REJECTS, prefix=job.prefix(rank), rejects=True)
+        self.kept = 0
+        self.rejected: Counter[str] = Counter()
+
+    def emit(self, rows: list[dict[str, Any]], quality: np.ndarray) -> None:
+        for row, q in zip(rows, quality.tolist(), strict=True):
+            row["quality"] = None if np.isnan(q) else float(q)
+            if self.threshold is not None and not q >= self.threshold:
+                self.rejected["low_quality"] += 1
+                self.rejects.write(
+                    {
+                        **row,
+                        "reject_reason": "low_quality",
+                        "stage": "score.apply",
+                        "reject_detail": f"quality={q:.3f} < {self.threshold}",
+                    }
+                )
+            else:
+                self.kept += 1
+                self.writer.write(row)
+
+    def close(self) -> dict[str, Any]:
+        self.writer.close()
+        self.rejects.close()
+        return {"kept": self.kept, "rejected": dict(self.rejected)}
+
+
+def _score_task(job: _Job, rank: int, models: tuple | None = None) -> None:
+    """Pass 1 of one task: score its shards. Without per-language ranking the rows are
+    written at once; with it they are staged and their components saved for the ranking."""
+    raters, judge, scorer = models or job.load(rank)
+    out, acfg = Path(job.out), job.config.apply
+    parts = out / PARTS
+    n_in = n_bytes = 0
+    staged: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
+    langs: list[str] = []
+    emitter = None if job.relative else _Emitter(job, rank)
+    staging = ShardWriter(out / STAGING, prefix=job.prefix(rank)) if job.relative else None
+    rows = (r for path in job.shards(rank) for r in iter_rows_of(path))
+    for batch in _batches(rows, acfg.batch_size):
+        n_in += len(batch)
+        n_bytes += sum(len((r["text"] or "").encode()) for r in batch)
+        comps = score_batch(batch, raters, judge, scorer, job.config)
+        if staging is not None:
+            for c in COMPONENTS:
+                staged[c].append(comps.get(c, np.full(len(batch), np.nan)))
+            langs += [r.get("lang") or "?" for r in batch]
+            for row in batch:
+                staging.write(row)
+        else:
+            assert emitter is not None
+            if scorer is not None:
+                comps["perplexity"] = scorer.quality(comps["perplexity"])
+            emitter.emit(batch, combine(comps, job.weights))
+    counts: dict[str, Any] = {"in": n_in, "bytes": n_bytes, "kept": 0, "rejected": {}}
+    if staging is not None:
+        staging.close()
+        np.savez(
+            parts / f"components-{rank:05d}.npz",
+            lang=np.array(langs, dtype=str),
+            **{c: np.concatenate(v) if v else np.empty(0) for c, v in staged.items()},
+        )
+    else:
+        assert emitter is not None
+        counts.update(emitter.close())
+    atomic_write_bytes(parts / f"score-{rank:05d}.json", json.dumps(counts).encode())
+
+
+def _write_task(job: _Job, rank: int) -> None:
+    """Pass 2 of one task (per-language ranking): write its staged rows with their quality."""
+    out, parts = Path(job.out), Path(job.out) / PARTS
+    quality = np.load(parts / f"quality-{rank:05d}.npy")
+    emitter = _Emitter(job, rank)
+    staged = sorted((out / STAGING).glob(f"{job.prefix(rank)}-*.parquet"))
+    k = 0
+    rows = (r for path in staged for r in iter_rows_of(path))
+    for batch in _batches(rows, job.config.apply.batch_size):
+        emitter.emit(batch, quality[k : k + len(batch)])
+        k += len(batch)
+    atomic_write_bytes(parts / f"write-{rank:05d}.json", json.dumps(emitter.close()).encode())
+
+
+class ApplyStep:
+    """One pass of ``score apply`` as a datatrove pipeline step (a task = a rank)."""
+
+    def __init__(self, job: _Job, which: str) -> None:
+        self.job, self.which = job, which
+
+    def __call__(self, data, rank: int = 0, world_size: int = 1):
+        (_score_task if self.which == "score" else _write_task)(self.job, rank)
+        return data
+
+
+def _run_pass(job: _Job, which: str, executor: ExecutorConfig | None, models: tuple) -> None:
+    if job.tasks == 1:  # in this process, with the models already loaded
+        if which == "score":
+            _score_task(job, 0, models)
+        else:
+            _write_task(job, 0)
+        return
+    from qurate.curate.executors import make_executor
+    from qurate.curate.pipeline import _run
+
+    logs = Path(job.out) / PARTS / f"logs-{which}"
+    _run(
+        make_executor(
+            [ApplyStep(job, which)],
+            executor or ExecutorConfig(),
+            tasks=job.tasks,
+            logging_dir=logs,
+            job_name=f"qurate-apply-{which}",
+        )
+    )
 
 
 def apply(
@@ -65,94 +232,72 @@ def apply(
     *,
     judge: bool = False,
     perplexity: bool = False,
+    executor: ExecutorConfig | None = None,
 ) -> dict[str, Any]:
     """Score every document of ``in_dir`` with the raters (and optionally the judge and
-    perplexity under ``config.perplexity.model``); write ``out_dir``."""
+    perplexity under ``config.perplexity.model``); write ``out_dir``.
+
+    With ``score.apply.tasks`` > 1 the input shards are split among that many tasks, run on
+    ``executor`` (datatrove's local, Slurm or Ray executor; local by default). Per-language
+    perplexity percentiles are still taken over the whole input: the tasks save their
+    components, this process ranks them, and a second pass writes the rows.
+    """
     config = config or ScoreConfig()
-    acfg, pcfg = config.apply, config.perplexity
+    pcfg = config.perplexity
     src, out = check_stage_dir(in_dir), Path(out_dir)
-    raters = Raters(raters_dir) if raters_dir else None
-    if raters is None and not judge and not perplexity:
+    if raters_dir is None and not judge and not perplexity:
         raise BadInputError("nothing to score with: give --raters, --judge or --perplexity")
-    reset_stage_dir(out)
-    shutil.rmtree(out / STAGING, ignore_errors=True)
-    the_judge = scorer = None
-    if judge:
-        from qurate.llm import load_engine
-
-        the_judge = Judge(
-            load_engine(config.engine, cache_path=out / "cache" / "llm.sqlite"), config.judge
+    if config.apply.tasks > 1 and executor is not None and executor.kind == "slurm":
+        raise ConfigError(
+            "score.apply.tasks: several tasks run on the local or Ray executor, not Slurm "
+            "(the per-language ranking between the passes runs in this process); run "
+            "`qurate score apply` inside one Slurm allocation with executor.kind: local"
         )
-    if perplexity:
-        from qurate.filters.perplexity import PerplexityScorer
-
-        scorer = PerplexityScorer(pcfg)
-    relative = scorer is not None and pcfg.normalize == "language"
+    probe = _Job(str(src), str(out), str(raters_dir) if raters_dir else None, config, judge,
+                 perplexity, {}, 1)  # fmt: skip
+    reset_stage_dir(out)
+    for d in (STAGING, PARTS):
+        shutil.rmtree(out / d, ignore_errors=True)
+    (out / PARTS).mkdir(parents=True)
+    models = probe.load(0)
+    raters, the_judge, scorer = models
     weights, present, judge_check = _weights(src, config, raters, the_judge, scorer)
+    tasks = max(1, min(config.apply.tasks, len(shard_paths(src))))
+    job = _Job(probe.src, probe.out, probe.raters_dir, config, judge, perplexity, weights, tasks)
     started = time.perf_counter()
-    n_in = kept = n_bytes = 0
-    rejected: Counter[str] = Counter()
-    staged: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
-    langs: list[str] = []
-    with ShardWriter(out) as writer, ShardWriter(out / REJECTS, rejects=True) as rejects:
-
-        def emit(rows: list[dict[str, Any]], quality: np.ndarray) -> None:
-            nonlocal kept
-            for row, q in zip(rows, quality.tolist(), strict=True):
-                row["quality"] = None if np.isnan(q) else float(q)
-                if acfg.keep_threshold is not None and not q >= acfg.keep_threshold:
-                    rejected["low_quality"] += 1
-                    detail = f"quality={q:.3f} < {acfg.keep_threshold}"
-                    rejects.write(
-                        {
-                            **row,
-                            "reject_reason": "low_quality",
-                            "stage": "score.apply",
-                            "reject_detail": detail,
-                        }
-                    )
-                else:
-                    kept += 1
-                    writer.write(row)
-
-        # Pass 1: score; write directly, or stage the rows when a component needs the
-        # whole input (per-language perplexity percentiles).
-        with ShardWriter(out / STAGING) if relative else contextlib.nullcontext() as staging:
-            for batch in _batches(iter_rows(src), acfg.batch_size):
-                n_in += len(batch)
-                n_bytes += sum(len((r["text"] or "").encode()) for r in batch)
-                comps = score_batch(batch, raters, the_judge, scorer, config)
-                if relative:
-                    for c in COMPONENTS:
-                        staged[c].append(comps.get(c, np.full(len(batch), np.nan)))
-                    langs += [r.get("lang") or "?" for r in batch]
-                    for row in batch:
-                        staging.write(row)
-                else:
-                    if scorer is not None:
-                        comps["perplexity"] = scorer.quality(comps["perplexity"])
-                    emit(batch, combine(comps, weights))
-        ppl_table = None
-        if relative:
-            # Pass 2: rank perplexity within each language, combine, write.
-            comp = {c: np.concatenate(v) if v else np.empty(0) for c, v in staged.items()}
-            lang_arr = np.array(langs, dtype=object)
-            ppl = comp["perplexity"]
-            comp["perplexity"] = percentile_by_group(-np.log(ppl), lang_arr, pcfg.min_language_docs)
-            ppl_table = perplexity_quantiles(ppl, lang_arr)
-            quality = combine(comp, weights)
-            k = 0
-            for batch in _batches(iter_rows(out / STAGING), acfg.batch_size):
-                emit(batch, quality[k : k + len(batch)])
-                k += len(batch)
-    shutil.rmtree(out / STAGING, ignore_errors=True)
+    _run_pass(job, "score", executor, models)
+    parts = out / PARTS
+    counts = [json.loads((parts / f"score-{r:05d}.json").read_text()) for r in range(tasks)]
+    ppl_table = None
+    if job.relative:
+        # Rank perplexity within each language over the whole input, then write.
+        loaded = [np.load(parts / f"components-{r:05d}.npz") for r in range(tasks)]
+        comp = {c: np.concatenate([x[c] for x in loaded]) for c in COMPONENTS}
+        lang_arr = np.concatenate([x["lang"] for x in loaded]).astype(object)
+        ppl = comp["perplexity"]
+        comp["perplexity"] = percentile_by_group(-np.log(ppl), lang_arr, pcfg.min_language_docs)
+        ppl_table = perplexity_quantiles(ppl, lang_arr)
+        quality = combine(comp, weights)
+        bounds = np.cumsum([0] + [c["in"] for c in counts])
+        for r in range(tasks):
+            np.save(parts / f"quality-{r:05d}.npy", quality[bounds[r] : bounds[r + 1]])
+        _run_pass(job, "write", executor, models)
+        for r, c in enumerate(counts):
+            c.update(json.loads((parts / f"write-{r:05d}.json").read_text()))
     wall = time.perf_counter() - started
+    n_in, n_bytes = sum(c["in"] for c in counts), sum(c["bytes"] for c in counts)
+    rejected: Counter[str] = Counter()
+    for c in counts:
+        rejected.update(c["rejected"])
+    for d in (STAGING, PARTS):
+        shutil.rmtree(out / d, ignore_errors=True)
     extra: dict[str, Any] = {
         "raters": str(raters_dir) if raters_dir else None,
         "judge": the_judge.metadata() if the_judge else None,
         "perplexity_model": scorer.model_id if scorer else None,
         "weights": {c: weights[c] for c in present},
         "judge_check": judge_check,
+        "tasks": tasks,
         "throughput": {
             "docs_per_s": n_in / wall if wall else None,
             "mb_per_s": n_bytes / 1e6 / wall if wall else None,
@@ -170,7 +315,7 @@ def apply(
         config_hash=config_hash(config),
         inputs=[str(src)],
         n_in=n_in,
-        n_kept=kept,
+        n_kept=sum(c["kept"] for c in counts),
         rejected_by_reason=dict(rejected),
         extra=extra,
     )

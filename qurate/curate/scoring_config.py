@@ -57,6 +57,9 @@ class ApplyConfig(BaseModel):
     # Documents with quality below this go to rejects (reason low_quality); None keeps all.
     keep_threshold: float | None = Field(None, ge=0, le=1)
     batch_size: int = Field(2048, ge=1)
+    # Tasks the input shards are split among (at most one per shard); more than one runs on
+    # the run's executor (local processes, Slurm or Ray), each task loading its own models.
+    tasks: int = Field(1, ge=1)
 
 
 class ScoreConfig(BaseModel):

@@ -164,23 +164,38 @@ def iter_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Stream record batches from every shard of a stage directory in bounded memory."""
     for path in shard_paths(directory, rejects=rejects):
-        check_schema_version(path)
-        try:
-            pf = pq.ParquetFile(path)
-            yield from pf.iter_batches(batch_size=batch_size, columns=columns)
-        except BadInputError:
-            raise
-        except Exception as e:
-            raise BadInputError(f"{path}: cannot read shard ({e})") from e
+        yield from _shard_batches(path, columns, batch_size)
 
 
-def iter_rows(directory: str | Path, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """Stream row dicts from a stage directory (``scores`` as a dict)."""
-    for batch in iter_batches(directory, **kwargs):
+def _shard_batches(
+    path: Path, columns: list[str] | None = None, batch_size: int = 4096
+) -> Iterator[pa.RecordBatch]:
+    check_schema_version(path)
+    try:
+        pf = pq.ParquetFile(path)
+        yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+    except BadInputError:
+        raise
+    except Exception as e:
+        raise BadInputError(f"{path}: cannot read shard ({e})") from e
+
+
+def _rows(batches: Iterator[pa.RecordBatch]) -> Iterator[dict[str, Any]]:
+    for batch in batches:
         for row in batch.to_pylist():
             if isinstance(row.get("scores"), list):
                 row["scores"] = dict(row["scores"])
             yield row
+
+
+def iter_rows(directory: str | Path, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Stream row dicts from a stage directory (``scores`` as a dict)."""
+    return _rows(iter_batches(directory, **kwargs))
+
+
+def iter_rows_of(path: Path, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Stream row dicts from one shard file."""
+    return _rows(_shard_batches(path, columns))
 
 
 def count_rows(directory: str | Path, *, rejects: bool = False) -> int:

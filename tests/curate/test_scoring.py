@@ -207,3 +207,31 @@ def test_cli_reports_errors_in_one_line(tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err
+
+
+def test_cli_apply_splits_the_shards_among_tasks(run, tmp_path, capsys):
+    from qurate.cli import main
+
+    base, cfg, _ = run
+    distill(base / "ann", tmp_path / "models", cfg)
+    args = ["score", "apply", str(base / "in"), "--raters", str(tmp_path / "models")]
+    quality = {}
+    for tasks in (1, 3):  # the input has 3 shards
+        out = tmp_path / f"t{tasks}"
+        with pytest.raises(SystemExit) as e:
+            main([*args, "-o", str(out), "--tasks", str(tasks), "--keep-threshold", "0.5"])
+        assert e.value.code == 0
+        assert read_manifest(out)["tasks"] == tasks
+        rows = list(iter_rows(out)) + list(iter_rows(out, rejects=True))
+        assert len(rows) == 48
+        quality[tasks] = {r["id"]: (r["quality"], r.get("reject_reason")) for r in rows}
+    assert quality[3] == quality[1]
+    # Slurm would run the passes asynchronously: refused with a one-line error.
+    yml = tmp_path / "slurm.yaml"
+    yml.write_text("executor: {kind: slurm, slurm: {partition: cpu}}\n")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main([*args, "-o", str(tmp_path / "s"), "--tasks", "2", "-c", str(yml)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: score.apply.tasks:") and "\n" not in err

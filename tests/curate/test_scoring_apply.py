@@ -138,3 +138,36 @@ def test_cli_apply_with_perplexity_prints_the_per_language_table(stage, capsys):
     out = capsys.readouterr().out
     assert "scored 8 documents" in out and "perplexity by language" in out
     assert all(r["quality"] is not None for r in iter_rows(stage / "out"))
+
+
+@pytest.mark.parametrize("normalize", ["language", "absolute"])
+def test_tasks_split_the_shards_and_score_exactly_as_one_task(stage, normalize):
+    """Two tasks on the local executor (separate processes, each loading its own model)
+    give every document the quality one task gives it; per-language percentiles are still
+    taken over the whole input, not per task."""
+    pytest.importorskip("torch")
+    from qurate.curate.scoring_apply import PARTS, apply
+
+    def run(tasks: int, out: str) -> tuple[dict, dict, dict]:
+        cfg = _config(batch_size=2)
+        cfg.perplexity.normalize = normalize
+        cfg.perplexity.pivot = 1000.0
+        cfg.apply.keep_threshold = 0.3 if normalize == "language" else 0.5
+        cfg.apply.tasks = tasks
+        m = apply(stage / "in", stage / out, None, cfg, perplexity=True)
+        kept = {r["id"]: r["quality"] for r in iter_rows(stage / out)}
+        rejected = {r["id"]: r["quality"] for r in iter_rows(stage / out, rejects=True)}
+        return m, kept, rejected
+
+    m1, kept1, rej1 = run(1, "one")
+    m2, kept2, rej2 = run(2, "two")
+    assert m2["tasks"] == 2 and m1["tasks"] == 1
+    assert m2["counts"] == m1["counts"] and m2["counts"]["in"] == 8 == len(kept2) + len(rej2)
+    assert kept2.keys() == kept1.keys() and rej2.keys() == rej1.keys() and rej2
+    for got, want in ((kept2, kept1), (rej2, rej1)):
+        np.testing.assert_allclose([got[k] for k in want], list(want.values()), rtol=1e-5)
+    names = [p.name for p in (stage / "two").rglob("*.parquet")]  # kept and rejects
+    assert {n[:10] for n in names} == {"part-00000", "part-00001"}  # one set per task
+    assert not (stage / "two" / PARTS).exists() and not (stage / "two" / STAGING).exists()
+    if normalize == "language":
+        assert m2["perplexity"]["by_language"] == m1["perplexity"]["by_language"]
