@@ -8,6 +8,8 @@
 (b) judge overhead: ``Judge.judge`` (one prefill per document, suffixes on cached keys and
     values) against bare transformers forward passes of the same prompts, one per question.
 (c) all dimensions (4 rubrics + domain) against one dimension (1 rubric + domain).
+(d) ``score apply`` split among ``--tasks`` tasks (local executor, one process each) against
+    the same apply in one task, on the same 8 shards: the scaling of (a) over cores.
 Cost estimate: CPU core-hours to rate 18T tokens at (a)'s single-core rate, and GPU-hours to
 annotate 500k documents (from an assumed vLLM prefill rate: no GPU was measured here).
 
@@ -43,7 +45,7 @@ def real_texts(n: int) -> list[str]:
     return [texts[i % len(texts)] for i in range(n)]
 
 
-def bench_raters(n_docs: int, work: Path) -> dict[str, float]:
+def bench_raters(n_docs: int, work: Path, tasks: int) -> dict[str, float]:
     import fasttext
 
     from qurate.curate.scoring import apply
@@ -68,7 +70,7 @@ def bench_raters(n_docs: int, work: Path) -> dict[str, float]:
     meta["domain"] = {"file": p.name}
     write_raters_meta(models, meta)
     stage = work / "in"
-    with ShardWriter(stage) as w:
+    with ShardWriter(stage, rows_per_shard=-(-len(texts) // 8)) as w:  # 8 shards for (d)
         for i, t in enumerate(texts):
             w.write({"id": f"b{i}", "text": t})
     write_manifest(
@@ -98,7 +100,15 @@ def bench_raters(n_docs: int, work: Path) -> dict[str, float]:
     apply(stage, work / "out", models, ScoreConfig())
     ours = time.perf_counter() - t0
     _ = clean  # same preprocessing is inside apply
+
+    split = ScoreConfig()
+    split.apply.tasks = tasks
+    t0 = time.perf_counter()
+    apply(stage, work / "out-tasks", models, split)
+    ours_tasks = time.perf_counter() - t0
     return {
+        "tasks": tasks,
+        "tasks_s": ours_tasks,
         "docs": len(texts),
         "mb": n_bytes / 1e6,
         "bare_s": bare,
@@ -168,6 +178,7 @@ def main() -> None:
     ap.add_argument("--judge-docs", type=int, default=4)
     ap.add_argument("--judge-model", default="default")
     ap.add_argument("--skip-judge", action="store_true")
+    ap.add_argument("--tasks", type=int, default=2, help="tasks for (d)")
     ap.add_argument(
         "--gpu-prefill-tok-s",
         type=float,
@@ -176,11 +187,16 @@ def main() -> None:
     )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        a = bench_raters(args.docs, Path(tmp))
+        a = bench_raters(args.docs, Path(tmp), args.tasks)
     print(
         f"(a) raters: {a['docs']} docs, {a['mb']:.1f} MB: score apply {a['apply_s']:.2f}s "
         f"({a['apply_mb_s_per_core']:.2f} MB/s/core, Parquet in+out), bare fastText predict x5 "
         f"{a['bare_s']:.2f}s ({a['bare_mb_s_per_core']:.2f} MB/s/core)"
+    )
+    print(
+        f"(d) score apply in {a['tasks']} tasks: {a['tasks_s']:.2f}s vs one task "
+        f"{a['apply_s']:.2f}s: {a['apply_s'] / a['tasks_s']:.2f}x (process start and model "
+        "loading included)"
     )
     # 18T tokens at ~4 bytes/token (web text, BPE) at the measured single-core rate.
     core_hours = 18e12 * 4 / (a["apply_mb_s_per_core"] * 1e6) / 3600
