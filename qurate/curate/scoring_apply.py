@@ -264,6 +264,13 @@ def apply(
     weights, present, judge_check = _weights(src, config, raters, the_judge, scorer)
     tasks = max(1, min(config.apply.tasks, len(shard_paths(src))))
     job = _Job(probe.src, probe.out, probe.raters_dir, config, judge, perplexity, weights, tasks)
+    judge_meta = the_judge.metadata() if the_judge else None
+    ppl_model = scorer.model_id if scorer else None
+    if tasks > 1:  # every task loads its own models: free this process's (a GPU, say)
+        for engine in (getattr(the_judge, "engine", None), getattr(scorer, "engine", None)):
+            if engine is not None:
+                engine.close()
+        models = raters = the_judge = scorer = None
     started = time.perf_counter()
     _run_pass(job, "score", executor, models)
     parts = out / PARTS
@@ -293,8 +300,8 @@ def apply(
         shutil.rmtree(out / d, ignore_errors=True)
     extra: dict[str, Any] = {
         "raters": str(raters_dir) if raters_dir else None,
-        "judge": the_judge.metadata() if the_judge else None,
-        "perplexity_model": scorer.model_id if scorer else None,
+        "judge": judge_meta,
+        "perplexity_model": ppl_model,
         "weights": {c: weights[c] for c in present},
         "judge_check": judge_check,
         "tasks": tasks,
@@ -303,7 +310,7 @@ def apply(
             "mb_per_s": n_bytes / 1e6 / wall if wall else None,
         },
     }
-    if scorer is not None:
+    if perplexity:
         extra["perplexity"] = {
             "normalize": pcfg.normalize,
             "max_tokens": pcfg.max_tokens,

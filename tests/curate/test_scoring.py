@@ -235,3 +235,25 @@ def test_cli_apply_splits_the_shards_among_tasks(run, tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: score.apply.tasks:") and "\n" not in err
+
+
+def test_judge_in_tasks_scores_as_one_task(run, tmp_path):
+    """With --judge, each task loads its own judge (the driver's is closed first) and keeps
+    its own prompt cache; the answers are the ones a single task gets."""
+    _, cfg, _ = run
+    _stage(tmp_path / "in", n=24)  # 2 shards
+    scores = {}
+    for tasks in (1, 2):
+        c = cfg.model_copy(deep=True)
+        c.apply.tasks = tasks
+        m = apply(tmp_path / "in", tmp_path / f"t{tasks}", None, c, judge=True)
+        assert m["tasks"] == tasks and m["counts"]["in"] == 24 and m["judge"]
+        scores[tasks] = {
+            r["id"]: (r["scores"], r["quality"]) for r in iter_rows(tmp_path / f"t{tasks}")
+        }
+        caches = sorted(p.name for p in (tmp_path / f"t{tasks}" / "cache").glob("*.sqlite"))
+        assert caches == [f"llm-{r:05d}.sqlite" for r in range(tasks)]
+    assert scores[2].keys() == scores[1].keys()
+    for k, (s1, q1) in scores[1].items():
+        s2, q2 = scores[2][k]
+        assert s2.keys() == s1.keys() and q2 == pytest.approx(q1, abs=1e-4)
