@@ -43,6 +43,7 @@ from qurate.curate.scoring_check import check_judge, reliability_of
 from qurate.curate.scoring_config import ScoreConfig
 from qurate.curate.scoring_metrics import rankdata
 from qurate.curate.shards import (
+    MANIFEST,
     REJECTS,
     ShardWriter,
     atomic_write_bytes,
@@ -50,6 +51,7 @@ from qurate.curate.shards import (
     config_hash,
     iter_rows,
     iter_rows_of,
+    read_manifest,
     shard_paths,
     write_manifest,
 )
@@ -136,9 +138,24 @@ class _Emitter:
         return {"kept": self.kept, "rejected": dict(self.rejected)}
 
 
+def _fresh(job: _Job, rank: int, which: str) -> bool:
+    """False when this task finished its pass in an earlier attempt of the same run (its
+    counts file is written last); otherwise remove whatever a killed attempt left."""
+    out = Path(job.out)
+    if (out / PARTS / f"{which}-{rank:05d}.json").exists():
+        return False
+    # Pass 2 reads the staged rows of pass 1: only pass 1 clears them.
+    for d in (out, out / REJECTS, *([out / STAGING] if which == "score" else [])):
+        for p in d.glob(f"{job.prefix(rank)}-*.parquet"):
+            p.unlink()
+    return True
+
+
 def _score_task(job: _Job, rank: int, models: tuple | None = None) -> None:
     """Pass 1 of one task: score its shards. Without per-language ranking the rows are
     written at once; with it they are staged and their components saved for the ranking."""
+    if not _fresh(job, rank, "score"):
+        return
     raters, judge, scorer = models or job.load(rank)
     out, acfg = Path(job.out), job.config.apply
     parts = out / PARTS
@@ -179,6 +196,8 @@ def _score_task(job: _Job, rank: int, models: tuple | None = None) -> None:
 
 def _write_task(job: _Job, rank: int) -> None:
     """Pass 2 of one task (per-language ranking): write its staged rows with their quality."""
+    if not _fresh(job, rank, "write"):
+        return
     out, parts = Path(job.out), Path(job.out) / PARTS
     quality = np.load(parts / f"quality-{rank:05d}.npy")
     emitter = _Emitter(job, rank)
@@ -200,6 +219,23 @@ class ApplyStep:
     def __call__(self, data, rank: int = 0, world_size: int = 1):
         (_score_task if self.which == "score" else _write_task)(self.job, rank)
         return data
+
+
+def _fingerprint(job: _Job) -> str:
+    """What makes two apply runs the same: config (tasks included), input shards, raters
+    (their files are named by content, so raters.json names them), judge and perplexity."""
+    src = Path(job.src)
+    raters = (Path(job.raters_dir) / RATERS_FILE).read_text() if job.raters_dir else None
+    return config_hash(
+        {
+            "config": job.config.model_dump(mode="json"),
+            "input": str(src.resolve()),
+            "shards": [(p.name, p.stat().st_size) for p in shard_paths(src)],
+            "raters": raters,
+            "judge": job.judge,
+            "perplexity": job.perplexity,
+        }
+    )
 
 
 def _run_pass(job: _Job, which: str, executor: ExecutorConfig | None, models: tuple) -> None:
@@ -241,6 +277,10 @@ def apply(
     ``executor`` (datatrove's local, Slurm or Ray executor; local by default). Per-language
     perplexity percentiles are still taken over the whole input: the tasks save their
     components, this process ranks them, and a second pass writes the rows.
+
+    A rerun of a finished run (same config, input shards, raters, judge and perplexity) is a
+    no-op. A rerun of an interrupted one keeps each task's finished passes and redoes the
+    rest; any other rerun starts over (the LLM answers stay cached).
     """
     config = config or ScoreConfig()
     pcfg = config.perplexity
@@ -255,10 +295,17 @@ def apply(
         )
     probe = _Job(str(src), str(out), str(raters_dir) if raters_dir else None, config, judge,
                  perplexity, {}, 1)  # fmt: skip
-    reset_stage_dir(out)
-    for d in (STAGING, PARTS):
-        shutil.rmtree(out / d, ignore_errors=True)
-    (out / PARTS).mkdir(parents=True)
+    fingerprint = _fingerprint(probe)
+    if (out / MANIFEST).exists() and read_manifest(out).get("fingerprint") == fingerprint:
+        return read_manifest(out)  # this exact run has finished: a rerun is a no-op
+    marker = out / PARTS / "fingerprint"
+    if not (marker.is_file() and marker.read_text() == fingerprint):
+        # Not an interrupted attempt of this run: start over (the LLM cache stays).
+        reset_stage_dir(out)
+        for d in (STAGING, PARTS):
+            shutil.rmtree(out / d, ignore_errors=True)
+        (out / PARTS).mkdir(parents=True)
+        marker.write_text(fingerprint)
     models = probe.load(0)
     raters, the_judge, scorer = models
     weights, present, judge_check = _weights(src, config, raters, the_judge, scorer)
@@ -305,6 +352,7 @@ def apply(
         "weights": {c: weights[c] for c in present},
         "judge_check": judge_check,
         "tasks": tasks,
+        "fingerprint": fingerprint,
         "throughput": {
             "docs_per_s": n_in / wall if wall else None,
             "mb_per_s": n_bytes / 1e6 / wall if wall else None,

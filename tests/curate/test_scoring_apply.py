@@ -171,3 +171,72 @@ def test_tasks_split_the_shards_and_score_exactly_as_one_task(stage, normalize):
     assert not (stage / "two" / PARTS).exists() and not (stage / "two" / STAGING).exists()
     if normalize == "language":
         assert m2["perplexity"]["by_language"] == m1["perplexity"]["by_language"]
+
+
+def test_a_failed_task_resumes_without_redoing_the_finished_ones(stage):
+    """Task 1 of 2 fails on an unreadable shard; once the shard is back, the rerun skips
+    task 0's finished pass and ends where a clean run ends. A rerun after that is a no-op."""
+    pytest.importorskip("torch")
+    from qurate.curate.executors import ExecutorConfig
+    from qurate.curate.scoring_apply import PARTS
+    from qurate.curate.scoring_apply import apply as apply_
+    from qurate.errors import BadInputError
+
+    def apply(*args, **kw):  # one task at a time: task 0 has finished when task 1 fails
+        return apply_(*args, **kw, executor=ExecutorConfig(workers=1))
+
+    cfg = _config(batch_size=2)
+    cfg.apply.tasks = 2
+    shard = sorted((stage / "in").glob("part-*.parquet"))[1]  # task 1's only shard
+    good = shard.read_bytes()
+    shard.write_bytes(b"\0" * len(good))  # same size: the same run once it is restored
+    with pytest.raises(BadInputError, match="part-00001.parquet: not a readable Parquet"):
+        apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    staged0 = {p: p.stat().st_mtime_ns for p in (stage / "out" / STAGING).glob("part-00000-*")}
+    assert staged0 and not list((stage / "out" / STAGING).glob("part-00001-*"))
+    assert (stage / "out" / PARTS / "score-00000.json").exists()
+    # what a killed attempt of task 1 could have left: it must not end up in the output
+    leftover = stage / "out" / STAGING / "part-00001-00007.parquet"
+    leftover.write_bytes(next(iter(staged0)).read_bytes())
+    shard.write_bytes(good)
+    m = apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    # task 0's pass 1 was not redone (its staged rows are the first attempt's files) ...
+    assert all(p.stat().st_mtime_ns == t for p, t in staged0.items() if p.exists())
+    clean = apply(stage / "in", stage / "clean", None, cfg, perplexity=True)
+    assert m["counts"] == clean["counts"] and m["counts"]["in"] == 8
+    rows = {r["id"]: r["quality"] for r in iter_rows(stage / "out")}
+    want = {r["id"]: r["quality"] for r in iter_rows(stage / "clean")}
+    assert rows.keys() == want.keys()
+    np.testing.assert_allclose([rows[k] for k in want], list(want.values()), rtol=1e-6)
+    # ... and a finished run is not run again.
+    shards = {p: p.stat().st_mtime_ns for p in (stage / "out").glob("*.parquet")}
+    assert apply(stage / "in", stage / "out", None, cfg, perplexity=True)["created"] == m["created"]
+    assert {p: p.stat().st_mtime_ns for p in (stage / "out").glob("*.parquet")} == shards
+
+
+def test_a_run_killed_in_pass_two_does_not_score_again(stage, monkeypatch):
+    """One task, per-language ranking: pass 1 (the perplexity) finished, then the run died;
+    the rerun only ranks and writes."""
+    pytest.importorskip("torch")
+    from qurate.curate import scoring_apply
+
+    cfg = _config(batch_size=2)
+
+    def killed(job, rank):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scoring_apply, "_write_task", killed)
+    with pytest.raises(KeyboardInterrupt):
+        scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    monkeypatch.undo()
+    calls = []
+    real = scoring_apply.score_batch
+    monkeypatch.setattr(
+        scoring_apply, "score_batch", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    m = scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    assert calls == [] and m["counts"]["in"] == 8 == m["counts"]["kept"]
+    assert all(r["quality"] is not None for r in iter_rows(stage / "out"))
+    cfg.apply.batch_size = 3  # another config: a new run, scored from the start
+    scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    assert calls
