@@ -222,8 +222,9 @@ class ApplyStep:
 
 
 def _fingerprint(job: _Job) -> str:
-    """What makes two apply runs the same: config (tasks included), input shards, raters
-    (their files are named by content, so raters.json names them), judge and perplexity."""
+    """What makes two apply runs the same: config (tasks included), input shards and the
+    input's manifest, raters (their files are named by content, so raters.json names them),
+    judge and perplexity."""
     src = Path(job.src)
     raters = (Path(job.raters_dir) / RATERS_FILE).read_text() if job.raters_dir else None
     return config_hash(
@@ -231,6 +232,8 @@ def _fingerprint(job: _Job) -> str:
             "config": job.config.model_dump(mode="json"),
             "input": str(src.resolve()),
             "shards": [(p.name, p.stat().st_size) for p in shard_paths(src)],
+            # a stage rewritten in place (same names, maybe the same sizes) has a new manifest
+            "manifest": (src / MANIFEST).read_text() if (src / MANIFEST).is_file() else None,
             "raters": raters,
             "judge": job.judge,
             "perplexity": job.perplexity,

@@ -237,6 +237,13 @@ def test_a_run_killed_in_pass_two_does_not_score_again(stage, monkeypatch):
     m = scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
     assert calls == [] and m["counts"]["in"] == 8 == m["counts"]["kept"]
     assert all(r["quality"] is not None for r in iter_rows(stage / "out"))
-    cfg.apply.batch_size = 3  # another config: a new run, scored from the start
     scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
-    assert calls
+    assert calls == []  # finished: a no-op
+    # The input stage rewritten in place (a new manifest): a new run, scored from the start.
+    write_manifest(stage / "in", stage="curate", config_hash="y", inputs=[], n_in=8, n_kept=8,
+                   rejected_by_reason={})  # fmt: skip
+    scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    assert len(calls) == 4  # 8 documents in batches of 2
+    cfg.apply.batch_size = 3  # another config: a new run too
+    scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    assert len(calls) == 4 + 3
