@@ -277,11 +277,11 @@ def apply(
     perplexity under ``config.perplexity.model``); write ``out_dir``.
 
     With ``score.apply.tasks`` > 1 the input shards are split among that many tasks, run on
-    ``executor`` (datatrove's local, Slurm or Ray executor; local by default). Per-language
+    ``executor`` (datatrove's local or Ray executor; local by default). Per-language
     perplexity percentiles are still taken over the whole input: the tasks save their
     components, this process ranks them, and a second pass writes the rows.
 
-    A rerun of a finished run (same config, input shards, raters, judge and perplexity) is a
+    A rerun of a finished run (same config, input stage, raters, judge and perplexity) is a
     no-op. A rerun of an interrupted one keeps each task's finished passes and redoes the
     rest; any other rerun starts over (the LLM answers stay cached).
     """
@@ -309,6 +309,8 @@ def apply(
             shutil.rmtree(out / d, ignore_errors=True)
         (out / PARTS).mkdir(parents=True)
         marker.write_text(fingerprint)
+    # Loaded here even for several tasks: the judge check needs the judge, and a bad model
+    # path fails once, in one line, before any task starts.
     models = probe.load(0)
     raters, the_judge, scorer = models
     weights, present, judge_check = _weights(src, config, raters, the_judge, scorer)
