@@ -299,8 +299,9 @@ def apply(
     probe = _Job(str(src), str(out), str(raters_dir) if raters_dir else None, config, judge,
                  perplexity, {}, 1)  # fmt: skip
     fingerprint = _fingerprint(probe)
-    if (out / MANIFEST).exists() and read_manifest(out).get("fingerprint") == fingerprint:
-        return read_manifest(out)  # this exact run has finished: a rerun is a no-op
+    finished = read_manifest(out) if (out / MANIFEST).exists() else {}
+    if finished.get("fingerprint") == fingerprint:
+        return finished  # this exact run has finished: a rerun is a no-op
     marker = out / PARTS / "fingerprint"
     if not (marker.is_file() and marker.read_text() == fingerprint):
         # Not an interrupted attempt of this run: start over (the LLM cache stays).

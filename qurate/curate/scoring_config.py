@@ -58,7 +58,7 @@ class ApplyConfig(BaseModel):
     keep_threshold: float | None = Field(None, ge=0, le=1)
     batch_size: int = Field(2048, ge=1)
     # Tasks the input shards are split among (at most one per shard); more than one runs on
-    # the run's executor (local processes, Slurm or Ray), each task loading its own models.
+    # the run's executor (local processes or Ray; Slurm is refused), each loading its models.
     tasks: int = Field(1, ge=1)
 
 

@@ -104,11 +104,6 @@ def max_abs_weight(model: Any) -> float:
     return worst
 
 
-def weights_ok(model: Any, limit: float = WEIGHT_LIMIT) -> bool:
-    """True when every weight of the (unquantised) model is finite and within ``limit``."""
-    return max_abs_weight(model) <= limit
-
-
 @contextmanager
 def nan_guard(model_name: str) -> Iterator[None]:
     """fastText's "Encountered NaN" at predict time as a one-line error naming the model."""
