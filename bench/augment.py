@@ -112,7 +112,7 @@ def load_pool(rebuild: bool) -> list[dict]:
 
 
 def write_stage(rows: list[dict], directory: Path) -> None:
-    from qurate.curate.shards import ShardWriter, write_manifest
+    from qurate.contract.shards import ShardWriter, write_manifest
 
     with ShardWriter(directory, rows_per_shard=500) as w:
         for r in rows:
@@ -139,9 +139,9 @@ def write_stage(rows: list[dict], directory: Path) -> None:
 def quality(
     rows: list[dict], pool_dir: Path, rounds: int, work: Path, seeds: Path
 ) -> dict[str, tuple[float, float]]:
-    from qurate.curate.augment import recall
-    from qurate.curate.shards import iter_rows
-    from qurate.filters.recall import RecallConfig
+    from qurate.augment.classifier import RecallConfig
+    from qurate.augment.recall import recall
+    from qurate.contract.shards import iter_rows
 
     labels = {r["id"]: r["label"] for r in rows}
     out: dict[str, tuple[float, float]] = {}
@@ -177,8 +177,8 @@ def quality(
 
 
 def throughput(rows: list[dict], repeat: int) -> float:
-    from qurate.curate.augment import load_seeds
-    from qurate.filters.recall import RecallClassifier, RecallConfig
+    from qurate.augment.classifier import RecallClassifier, RecallConfig
+    from qurate.augment.recall import load_seeds
 
     cfg = RecallConfig()
     texts = [r["text"] for r in rows] * 4

@@ -58,7 +58,7 @@ def run_baseline(inp: Path, work: Path, tasks: int, workers: int) -> int:
     from datatrove.pipeline.readers import JsonlReader, ParquetReader
     from datatrove.pipeline.writers import ParquetWriter
 
-    from qurate.curate.executors import QuietLogs  # same console logging as ours, for fairness
+    from qurate.contract.executors import QuietLogs  # same console logging as ours, for fairness
 
     lang = LanguageFilter()
     lang.model = BundledFT176(None)
@@ -117,8 +117,8 @@ def run_baseline(inp: Path, work: Path, tasks: int, workers: int) -> int:
 
 
 def run_qurate(inp: Path, work: Path, tasks: int, workers: int) -> int:
+    from qurate.contract.executors import ExecutorConfig
     from qurate.curate.config import CurateConfig
-    from qurate.curate.executors import ExecutorConfig
     from qurate.curate.pipeline import curate
 
     result = curate(

@@ -20,8 +20,8 @@ from pathlib import Path
 from datatrove.data import Document
 from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
 
-from qurate.curate.dedup import DedupConfig, DedupSignatures
-from qurate.curate.dedup_tokens import char_table
+from qurate.dedup.steps import DedupConfig, DedupSignatures
+from qurate.dedup.tokens import char_table
 
 
 def load_docs(mb: float) -> list[Document]:

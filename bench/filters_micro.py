@@ -33,9 +33,9 @@ from datatrove.pipeline.filters import (
     GopherRepetitionFilter,
 )
 
-from qurate.curate.normalize import Normalize
-from qurate.filters.heuristics import Heuristics
+from qurate.filters.heuristics.rules import Heuristics
 from qurate.filters.langid import LanguageID
+from qurate.filters.normalize import Normalize
 
 SAMPLE = Path(__file__).resolve().parent.parent / "qurate" / "data" / "sample"
 

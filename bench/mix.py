@@ -35,8 +35,8 @@ def build_corpus(directory: Path, n_docs: int, seed: int = 0) -> None:
     """
     import numpy as np
 
-    from qurate.curate.shards import write_table
-    from qurate.schema import rows_to_table
+    from qurate.contract.schema import rows_to_table
+    from qurate.contract.shards import write_table
 
     rng = np.random.default_rng(seed)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
@@ -75,7 +75,7 @@ def build_corpus(directory: Path, n_docs: int, seed: int = 0) -> None:
 def _baseline(src: str, dst: str, q: mp.Queue) -> None:
     import pyarrow.parquet as pq
 
-    from qurate.curate.shards import shard_paths
+    from qurate.contract.shards import shard_paths
 
     t = time.perf_counter()
     Path(dst).mkdir(parents=True)

@@ -48,11 +48,12 @@ def real_texts(n: int) -> list[str]:
 def bench_raters(n_docs: int, work: Path, tasks: int) -> dict[str, float]:
     import fasttext
 
-    from qurate.curate.scoring import apply
-    from qurate.curate.scoring_config import ScoreConfig
-    from qurate.curate.shards import ShardWriter, write_manifest
-    from qurate.filters.judge import DEFAULT_DIMENSIONS, DEFAULT_TAXONOMY
-    from qurate.filters.raters import RaterTrainConfig, clean, train_classifier, write_raters_meta
+    from qurate.contract.shards import ShardWriter, write_manifest
+    from qurate.llm.fasttext import RaterTrainConfig, clean, train_classifier
+    from qurate.score.apply import apply
+    from qurate.score.config import ScoreConfig
+    from qurate.score.judge import DEFAULT_DIMENSIONS, DEFAULT_TAXONOMY
+    from qurate.score.raters import write_raters_meta
 
     texts = real_texts(n_docs)
     rng = random.Random(0)
@@ -122,8 +123,8 @@ def bench_raters(n_docs: int, work: Path, tasks: int) -> dict[str, float]:
 def bench_judge(n_docs: int, model: str) -> dict[str, float]:
     import torch
 
-    from qurate.filters.judge import Judge, JudgeConfig
     from qurate.llm import EngineConfig, load_engine
+    from qurate.score.judge import Judge, JudgeConfig
 
     engine = load_engine(EngineConfig(model=model, device="cpu"))
     texts = [t for t in real_texts(400) if len(t) > 1500][:n_docs]

@@ -35,8 +35,10 @@ def _done(d: Path, reuse: bool) -> bool:
 
 
 def run_chain(data: Path, out: Path, args: argparse.Namespace) -> None:
-    from qurate.curate.scoring import annotate, apply, distill
-    from qurate.curate.scoring_config import ScoreConfig
+    from qurate.score.annotate import annotate
+    from qurate.score.apply import apply
+    from qurate.score.config import ScoreConfig
+    from qurate.score.distill import distill
 
     if not (data / "corpus.jsonl").is_file():
         import score_evalset
@@ -58,9 +60,9 @@ def run_chain(data: Path, out: Path, args: argparse.Namespace) -> None:
 
 
 def report(data: Path, out: Path) -> float:
-    from qurate.curate.scoring_apply import percentile_by_group
-    from qurate.curate.scoring_metrics import roc_auc
-    from qurate.curate.shards import iter_rows, read_manifest
+    from qurate.contract.shards import iter_rows, read_manifest
+    from qurate.score.apply import percentile_by_group
+    from qurate.score.metrics import roc_auc
 
     labels = {j["id"]: j for j in map(json.loads, (data / "labels.jsonl").open())}
     rows = list(iter_rows(out / "scored", columns=["id", "lang", "scores", "quality"]))

@@ -15,11 +15,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_jsonable_python
 
+from qurate.contract.executors import ExecutorConfig
 from qurate.curate.config import CurateConfig
-from qurate.curate.executors import ExecutorConfig
-from qurate.curate.scoring_config import ScoreConfig
 from qurate.errors import ConfigError
 from qurate.mixers.config import MixConfig
+from qurate.score.config import ScoreConfig
 from qurate.train.config import TrainConfig
 
 

@@ -52,13 +52,13 @@ def run_demo(
     run_dir: str | Path, *, say: Say = print, progress: bool = True, train_steps: int = 30
 ) -> RunResult:
     """The whole loop on the bundled sample, offline, on CPU."""
-    from qurate.curate.augment import bundled_seeds, recall
+    from qurate.augment.classifier import RecallConfig
+    from qurate.augment.recall import bundled_seeds, recall
     from qurate.curate.pipeline import curate
-    from qurate.curate.report import render_report
-    from qurate.curate.scoring_demo import demo_config
-    from qurate.curate.scoring_demo import run_demo as score_demo
-    from qurate.filters.recall import RecallConfig
     from qurate.mixers import demo_mix_config, mix
+    from qurate.report.page import render_report
+    from qurate.score.demo import demo_config
+    from qurate.score.demo import run_demo as score_demo
     from qurate.synth.demo import run_demo as synth_demo
     from qurate.train.api import train
 
@@ -141,7 +141,7 @@ def _summary(train_result: Any) -> Any:
 def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True) -> RunResult:
     """Curate ``run.inputs`` into ``run.out``, then score / mix / train as configured."""
     from qurate.curate.pipeline import curate
-    from qurate.curate.report import render_report
+    from qurate.report.page import render_report
 
     if not cfg.run.inputs:
         raise ConfigError("run.inputs: list the input files or folders to curate")
@@ -164,7 +164,9 @@ def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True
     )
     current = run / "curated"
     if cfg.score is not None:
-        from qurate.curate.scoring import annotate, apply, distill
+        from qurate.score.annotate import annotate
+        from qurate.score.apply import apply
+        from qurate.score.distill import distill
 
         score = cfg.score
         _stage(result, "score annotate", say, lambda: annotate(current, run / "annotations", score))

@@ -1,5 +1,5 @@
 """``qurate augment recall`` and ``qurate augment ingest``: thin commands over
-``qurate.curate.augment`` and ``qurate.curate.augment_ingest``."""
+``qurate.augment.recall`` and ``qurate.augment.ingest``."""
 
 from __future__ import annotations
 
@@ -52,9 +52,9 @@ def recall_command(
     """Recall math or code documents from POOL into OUT over several fastText rounds."""
     from pydantic import ValidationError
 
-    from qurate.curate.augment import recall
+    from qurate.augment.classifier import RecallConfig
+    from qurate.augment.recall import recall
     from qurate.errors import ConfigError
-    from qurate.filters.recall import RecallConfig
 
     updates: dict = {"rounds": rounds, "seed": seed}
     if threshold is not None:
@@ -129,7 +129,7 @@ def ingest_command(
     ] = False,
 ) -> None:
     """Ingest dedicated math or code corpora into OUT, tagged with the domain (and code language)."""
-    from qurate.curate.augment_ingest import IngestConfig, ingest
+    from qurate.augment.ingest import IngestConfig, ingest
 
     manifest = ingest(
         inputs, out, domain, IngestConfig(text_key=text_key, code_filters=not no_code_filters)

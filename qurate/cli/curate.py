@@ -129,7 +129,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Query a stage directory with DuckDB: kept documents and rejects together."""
-    from qurate.curate import stats as st
+    from qurate.report import stats as st
 
     if sql:
         columns, rows = st.run_sql(directory, sql)

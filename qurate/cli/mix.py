@@ -121,7 +121,7 @@ def report_command(
     ),
 ) -> None:
     """Write one self-contained HTML page with plots of a run."""
-    from qurate.curate.report import render_report
+    from qurate.report.page import render_report
 
     path = render_report(run_dir, out)
     typer.echo(f"report: {path}")

@@ -61,7 +61,7 @@ def _validated(model: Any, data: dict[str, Any], section: str) -> Any:
 
 def _config(path: Path | None, **overrides: Any):
     """ScoreConfig from an optional YAML file's `score:` section, then flag overrides."""
-    from qurate.curate.scoring_config import ScoreConfig
+    from qurate.score.config import ScoreConfig
 
     loaded = _yaml(path)
     data = loaded.get("score", {k: v for k, v in loaded.items() if k != "executor"})
@@ -78,7 +78,7 @@ def _config(path: Path | None, **overrides: Any):
 
 def _executor(path: Path | None):
     """The `executor:` section of the --config file (local when absent)."""
-    from qurate.curate.executors import ExecutorConfig
+    from qurate.contract.executors import ExecutorConfig
 
     return _validated(ExecutorConfig, _yaml(path).get("executor") or {}, "executor")
 
@@ -99,7 +99,7 @@ def annotate(
     config: ConfigPath = None,
 ) -> None:
     """LLM-judge a stratified sample: scores per dimension, domain, judge metadata."""
-    from qurate.curate.scoring import annotate as run
+    from qurate.score.annotate import annotate as run
 
     cfg = _config(
         config,
@@ -141,7 +141,7 @@ def distill(
     config: ConfigPath = None,
 ) -> None:
     """Train a fastText rater per dimension + a domain classifier; print held-out agreement."""
-    from qurate.curate.scoring import distill as run
+    from qurate.score.distill import distill as run
 
     cfg = _config(config, **{"distill.keep_threshold": keep_threshold})
     meta = run(annotations, output, cfg)
@@ -216,7 +216,7 @@ def apply(
     config: ConfigPath = None,
 ) -> None:
     """Add scores, quality, domain and domain_score to every document."""
-    from qurate.curate.scoring import apply as run
+    from qurate.score.apply import apply as run
 
     cfg = _config(
         config,

@@ -1,1 +1,6 @@
-"""The pipeline spine: readers, normalisation, dedup, decontamination, shard I/O, stats."""
+"""``qurate curate``: the pipeline (read, normalise, language ID, heuristics, dedup,
+decontaminate, write) and its config section.
+
+Imports: ``qurate.errors``, ``qurate.contract``, ``qurate.readers``, ``qurate.filters`` and
+``qurate.dedup``.
+"""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qurate.curate.dedup_config import DecontamConfig, DedupConfig
+from qurate.dedup.config import DecontamConfig, DedupConfig
 from qurate.filters.steps import FiltersConfig
 
 

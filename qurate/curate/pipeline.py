@@ -28,18 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qurate.curate.config import CurateConfig
-from qurate.curate.executors import ExecutorConfig, make_executor
-from qurate.curate.readers import InputReader, list_inputs
-from qurate.curate.shards import config_hash, finished_run, read_manifest
-from qurate.curate.stages import (
+from qurate.contract.executors import ExecutorConfig, make_executor, run_executor
+from qurate.contract.shards import config_hash, finished_run, read_manifest
+from qurate.contract.steps import (
     ContractWriter,
     WorkReader,
     WorkWriter,
     resolve_tokenizer,
     write_stage_manifest,
 )
+from qurate.curate.config import CurateConfig
 from qurate.errors import BadInputError
+from qurate.readers.inputs import InputReader, list_inputs
 
 STAGE = "curate"
 MAX_AUTO_TASKS = 64
@@ -211,7 +211,7 @@ def curate(
     def run_all() -> None:
         for ex in chain:
             ex.depends = None  # run in order here; datatrove's local `depends` polls every 2 min
-            _run(ex)
+            run_executor(ex)
 
     _with_progress(run_all, progress, progress_dir, total_bytes)
     manifest = read_manifest(out)
@@ -223,14 +223,14 @@ def build_stages(
 ):
     """The pipelines of a curate run: stage 1 and stage 3 step lists, and stage 2 as a list
     of ``(steps, tasks)`` pipelines to run in order."""
-    from qurate.curate.dedup import DedupFilter, DedupSignatures, dedup_index_pipelines
+    from qurate.dedup.steps import DedupFilter, DedupSignatures, dedup_index_pipelines
     from qurate.filters.steps import build_filter_steps
 
     dedup_dir = work / "dedup"
     dedup_on = cfg.dedup.exact or cfg.dedup.near
     decontam: list = []
     if benchmarks:
-        from qurate.curate.decontam import DecontamFilter, build_decontam_index
+        from qurate.dedup.decontam import DecontamFilter, build_decontam_index
 
         index = build_decontam_index([Path(b) for b in benchmarks], work / "decontam", cfg.decontam)
         decontam = [DecontamFilter(index, cfg.decontam)]
@@ -261,15 +261,6 @@ def build_stages(
         ),
     ]
     return stage1, stage2, stage3
-
-
-def _run(executor) -> None:
-    executor.run()
-    incomplete = executor.get_incomplete_ranks(skip_completed=True)
-    if incomplete:
-        raise BadInputError(
-            f"{len(incomplete)} task(s) failed; see the logs in {executor.logging_dir.path}"
-        )
 
 
 def _with_progress(fn, enabled: bool, progress_dir: Path, total_bytes: int) -> None:

@@ -29,9 +29,9 @@ from typing import Any
 from datatrove.data import Document
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from qurate.contract.rejects import QurateFilter
 from qurate.errors import ConfigError
-from qurate.filters.base import QurateFilter
-from qurate.filters.heuristics_stats import line_stats, looks_like_code
+from qurate.filters.heuristics.stats import line_stats, looks_like_code
 
 LANG_KEY = "lang"
 LANG_SCORE_KEY = "lang_score"

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datatrove.pipeline.base import PipelineStep
 from pydantic import BaseModel, ConfigDict
 
-from qurate.curate.normalize import Normalize
-from qurate.filters.heuristics import Heuristics
-from qurate.filters.heuristics_config import HeuristicsConfig
+from qurate.filters.heuristics.config import HeuristicsConfig
+from qurate.filters.heuristics.rules import Heuristics
 from qurate.filters.langid import LanguageID, LanguageIDConfig
+from qurate.filters.normalize import Normalize
 
 
 class NormalizeConfig(BaseModel):

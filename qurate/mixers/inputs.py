@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from qurate.curate.shards import COMPRESSION, check_stage_dir, read_schema, shard_paths
+from qurate.contract.schema import DOC_SCHEMA, SCHEMA_VERSION, schema_version
+from qurate.contract.shards import COMPRESSION, check_stage_dir, read_schema, shard_paths
 from qurate.errors import BadInputError, ConfigError, MissingExtraError
-from qurate.schema import DOC_SCHEMA, SCHEMA_VERSION, schema_version
 
 REQUIRED_COLUMNS = ("id", "text", "domain", "quality", "n_tokens")
 BUNDLED_TOKENIZER = Path(__file__).resolve().parent.parent / "data" / "tokenizer.json"

@@ -27,10 +27,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from qurate.curate.shards import iter_batches, write_manifest
+from qurate.contract.schema import rows_to_table
+from qurate.contract.shards import iter_batches, write_manifest
 from qurate.mixers.config import LongContextStage
 from qurate.mixers.writer import TokenShardWriter
-from qurate.schema import rows_to_table
 
 
 def split_text(text: str, n_tokens: int, piece_tokens: int) -> list[tuple[str, int]]:

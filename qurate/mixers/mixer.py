@@ -34,7 +34,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from qurate.curate.shards import MANIFEST, config_hash, shard_paths, write_manifest
+from qurate.contract.schema import DOC_SCHEMA
+from qurate.contract.shards import MANIFEST, config_hash, shard_paths, write_manifest
 from qurate.errors import BadInputError
 from qurate.mixers.config import MixConfig
 from qurate.mixers.inputs import fill_token_counts, input_shards
@@ -58,7 +59,6 @@ from qurate.mixers.sample import (
 )
 from qurate.mixers.shuffle import BucketShuffle, bucket_bits, estimate_bytes
 from qurate.mixers.writer import TokenShardWriter
-from qurate.schema import DOC_SCHEMA
 
 STAGE = "mix"
 

@@ -22,8 +22,8 @@ import hashlib
 import duckdb
 import pyarrow as pa
 
+from qurate.contract.schema import DOC_COLUMNS
 from qurate.mixers.plan import DOMAIN_SQL, MixPlan, bucket_sql, values_sql
-from qurate.schema import DOC_COLUMNS
 
 BUCKET_COL = "_qurate_bucket"
 REPEAT_COL = "_qurate_repeat"

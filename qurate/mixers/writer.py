@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from qurate.curate.shards import COMPRESSION
-from qurate.schema import DOC_SCHEMA
+from qurate.contract.schema import DOC_SCHEMA
+from qurate.contract.shards import COMPRESSION
 
 
 class TokenShardWriter:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qurate.curate.dedup_config import DecontamConfig, DedupConfig
+from qurate.dedup.config import DecontamConfig, DedupConfig
 from qurate.llm.config import EngineConfig
 from qurate.synth.sandbox import SandboxLimits
 

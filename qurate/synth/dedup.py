@@ -1,8 +1,8 @@
 """Dedup synthetic documents against each other and against the real pool.
 
 This reuses the curate stage's definitions, so "duplicate" means the same thing everywhere:
-:func:`qurate.curate.dedup.exact_key` (casefolded, whitespace-collapsed text hash) for exact
-copies, and :func:`qurate.curate.dedup_minhash.minhash_texts` / ``band_keys`` signatures with
+:func:`qurate.dedup.steps.exact_key` (casefolded, whitespace-collapsed text hash) for exact
+copies, and :func:`qurate.dedup.minhash.minhash_texts` / ``band_keys`` signatures with
 the same :class:`DedupConfig` (word n-grams, bands x rows, verified Jaccard threshold) for
 near copies.
 
@@ -20,10 +20,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from qurate.curate.dedup import exact_key
-from qurate.curate.dedup_config import DedupConfig
-from qurate.curate.dedup_minhash import band_keys, minhash_texts
-from qurate.curate.shards import check_stage_dir, iter_batches
+from qurate.contract.shards import check_stage_dir, iter_batches
+from qurate.dedup.config import DedupConfig
+from qurate.dedup.minhash import band_keys, minhash_texts
+from qurate.dedup.steps import exact_key
 
 
 class _Index:

@@ -32,15 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qurate.curate.decontam import DecontamFilter, build_decontam_index
-from qurate.curate.shards import (
+from qurate.contract.shards import (
     REJECTS,
     ShardWriter,
     config_hash,
     shard_paths,
     write_manifest,
 )
-from qurate.curate.stages import resolve_tokenizer
+from qurate.contract.steps import resolve_tokenizer
+from qurate.dedup.decontam import DecontamFilter, build_decontam_index
 from qurate.llm import Engine
 from qurate.llm.models import resolve_model
 from qurate.synth.config import FilterConfig

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qurate.curate.shards import config_hash, write_manifest
+from qurate.contract.shards import config_hash, write_manifest
 from qurate.errors import BadInputError
 from qurate.llm import Engine, EngineConfig, GenParams, load_engine
 from qurate.synth.config import GenerateConfig

@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from qurate.curate.shards import write_table
+from qurate.contract.shards import write_table
 from qurate.errors import BadInputError
 
 SAMPLE_FIELDS = [

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from qurate.contract.executors import ExecutorConfig
+from qurate.contract.shards import iter_rows, read_manifest
 from qurate.curate.config import CurateConfig
-from qurate.curate.executors import ExecutorConfig
 from qurate.curate.pipeline import curate
-from qurate.curate.shards import iter_rows, read_manifest
 from qurate.errors import BadInputError
 
 LOCAL = ExecutorConfig(workers=1)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from datatrove.data import Document
 
-from qurate.filters.base import REJECT_REASON
-from qurate.filters.code_filters import (
+from qurate.contract.rejects import REJECT_REASON
+from qurate.filters.code import (
     CodeFilter,
     CodeFilterConfig,
     CodeLimits,

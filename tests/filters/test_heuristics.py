@@ -7,14 +7,14 @@ import pytest
 from datatrove.data import Document
 from pydantic import ValidationError
 
-from qurate.filters.base import REJECT_REASON
-from qurate.filters.heuristics import IS_CODE_KEY, Heuristics
-from qurate.filters.heuristics_config import (
+from qurate.contract.rejects import REJECT_REASON
+from qurate.filters.heuristics.config import (
     C4Config,
     GopherQualityConfig,
     GopherRepetitionConfig,
     HeuristicsConfig,
 )
+from qurate.filters.heuristics.rules import IS_CODE_KEY, Heuristics
 from qurate.filters.text import TOKENS_KEY
 
 

@@ -7,7 +7,7 @@ import pytest
 from datatrove.data import Document
 from pydantic import ValidationError
 
-from qurate.filters.base import REJECT_REASON
+from qurate.contract.rejects import REJECT_REASON
 from qurate.filters.langid import (
     LanguageID,
     LanguageIDConfig,

@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 from datatrove.data import Document
 
-from qurate.curate.normalize import Normalize, normalize_text
-from qurate.filters.base import REJECT_REASON
+from qurate.contract.rejects import REJECT_REASON
 from qurate.filters.math_features import feature_tokens, math_density, math_features
+from qurate.filters.normalize import Normalize, normalize_text
 
 SAMPLE = Path(__file__).resolve().parents[2] / "qurate" / "data" / "sample"
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from qurate.filters.heuristics_stats import ngram_repetition
+from qurate.filters.heuristics.stats import ngram_repetition
 
 WORDS = "alpha beta gamma delta alpha beta epsilonlongword zeta epsilonlongword zeta".split()
 TEXT_LEN = len(" ".join(WORDS))
@@ -20,7 +20,7 @@ def test_tie_goes_to_the_first_ngram():
 
 def test_same_answer_under_every_hash_seed():
     code = (
-        "from qurate.filters.heuristics_stats import ngram_repetition as r;"
+        "from qurate.filters.heuristics.stats import ngram_repetition as r;"
         f"w={WORDS!r}; print(r(w, {TEXT_LEN}, {{2: 0.01}}, {{}}))"
     )
     outs = {

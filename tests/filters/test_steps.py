@@ -7,10 +7,10 @@ import pytest
 from datatrove.data import Document
 from pydantic import ValidationError
 
-from qurate.curate.normalize import Normalize
-from qurate.filters.base import REJECT_REASON, REJECT_STAGE
-from qurate.filters.heuristics import Heuristics
+from qurate.contract.rejects import REJECT_REASON, REJECT_STAGE
+from qurate.filters.heuristics.rules import Heuristics
 from qurate.filters.langid import LanguageID
+from qurate.filters.normalize import Normalize
 from qurate.filters.steps import FiltersConfig, build_filter_steps
 
 

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from qurate.curate.shards import ShardWriter, write_manifest
+from qurate.contract.shards import ShardWriter, write_manifest
 
 WORDS = "the of and data model token science code math shop game news film paper".split()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qurate.cli import main
-from qurate.curate.shards import shard_paths
+from qurate.contract.shards import shard_paths
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -8,10 +8,10 @@ import pyarrow.parquet as pq
 import pytest
 from mix_builders import WORDS, make_docs, write_stage
 
-from qurate.curate.shards import iter_rows, shard_paths
+from qurate.contract.schema import SCHEMA_VERSION_KEY, rows_to_table
+from qurate.contract.shards import iter_rows, shard_paths
 from qurate.errors import BadInputError, ConfigError
 from qurate.mixers import mix, parse_mix_config, plan_mix
-from qurate.schema import SCHEMA_VERSION_KEY, rows_to_table
 
 
 def cfg(**kw):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mix_builders import make_docs, write_stage
 
-from qurate.curate.shards import iter_rows, read_manifest
+from qurate.contract.shards import iter_rows, read_manifest
 from qurate.mixers import mix, parse_mix_config
 from qurate.mixers.longctx import split_text
 

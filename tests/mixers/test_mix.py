@@ -9,11 +9,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from qurate.curate.shards import check_schema_version, iter_rows, read_manifest, shard_paths
+from qurate.contract.schema import DOC_SCHEMA, SCHEMA_VERSION, schema_version
+from qurate.contract.shards import check_schema_version, iter_rows, read_manifest, shard_paths
 from qurate.errors import ConfigError
 from qurate.mixers import mix, parse_mix_config
 from qurate.mixers.sample import doc_hash
-from qurate.schema import DOC_SCHEMA, SCHEMA_VERSION, schema_version
 
 CFG = {
     "budget_tokens": 700_000,

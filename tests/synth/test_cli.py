@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qurate.cli import _register, app
-from qurate.curate.shards import read_manifest
+from qurate.contract.shards import read_manifest
 
 runner = CliRunner()
 _register()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qurate.curate.shards import iter_rows, read_manifest
+from qurate.contract.shards import iter_rows, read_manifest
 from qurate.synth.demo import run_demo
 
 

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from qurate.curate.shards import ShardWriter, iter_rows, read_manifest
+from qurate.contract.shards import ShardWriter, iter_rows, read_manifest
 from qurate.synth.config import FilterConfig
 from qurate.synth.filter import filter_samples
 from qurate.synth.sandbox import SandboxLimits

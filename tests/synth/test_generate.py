@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import ScriptedEngine
 
-from qurate.curate.shards import read_manifest
+from qurate.contract.shards import read_manifest
 from qurate.errors import BadInputError, ConfigError
 from qurate.llm.cache import CachedEngine, PromptCache
 from qurate.synth.config import GenerateConfig
@@ -193,7 +193,7 @@ def test_real_engine_through_the_cache(tmp_path, tiny_chat):
 
 
 def test_math_documents_of_a_pool_stage_dir_as_seeds(tmp_path):
-    from qurate.curate.shards import ShardWriter
+    from qurate.contract.shards import ShardWriter
 
     pool = tmp_path / "pool"
     with ShardWriter(pool) as w:

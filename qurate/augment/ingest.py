@@ -1,0 +1,257 @@
+"""``qurate augment ingest``: dedicated math and code corpora into the data contract.
+
+Inputs are corpus files (JSONL / Parquet / text, read by curate's ``InputReader``, which
+never drops a record) and, for ``--domain code``, file-per-document code trees: every file
+under a folder whose extension names a programming or data language
+(``qurate.filters.code.LANGUAGE_BY_EXTENSION``) is one document with
+``meta["path"]`` and ``meta["language"]``. Files of neither kind (images, archives) are not
+documents; the manifest counts them by extension under ``skipped_files``.
+
+Every document then goes through curate's ``Normalize`` (LaTeX-safe: no NFKC, backslashes
+and dollars untouched), is tagged with ``domain`` (and, for math, ``scores["math_density"]``),
+and code documents go through ``CodeFilter``. ``ContractWriter`` writes the stage directory
+(token counts with the bundled tokenizer) and the manifest checks ``in == kept + rejected``.
+The steps run in this process, one task; they are datatrove steps, so the same chain runs
+on a datatrove executor for a corpus that needs a cluster.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+from pydantic import BaseModel, ConfigDict, Field
+
+from qurate.contract.rejects import reject
+from qurate.contract.shards import config_hash, finished_run
+from qurate.contract.steps import ContractWriter, resolve_tokenizer, write_stage_manifest
+from qurate.errors import BadInputError, ConfigError
+from qurate.filters.code import CodeFilter, CodeFilterConfig, document_language, language_of
+from qurate.filters.math_features import math_density
+from qurate.filters.normalize import Normalize
+from qurate.readers.inputs import (
+    JSONL_SUFFIXES,
+    PARQUET_SUFFIXES,
+    InputFile,
+    InputReader,
+    list_inputs,
+)
+
+STAGE = "augment_ingest"
+DOMAINS = ("math", "code")
+# In a code tree these are corpora, not source files (.json is a source/config file there).
+_CORPUS_SUFFIXES = tuple(s for s in JSONL_SUFFIXES if s != ".json") + PARQUET_SUFFIXES
+
+
+class IngestConfig(BaseModel):
+    """``qurate augment ingest`` options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text_key: str = Field("text", description="field holding the text in JSONL/Parquet corpora")
+    id_key: str = Field("id", description="field holding the document id")
+    max_chars: int = Field(1_000_000, ge=1, description="longer documents are rejected (too_long)")
+    code_filters: bool = Field(True, description="run the code filters on code documents")
+    code: CodeFilterConfig = Field(default_factory=CodeFilterConfig)
+    tokenizer: str | None = Field(None, description="tokenizer.json for n_tokens; none = bundled")
+    rows_per_shard: int = Field(50_000, ge=1)
+
+
+def _is_corpus(path: Path) -> bool:
+    return path.name.lower().endswith(_CORPUS_SUFFIXES)
+
+
+def plan_inputs(
+    inputs: list[str | Path], domain: str
+) -> tuple[list[InputFile], list[tuple[str, str, str]], Counter[str]]:
+    """Split inputs into corpus files, code files ``(path, rel, language)`` and skipped files."""
+    corpora: list[Path] = []
+    code: list[tuple[str, str, str]] = []
+    skipped: Counter[str] = Counter()
+    for arg in inputs:
+        root = Path(arg)
+        if not root.exists():
+            raise BadInputError(f"{root}: no such file or directory")
+        if root.is_file():
+            lang = language_of(root.name) if domain == "code" and not _is_corpus(root) else None
+            if lang and root.suffix.lower() != ".json":
+                code.append((str(root), root.name, lang))
+            else:
+                corpora.append(root)  # list_inputs names an unknown format
+            continue
+        for p in sorted(root.rglob("*")):
+            rel_parts = p.relative_to(root).parts
+            if not p.is_file() or any(part.startswith(".") for part in rel_parts):
+                continue
+            lang = language_of(p.name) if domain == "code" and not _is_corpus(p) else None
+            if lang:
+                code.append((str(p), f"{root.name}/{p.relative_to(root).as_posix()}", lang))
+            elif _is_corpus(p) or p.name.lower().endswith((".json", ".txt", ".md", ".rst")):
+                corpora.append(p)
+            else:
+                skipped[p.suffix.lower() or p.name] += 1
+    files = list_inputs(corpora) if corpora else []
+    if not files and not code:
+        raise BadInputError(
+            f"no documents in {', '.join(map(str, inputs))} (for --domain {domain})"
+        )
+    return files, code, skipped
+
+
+class CodeFileReader(PipelineStep):
+    """One document per source file: id = path under the input, ``meta`` path + language."""
+
+    name = "📖 code files"
+    type = "📖 - READER"
+
+    def __init__(
+        self,
+        files: list[tuple[str, str, str]],
+        *,
+        max_chars: int = 1_000_000,
+        source: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.files = files
+        self.max_chars = max_chars
+        self.source = source
+
+    def read(self, path: str, rel: str, language: str) -> Document:
+        meta = {"path": rel, "language": language}
+        source = self.source or rel.split("/", 1)[0]
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as e:
+            raise BadInputError(f"{path}: cannot read ({e})") from e
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            doc = Document(
+                text=raw[:4096].decode("utf-8", "replace"),
+                id=rel,
+                metadata={"source": source, "meta": meta},
+            )
+            reject(
+                doc, "invalid_utf8", STAGE, f"{path}: invalid UTF-8 ({e.reason} at byte {e.start})"
+            )
+            return doc
+        doc = Document(text=text, id=rel, metadata={"source": source, "meta": meta})
+        if not text.strip():
+            reject(doc, "empty", STAGE, f"{path}: empty file")
+        elif len(text) > self.max_chars:
+            reject(
+                doc,
+                "too_long",
+                STAGE,
+                f"{path}: {len(text):,} chars > max_chars {self.max_chars:,}",
+            )
+        elif "\x00" in text:
+            reject(doc, "binary", STAGE, f"{path}: NUL bytes (a binary file?)")
+        return doc
+
+    def run(
+        self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1
+    ) -> DocumentsPipeline:
+        for path, rel, language in self.files[rank::world_size]:
+            self.stat_update("documents", f"lang_{language}")
+            yield self.read(path, rel, language)
+
+
+class DomainTagger(PipelineStep):
+    """Sets ``domain``; code: the language in ``meta``; math: ``scores["math_density"]``."""
+
+    name = "🏷 domain tag"
+    type = "🏷 - TAGGER"
+
+    def __init__(self, domain: str) -> None:
+        super().__init__()
+        self.domain = domain
+        self.languages: Counter[str] = Counter()
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            doc.metadata["domain"] = self.domain
+            if self.domain == "math":
+                doc.metadata["scores"] = {
+                    **(doc.metadata.get("scores") or {}),
+                    "math_density": round(math_density(doc.text), 4),
+                }
+            else:
+                language = document_language(doc)
+                if language is not None:
+                    meta = doc.metadata.setdefault("meta", {})
+                    if isinstance(meta, dict):
+                        meta.setdefault("language", language)
+                self.languages[language or "unknown"] += 1
+            yield doc
+
+
+def _chain(*readers: PipelineStep) -> Iterator[Document]:
+    for r in readers:
+        yield from r.run(None, 0, 1)
+
+
+def ingest(
+    inputs: list[str | Path],
+    out_dir: str | Path,
+    domain: str,
+    cfg: IngestConfig | None = None,
+) -> dict[str, Any]:
+    """Read math or code corpora / code trees into the stage directory ``out_dir``."""
+    cfg = cfg or IngestConfig()
+    if domain not in DOMAINS:
+        raise ConfigError(f"domain {domain!r}: expected one of {', '.join(DOMAINS)}")
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    files, code, skipped = plan_inputs(list(inputs), domain)
+    names = [f.path for f in files] + [c[0] for c in code]
+    fingerprint = config_hash(
+        {"config": cfg.model_dump(mode="json"), "inputs": names, "domain": domain}
+    )
+    if (manifest := finished_run(out, fingerprint)) is not None:
+        return manifest
+    if out.exists() and any(p.name != ".work" for p in out.iterdir()):
+        raise BadInputError(f"{out}: not empty; choose a new output directory")
+    counts = out / ".work" / "counts"
+    tagger = DomainTagger(domain)
+    steps: list[PipelineStep] = [Normalize(), tagger]
+    if domain == "code" and cfg.code_filters:
+        steps.append(CodeFilter(cfg.code))
+    data: DocumentsPipeline = _chain(
+        InputReader(files, text_key=cfg.text_key, id_key=cfg.id_key, max_chars=cfg.max_chars),
+        CodeFileReader(code, max_chars=cfg.max_chars),
+    )
+    for step in steps:
+        data = step.run(data, 0, 1)
+    writer = ContractWriter(
+        str(out),
+        str(counts),
+        tokenizer=resolve_tokenizer(cfg.tokenizer),
+        rows_per_shard=cfg.rows_per_shard,
+    )
+    for _ in writer.run(data, 0, 1):
+        pass
+    manifest = write_stage_manifest(
+        out,
+        counts,
+        tasks=1,
+        stage=STAGE,
+        config_hash=config_hash(cfg),
+        inputs=names,
+        extra={
+            "fingerprint": fingerprint,
+            "domain": domain,
+            "languages": dict(tagger.languages.most_common()) if domain == "code" else None,
+            "skipped_files": dict(skipped.most_common()),
+            "elapsed_s": round(time.perf_counter() - t0, 3),
+        },
+    )
+    return manifest
+
+
+__all__ = ["CodeFileReader", "DomainTagger", "IngestConfig", "ingest", "plan_inputs"]

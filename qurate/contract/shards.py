@@ -1,0 +1,276 @@
+"""Shard I/O for the data contract: pinned schema, zstd, atomic writes, manifests.
+
+A stage directory holds ``part-*.parquet`` (kept documents), ``rejects/part-*.parquet``
+(dropped documents with ``reject_reason``, ``stage`` and ``reject_detail``) and
+``manifest.json``. A shard is written under a temporary name and renamed when complete,
+so a reader never sees half a shard; readers ignore temporary files.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from qurate import __version__
+from qurate.contract.schema import (
+    DOC_SCHEMA,
+    REJECT_SCHEMA,
+    SCHEMA_VERSION,
+    rows_to_table,
+    schema_version,
+)
+from qurate.errors import BadInputError
+
+MANIFEST = "manifest.json"
+REJECTS = "rejects"
+COMPRESSION = "zstd"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_table(path: Path, table: pa.Table) -> None:
+    """Write one Parquet shard atomically (temp name, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression=COMPRESSION)
+    os.replace(tmp, path)
+
+
+class ShardWriter:
+    """Append rows; every ``rows_per_shard`` rows (or ``bytes_per_shard`` of text) becomes one
+    atomically written shard named ``{prefix}-{index:05d}.parquet``."""
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        prefix: str = "part",
+        rejects: bool = False,
+        rows_per_shard: int = 50_000,
+        bytes_per_shard: int = 256 * 1024 * 1024,
+    ) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.rejects = rejects
+        self.rows_per_shard = rows_per_shard
+        self.bytes_per_shard = bytes_per_shard
+        self._rows: list[dict[str, Any]] = []
+        self._bytes = 0
+        self.index = 0
+        self.written: list[Path] = []
+        self.count = 0
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        self._bytes += len(row.get("text") or "")
+        self.count += 1
+        if len(self._rows) >= self.rows_per_shard or self._bytes >= self.bytes_per_shard:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._rows:
+            return
+        path = self.directory / f"{self.prefix}-{self.index:05d}.parquet"
+        write_table(path, rows_to_table(self._rows, rejects=self.rejects))
+        self.written.append(path)
+        self.index += 1
+        self._rows = []
+        self._bytes = 0
+
+    def close(self) -> list[Path]:
+        self.flush()
+        return self.written
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+
+
+def shard_paths(directory: str | Path, *, rejects: bool = False) -> list[Path]:
+    """The complete shards of a stage directory (or of its ``rejects/``), sorted."""
+    d = Path(directory) / REJECTS if rejects else Path(directory)
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.glob("*.parquet") if not p.name.startswith("."))
+
+
+def finished_run(out: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The manifest of ``out`` when it holds this exact finished run (so a rerun is a no-op),
+    None when it holds no finished run, and a one-line error when it holds another one."""
+    if not (out / MANIFEST).exists():
+        return None
+    manifest = read_manifest(out)
+    if manifest.get("fingerprint") == fingerprint:
+        return manifest
+    raise BadInputError(
+        f"{out}: already holds a different finished run (another config or inputs); "
+        "choose a new output directory or delete this one"
+    )
+
+
+def check_stage_dir(directory: str | Path) -> Path:
+    """A readable stage directory, or a one-line error saying what is wrong."""
+    d = Path(directory)
+    if not d.exists():
+        raise BadInputError(f"{d}: no such directory")
+    if not d.is_dir():
+        raise BadInputError(f"{d}: not a directory (expected a stage directory of Parquet shards)")
+    if not shard_paths(d) and not shard_paths(d, rejects=True):
+        raise BadInputError(f"{d}: no Parquet shards (part-*.parquet) in this directory")
+    return d
+
+
+def read_schema(path: Path) -> pa.Schema:
+    try:
+        return pq.read_schema(path)
+    except Exception as e:  # pyarrow raises several types for corrupt files
+        raise BadInputError(f"{path}: not a readable Parquet file ({e})") from e
+
+
+def check_schema_version(path: Path) -> str:
+    version = schema_version(read_schema(path))
+    if version is None:
+        raise BadInputError(f"{path}: not a qurate shard (no schema version in its metadata)")
+    if version != SCHEMA_VERSION:
+        raise BadInputError(
+            f"{path}: schema version {version}, this qurate reads version {SCHEMA_VERSION}"
+        )
+    return version
+
+
+def iter_batches(
+    directory: str | Path,
+    *,
+    rejects: bool = False,
+    columns: list[str] | None = None,
+    batch_size: int = 4096,
+) -> Iterator[pa.RecordBatch]:
+    """Stream record batches from every shard of a stage directory in bounded memory."""
+    for path in shard_paths(directory, rejects=rejects):
+        yield from _shard_batches(path, columns, batch_size)
+
+
+def _shard_batches(
+    path: Path, columns: list[str] | None = None, batch_size: int = 4096
+) -> Iterator[pa.RecordBatch]:
+    check_schema_version(path)
+    try:
+        pf = pq.ParquetFile(path)
+        yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+    except BadInputError:
+        raise
+    except Exception as e:
+        raise BadInputError(f"{path}: cannot read shard ({e})") from e
+
+
+def _rows(batches: Iterator[pa.RecordBatch]) -> Iterator[dict[str, Any]]:
+    for batch in batches:
+        for row in batch.to_pylist():
+            if isinstance(row.get("scores"), list):
+                row["scores"] = dict(row["scores"])
+            yield row
+
+
+def iter_rows(directory: str | Path, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Stream row dicts from a stage directory (``scores`` as a dict)."""
+    return _rows(iter_batches(directory, **kwargs))
+
+
+def iter_rows_of(path: Path, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Stream row dicts from one shard file."""
+    return _rows(_shard_batches(path, columns))
+
+
+def count_rows(directory: str | Path, *, rejects: bool = False) -> int:
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in shard_paths(directory, rejects=rejects))
+
+
+def config_hash(config: Any) -> str:
+    """A short, stable hash of a config (a pydantic model or any JSON-able object)."""
+    if hasattr(config, "model_dump"):
+        config = config.model_dump(mode="json")
+    blob = json.dumps(config, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def write_manifest(
+    directory: str | Path,
+    *,
+    stage: str,
+    config_hash: str,
+    inputs: Iterable[str],
+    n_in: int,
+    n_kept: int,
+    rejected_by_reason: dict[str, int],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write ``manifest.json``; refuse to if the counts do not add up (nothing lost silently)."""
+    n_rejected = sum(rejected_by_reason.values())
+    if n_in != n_kept + n_rejected:
+        raise AssertionError(
+            f"stage {stage}: {n_in} documents in but {n_kept} kept + {n_rejected} rejected"
+        )
+    manifest: dict[str, Any] = {
+        "stage": stage,
+        "qurate_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "config_hash": config_hash,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "inputs": [str(i) for i in inputs],
+        "counts": {
+            "in": n_in,
+            "kept": n_kept,
+            "rejected": n_rejected,
+            "rejected_by_reason": dict(sorted(rejected_by_reason.items())),
+        },
+    }
+    if extra:
+        manifest.update(extra)
+    atomic_write_bytes(
+        Path(directory) / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode()
+    )
+    return manifest
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    path = Path(directory) / MANIFEST
+    if not path.exists():
+        raise BadInputError(f"{directory}: no {MANIFEST} (not a finished stage directory)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise BadInputError(f"{path}: corrupt manifest ({e})") from e
+
+
+__all__ = [
+    "DOC_SCHEMA",
+    "REJECT_SCHEMA",
+    "ShardWriter",
+    "atomic_write_bytes",
+    "check_stage_dir",
+    "config_hash",
+    "count_rows",
+    "iter_batches",
+    "iter_rows",
+    "read_manifest",
+    "shard_paths",
+    "write_manifest",
+    "write_table",
+]

@@ -1,0 +1,161 @@
+"""fastText classifiers trained robustly: the one trainer behind raters, recall and domains.
+
+Known fastText pitfalls handled here (see ENV-NOTES): this build (fasttext-numpy2-wheel 0.9.2)
+allocates the input matrix uninitialised, and its initialiser fills ``min(thread, 10)`` blocks
+of ``floor(rows x dim / 10)`` floats each, so the last ``rows x dim mod 10`` floats are only
+filled by an 11th block. With fewer threads whatever was in that memory stays; training spreads
+one huge value into thousands of rows or fails with "Encountered NaN" (at train or predict
+time). So we train with ``thread >= 11``, check every trained model's weights (finite and
+below ``WEIGHT_LIMIT``) and retrain with a new seed on a bad one or on that error.
+``wordNgrams=2`` with 2M buckets is an 800 MB model, so ``bucket=200000``; and models are
+product-quantised with a row cutoff (``.ftz``, ~200 KB). Files are named by content hash,
+since datatrove's model cache (and any other) keys by path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from qurate.contract.shards import atomic_write_bytes
+from qurate.errors import EngineError
+
+
+class RaterTrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    epoch: int = Field(25, ge=1)
+    lr: float = Field(0.5, gt=0)
+    dim: int = Field(16, ge=4)
+    word_ngrams: int = Field(2, ge=1)
+    # 200k buckets: the 2M default makes an 800 MB model with bigrams.
+    bucket: int = Field(200_000, ge=1000)
+    min_count: int = Field(1, ge=1)
+    # >= 11 makes fastText initialise every weight (see module docstring); no slower on 2 cores.
+    thread: int = Field(12, ge=11)
+    max_retries: int = Field(5, ge=0)
+    seed: int = 0
+    # Product-quantise to .ftz, keeping the ``quantize_cutoff`` rows (words and n-gram
+    # buckets) with the largest norms: ~200 KB instead of ~13 MB. Quantising all 200k
+    # buckets takes minutes (k-means); the cutoff makes it seconds.
+    quantize: bool = True
+    quantize_cutoff: int = Field(10_000, ge=100)
+    # Characters of each document the rater reads (the judge read a token-truncated head).
+    max_chars: int = Field(10_000, ge=100)
+
+
+def clean(text: str, max_chars: int = 10_000) -> str:
+    """fastText input: one line, lower case, whitespace collapsed (same in train and predict)."""
+    # str.split() is ~8x faster than a \s+ regex here and splits on the same characters.
+    return " ".join(text[:max_chars].lower().split())
+
+
+def _label(name: str) -> str:
+    return "__label__" + name.replace(" ", "_")
+
+
+def _unlabel(label: str) -> str:
+    return label[len("__label__") :].replace("_", " ")
+
+
+def _import_fasttext() -> Any:
+    import fasttext
+
+    return fasttext
+
+
+# A trained fastText weight stays well under this (measured max ~5 input, ~10 output over
+# dims 8-64, 10-100 epochs, lr 0.1-1.0); uninitialised memory left in the matrix does not.
+WEIGHT_LIMIT = 100.0
+
+
+def max_abs_weight(model: Any) -> float:
+    """The largest |weight| of an unquantised model's input and output matrices (``inf`` if
+    any is not finite). Reads the matrices in place, block by block."""
+    worst = 0.0
+    for matrix in (model.f.getInputMatrix(), model.f.getOutputMatrix()):
+        a = np.asarray(matrix)  # a view of fastText's buffer, not a copy
+        for start in range(0, a.shape[0], 65_536):
+            block = a[start : start + 65_536]
+            if not np.isfinite(block).all():
+                return float("inf")
+            worst = max(worst, float(np.abs(block).max(initial=0.0)))
+    return worst
+
+
+@contextmanager
+def nan_guard(model_name: str) -> Iterator[None]:
+    """fastText's "Encountered NaN" at predict time as a one-line error naming the model."""
+    try:
+        yield
+    except RuntimeError as e:
+        if "NaN" not in str(e):
+            raise
+        raise EngineError(
+            f"{model_name}: fastText predicted NaN: the model holds non-finite weights "
+            "(a broken training run); retrain it"
+        ) from e
+
+
+def train_classifier(
+    texts: list[str], labels: list[str], out_dir: Path, stem: str, cfg: RaterTrainConfig
+) -> Path:
+    """Train one fastText classifier, save it under a content-hashed name, return the path."""
+    fasttext = _import_fasttext()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        train_path = Path(tmp) / "train.txt"
+        with open(train_path, "w", encoding="utf-8") as f:
+            for t, y in zip(texts, labels, strict=True):
+                f.write(f"{_label(y)} {clean(t, cfg.max_chars)}\n")
+        model = None
+        last: Exception | None = None
+        for attempt in range(cfg.max_retries + 1):
+            try:
+                model = fasttext.train_supervised(
+                    str(train_path),
+                    epoch=cfg.epoch,
+                    lr=cfg.lr,
+                    dim=cfg.dim,
+                    wordNgrams=cfg.word_ngrams,
+                    bucket=cfg.bucket,
+                    minCount=cfg.min_count,
+                    thread=cfg.thread,
+                    seed=cfg.seed + attempt,
+                    verbose=0,
+                )
+            except RuntimeError as e:  # "Encountered NaN": retry with a new seed
+                if "NaN" not in str(e):
+                    raise
+                last = e
+                continue
+            worst = max_abs_weight(model)
+            if worst <= WEIGHT_LIMIT:
+                break
+            model = None
+            last = RuntimeError(
+                f"weights up to {worst:.3g} (limit {WEIGHT_LIMIT:g}): uninitialised memory "
+                "left in the model, or a learning rate too high"
+            )
+        if model is None:
+            raise EngineError(
+                f"fastText training of {stem} failed {cfg.max_retries + 1} times: {last}"
+            )
+        if cfg.quantize:
+            model.quantize(input=None, retrain=False, cutoff=cfg.quantize_cutoff, qnorm=True)
+        tmp_model = Path(tmp) / "model.bin"
+        model.save_model(str(tmp_model))
+        data = tmp_model.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    path = out_dir / f"{stem}-{digest}.{'ftz' if cfg.quantize else 'bin'}"
+    atomic_write_bytes(path, data)
+    return path
+
+

@@ -1,0 +1,4 @@
+"""Input formats: JSONL (plain or compressed), Parquet, text folders, WARC, HTML to text.
+
+Imports: ``qurate.errors`` and ``qurate.contract``.
+"""

@@ -1,0 +1,114 @@
+"""``qurate stats``: DuckDB over a stage directory, kept documents and rejects together.
+
+Three views are defined over the shards, so ``--sql`` can query any of them:
+``docs`` (kept), ``rejects`` (dropped, with ``reject_reason``, ``stage``, ``reject_detail``)
+and ``all_docs`` (both, with a ``status`` column). DuckDB reads the Parquet files in place,
+streaming, so this works on a directory of any size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from qurate.contract.schema import REJECT_SCHEMA
+from qurate.contract.shards import check_schema_version, check_stage_dir, shard_paths
+from qurate.errors import BadInputError
+
+BY_CHOICES = ("lang", "domain", "source", "reject_reason", "stage")
+
+
+def connect(directory: str | Path) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with ``docs``, ``rejects`` and ``all_docs`` views over a stage dir."""
+    d = check_stage_dir(directory)
+    con = duckdb.connect()
+    kept = shard_paths(d)
+    rejected = shard_paths(d, rejects=True)
+    for p in kept[:1] + rejected[:1]:
+        check_schema_version(p)
+    empty = pa.Table.from_pylist([], schema=REJECT_SCHEMA)
+    con.register("_empty", empty)
+    if kept:
+        con.execute(
+            f"CREATE VIEW docs AS SELECT * FROM read_parquet({_list(kept)}, union_by_name=true)"
+        )
+    else:
+        con.execute(
+            f"CREATE VIEW docs AS SELECT * EXCLUDE ({', '.join(_reject_cols())}) FROM _empty"
+        )
+    if rejected:
+        con.execute(
+            f"CREATE VIEW rejects AS SELECT * FROM read_parquet({_list(rejected)}, union_by_name=true)"
+        )
+    else:
+        con.execute("CREATE VIEW rejects AS SELECT * FROM _empty")
+    con.execute(
+        "CREATE VIEW all_docs AS "
+        "SELECT *, 'kept' AS status, NULL::VARCHAR AS reject_reason, NULL::VARCHAR AS stage, "
+        "NULL::VARCHAR AS reject_detail FROM docs "
+        "UNION ALL BY NAME SELECT *, 'rejected' AS status FROM rejects"
+    )
+    return con
+
+
+def _reject_cols() -> list[str]:
+    return ["reject_reason", "stage", "reject_detail"]
+
+
+def _list(paths: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def summary(directory: str | Path) -> dict[str, Any]:
+    con = connect(directory)
+    kept, chars, tokens = con.execute(
+        "SELECT count(*), coalesce(sum(n_chars), 0), coalesce(sum(n_tokens), 0) FROM docs"
+    ).fetchone()
+    rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    return {
+        "kept": kept,
+        "rejected": rejected,
+        "in": kept + rejected,
+        "chars": chars,
+        "tokens": tokens,
+    }
+
+
+def stats_by(directory: str | Path, by: str) -> tuple[list[str], list[tuple]]:
+    """Counts grouped by a column: kept and rejected documents, characters and tokens."""
+    if by not in BY_CHOICES:
+        raise BadInputError(f"--by {by}: choose one of {', '.join(BY_CHOICES)}")
+    con = connect(directory)
+    if by in ("reject_reason", "stage"):
+        sql = (
+            f"SELECT coalesce({by}, '(none)') AS {by}, count(*) AS rejected, "
+            "sum(length(text)) AS chars, round(100.0 * count(*) / "
+            "(SELECT greatest(count(*), 1) FROM rejects), 2) AS pct "
+            f"FROM rejects GROUP BY 1 ORDER BY rejected DESC, 1"
+        )
+    else:
+        sql = (
+            f"SELECT coalesce({by}, '(none)') AS {by}, "
+            "count(*) FILTER (WHERE status = 'kept') AS kept, "
+            "count(*) FILTER (WHERE status = 'rejected') AS rejected, "
+            "coalesce(sum(n_chars) FILTER (WHERE status = 'kept'), 0) AS kept_chars, "
+            "coalesce(sum(n_tokens) FILTER (WHERE status = 'kept'), 0) AS kept_tokens "
+            f"FROM all_docs GROUP BY 1 ORDER BY kept DESC, rejected DESC, 1"
+        )
+    rel = con.execute(sql)
+    return [c[0] for c in rel.description], rel.fetchall()
+
+
+def run_sql(directory: str | Path, query: str) -> tuple[list[str], list[tuple]]:
+    """Run the user's query against the ``docs``, ``rejects`` and ``all_docs`` views."""
+    con = connect(directory)
+    try:
+        rel = con.execute(query)
+    except duckdb.Error as e:
+        raise BadInputError(f"--sql: {str(e).splitlines()[0]}") from None
+    if rel.description is None:
+        return [], []
+    return [c[0] for c in rel.description], rel.fetchall()

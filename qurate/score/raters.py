@@ -1,0 +1,116 @@
+"""fastText raters distilled from the LLM judge: one per dimension, plus a domain classifier.
+
+A dimension's rater is a fastText classifier over the judge's rounded score (``__label__0``
+.. ``__label__5``); its prediction is the expected score over all labels' probabilities, so
+it stays a continuous score like the judge's. The domain classifier predicts the taxonomy
+label and its probability.
+
+Training goes through :mod:`qurate.llm.fasttext` (the fastText pitfalls are handled there).
+
+A raters directory holds the model files and ``raters.json`` (dimensions -> file, label
+scale, judge metadata, agreement metrics); ``Raters.load(dir)`` is all ``apply`` needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qurate.contract.shards import atomic_write_bytes
+from qurate.errors import BadInputError
+from qurate.llm.fasttext import _import_fasttext, _unlabel, clean, nan_guard
+
+RATERS_FILE = "raters.json"
+PREPROCESS_VERSION = 1
+
+
+@dataclass
+class RaterSpec:
+    """One trained model: its file and the labels it predicts."""
+
+    name: str
+    path: Path
+    labels: list[str]
+
+
+class Raters:
+    """Loaded raters; ``predict`` scores a batch of texts on every dimension and the domain."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        meta_path = self.directory / RATERS_FILE
+        if not meta_path.is_file():
+            raise BadInputError(
+                f"{directory}: no {RATERS_FILE} (train raters with `qurate score distill`)"
+            )
+        try:
+            self.meta: dict[str, Any] = json.loads(meta_path.read_text())
+        except json.JSONDecodeError as e:
+            raise BadInputError(f"{meta_path}: corrupt ({e})") from e
+        fasttext = _import_fasttext()
+        self.max_chars = int(self.meta.get("max_chars", 10_000))
+        self.dimensions: dict[str, Any] = {}
+        self.values: dict[str, np.ndarray] = {}
+        for name, spec in self.meta["dimensions"].items():
+            model = self._load(fasttext, spec["file"])
+            self.dimensions[name] = model
+            # Map each label of the model to its numeric score.
+            self.values[name] = {lab: float(_unlabel(lab)) for lab in model.get_labels()}  # type: ignore[assignment]
+        self.domain_model = (
+            self._load(fasttext, self.meta["domain"]["file"]) if self.meta.get("domain") else None
+        )
+
+    def _load(self, fasttext: Any, name: str) -> Any:
+        path = self.directory / name
+        if not path.is_file():
+            raise BadInputError(f"{path}: rater model file missing")
+        try:
+            return fasttext.load_model(str(path))
+        except ValueError as e:
+            raise BadInputError(f"{path}: not a fastText model ({e})") from e
+
+    def predict(
+        self, texts: list[str]
+    ) -> tuple[dict[str, np.ndarray], list[str | None], np.ndarray]:
+        """Per-dimension expected scores, domain labels and domain probabilities."""
+        lines = [clean(t, self.max_chars) for t in texts]
+        scores: dict[str, np.ndarray] = {}
+        for name, model in self.dimensions.items():
+            with nan_guard(str(self.directory / self.meta["dimensions"][name]["file"])):
+                labels, probs = model.predict(lines, k=-1)
+            values = self.values[name]
+            scores[name] = np.fromiter(
+                (
+                    float(np.dot(ps, [values[lab] for lab in ls]))
+                    for ls, ps in zip(labels, probs, strict=True)
+                ),
+                dtype=np.float32,
+                count=len(lines),
+            )
+        domains: list[str | None] = [None] * len(texts)
+        dprob = np.full(len(texts), np.nan, dtype=np.float32)
+        if self.domain_model is not None:
+            with nan_guard(str(self.directory / self.meta["domain"]["file"])):
+                labels, probs = self.domain_model.predict(lines, k=1)
+            domains = [_unlabel(ls[0]) if ls else None for ls in labels]
+            dprob = np.array([ps[0] if len(ps) else np.nan for ps in probs], dtype=np.float32)
+        return scores, domains, dprob
+
+
+def write_raters_meta(directory: Path, meta: dict[str, Any]) -> None:
+    atomic_write_bytes(directory / RATERS_FILE, json.dumps(meta, indent=2, sort_keys=True).encode())
+
+
+def prune_stale(directory: Path, keep: set[str]) -> None:
+    """Remove model files of earlier distill runs into the same directory."""
+    for p in directory.glob("*.ftz"):
+        if p.name not in keep:
+            os.remove(p)
+    for p in directory.glob("*.bin"):
+        if p.name not in keep:
+            os.remove(p)
