@@ -27,13 +27,13 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from pydantic import BaseModel, ConfigDict, Field
 
-from qurate.contract.rejects import reject
 from qurate.contract.shards import config_hash, finished_run
 from qurate.contract.steps import ContractWriter, resolve_tokenizer, write_stage_manifest
 from qurate.errors import BadInputError, ConfigError
 from qurate.filters.code import CodeFilter, CodeFilterConfig, document_language, language_of
 from qurate.filters.math_features import math_density
 from qurate.filters.normalize import Normalize
+from qurate.readers.code import CodeFileReader
 from qurate.readers.inputs import (
     JSONL_SUFFIXES,
     PARQUET_SUFFIXES,
@@ -101,65 +101,6 @@ def plan_inputs(
             f"no documents in {', '.join(map(str, inputs))} (for --domain {domain})"
         )
     return files, code, skipped
-
-
-class CodeFileReader(PipelineStep):
-    """One document per source file: id = path under the input, ``meta`` path + language."""
-
-    name = "📖 code files"
-    type = "📖 - READER"
-
-    def __init__(
-        self,
-        files: list[tuple[str, str, str]],
-        *,
-        max_chars: int = 1_000_000,
-        source: str | None = None,
-    ) -> None:
-        super().__init__()
-        self.files = files
-        self.max_chars = max_chars
-        self.source = source
-
-    def read(self, path: str, rel: str, language: str) -> Document:
-        meta = {"path": rel, "language": language}
-        source = self.source or rel.split("/", 1)[0]
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as e:
-            raise BadInputError(f"{path}: cannot read ({e})") from e
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            doc = Document(
-                text=raw[:4096].decode("utf-8", "replace"),
-                id=rel,
-                metadata={"source": source, "meta": meta},
-            )
-            reject(
-                doc, "invalid_utf8", STAGE, f"{path}: invalid UTF-8 ({e.reason} at byte {e.start})"
-            )
-            return doc
-        doc = Document(text=text, id=rel, metadata={"source": source, "meta": meta})
-        if not text.strip():
-            reject(doc, "empty", STAGE, f"{path}: empty file")
-        elif len(text) > self.max_chars:
-            reject(
-                doc,
-                "too_long",
-                STAGE,
-                f"{path}: {len(text):,} chars > max_chars {self.max_chars:,}",
-            )
-        elif "\x00" in text:
-            reject(doc, "binary", STAGE, f"{path}: NUL bytes (a binary file?)")
-        return doc
-
-    def run(
-        self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1
-    ) -> DocumentsPipeline:
-        for path, rel, language in self.files[rank::world_size]:
-            self.stat_update("documents", f"lang_{language}")
-            yield self.read(path, rel, language)
 
 
 class DomainTagger(PipelineStep):

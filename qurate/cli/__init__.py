@@ -3,12 +3,19 @@
 Each command group lives in its own module under ``qurate/cli/`` and exposes either
 ``app`` (a Typer sub-app) or ``register(root)``. A command parses flags, builds a config,
 calls one library function and renders the result. Library errors (``QurateError``) become
-a one-line message and exit code 2, never a traceback.
+a one-line message and exit code 2, never a traceback. Anything else (a full disk, a bug) is
+one line too, exit 1, naming the file that holds the traceback. Ctrl-C (exit 130) and
+SIGTERM (exit 143) say in one line that rerunning the command resumes. ``QURATE_TRACEBACK=1``
+shows tracebacks instead, for debugging.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
+from pathlib import Path
 
 import typer
 
@@ -46,11 +53,74 @@ def _register() -> None:
     commands.register(app)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning library errors into one clean line."""
-    _register()
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM, raised in the main thread so the command unwinds. Not a
+    ``KeyboardInterrupt``: Typer turns that into a silent exit 130."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum, frame) -> None:
+    raise Interrupted(signum)
+
+
+def _traceback_file(error: BaseException) -> str | None:
+    """Write the traceback to a file in the temp folder; its path, or None if that fails."""
+    import tempfile
+    import time
+    import traceback
+
+    path = (
+        Path(tempfile.gettempdir())
+        / f"qurate-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    )
     try:
+        path.write_text("".join(traceback.format_exception(error)))
+    except OSError:
+        return None
+    return str(path)
+
+
+def _say(message: str) -> None:
+    try:
+        typer.secho(message, fg=typer.colors.RED, err=True)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning every failure into one clean line."""
+    if os.environ.get("QURATE_TRACEBACK"):
+        _register()
+        app(args=argv)
+        return
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, _on_signal)
+    try:
+        _register()
         app(args=argv)
     except QurateError as e:
-        typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
+        _say(f"error: {e}")
         sys.exit(2)
+    except Interrupted as e:
+        what = "terminated (SIGTERM)" if e.signum == signal.SIGTERM else "interrupted"
+        _say(f"{what}: finished work is kept; rerun the same command to resume")
+        # No interpreter shutdown: worker pools and their threads would print their own
+        # errors on the way down. Workers die with this process (die_with_parent).
+        os._exit(128 + e.signum)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        where = _traceback_file(e)
+        _say(
+            f"error: {type(e).__name__}{': ' + first if first else ''}"
+            + (f" (traceback in {where})" if where else "")
+        )
+        sys.exit(1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

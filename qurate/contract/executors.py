@@ -8,6 +8,7 @@ rerun skip finished tasks and a killed run resume.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Literal
@@ -15,7 +16,7 @@ from typing import Literal
 from datatrove.executor.base import PipelineExecutor
 from pydantic import BaseModel, ConfigDict, Field
 
-from qurate.errors import BadInputError, ConfigError, MissingExtraError
+from qurate.errors import BadInputError, ConfigError, MissingExtraError, QurateError
 
 
 class SlurmConfig(BaseModel):
@@ -59,25 +60,43 @@ class ExecutorConfig(BaseModel):
     ray: RayConfig = Field(default_factory=RayConfig)
 
 
+TASK_LOG_FORMAT = (
+    "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
+)
+
+
+def _console_line(record) -> bool:
+    """Console filter: warnings and errors as one line each; tracebacks only in the log file."""
+    return record["exception"] is None and "\n" not in record["message"].strip()
+
+
 def quiet_datatrove_logs() -> None:
-    """datatrove prints every task's INFO lines and a stats dump to the console, which tears
-    the progress bar and buries the summary. It hard-codes that level, so route its console
-    sink through the level it gives non-first local tasks (ERROR); the full logs stay in
-    each stage's logging folder. Applied on import, so worker processes get it too."""
+    """datatrove prints every task's INFO lines, a stats dump and, when a task fails, a
+    loguru traceback (177 lines for a missing Parquet column, 11 tracebacks for a full disk)
+    to the console. That tears the progress bar and buries the one-line error the CLI
+    prints. It hard-codes its sinks, so replace its task logger: the console gets single-line
+    warnings and errors, without tracebacks; the task's log file
+    (``<logging_dir>/logs/task_NNNNN.log``) gets everything, tracebacks included, and
+    :func:`run_executor` names that file in its one-line error. Applied on import, so worker
+    processes get it too."""
     import datatrove.executor.base as base
     import datatrove.utils.logging as dt_logging
     from datatrove.utils.logging import logger
 
     if getattr(base.add_task_logger, "_qurate_quiet", False):
         return
-    original = base.add_task_logger
-
-    def add_task_logger(logging_dir, rank, local_rank=0, node_rank=-1):
-        return original(logging_dir, rank, local_rank=1, node_rank=node_rank)
 
     def setup_default_logger() -> None:
         logger.remove()
-        logger.add(sys.stderr, level="WARNING")
+        logger.add(sys.stderr, level="WARNING", format="{level}: {message}", filter=_console_line)
+
+    def add_task_logger(logging_dir, rank, local_rank=0, node_rank=-1):
+        logger.remove()
+        logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
+        setup_default_logger()
+        logger.add(logfile, level="DEBUG", format=TASK_LOG_FORMAT, colorize=False, diagnose=False)
+        logger.info(f"Launching pipeline for {rank=}")
+        return logfile
 
     add_task_logger._qurate_quiet = True
     base.add_task_logger = add_task_logger
@@ -88,12 +107,63 @@ def quiet_datatrove_logs() -> None:
 quiet_datatrove_logs()
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a worker process: be killed when the parent dies, and leave Ctrl-C to the parent.
+
+    Killing only the main ``qurate`` process used to leave pool workers running for minutes
+    (parent 1); Ctrl-C reached every worker of the terminal's process group and each printed
+    a traceback. ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` makes the kernel kill this process when
+    its parent exits (a pool worker's parent is the forkserver, which exits as soon as the
+    main process is gone); SIGINT is ignored here because the main process handles it, says
+    one line and exits, which takes the workers with it. A task killed this way resumes on
+    the next run (datatrove's completion markers). Linux only; elsewhere a no-op.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: workers outlive a killed parent as before
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _forked_children_die_with_parent() -> None:
+    """The same for processes forked from this one by ``multiprocess`` (datatrove's Manager)."""
+    global _AFTER_FORK_SET
+    if _AFTER_FORK_SET:
+        return
+    import multiprocess.util
+
+    multiprocess.util.register_after_fork(die_with_parent, lambda _: die_with_parent())
+    _AFTER_FORK_SET = True
+
+
+_AFTER_FORK_SET = False
+
+
 class QuietLogs:
     """First step of every qurate pipeline. It passes documents through; its job is that a
     worker process unpickling the pipeline imports this module, which quiets datatrove's
-    console logs there before the task starts (see ``quiet_datatrove_logs``)."""
+    console logs there before the task starts (see ``quiet_datatrove_logs``), and, in a
+    local worker process, ties the worker's life to its parent (``die_with_parent``)."""
+
+    def __init__(self, local: bool = False) -> None:
+        self.local = local
+        self.main_pid = os.getpid()
 
     def __call__(self, data, rank: int = 0, world_size: int = 1):
+        if self.local and os.getpid() != self.main_pid:
+            die_with_parent()
         return data
 
 
@@ -108,8 +178,9 @@ def make_executor(
 ) -> PipelineExecutor:
     """Build the configured datatrove executor for one stage of a run."""
     workers = cfg.workers or None
-    steps = [QuietLogs(), *pipeline]
+    steps = [QuietLogs(local=cfg.kind == "local"), *pipeline]
     if cfg.kind == "local":
+        _forked_children_die_with_parent()
         import os
 
         from datatrove.executor import LocalPipelineExecutor
@@ -157,10 +228,41 @@ def make_executor(
 
 
 def run_executor(executor) -> None:
-    """Run a datatrove executor; any task left incomplete is a one-line error naming the logs."""
-    executor.run()
+    """Run a datatrove executor; a failed task is a one-line error naming its log file.
+
+    The error keeps the task's own message (a ``QurateError`` as raised, anything else as
+    ``Type: message``) and says where the traceback is; nothing is printed here.
+    """
+    try:
+        executor.run()
+    except QurateError as e:
+        e.args = (f"{e} (log: {_failed_log(executor)})",)
+        raise
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise QurateError(
+            f"a task failed: {type(e).__name__}{': ' + first if first else ''} "
+            f"(traceback in {_failed_log(executor)})"
+        ) from e
     incomplete = executor.get_incomplete_ranks(skip_completed=True)
     if incomplete:
         raise BadInputError(
             f"{len(incomplete)} task(s) failed; see the logs in {executor.logging_dir.path}"
         )
+
+
+def _failed_log(executor) -> str:
+    """The log file of the first unfinished task that logged an error, else the logs folder."""
+    root = Path(executor.logging_dir.path)
+    try:
+        ranks = executor.get_incomplete_ranks(skip_completed=True)
+    except Exception:
+        ranks = []
+    for rank in ranks:
+        log = root / "logs" / f"task_{rank:05d}.log"
+        try:
+            if log.is_file() and "| ERROR" in log.read_text(errors="replace"):
+                return str(log)
+        except OSError:
+            continue
+    return str(root / "logs")

@@ -39,7 +39,7 @@ from qurate.contract.steps import (
 )
 from qurate.curate.config import CurateConfig
 from qurate.errors import BadInputError
-from qurate.readers.inputs import InputReader, list_inputs
+from qurate.readers.inputs import InputReader, scan_inputs
 
 STAGE = "curate"
 MAX_AUTO_TASKS = 64
@@ -127,7 +127,8 @@ def curate(
     executor = executor or ExecutorConfig()
     out = Path(out)
     work = out / ".work"
-    files = list_inputs([Path(p) for p in inputs])
+    plan = scan_inputs([Path(p) for p in inputs], text_key=cfg.text_key)
+    files = plan.files
     benchmarks = [str(Path(b)) for b in decontaminate]
     for b in benchmarks:
         if not Path(b).is_file():
@@ -164,6 +165,7 @@ def curate(
             "tasks": tasks,
             "executor": executor.kind,
             "tokenizer": resolve_tokenizer(cfg.tokenizer),
+            "skipped_inputs": plan.skipped_summary(),
         },
     )
     logs = work / "logs"

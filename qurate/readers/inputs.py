@@ -6,21 +6,22 @@ every input record into a ``Document``; a record that cannot be used becomes a d
 already marked rejected, with a reason and ``file:line`` in the detail, so it lands in
 ``rejects/`` instead of vanishing.
 
+Damaged files (a truncated or corrupt ``.gz``/``.zst``/``.warc.gz`` stream, a Parquet page
+that does not decode) keep every document read before the damage, and the damage itself
+becomes one reject row, reason ``damaged_input``, whose detail names the file and the byte
+offset (or row) where it was found; its text is the partial record, if any. The run goes on.
+
 Files are listed once, sorted, and split across tasks by index (``files[rank::world]``), so
 the same task always reads the same files in the same order: the dedup stages rely on it.
-Paths that cannot be used at all (missing, unreadable, a corrupt Parquet footer) fail the
-run before any work starts, with a one-line error naming the file.
+Listing and the up-front checks live in ``qurate.readers.listing``.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,106 +32,81 @@ from qurate.contract.docs import coerce_field
 from qurate.contract.rejects import reject
 from qurate.contract.schema import MAPPED_INPUT_FIELDS
 from qurate.errors import BadInputError
+from qurate.readers.compressed import (
+    DecompressedFile,
+    StreamDamage,
+    compression_of,
+    iter_decompressed,
+)
+from qurate.readers.listing import (
+    ALL_SUFFIXES,
+    JSONL_SUFFIXES,
+    PARQUET_SUFFIXES,
+    TEXT_SUFFIXES,
+    WARC_SUFFIXES,
+    InputFile,
+    InputPlan,
+    SkippedInput,
+    list_inputs,
+    scan_inputs,
+    stem,
+)
+from qurate.readers.text import check_text
+
+__all__ = [
+    "ALL_SUFFIXES",
+    "JSONL_SUFFIXES",
+    "PARQUET_SUFFIXES",
+    "TEXT_SUFFIXES",
+    "WARC_SUFFIXES",
+    "DAMAGED",
+    "InputFile",
+    "InputPlan",
+    "InputReader",
+    "SkippedInput",
+    "derived_id",
+    "iter_lines",
+    "list_inputs",
+    "scan_inputs",
+]
 
 STAGE = "ingest"
-JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
-TEXT_SUFFIXES = (".txt", ".md", ".rst", ".text", ".markdown")
-PARQUET_SUFFIXES = (".parquet",)
-WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc.gz")
-ALL_SUFFIXES = JSONL_SUFFIXES + TEXT_SUFFIXES + PARQUET_SUFFIXES + WARC_SUFFIXES
+DAMAGED = "damaged_input"
 # Raw bytes kept from a record we cannot parse, so the reject is inspectable.
 RAW_KEEP = 4096
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One file to read: its path, format, and the name used for derived ids and `source`."""
-
-    path: str
-    kind: str  # jsonl | parquet | text | warc
-    rel: str  # path relative to the input argument, prefixed by that argument's name
-    source: str  # default `source` column value
-
-
-def _kind(path: Path) -> str | None:
-    name = path.name.lower()
-    for kind, suffixes in (
-        ("jsonl", JSONL_SUFFIXES),
-        ("parquet", PARQUET_SUFFIXES),
-        ("warc", WARC_SUFFIXES),
-        ("text", TEXT_SUFFIXES),
-    ):
-        if name.endswith(suffixes):
-            return kind
-    return None
-
-
-def _check_readable(path: Path, kind: str) -> None:
-    if not os.access(path, os.R_OK):
-        raise BadInputError(f"{path}: permission denied")
-    if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            pq.read_metadata(path)
-        except Exception as e:
-            raise BadInputError(f"{path}: truncated or corrupt Parquet file ({e})") from e
-
-
-def list_inputs(paths: list[str | Path]) -> list[InputFile]:
-    """Expand input arguments (files or folders) to a sorted list of readable input files."""
-    files: list[InputFile] = []
-    for arg in paths:
-        root = Path(arg)
-        if not root.exists():
-            raise BadInputError(f"{root}: no such file or directory")
-        if root.is_dir():
-            found = sorted(p for p in root.rglob("*") if p.is_file() and _kind(p))
-            if not found:
-                raise BadInputError(
-                    f"{root}: no input files here (looked for {', '.join(ALL_SUFFIXES)})"
-                )
-            for p in found:
-                if any(part.startswith(".") for part in p.relative_to(root).parts):
-                    continue
-                kind = _kind(p)
-                _check_readable(p, kind)
-                rel = f"{root.name}/{p.relative_to(root).as_posix()}"
-                files.append(InputFile(str(p), kind, rel, source=root.name))
-        else:
-            kind = _kind(root)
-            if kind is None:
-                raise BadInputError(
-                    f"{root}: unknown input format (expected one of {', '.join(ALL_SUFFIXES)})"
-                )
-            _check_readable(root, kind)
-            files.append(InputFile(str(root), kind, root.name, source=_stem(root.name)))
-    return files
-
-
-def _stem(name: str) -> str:
-    for suffix in sorted(ALL_SUFFIXES, key=len, reverse=True):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def derived_id(rel: str, index: int) -> str:
     """A stable id for a record without one: from its file and position, not its content
     (content-derived ids would collide for the duplicates dedup must report)."""
     digest = hashlib.sha1(f"{rel}#{index}".encode()).hexdigest()[:16]
-    return f"{_stem(Path(rel).name)}-{digest}"
+    return f"{stem(Path(rel).name)}-{digest}"
 
 
-def _open_binary(path: str) -> io.BufferedIOBase:
-    lower = path.lower()
-    if lower.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if lower.endswith(".zst"):
-        import zstandard
-
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")))
-    return open(path, "rb")
+def iter_lines(path: str) -> Iterator[bytes]:
+    """The lines of a plain, ``.gz`` or ``.zst`` file, newline included. On a damaged stream,
+    :class:`StreamDamage` after the last whole line, with the partial line as ``tail``."""
+    kind = compression_of(path)
+    with open(path, "rb") as raw:
+        if kind is None:
+            yield from raw
+            return
+        parts: list[bytes] = []
+        try:
+            for data in iter_decompressed(raw, kind):
+                start = 0
+                while (nl := data.find(b"\n", start)) != -1:
+                    parts.append(data[start : nl + 1])
+                    yield b"".join(parts)
+                    parts = []
+                    start = nl + 1
+                if start < len(data):
+                    parts.append(data[start:])
+        except StreamDamage as damage:
+            damage.tail = b"".join(parts)
+            raise
+        if parts:
+            yield b"".join(parts)
 
 
 class InputReader(PipelineStep):
@@ -210,18 +186,7 @@ class InputReader(PipelineStep):
         return doc
 
     def _check_text(self, doc: Document, where: str) -> None:
-        text = doc.text
-        if not text.strip():
-            reject(doc, "empty", STAGE, f"{where}: empty or whitespace-only text")
-        elif len(text) > self.max_chars:
-            reject(
-                doc,
-                "too_long",
-                STAGE,
-                f"{where}: {len(text):,} characters > max_chars {self.max_chars:,}",
-            )
-        elif text.count("\x00") > max(1, len(text) // 100):
-            reject(doc, "binary", STAGE, f"{where}: {text.count(chr(0))} NUL bytes (binary data?)")
+        check_text(doc, where, self.max_chars, STAGE)
 
     def _bad(self, f: InputFile, index: int, raw: str, reason: str, detail: str) -> Document:
         doc = Document(text=raw, id=derived_id(f.rel, index), metadata={"source": f.source})
@@ -229,38 +194,50 @@ class InputReader(PipelineStep):
         return doc
 
     # -- formats --------------------------------------------------------------------
+    def _damaged(self, f: InputFile, index: int, raw: bytes, detail: str) -> Document:
+        """The reject row that records where a file is damaged (what follows is lost)."""
+        text = raw[:RAW_KEEP].decode("utf-8", "replace")
+        return self._bad(f, index, text, DAMAGED, f"{detail}; the rest of the file is unreadable")
+
     def read_jsonl(self, f: InputFile) -> Iterator[Document]:
+        lineno = 0
         try:
-            stream = _open_binary(f.path)
-            with stream:
-                for lineno, raw in enumerate(stream, start=1):
-                    where = f"{f.path}:{lineno}"
-                    if not raw.strip():
-                        continue  # blank lines are not records
-                    try:
-                        line = raw.decode("utf-8")
-                    except UnicodeDecodeError as e:
-                        yield self._bad(
-                            f,
-                            lineno,
-                            raw.decode("utf-8", "replace")[:RAW_KEEP],
-                            "invalid_utf8",
-                            f"{where}: invalid UTF-8 ({e.reason} at byte {e.start})",
-                        )
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        yield self._bad(
-                            f,
-                            lineno,
-                            line[:RAW_KEEP],
-                            "malformed_json",
-                            f"{where}: {e.msg} at column {e.colno}",
-                        )
-                        continue
-                    yield self._make(f, lineno, record, where)
-        except (OSError, EOFError) as e:
+            for lineno, raw in enumerate(iter_lines(f.path), start=1):
+                where = f"{f.path}:{lineno}"
+                if not raw.strip():
+                    continue  # blank lines are not records
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    yield self._bad(
+                        f,
+                        lineno,
+                        raw.decode("utf-8", "replace")[:RAW_KEEP],
+                        "invalid_utf8",
+                        f"{where}: invalid UTF-8 ({e.reason} at byte {e.start})",
+                    )
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as e:
+                    yield self._bad(
+                        f,
+                        lineno,
+                        line[:RAW_KEEP],
+                        "malformed_json",
+                        f"{where}: {e.msg} at column {e.colno}",
+                    )
+                    continue
+                except RecursionError:
+                    yield self._bad(
+                        f, lineno, line[:RAW_KEEP], "malformed_json", f"{where}: nested too deeply"
+                    )
+                    continue
+                yield self._make(f, lineno, record, where)
+        except StreamDamage as d:
+            detail = f"{d.describe(f.path)}, after line {lineno}"
+            yield self._damaged(f, lineno + 1, getattr(d, "tail", b""), detail)
+        except OSError as e:
             raise BadInputError(f"{f.path}: cannot read ({e})") from e
 
     def read_parquet(self, f: InputFile) -> Iterator[Document]:
@@ -268,20 +245,27 @@ class InputReader(PipelineStep):
 
         try:
             pf = pq.ParquetFile(f.path)
-            if self.text_key not in pf.schema_arrow.names:
-                raise BadInputError(
-                    f"{f.path}: no '{self.text_key}' column (columns: {', '.join(pf.schema_arrow.names)}); "
-                    "set text_key in the config"
-                )
-            index = 0
-            for batch in pf.iter_batches(batch_size=1024):
-                for record in batch.to_pylist():
-                    index += 1
-                    yield self._make(f, index, record, f"{f.path}:row {index}")
-        except BadInputError:
-            raise
         except Exception as e:
             raise BadInputError(f"{f.path}: truncated or corrupt Parquet file ({e})") from e
+        if self.text_key not in pf.schema_arrow.names:
+            raise BadInputError(
+                f"{f.path}: no '{self.text_key}' column "
+                f"(columns: {', '.join(pf.schema_arrow.names)}); set text_key in the config"
+            )
+        index = 0
+        for group in range(pf.num_row_groups):
+            try:
+                rows = pf.read_row_group(group).to_pylist()
+            except Exception as e:  # a page that does not decode: the rest of the file is lost
+                detail = (
+                    f"{f.path}: row group {group} of {pf.num_row_groups} does not decode "
+                    f"({str(e).splitlines()[0] if str(e) else type(e).__name__}), after row {index}"
+                )
+                yield self._damaged(f, index + 1, b"", detail)
+                return
+            for record in rows:
+                index += 1
+                yield self._make(f, index, record, f"{f.path}:row {index}")
 
     def read_text(self, f: InputFile) -> Iterator[Document]:
         try:
@@ -312,52 +296,67 @@ class InputReader(PipelineStep):
     def read_warc(self, f: InputFile) -> Iterator[Document]:
         from warcio.archiveiterator import ArchiveIterator
 
-        from qurate.readers.html import html_to_text
-
-        try:
-            with open(f.path, "rb") as stream:
-                for index, record in enumerate(ArchiveIterator(stream), start=1):
+        index = 0
+        with open(f.path, "rb") as stream:
+            # Decompressed here, not by warcio: warcio ends a truncated gzip member quietly,
+            # so the last record would come out cut short and look whole.
+            kind = compression_of(f.path)
+            records = ArchiveIterator(DecompressedFile(stream, kind) if kind else stream)
+            while True:
+                try:
+                    record = next(records)
+                    index += 1
                     if record.rec_type not in ("response", "conversion", "resource"):
                         continue  # requests, metadata, warcinfo: not documents
-                    headers = record.rec_headers
-                    url = headers.get_header("WARC-Target-URI")
-                    doc_id = headers.get_header("WARC-Record-ID") or derived_id(f.rel, index)
-                    meta = {"url": url, "date": headers.get_header("WARC-Date")}
-                    payload = record.content_stream().read()
-                    where = f"{f.path}:record {index}"
-                    doc = Document(text="", id=doc_id, metadata={"source": f.source, "meta": meta})
-                    if record.rec_type == "conversion":
-                        doc.text = payload.decode("utf-8", "replace")
-                    else:
-                        ctype = (
-                            record.http_headers.get_header("Content-Type") or ""
-                            if record.http_headers
-                            else ""
-                        )
-                        if record.http_headers and "html" not in ctype.lower():
-                            doc.text = payload[:RAW_KEEP].decode("utf-8", "replace")
-                            reject(doc, "not_html", STAGE, f"{where}: content type {ctype!r}")
-                            yield doc
-                            continue
-                        html = payload.decode("utf-8", "replace")
-                        text = html_to_text(html)
-                        if not text:
-                            doc.text = html[:RAW_KEEP]
-                            reject(
-                                doc,
-                                "extraction_failed",
-                                STAGE,
-                                f"{where}: no main text in the HTML",
-                            )
-                            yield doc
-                            continue
-                        doc.text = text
-                    self._check_text(doc, where)
-                    yield doc
-        except BadInputError:
-            raise
-        except Exception as e:
-            raise BadInputError(f"{f.path}: cannot read WARC ({e})") from e
+                    doc = self._warc_doc(f, index, record)
+                except StopIteration:
+                    return
+                except StreamDamage as d:
+                    yield self._damaged(
+                        f, index + 1, b"", f"{d.describe(f.path)}, after record {index}"
+                    )
+                    return
+                except Exception as e:  # warcio: bad headers, a record cut short, ...
+                    size = os.path.getsize(f.path)
+                    offset = records.offset if getattr(records, "offset", None) else stream.tell()
+                    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    detail = (
+                        f"{f.path}: damaged WARC record ({msg}) at byte {offset:,} of {size:,}, "
+                        f"after record {index - 1}"
+                    )
+                    yield self._damaged(f, index + 1, b"", detail)
+                    return
+                yield doc
+
+    def _warc_doc(self, f: InputFile, index: int, record: Any) -> Document:
+        from qurate.readers.html import html_to_text
+
+        headers = record.rec_headers
+        url = headers.get_header("WARC-Target-URI")
+        doc_id = headers.get_header("WARC-Record-ID") or derived_id(f.rel, index)
+        meta = {"url": url, "date": headers.get_header("WARC-Date")}
+        payload = record.content_stream().read()
+        where = f"{f.path}:record {index}"
+        doc = Document(text="", id=doc_id, metadata={"source": f.source, "meta": meta})
+        if record.rec_type == "conversion":
+            doc.text = payload.decode("utf-8", "replace")
+        else:
+            ctype = (
+                record.http_headers.get_header("Content-Type") or "" if record.http_headers else ""
+            )
+            if record.http_headers and "html" not in ctype.lower():
+                doc.text = payload[:RAW_KEEP].decode("utf-8", "replace")
+                reject(doc, "not_html", STAGE, f"{where}: content type {ctype!r}")
+                return doc
+            html = payload.decode("utf-8", "replace")
+            text = html_to_text(html)
+            if not text:
+                doc.text = html[:RAW_KEEP]
+                reject(doc, "extraction_failed", STAGE, f"{where}: no main text in the HTML")
+                return doc
+            doc.text = text
+        self._check_text(doc, where)
+        return doc
 
     # -- the step -------------------------------------------------------------------
     def run(

@@ -71,20 +71,31 @@ def test_rerun_is_a_noop_and_other_config_is_refused(corpus, tmp_path: Path):
         curate(corpus["files"], out, CurateConfig(max_chars=10), executor=LOCAL, progress=False)
 
 
-def test_failed_run_resumes_without_redoing_finished_tasks(corpus, tmp_path: Path):
+def test_failed_run_resumes_without_redoing_finished_tasks(corpus, tmp_path: Path, monkeypatch):
+    import qurate.readers.inputs as inputs
+
     files = list(corpus["files"])
     bad = corpus["dir"] / "d.jsonl.gz"
     good_bytes = gzip.compress(b'{"id": "late", "text": "A late arrival."}\n')
-    bad.write_bytes(good_bytes[: len(good_bytes) // 2])  # a truncated gzip: the task fails
+    bad.write_bytes(good_bytes)
     files.append(bad)
     out = tmp_path / "out"
+    real_lines = inputs.iter_lines
+
+    def failing_disk(path):  # the task reading d.jsonl.gz hits an I/O error
+        if path.endswith("d.jsonl.gz"):
+            raise OSError(5, "Input/output error")
+        return real_lines(path)
+
+    monkeypatch.setattr(inputs, "iter_lines", failing_disk)
     with pytest.raises(BadInputError, match="d.jsonl.gz"):
         curate(files, out, CurateConfig(), executor=LOCAL, progress=False)
+    monkeypatch.setattr(inputs, "iter_lines", real_lines)
     done = sorted((out / ".work" / "logs" / "1-filter" / "completions").iterdir())
     assert [p.name for p in done] == ["00000", "00001", "00002"]
     stamps = {p.name: p.stat().st_mtime_ns for p in done}
 
-    bad.write_bytes(good_bytes)  # the user fixes the file and reruns
+    # the disk is fixed and the user reruns
     result = curate(files, out, CurateConfig(), executor=LOCAL, progress=False)
     after = {
         p.name: p.stat().st_mtime_ns
