@@ -112,6 +112,19 @@ def render_manifest(manifest: dict) -> None:
                     f"{c.get('tokens', 0):,}",
                 )
         console.print(langs)
+    render_skipped(manifest.get("skipped_inputs") or {})
+
+
+def render_skipped(skipped: dict, shown: int = 10) -> None:
+    """Name the input paths that were not read, and why (all of them are in the manifest)."""
+    if not skipped.get("count"):
+        return
+    reasons = ", ".join(f"{n} {r}" for r, n in skipped["by_reason"].items())
+    console.print(f"[yellow]skipped {skipped['count']:,} input path(s)[/] ({reasons}):")
+    for item in skipped["paths"][:shown]:
+        console.print(f"  {item['path']}: {item['reason']}")
+    if skipped["count"] > shown:
+        console.print("  ... (all listed in manifest.json under skipped_inputs)")
 
 
 def stats(

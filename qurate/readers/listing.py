@@ -31,7 +31,7 @@ WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc.gz")
 ALL_SUFFIXES = JSONL_SUFFIXES + TEXT_SUFFIXES + PARQUET_SUFFIXES + WARC_SUFFIXES
 # At most this many skipped paths are listed one by one in a manifest; all are counted.
 MAX_LISTED_SKIPS = 200
-DIR_NAMED_LIKE_FILE = "a directory named like an input file (its files are listed on their own)"
+DIR_NAMED_LIKE_FILE = "a directory named like a file (walked as a folder)"
 
 
 @dataclass(frozen=True)
