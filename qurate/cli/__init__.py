@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except Interrupted as e:
         what = "terminated (SIGTERM)" if e.signum == signal.SIGTERM else "interrupted"
+        from qurate.contract.executors import kill_descendants
+
+        kill_descendants()  # before they notice and print tracebacks of their own
         _say(f"{what}: finished work is kept; rerun the same command to resume")
         # No interpreter shutdown: worker pools and their threads would print their own
         # errors on the way down. Workers die with this process (die_with_parent).

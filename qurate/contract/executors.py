@@ -151,6 +151,61 @@ def _forked_children_die_with_parent() -> None:
 _AFTER_FORK_SET = False
 
 
+def _start_forkserver_ignoring_sigint() -> None:
+    """Start multiprocess's forkserver (the parent of every local pool worker) with SIGINT
+    ignored. A Python started that way keeps ignoring it, and so do the workers it forks:
+    Ctrl-C reaches the whole process group, and a worker that got it while unpickling its
+    task printed a ``KeyboardInterrupt`` traceback before ``die_with_parent`` could run. The
+    main process handles Ctrl-C alone (one line, then it kills its descendants)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocess import forkserver
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def kill_descendants() -> int:
+    """SIGKILL every process descended from this one (pool workers, the forkserver, the
+    Manager, the resource tracker); the number killed. For an interrupted command on its way
+    out: a worker left to finish its task would print a ``BrokenPipeError`` traceback when
+    it reports to a parent that is gone. Linux (``/proc``); elsewhere 0."""
+    import signal
+
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found: list[int] = []
+    todo = [os.getpid()]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return len(found)
+
+
 class QuietLogs:
     """First step of every qurate pipeline. It passes documents through; its job is that a
     worker process unpickling the pipeline imports this module, which quiets datatrove's
@@ -186,6 +241,8 @@ def make_executor(
         from datatrove.executor import LocalPipelineExecutor
 
         n = min(tasks, workers or os.cpu_count() or 1)
+        if n > 1:
+            _start_forkserver_ignoring_sigint()
         return LocalPipelineExecutor(
             steps, tasks=tasks, workers=n, logging_dir=str(logging_dir), depends=depends
         )
