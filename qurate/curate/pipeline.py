@@ -5,10 +5,11 @@ A run is three datatrove pipelines over the same ``T`` tasks, then a manifest:
 1. **filter**: read this task's input files -> normalise -> language ID -> heuristics ->
    decontamination -> exact-hash and MinHash signatures -> every document, in read order, to
    ``.work/docs/{rank}.parquet`` (rejected ones marked, not dropped).
-2. **dedup index**: LSH buckets over the signatures, verified pairs, clusters: for each task,
-   which of its documents duplicate which survivor.
-3. **write**: re-read ``.work/docs/{rank}`` in order -> mark duplicates -> kept documents to
-   ``part-*.parquet``, rejects to ``rejects/``, per-task counts.
+2. **index**: the unique-ids index (``qurate.dedup.ids``: which later documents repeat an
+   earlier id), then LSH buckets over the signatures, verified pairs, clusters: for each
+   task, which of its documents duplicate which survivor.
+3. **write**: re-read ``.work/docs/{rank}`` in order -> mark duplicates -> rename repeated
+   ids -> kept documents to ``part-*.parquet``, rejects to ``rejects/``, per-task counts.
 
 Then ``manifest.json`` sums the counts (``in == kept + rejected`` or it refuses). Each
 pipeline runs on the configured datatrove executor with its own logging folder, whose
@@ -38,6 +39,7 @@ from qurate.contract.steps import (
     write_stage_manifest,
 )
 from qurate.curate.config import CurateConfig
+from qurate.dedup.ids import renamed_count
 from qurate.errors import BadInputError
 from qurate.readers.inputs import InputReader, scan_inputs
 
@@ -225,6 +227,7 @@ def build_stages(
 ):
     """The pipelines of a curate run: stage 1 and stage 3 step lists, and stage 2 as a list
     of ``(steps, tasks)`` pipelines to run in order."""
+    from qurate.dedup.ids import IdIndex, UniqueIds
     from qurate.dedup.steps import DedupFilter, DedupSignatures, dedup_index_pipelines
     from qurate.filters.steps import build_filter_steps
 
@@ -250,10 +253,13 @@ def build_stages(
         *([DedupSignatures(dedup_dir, cfg.dedup)] if dedup_on else []),
         WorkWriter(str(work / "docs")),
     ]
-    stage2 = dedup_index_pipelines(dedup_dir, cfg.dedup, workers) if dedup_on else []
+    # Ids are made unique whatever the dedup settings: a stage directory never repeats one.
+    stage2 = [([IdIndex(work / "docs", work / "ids")], max(1, workers))]
+    stage2 += dedup_index_pipelines(dedup_dir, cfg.dedup, workers) if dedup_on else []
     stage3 = [
         WorkReader(str(work / "docs")),
         *([DedupFilter(dedup_dir)] if dedup_on else []),
+        UniqueIds(work / "ids"),  # after DedupFilter, which checks stage 1's ids
         ContractWriter(
             str(out),
             str(work / "counts"),
@@ -367,7 +373,11 @@ class Finalize:
             stage=STAGE,
             config_hash=self.config_hash,
             inputs=self.inputs,
-            extra={**self.extra, "elapsed_s": round(time.time() - started, 2)},
+            extra={
+                **self.extra,
+                "renamed_ids": renamed_count(work / "ids"),
+                "elapsed_s": round(time.time() - started, 2),
+            },
         )
         _collect_stats(work, out)
         return data

@@ -1,0 +1,150 @@
+"""Unique ids in a stage directory: a repeated input id is renamed, never dropped.
+
+Two input files often number their records the same way (``"id": 0, 1, 2`` in every
+shard of a dataset), so the same id in two inputs is almost always two different
+documents. Rejecting the later one would throw away a whole corpus; keeping both breaks
+every join on ``id``. So the first occurrence keeps its id and every later one becomes
+``<id>~<n>`` (n = 2, 3, ... in run order: stage-1 task, then position), with the input's
+id kept in ``meta["original_id"]``. A document's text plays no part here: a copy of a
+text is the dedup stage's business (reason ``duplicate``).
+
+Like the dedup index it runs over the stage-1 work files of every task:
+
+- :class:`IdIndex` (stage 2, one task per 64-bit hash range): reads the ``id`` column of
+  every task's ``.work/docs/{task}.parquet``, keeps the ids whose xxh3-64 falls in its range,
+  sorts, and writes the renames ``(task, index, new_id)`` of its range; ids that share a hash
+  are compared as strings, so a hash collision renames nothing.
+- :class:`UniqueIds` (stage 3): renames this task's documents as it reads them.
+
+Scale: a range task holds 16 bytes per document of its range plus the id strings of the
+repeated ones; every range task reads every task's id column once.
+Limitation: an input that already uses ids of the form ``x~2`` next to a repeated ``x``
+can still collide.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xxhash
+from datatrove.data import DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from qurate.dedup.files import atomic_json, atomic_save
+
+RENAME_SCHEMA = pa.schema([("task", pa.uint32()), ("idx", pa.uint32()), ("id", pa.string())])
+
+
+def _task_files(docs_dir: Path) -> list[tuple[int, Path]]:
+    return sorted((int(p.stem), p) for p in docs_dir.glob("[0-9]*.parquet"))
+
+
+def _hash(ids: list[str]) -> np.ndarray:
+    return np.fromiter(
+        (xxhash.xxh3_64_intdigest(i.encode("utf-8", "surrogatepass")) for i in ids),
+        dtype=np.uint64,
+        count=len(ids),
+    )
+
+
+class IdIndex(PipelineStep):
+    """Stage 2: the renames that make ids unique, for hash range ``rank`` of ``world_size``."""
+
+    type = "🫂 - DEDUP"
+    name = "🆔 qurate unique ids index"
+
+    def __init__(self, docs_dir: str | Path, ids_dir: str | Path) -> None:
+        super().__init__()
+        self.docs_dir = str(docs_dir)
+        self.ids_dir = str(ids_dir)
+
+    def run(
+        self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1
+    ) -> DocumentsPipeline:
+        lo = np.uint64((rank << 64) // world_size)
+        hi = (rank + 1 << 64) // world_size
+        hashes, tasks, idxs, names = [], [], [], []
+        with self.track_time():
+            for task, path in _task_files(Path(self.docs_dir)):
+                ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+                h = _hash(ids)
+                mine = h >= lo
+                if hi < 1 << 64:
+                    mine &= h < np.uint64(hi)
+                where = np.flatnonzero(mine)
+                hashes.append(h[where])
+                tasks.append(np.full(where.size, task, dtype=np.uint32))
+                idxs.append(where.astype(np.uint32))
+                names.append([ids[i] for i in where])
+            h = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
+            t = np.concatenate(tasks) if tasks else np.zeros(0, np.uint32)
+            i = np.concatenate(idxs) if idxs else np.zeros(0, np.uint32)
+            flat = [n for part in names for n in part]
+            order = np.lexsort((i, t, h))
+            hs = h[order]
+            repeated = np.zeros(hs.size, dtype=bool)
+            if hs.size > 1:
+                same = hs[1:] == hs[:-1]
+                repeated[1:] |= same
+                repeated[:-1] |= same
+            renames: dict[str, list] = {"task": [], "idx": [], "id": []}
+            seen: dict[str, int] = {}
+            for k in order[repeated]:  # in (hash, task, index) order: first occurrence first
+                name = flat[k]
+                n = seen.get(name, 0) + 1
+                seen[name] = n
+                if n > 1:
+                    renames["task"].append(int(t[k]))
+                    renames["idx"].append(int(i[k]))
+                    renames["id"].append(f"{name}~{n}")
+            out = Path(self.ids_dir)
+            table = pa.table(renames, schema=RENAME_SCHEMA)
+            sink = pa.BufferOutputStream()
+            pq.write_table(table, sink)
+            atomic_save(out / f"{rank:05d}.parquet", sink.getvalue().to_pybytes())
+            atomic_json(out / f"{rank:05d}.json", {"renamed": table.num_rows})
+            self.stat_update("renamed", value=table.num_rows)
+        return iter(())
+
+
+class UniqueIds(PipelineStep):
+    """Stage 3: give this task's repeated ids their new names (``meta.original_id`` keeps
+    the input's). Reads the documents in stage-1 order, like ``DedupFilter``."""
+
+    type = "🫂 - DEDUP"
+    name = "🆔 qurate unique ids"
+
+    def __init__(self, ids_dir: str | Path) -> None:
+        super().__init__()
+        self.ids_dir = str(ids_dir)
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        new: dict[int, str] = {}
+        for path in sorted(Path(self.ids_dir).glob("[0-9]*.parquet")):
+            table = pq.read_table(path, filters=[("task", "=", rank)])
+            new.update(
+                zip(table.column("idx").to_pylist(), table.column("id").to_pylist(), strict=True)
+            )
+        for index, doc in enumerate(data):
+            name = new.get(index)
+            if name is not None:
+                meta = doc.metadata.get("meta")
+                meta = (
+                    dict(meta)
+                    if isinstance(meta, dict)
+                    else ({} if meta is None else {"meta": meta})
+                )
+                meta["original_id"] = doc.id
+                doc.metadata["meta"] = meta
+                doc.id = name
+                self.stat_update("renamed")
+            yield doc
+
+
+def renamed_count(ids_dir: str | Path) -> int:
+    """How many documents the index renamed (for the manifest)."""
+    return sum(json.loads(p.read_text())["renamed"] for p in Path(ids_dir).glob("[0-9]*.json"))
