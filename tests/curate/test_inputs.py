@@ -153,3 +153,16 @@ def test_a_failing_write_is_one_line_naming_the_task_log(tmp_path: Path, workers
     log = Path(lines[0].split("traceback in ")[1].rstrip(")"))
     assert log.is_file() and log.is_relative_to(out / ".work" / "logs")
     assert "Traceback" in log.read_text() and "File too large" in log.read_text()
+
+
+def test_an_unexpected_error_is_one_line_naming_the_traceback_file(tmp_path: Path):
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "a.jsonl").write_text(json.dumps({"id": "a", "text": "Rivers."}) + "\n")
+    (tmp_path / "taken").write_text("a file, not a folder")
+    res = run_cli("curate", str(tmp_path / "web"), "-o", str(tmp_path / "taken" / "out"))
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    log = Path(lines[0].split("(traceback in ")[1].rstrip(")"))
+    assert "Traceback" in log.read_text()
+    log.unlink()
