@@ -33,7 +33,6 @@ from qurate.contract.rejects import reject
 from qurate.contract.schema import MAPPED_INPUT_FIELDS
 from qurate.errors import BadInputError
 from qurate.readers.compressed import (
-    DecompressedFile,
     StreamDamage,
     compression_of,
     iter_decompressed,
@@ -294,69 +293,9 @@ class InputReader(PipelineStep):
         yield doc
 
     def read_warc(self, f: InputFile) -> Iterator[Document]:
-        from warcio.archiveiterator import ArchiveIterator
+        from qurate.readers.warc import read_warc
 
-        index = 0
-        with open(f.path, "rb") as stream:
-            # Decompressed here, not by warcio: warcio ends a truncated gzip member quietly,
-            # so the last record would come out cut short and look whole.
-            kind = compression_of(f.path)
-            records = ArchiveIterator(DecompressedFile(stream, kind) if kind else stream)
-            while True:
-                try:
-                    record = next(records)
-                    index += 1
-                    if record.rec_type not in ("response", "conversion", "resource"):
-                        continue  # requests, metadata, warcinfo: not documents
-                    doc = self._warc_doc(f, index, record)
-                except StopIteration:
-                    return
-                except StreamDamage as d:
-                    yield self._damaged(
-                        f, index + 1, b"", f"{d.describe(f.path)}, after record {index}"
-                    )
-                    return
-                except Exception as e:  # warcio: bad headers, a record cut short, ...
-                    size = os.path.getsize(f.path)
-                    offset = records.offset if getattr(records, "offset", None) else stream.tell()
-                    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-                    detail = (
-                        f"{f.path}: damaged WARC record ({msg}) at byte {offset:,} of {size:,}, "
-                        f"after record {index - 1}"
-                    )
-                    yield self._damaged(f, index + 1, b"", detail)
-                    return
-                yield doc
-
-    def _warc_doc(self, f: InputFile, index: int, record: Any) -> Document:
-        from qurate.readers.html import html_to_text
-
-        headers = record.rec_headers
-        url = headers.get_header("WARC-Target-URI")
-        doc_id = headers.get_header("WARC-Record-ID") or derived_id(f.rel, index)
-        meta = {"url": url, "date": headers.get_header("WARC-Date")}
-        payload = record.content_stream().read()
-        where = f"{f.path}:record {index}"
-        doc = Document(text="", id=doc_id, metadata={"source": f.source, "meta": meta})
-        if record.rec_type == "conversion":
-            doc.text = payload.decode("utf-8", "replace")
-        else:
-            ctype = (
-                record.http_headers.get_header("Content-Type") or "" if record.http_headers else ""
-            )
-            if record.http_headers and "html" not in ctype.lower():
-                doc.text = payload[:RAW_KEEP].decode("utf-8", "replace")
-                reject(doc, "not_html", STAGE, f"{where}: content type {ctype!r}")
-                return doc
-            html = payload.decode("utf-8", "replace")
-            text = html_to_text(html)
-            if not text:
-                doc.text = html[:RAW_KEEP]
-                reject(doc, "extraction_failed", STAGE, f"{where}: no main text in the HTML")
-                return doc
-            doc.text = text
-        self._check_text(doc, where)
-        return doc
+        return read_warc(self, f)
 
     # -- the step -------------------------------------------------------------------
     def run(

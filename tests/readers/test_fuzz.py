@@ -53,7 +53,10 @@ def records_in(data: bytes) -> int:
 
 
 @SETTINGS
-@given(data=st.binary(max_size=2000), suffix=st.sampled_from([".jsonl", ".jsonl.gz", ".jsonl.zst"]))
+@given(
+    data=st.binary(max_size=2000),
+    suffix=st.sampled_from([".jsonl", ".jsonl.gz", ".jsonl.zst", ".txt", ".warc", ".warc.gz"]),
+)
 def test_random_bytes(data: bytes, suffix: str):
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / f"f{suffix}"
@@ -61,9 +64,13 @@ def test_random_bytes(data: bytes, suffix: str):
         docs = read(p)
     if suffix == ".jsonl":
         assert len(docs) == records_in(data)
+    elif suffix == ".txt":  # a text file is one document, kept or rejected
+        assert len(docs) == 1
     elif not data:  # an empty file holds no records (and no damage)
         assert docs == []
-    else:  # random bytes are not a gzip/zstd stream: at least the damage is recorded
+    elif not data.strip(b"\x00 \t\r\n"):  # padding only: no record, damage or not
+        assert all(d.metadata["reject_reason"] == "damaged_input" for d in docs)
+    else:  # random bytes are no gzip/zstd/WARC stream: the damage is recorded
         assert docs and docs[-1].metadata["reject_reason"] == "damaged_input"
 
 
