@@ -254,7 +254,7 @@ def build_stages(
         WorkWriter(str(work / "docs")),
     ]
     # Ids are made unique whatever the dedup settings: a stage directory never repeats one.
-    stage2 = [([IdIndex(work / "docs", work / "ids")], max(1, workers))]
+    stage2 = [([IdIndex(work / "docs", work / "ids", tasks)], max(1, workers))]
     stage2 += dedup_index_pipelines(dedup_dir, cfg.dedup, workers) if dedup_on else []
     stage3 = [
         WorkReader(str(work / "docs")),

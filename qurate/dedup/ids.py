@@ -35,12 +35,23 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from qurate.dedup.files import atomic_json, atomic_save
+from qurate.errors import EngineError
 
 RENAME_SCHEMA = pa.schema([("task", pa.uint32()), ("idx", pa.uint32()), ("id", pa.string())])
 
 
-def _task_files(docs_dir: Path) -> list[tuple[int, Path]]:
-    return sorted((int(p.stem), p) for p in docs_dir.glob("[0-9]*.parquet"))
+def _task_files(docs_dir: Path, tasks: int | None) -> list[tuple[int, Path]]:
+    """Stage 1's work file of every task; with ``tasks``, exactly those ranks (a file left
+    by an earlier attempt with more tasks is not read; a missing one is an error)."""
+    if tasks is None:
+        return sorted((int(p.stem), p) for p in docs_dir.glob("[0-9]*.parquet"))
+    files = [(t, docs_dir / f"{t:05d}.parquet") for t in range(tasks)]
+    missing = [t for t, p in files if not p.is_file()]
+    if missing:
+        raise EngineError(
+            f"unique ids: stage-1 tasks {missing[:10]} left no work file in {docs_dir}"
+        )
+    return files
 
 
 def _hash(ids: list[str]) -> np.ndarray:
@@ -57,10 +68,13 @@ class IdIndex(PipelineStep):
     type = "🫂 - DEDUP"
     name = "🆔 qurate unique ids index"
 
-    def __init__(self, docs_dir: str | Path, ids_dir: str | Path) -> None:
+    def __init__(
+        self, docs_dir: str | Path, ids_dir: str | Path, stage1_tasks: int | None = None
+    ) -> None:
         super().__init__()
         self.docs_dir = str(docs_dir)
         self.ids_dir = str(ids_dir)
+        self.stage1_tasks = stage1_tasks
 
     def run(
         self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1
@@ -69,7 +83,7 @@ class IdIndex(PipelineStep):
         hi = (rank + 1 << 64) // world_size
         hashes, tasks, idxs, names = [], [], [], []
         with self.track_time():
-            for task, path in _task_files(Path(self.docs_dir)):
+            for task, path in _task_files(Path(self.docs_dir), self.stage1_tasks):
                 ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
                 h = _hash(ids)
                 mine = h >= lo

@@ -41,6 +41,8 @@ def read_warc(reader: InputReader, f: InputFile) -> Iterator[Document]:
             try:
                 record = next(records)
                 index += 1
+                if record.rec_type is None:  # warcio parses junk as a record without a type
+                    raise ValueError("not a WARC record: no WARC-Type header")
                 if record.rec_type not in ("response", "conversion", "resource"):
                     continue  # requests, metadata, warcinfo: not documents
                 doc = _warc_doc(reader, f, index, record)
