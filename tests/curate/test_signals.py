@@ -23,7 +23,7 @@ WORDS = (
 pytestmark = pytest.mark.slow
 
 
-def _inputs(folder: Path, files: int = 4, docs: int = 1500) -> None:
+def _inputs(folder: Path, files: int = 4, docs: int = 800) -> None:
     folder.mkdir()
     rng = random.Random(1)
     for f in range(files):
@@ -142,4 +142,4 @@ def test_sigterm_and_ctrl_c_say_one_line_and_leave_no_worker(tmp_path, sig, to_g
         )
         assert rerun.returncode == 0, rerun.stderr
         counts = json.loads((out / "manifest.json").read_text())["counts"]
-        assert counts["in"] == 4 * 1500 == counts["kept"] + counts["rejected"]
+        assert counts["in"] == 4 * 800 == counts["kept"] + counts["rejected"]
