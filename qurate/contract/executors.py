@@ -65,9 +65,15 @@ TASK_LOG_FORMAT = (
 )
 
 
-def _console_line(record) -> bool:
-    """Console filter: warnings and errors as one line each; tracebacks only in the log file."""
-    return record["exception"] is None and "\n" not in record["message"].strip()
+def _console_line(message) -> None:
+    """Console sink: a warning or error as one line; a record carrying a traceback not at
+    all (it is in the task's log file, and the CLI reports the failure in one line)."""
+    record = message.record
+    if record["exception"] is not None:
+        return
+    lines = record["message"].strip().splitlines() or [""]
+    more = " (...)" if len(lines) > 1 else ""
+    sys.stderr.write(f"{record['level'].name.lower()}: {lines[0]}{more}\n")
 
 
 def quiet_datatrove_logs() -> None:
@@ -88,7 +94,7 @@ def quiet_datatrove_logs() -> None:
 
     def setup_default_logger() -> None:
         logger.remove()
-        logger.add(sys.stderr, level="WARNING", format="{level}: {message}", filter=_console_line)
+        logger.add(_console_line, level="WARNING")
 
     def add_task_logger(logging_dir, rank, local_rank=0, node_rank=-1):
         logger.remove()
