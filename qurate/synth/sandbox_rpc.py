@@ -240,7 +240,9 @@ def serve_solution(source, calls_fd, replies_fd):
         names = {k: v for k, v in ns.items() if not k.startswith("__")}
         reply = {"ok": encode(names, wrap)}
     except BaseException as e:  # noqa: BLE001 - SystemExit too: it is the solution's failure
+        ns.clear()  # free what a memory bomb holds, so the report itself fits
         reply = {"err": describe_exception(e)}
+        del e
     send(replies_fd, reply)
     if "err" in reply:
         return
