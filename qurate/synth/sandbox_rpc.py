@@ -210,6 +210,8 @@ def _apply(op, target, arg):
         return next(target)
     if op == "contains":
         return arg in target
+    if op == "isinstance":
+        return isinstance(arg, target)
     if op == "str":
         return str(target)
     if op == "repr":
@@ -310,6 +312,9 @@ class Remote:
 
     def __repr__(self):
         return _text(LINK.call("repr", self))
+
+    def __instancecheck__(self, instance):  # isinstance(x, SolutionClass), asked there
+        return LINK.call("isinstance", self, instance) is True
 
     def __bool__(self):
         raise TypeError("sandbox: the truth value of a solution object is refused (not a value)")

@@ -121,3 +121,30 @@ def test_a_fork_bomb_does_not_reject_its_neighbours():
     jobs = [(FORK_BOMB, "")] + [(THREADED_NEIGHBOUR, THREADED_TESTS)] * 3
     results = run_many(jobs, limits)
     assert [r.passed for r in results[1:]] == [True, True, True], results[1:]
+
+
+FALLBACK = FAST.model_copy(update={"namespaces": False})
+
+
+@pytest.mark.parametrize("name", sorted(FORGERS))
+def test_no_forgery_without_kernel_containment_either(name):
+    # The verdict comes from the tests process in every mode, not from the kernel layers.
+    r = run_in_sandbox(FORGERS[name], ADD_TESTS, FALLBACK)
+    assert not r.passed, (name, r)
+    ok = run_in_sandbox("def add(a, b):\n    return a + b\n", ADD_TESTS, FALLBACK)
+    assert ok.passed, ok
+
+
+def test_missing_kernel_features_are_said_once_and_runs_fall_back(monkeypatch, caplog):
+    from qurate.synth import sandbox
+
+    monkeypatch.setattr(sandbox, "_kernel_containment", lambda python: "no namespaces (test)")
+    monkeypatch.setattr(sandbox, "_warned", set())
+    with caplog.at_level("WARNING", logger="qurate.synth"):
+        iso = sandbox.isolation_summary(FAST)
+        sandbox.isolation_summary(FAST)
+        r = run_in_sandbox("def add(a, b):\n    return a + b\n", ADD_TESTS, FAST)
+    said = [m for m in caplog.messages if "no kernel containment" in m]
+    assert len(said) == 1 and "no namespaces (test)" in said[0]
+    assert iso["pid_namespace"] is False and iso["mount_namespace"] is False
+    assert r.passed, r
