@@ -36,7 +36,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sandbox_rpc  # noqa: E402 - the sibling file, found through the line above
+import sandbox_rpc  # noqa: E402 - the sibling files, found through the line above
 
 del sys.path[0]  # or qurate/synth/select.py would shadow the standard library's select
 

@@ -14,173 +14,37 @@ behind as a handle whose ``==`` is identity and whose truth value is refused. So
 ``assert add(2, 3) == 5`` compares two real ints, in a process the solution cannot reach,
 and an object whose ``__eq__`` always returns True never takes part. Exceptions come back as
 the nearest builtin class (a solution's ``class Empty(ValueError)`` arrives as
-``ValueError``). Arguments from the tests must be values, handles or builtin functions: a
-lambda cannot cross (the test fails, it is never run in the solution's process).
+``ValueError``). A function of the tests passed to the solution (a ``key=lambda``, a
+decorated test helper) stays in the tests process: the solution gets a handle, and calling
+it runs the function there, with values for arguments.
 
-Framing: 4-byte big-endian length, then UTF-8 JSON with one-key tagged objects for the
-non-JSON types. Anything malformed from the solution is a protocol error, and the run fails.
+Values, framing and exceptions are :mod:`sandbox_wire`. Anything malformed from the
+solution is a protocol error, and the run fails.
 """
 
-import base64
 import builtins
-import json
 import os
-import struct
 
-MAX_MESSAGE = 32 << 20  # a reply larger than this is refused (the run fails)
-_MAX_DEPTH = 200
-_SCALARS = (type(None), bool, int, float, str)
-
-
-class ProtocolError(BaseException):
-    """The solution process broke the wire (died, or sent garbage): the run fails.
-
-    A BaseException, so that a test's ``except Exception`` cannot swallow it."""
-
-
-class SolutionError(Exception):
-    """An exception of the solution with no builtin class above it (SystemExit, say)."""
-
-
-# --- framing -------------------------------------------------------------------------------
-
-
-def send(fd, obj):
-    data = json.dumps(obj, allow_nan=True, separators=(",", ":")).encode("utf-8")
-    msg = struct.pack(">I", len(data)) + data
-    view = memoryview(msg)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-def _read_exact(fd, n):
-    chunks, got = [], 0
-    while got < n:
-        b = os.read(fd, min(n - got, 1 << 20))
-        if not b:
-            return None
-        chunks.append(b)
-        got += len(b)
-    return b"".join(chunks)
-
-
-def recv(fd):
-    """The next message, or None at end of stream. Raises ProtocolError on garbage."""
-    head = _read_exact(fd, 4)
-    if head is None:
-        return None
-    (n,) = struct.unpack(">I", head)
-    if n > MAX_MESSAGE:
-        raise ProtocolError(f"a message of {n} bytes (limit {MAX_MESSAGE})")
-    data = _read_exact(fd, n)
-    if data is None:
-        return None
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise ProtocolError(f"not a message: {type(e).__name__}") from None
-
-
-# --- values ------------------------------------------------------------------------------
-
-
-def encode(x, wrap, depth=0):
-    """``x`` as JSON: exact builtin values copied, anything else ``wrap(x)`` (a handle)."""
-    if depth > _MAX_DEPTH:
-        raise ValueError("value nested too deeply")
-    t = type(x)
-    if t in _SCALARS:
-        return x
-    d = depth + 1
-    if t is list:
-        return {"l": [encode(v, wrap, d) for v in x]}
-    if t is tuple:
-        return {"t": [encode(v, wrap, d) for v in x]}
-    if t is dict:
-        return {"d": [[encode(k, wrap, d), encode(v, wrap, d)] for k, v in x.items()]}
-    if t is set:
-        return {"s": [encode(v, wrap, d) for v in x]}
-    if t is frozenset:
-        return {"f": [encode(v, wrap, d) for v in x]}
-    if t is bytes:
-        return {"b": base64.b64encode(x).decode("ascii")}
-    if t is complex:
-        return {"c": [x.real, x.imag]}
-    return wrap(x)
-
-
-def decode(x, from_handle, depth=0, allow_fn=True):
-    """The inverse of :func:`encode`; handles become ``from_handle(int)``. Strict: anything
-    else is a ProtocolError."""
-    if depth > _MAX_DEPTH + 1:
-        raise ProtocolError("value nested too deeply")
-    t = type(x)
-    if t in _SCALARS:
-        return x
-    if t is not dict or len(x) != 1:
-        raise ProtocolError(f"unexpected {t.__name__} on the wire")
-    ((tag, v),) = x.items()
-
-    def sub(e):
-        return decode(e, from_handle, depth + 1, allow_fn)
-
-    try:
-        if tag == "l":
-            return [sub(e) for e in v]
-        if tag == "t":
-            return tuple(sub(e) for e in v)
-        if tag == "d":
-            return {sub(k): sub(e) for k, e in v}
-        if tag == "s":
-            return {sub(e) for e in v}
-        if tag == "f":
-            return frozenset(sub(e) for e in v)
-        if tag == "b":
-            return base64.b64decode(v.encode("ascii"), validate=True)
-        if tag == "c":
-            return complex(float(v[0]), float(v[1]))
-        if tag == "h" and type(v) is int:
-            return from_handle(v)
-        if tag == "fn" and allow_fn and type(v) is str:  # only the tests may send these
-            fn = getattr(builtins, v, None)
-            if callable(fn):
-                return fn
-    except ProtocolError:
-        raise
-    except Exception as e:  # wrong shapes: unhashable keys, bad base64, ...
-        raise ProtocolError(f"bad {tag!r} value: {type(e).__name__}") from None
-    raise ProtocolError(f"unknown tag {tag!r}")
-
-
-def describe_exception(e):
-    """``{"e": nearest builtin exception class name, "m": message}`` for the wire."""
-    name = "SolutionError"
-    for cls in type(e).__mro__:
-        if getattr(builtins, cls.__name__, None) is cls and issubclass(cls, Exception):
-            name = cls.__name__
-            break
-    try:
-        msg = str(e)[:1000]
-    except Exception:  # a __str__ that raises
-        msg = "<unprintable>"
-    return {"e": name, "m": msg, "type": type(e).__name__[:100]}
-
-
-def rebuild_exception(info):
-    """The exception to raise in the tests process for a ``describe_exception`` dict."""
-    if type(info) is not dict:
-        raise ProtocolError("bad exception")
-    cls = getattr(builtins, str(info.get("e")), None)
-    msg = str(info.get("m", ""))
-    if not (isinstance(cls, type) and issubclass(cls, Exception)):
-        cls = SolutionError
-    try:
-        exc = cls(msg)
-    except Exception:  # UnicodeDecodeError and a few others need more arguments
-        exc = SolutionError(f"{info.get('e')}: {msg}")
-    exc.solution_type = str(info.get("type", cls.__name__))
-    return exc
+try:  # as the sandbox runs it: a plain file next to sandbox_wire.py
+    from sandbox_wire import (
+        ProtocolError,
+        decode,
+        describe_exception,
+        encode,
+        rebuild_exception,
+        recv,
+        send,
+    )
+except ImportError:  # imported as part of qurate
+    from qurate.synth.sandbox_wire import (
+        ProtocolError,
+        decode,
+        describe_exception,
+        encode,
+        rebuild_exception,
+        recv,
+        send,
+    )
 
 
 # --- the solution's side -------------------------------------------------------------------
@@ -219,48 +83,92 @@ def _apply(op, target, arg):
     raise ProtocolError(f"unknown operation {op!r}")
 
 
+class _Callback:
+    """A function of the tests, seen from the solution: calling it runs it there."""
+
+    __slots__ = ("_server", "_id")
+
+    def __init__(self, server, i):
+        self._server, self._id = server, i
+
+    def __call__(self, *args, **kwargs):
+        srv = self._server
+        send(srv.replies, {"op": "call", "h": self._id, "a": encode((args, kwargs), srv.wrap)})
+        msg = srv.wait()
+        if msg is None:
+            os._exit(0)  # the tests are gone
+        if "ok" in msg:
+            return decode(msg["ok"], srv.from_handle, srv.callback, True)
+        raise rebuild_exception(msg.get("err"))
+
+
+class _Server:
+    """The solution's end: answers requests, calls back into the tests when asked to."""
+
+    def __init__(self, calls_fd, replies_fd):
+        self.calls, self.replies = calls_fd, replies_fd
+        self.objects, self.ids, self.callbacks = [], {}, {}
+
+    def wrap(self, o):
+        if type(o) is _Callback:
+            return {"cb": o._id}
+        h = self.ids.get(id(o))
+        if h is None:  # objects are kept alive, so an id is never reused for another
+            h = self.ids[id(o)] = len(self.objects)
+            self.objects.append(o)
+        return {"h": h}
+
+    def from_handle(self, h):
+        if not 0 <= h < len(self.objects):
+            raise ProtocolError(f"no handle {h}")
+        return self.objects[h]
+
+    def callback(self, i):
+        cb = self.callbacks.get(i)
+        if cb is None:
+            cb = self.callbacks[i] = _Callback(self, i)
+        return cb
+
+    def answer(self, msg):
+        try:
+            target = self.from_handle(msg["h"])
+            arg = decode(msg["a"], self.from_handle, self.callback, True)
+            out = {"ok": encode(_apply(msg["op"], target, arg), self.wrap)}
+        except BaseException as e:  # noqa: BLE001
+            out = {"err": describe_exception(e)}
+        try:
+            send(self.replies, out)
+        except (ValueError, TypeError) as e:  # e.g. an int too long for str()
+            send(self.replies, {"err": describe_exception(e)})
+
+    def wait(self):
+        """Serve the tests' requests until a reply to ours (a callback) arrives; None when
+        the tests close the pipe."""
+        while True:
+            msg = recv(self.calls)
+            if type(msg) is not dict:
+                return None
+            if "op" not in msg:
+                return msg
+            self.answer(msg)
+
+
 def serve_solution(source, calls_fd, replies_fd):
     """Run the solution, send its top-level names, then answer the tests' requests until
     they close the pipe. Runs in the solution's process, so nothing here is trusted."""
-    objects, ids = [], {}
-
-    def wrap(o):
-        h = ids.get(id(o))
-        if h is None:  # objects are kept alive, so an id is never reused for another
-            h = ids[id(o)] = len(objects)
-            objects.append(o)
-        return {"h": h}
-
-    def from_handle(h):
-        if not 0 <= h < len(objects):
-            raise ProtocolError(f"no handle {h}")
-        return objects[h]
-
+    srv = _Server(calls_fd, replies_fd)
     ns = {"__name__": "solution", "__builtins__": builtins}
     try:
         exec(compile(source, "solution.py", "exec"), ns)
         names = {k: v for k, v in ns.items() if not k.startswith("__")}
-        reply = {"ok": encode(names, wrap)}
+        reply = {"ok": encode(names, srv.wrap)}
     except BaseException as e:  # noqa: BLE001 - SystemExit too: it is the solution's failure
         ns.clear()  # free what a memory bomb holds, so the report itself fits
         reply = {"err": describe_exception(e)}
         del e
     send(replies_fd, reply)
-    if "err" in reply:
-        return
-    while True:
-        msg = recv(calls_fd)
-        if msg is None:
-            return
-        try:
-            target = from_handle(msg["h"])
-            out = {"ok": encode(_apply(msg["op"], target, decode(msg["a"], from_handle)), wrap)}
-        except BaseException as e:  # noqa: BLE001
-            out = {"err": describe_exception(e)}
-        try:
-            send(replies_fd, out)
-        except (ValueError, TypeError) as e:  # e.g. an int too long for str()
-            send(replies_fd, {"err": describe_exception(e)})
+    if "err" not in reply:
+        srv.wait()
 
 
 # --- the tests' side ---------------------------------------------------------------------
@@ -334,6 +242,7 @@ class Link:
         self.w, self.r = calls_fd, replies_fd
         self.broken = None
         self.remotes = {}
+        self.callbacks = []  # functions of the tests the solution may call back
 
     def remote(self, h):
         r = self.remotes.get(h)
@@ -342,18 +251,50 @@ class Link:
         return r
 
     def receive(self):
+        """The reply to our last request; the solution's calls into our callbacks are
+        served meanwhile."""
         try:
-            msg = recv(self.r)
-            if msg is None:
-                raise ProtocolError("the solution process ended")
-            if type(msg) is not dict or len(msg) != 1 or not ({"ok", "err"} & msg.keys()):
-                raise ProtocolError("not a reply")
-            if "ok" in msg:
-                return decode(msg["ok"], self.remote, allow_fn=False)
+            while True:
+                msg = recv(self.r)
+                if msg is None:
+                    raise ProtocolError("the solution process ended")
+                if type(msg) is not dict:
+                    raise ProtocolError("not a message")
+                if "op" in msg:
+                    self._run_callback(msg)
+                    continue
+                if len(msg) != 1 or not ({"ok", "err"} & msg.keys()):
+                    raise ProtocolError("not a reply")
+                if "ok" in msg:
+                    return decode(msg["ok"], self.remote, self.callback)
+                break
         except ProtocolError as e:
             self.broken = self.broken or str(e)
             raise
         raise rebuild_exception(msg["err"])
+
+    def callback(self, i):
+        if not 0 <= i < len(self.callbacks):
+            raise ProtocolError(f"no callback {i}")
+        return self.callbacks[i]
+
+    def _run_callback(self, msg):
+        h = msg.get("h")
+        if msg.get("op") != "call" or type(h) is not int or not 0 <= h < len(self.callbacks):
+            raise ProtocolError("a bad callback request")
+        try:
+            args, kwargs = decode(msg.get("a"), self.remote, self.callback)
+        except (ValueError, TypeError):
+            args = kwargs = None
+        if type(args) is not tuple or type(kwargs) is not dict:
+            raise ProtocolError("bad callback arguments")
+        try:
+            out = {"ok": encode(self.callbacks[h](*args, **kwargs), _wrap_for_solution)}
+        except ProtocolError:
+            raise
+        except Exception as e:  # the tests' own function failed: the solution sees it
+            out = {"err": describe_exception(e)}
+        send(self.w, out)
 
     def call(self, op, target, arg=None):
         if self.broken:
@@ -373,6 +314,9 @@ def _wrap_for_solution(o):
     name = getattr(o, "__name__", None)
     if isinstance(name, str) and getattr(builtins, name, None) is o:
         return {"fn": name}  # len, int, sorted: the solution's own copy is used
+    if callable(o):  # a lambda, a test's function or class: it runs here when called back
+        LINK.callbacks.append(o)
+        return {"cb": len(LINK.callbacks) - 1}
     raise TypeError(f"sandbox: cannot pass a {type(o).__name__} from the tests to the solution")
 
 

@@ -54,8 +54,7 @@ def test_a_wrong_solution_cannot_forge_a_pass(name):
     assert r.status != "passed"
 
 
-@pytest.mark.parametrize("name", sorted(FORGERS))
-def test_the_same_tests_pass_a_right_solution(name):
+def test_the_same_tests_pass_a_right_solution():
     # The guard against a harness that fails everything: the tests themselves are fine.
     r = run_in_sandbox("def add(a, b):\n    return a + b\n", ADD_TESTS, FAST)
     assert r.passed, r

@@ -1,0 +1,174 @@
+"""The wire between the two processes of a sandboxed run (:mod:`sandbox_rpc` says why
+there are two): framing, values and exceptions. Standard library only, run as a plain
+module next to :mod:`sandbox_child`.
+
+Framing: 4-byte big-endian length, then UTF-8 JSON with one-key tagged objects for the
+non-JSON types. Only exact builtin types are copied as values (``None``, ``bool``, ``int``,
+``float``, ``complex``, ``str``, ``bytes`` and ``list``/``tuple``/``dict``/``set``/``frozenset``
+of them); anything else crosses as a handle. Anything malformed is a :class:`ProtocolError`,
+and the run fails.
+"""
+
+import base64
+import builtins
+import json
+import os
+import struct
+
+MAX_MESSAGE = 32 << 20  # a reply larger than this is refused (the run fails)
+_MAX_DEPTH = 200
+_SCALARS = (type(None), bool, int, float, str)
+
+
+class ProtocolError(BaseException):
+    """The solution process broke the wire (died, or sent garbage): the run fails.
+
+    A BaseException, so that a test's ``except Exception`` cannot swallow it."""
+
+
+class SolutionError(Exception):
+    """An exception of the solution with no builtin class above it (SystemExit, say)."""
+
+
+# --- framing -------------------------------------------------------------------------------
+
+
+def send(fd, obj):
+    data = json.dumps(obj, allow_nan=True, separators=(",", ":")).encode("utf-8")
+    msg = struct.pack(">I", len(data)) + data
+    view = memoryview(msg)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read_exact(fd, n):
+    chunks, got = [], 0
+    while got < n:
+        b = os.read(fd, min(n - got, 1 << 20))
+        if not b:
+            return None
+        chunks.append(b)
+        got += len(b)
+    return b"".join(chunks)
+
+
+def recv(fd):
+    """The next message, or None at end of stream. Raises ProtocolError on garbage."""
+    head = _read_exact(fd, 4)
+    if head is None:
+        return None
+    (n,) = struct.unpack(">I", head)
+    if n > MAX_MESSAGE:
+        raise ProtocolError(f"a message of {n} bytes (limit {MAX_MESSAGE})")
+    data = _read_exact(fd, n)
+    if data is None:
+        return None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ProtocolError(f"not a message: {type(e).__name__}") from None
+
+
+# --- values ------------------------------------------------------------------------------
+
+
+def encode(x, wrap, depth=0):
+    """``x`` as JSON: exact builtin values copied, anything else ``wrap(x)`` (a handle)."""
+    if depth > _MAX_DEPTH:
+        raise ValueError("value nested too deeply")
+    t = type(x)
+    if t in _SCALARS:
+        return x
+    d = depth + 1
+    if t is list:
+        return {"l": [encode(v, wrap, d) for v in x]}
+    if t is tuple:
+        return {"t": [encode(v, wrap, d) for v in x]}
+    if t is dict:
+        return {"d": [[encode(k, wrap, d), encode(v, wrap, d)] for k, v in x.items()]}
+    if t is set:
+        return {"s": [encode(v, wrap, d) for v in x]}
+    if t is frozenset:
+        return {"f": [encode(v, wrap, d) for v in x]}
+    if t is bytes:
+        return {"b": base64.b64encode(x).decode("ascii")}
+    if t is complex:
+        return {"c": [x.real, x.imag]}
+    return wrap(x)
+
+
+def decode(x, from_handle, from_callback=None, builtins_ok=False, depth=0):
+    """The inverse of :func:`encode`; handles become ``from_handle(int)``, functions of the
+    tests ``from_callback(int)``; builtin functions by name only when ``builtins_ok`` (the
+    solution decoding what the tests send). Strict: anything else is a ProtocolError."""
+    if depth > _MAX_DEPTH + 1:
+        raise ProtocolError("value nested too deeply")
+    t = type(x)
+    if t in _SCALARS:
+        return x
+    if t is not dict or len(x) != 1:
+        raise ProtocolError(f"unexpected {t.__name__} on the wire")
+    ((tag, v),) = x.items()
+
+    def sub(e):
+        return decode(e, from_handle, from_callback, builtins_ok, depth + 1)
+
+    try:
+        if tag == "l":
+            return [sub(e) for e in v]
+        if tag == "t":
+            return tuple(sub(e) for e in v)
+        if tag == "d":
+            return {sub(k): sub(e) for k, e in v}
+        if tag == "s":
+            return {sub(e) for e in v}
+        if tag == "f":
+            return frozenset(sub(e) for e in v)
+        if tag == "b":
+            return base64.b64decode(v.encode("ascii"), validate=True)
+        if tag == "c":
+            return complex(float(v[0]), float(v[1]))
+        if tag == "h" and type(v) is int:
+            return from_handle(v)
+        if from_callback is not None and tag == "cb" and type(v) is int:
+            return from_callback(v)
+        if builtins_ok and tag == "fn" and type(v) is str:
+            fn = getattr(builtins, v, None)
+            if callable(fn):
+                return fn
+    except ProtocolError:
+        raise
+    except Exception as e:  # wrong shapes: unhashable keys, bad base64, ...
+        raise ProtocolError(f"bad {tag!r} value: {type(e).__name__}") from None
+    raise ProtocolError(f"unknown tag {tag!r}")
+
+
+def describe_exception(e):
+    """``{"e": nearest builtin exception class name, "m": message}`` for the wire."""
+    name = "SolutionError"
+    for cls in type(e).__mro__:
+        if getattr(builtins, cls.__name__, None) is cls and issubclass(cls, Exception):
+            name = cls.__name__
+            break
+    try:
+        msg = str(e)[:1000]
+    except Exception:  # a __str__ that raises
+        msg = "<unprintable>"
+    return {"e": name, "m": msg, "type": type(e).__name__[:100]}
+
+
+def rebuild_exception(info):
+    """The exception to raise in the tests process for a ``describe_exception`` dict."""
+    if type(info) is not dict:
+        raise ProtocolError("bad exception")
+    cls = getattr(builtins, str(info.get("e")), None)
+    msg = str(info.get("m", ""))
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        cls = SolutionError
+    try:
+        exc = cls(msg)
+    except Exception:  # UnicodeDecodeError and a few others need more arguments
+        exc = SolutionError(f"{info.get('e')}: {msg}")
+    exc.solution_type = str(info.get("type", cls.__name__))
+    return exc
