@@ -77,13 +77,17 @@ def test_each_style_passes_a_right_solution_and_fails_a_wrong_one():
     jobs += [(STYLES[n][1], STYLES[n][2]) for n in names]
     results = run_many(jobs, LIMITS)
     right, wrong = results[: len(names)], results[len(names) :]
-    assert {n: r.status for n, r in zip(names, right)} == dict.fromkeys(names, "passed"), right
-    assert not any(r.passed for r in wrong), [(n, r) for n, r in zip(names, wrong) if r.passed]
+    assert {n: r.status for n, r in zip(names, right, strict=True)} == dict.fromkeys(
+        names, "passed"
+    ), right
+    assert not any(r.passed for r in wrong), [
+        (n, r) for n, r in zip(names, wrong, strict=True) if r.passed
+    ]
 
 
 def test_values_round_trip_and_objects_stay_behind():
     kept = []
-    value = [1, -2**70, 1.5, float("inf"), "é", b"\x00", (1, [2]), {3: {"k"}}, frozenset({4}), 2j]
+    value = [1, -(2**70), 1.5, float("inf"), "é", b"\x00", (1, [2]), {3: {"k"}}, frozenset({4}), 2j]
     assert decode(encode(value, kept.append), lambda h: h) == value and kept == []
 
     class Odd(int):
