@@ -227,7 +227,6 @@ def _become(cfg, uid, keep, workdir, supervisor):
         os._exit(1)  # the supervisor is already gone
     os.environ.clear()
     os.environ.update(cfg["env"], HOME=workdir, TMPDIR=workdir)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if cfg["audit_hook"]:
         sys.addaudithook(_make_hook(os.path.realpath(workdir)))
 
