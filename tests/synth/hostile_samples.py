@@ -114,3 +114,61 @@ THREADED_NEIGHBOUR = (
     "    t.start()\n    t.join()\n    return out[0]\n"
 )
 THREADED_TESTS = "assert double(21) == 42\n"
+
+# Looks for the tests' text everywhere it can (its own memory, frames, files it can list)
+# and prints what it finds: a solution that reads the asserts can answer them by rote.
+# ``{terces}`` is the tests' secret word reversed.
+PEEK_AT_TESTS = r"""
+import gc, glob, os, sys
+needle = "{terces}"[::-1]  # built at run time: the source itself does not hold it
+seen = []
+def look(v):
+    if isinstance(v, str) and v is not needle and needle in v:
+        seen.append(v)
+for o in gc.get_objects():
+    if o is seen:
+        continue
+    if isinstance(o, dict):
+        for v in list(o.values()):
+            look(v)
+    elif isinstance(o, (list, tuple)):
+        for v in list(o):
+            look(v)
+f = sys._getframe()
+while f is not None:
+    for v in list(f.f_locals.values()):
+        look(v)
+    f = f.f_back
+paths = glob.glob("*") + glob.glob("/tmp/*/*") + glob.glob("/proc/[0-9]*/cmdline")
+for path in paths:
+    try:
+        if path.startswith("/proc/") or os.path.isfile(path):  # never block on a FIFO
+            look(open(path, errors="replace").read(1 << 20))
+    except OSError:
+        pass
+print("seen", len(seen), seen[:1], flush=True)
+def add(a, b):
+    return a - b
+"""
+
+# Goes after the other processes of the run (the tests among them): stop, kill, write memory.
+ATTACK_TESTS_PROCESS = r"""
+import os, signal
+hit = []
+for p in os.listdir("/proc"):
+    if p.isdigit() and int(p) != os.getpid():
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            try:
+                os.kill(int(p), sig)
+                hit.append((p, sig))
+            except OSError:
+                pass
+        try:
+            open(f"/proc/{p}/mem", "r+b")
+            hit.append((p, "mem"))
+        except OSError:
+            pass
+print("hit", hit, flush=True)
+def add(a, b):
+    return a - b
+"""

@@ -13,9 +13,11 @@ import pytest
 from qurate.synth.sandbox import SandboxLimits, isolation_summary, run_in_sandbox, run_many
 from tests.synth.hostile_samples import (
     ADD_TESTS,
+    ATTACK_TESTS_PROCESS,
     ESCAPES,
     FORGERS,
     FORK_BOMB,
+    PEEK_AT_TESTS,
     THREADED_NEIGHBOUR,
     THREADED_TESTS,
 )
@@ -147,3 +149,22 @@ def test_missing_kernel_features_are_said_once_and_runs_fall_back(monkeypatch, c
     assert len(said) == 1 and "no namespaces (test)" in said[0]
     assert iso["pid_namespace"] is False and iso["mount_namespace"] is False
     assert r.passed, r
+
+
+@pytest.mark.parametrize("limits", [FAST, OS_ONLY], ids=["hook", "os-only"])
+def test_the_solution_cannot_read_the_tests(limits):
+    if not limits.audit_hook and not ISO["pid_namespace"]:
+        pytest.skip("without namespaces the tests file is on the host, readable by the run")
+    secret = f"SECRET-TESTS-{uuid.uuid4().hex}"
+    tests = f"# {secret}\n" + ADD_TESTS
+    r = run_in_sandbox(PEEK_AT_TESTS.replace("{terces}", secret[::-1]), tests, limits)
+    assert "seen 0 []" in r.stdout, r
+    assert not r.passed
+
+
+@needs_kernel
+def test_the_solution_cannot_stop_or_kill_the_tests_process():
+    r = run_in_sandbox(ATTACK_TESTS_PROCESS, ADD_TESTS, OS_ONLY)
+    assert "hit []" in r.stdout, r
+    # The tests process lived to run the asserts and decide: the wrong answer is caught.
+    assert r.status == "failed" and "AssertionError" in r.detail, r
