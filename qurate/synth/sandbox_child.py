@@ -31,6 +31,7 @@ The kernel layers hold without it (the tests run the escapes with it off).
 import ctypes
 import json
 import os
+import re
 import resource
 import signal
 import sys
@@ -155,13 +156,11 @@ def _mount(libc, source, target, fstype, flags, data):
 
 
 def _mount_points():
-    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+    with open("/proc/self/mountinfo", "rb") as f:
         points = [line.split()[4] for line in f if line.strip()]
-    # mountinfo escapes space, tab, newline and backslash as octal
-    return [
-        p.encode("latin-1", "surrogateescape").decode("unicode_escape", "surrogateescape")
-        for p in points
-    ]
+    # mountinfo escapes space, tab, newline and backslash as octal (\040); names are bytes
+    octal = re.compile(rb"\\([0-7]{3})")
+    return [os.fsdecode(octal.sub(lambda m: bytes([int(m.group(1), 8)]), p)) for p in points]
 
 
 def seal(cfg):
@@ -294,6 +293,8 @@ def supervise(cfg, workdir):
         verdict = json.loads(raw.decode("utf-8").splitlines()[0])
     except (ValueError, IndexError):
         verdict = None
+    if not isinstance(verdict, dict):
+        verdict = None
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         kind = "timeout" if sig == signal.SIGXCPU else "killed"
@@ -314,11 +315,10 @@ def supervise(cfg, workdir):
 def main():
     with open(sys.argv[1], encoding="utf-8") as f:
         cfg = json.load(f)
-    if not cfg.get("probe"):  # opened before the seal hides the run directory
-        cfg["tests_fd"] = os.open(cfg["tests_path"], os.O_RDONLY)
-    if cfg.get("probe"):
+    if cfg.get("probe"):  # can this machine seal a run? (asked once per qurate process)
         seal(cfg)
         os._exit(0)
+    cfg["tests_fd"] = os.open(cfg["tests_path"], os.O_RDONLY)  # before the seal hides it
     try:
         if cfg["namespaces"]:
             workdir = seal(cfg)
