@@ -2,13 +2,13 @@
 :mod:`qurate.synth.sandbox`. Standard library only (it imports :mod:`sandbox_rpc`, its
 sibling file, and nothing from qurate).
 
-It is the run's supervisor. With kernel containment it is PID 1 of a fresh PID namespace
-(``unshare --pid --fork --kill-child --mount --net --ipc --uts``), still root, and first
-seals the file system of its private mount namespace: every mount is bind-remounted
+It is the run's supervisor. With kernel containment it starts as PID 1 of a fresh PID
+namespace (``unshare --pid --fork --kill-child --mount --net --ipc --uts``), still root, and
+first seals the file system of its private mount namespace: every mount is bind-remounted
 read-only and a fresh, size-capped tmpfs is mounted on ``/tmp`` (and ``/dev/shm``), the only
-writable place, gone with the namespace. Then it forks two children, each with its own
-unprivileged uid (random per run, so ``RLIMIT_NPROC`` counts only this run's processes)
-and its own resource limits:
+writable place, gone with the namespace. PID 1 then only waits for PID 2, the supervisor
+proper, which forks two children, each with its own unprivileged uid (random per run, so
+``RLIMIT_NPROC`` counts only this run's processes) and its own resource limits:
 
 - the **solution** process runs the untrusted code and answers requests
   (:func:`sandbox_rpc.serve_solution`);
@@ -17,8 +17,8 @@ and its own resource limits:
   signal it, trace it or read its memory (another uid; non-dumpable).
 
 The supervisor waits for the tests process, writes the verdict as one JSON line on the
-result descriptor the parent gave it (which neither child keeps), and exits; as PID 1 its
-exit makes the kernel kill everything left in the namespace, sessions and daemons included.
+result descriptor the parent gave it (which neither child keeps), and exits; so does PID 1,
+and the kernel kills everything left in the namespace, sessions and daemons included.
 Without namespaces (not root) it is a plain process in its own session and the same two
 children run as the current user.
 
