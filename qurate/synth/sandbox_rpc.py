@@ -7,12 +7,13 @@ Why two processes: anything the harness does in the solution's process, the solu
 too (read the nonce from a frame, write "passed", ``os._exit(0)``). So the solution never
 runs where the verdict is made. The tests process sees the solution's top-level names as
 :class:`Remote` handles; a call, an attribute, an item, ``len``, ``iter``, ``str`` go over a
-pipe and the answer comes back as a *value*: only exact builtin types (``None``, ``bool``,
-``int``, ``float``, ``complex``, ``str``, ``bytes`` and ``list``/``tuple``/``dict``/``set``/
-``frozenset`` of them) are copied; any other object (a subclass of ``int`` included) stays
-behind as a handle whose ``==`` is identity and whose truth value is refused. So
+pipe and the answer comes back as a *value*, rebuilt here from data
+(:func:`sandbox_wire.encode`: builtin types, a subclass of one as its plain value, and a few
+standard-library kinds such as ``Counter`` or named tuples); any other object stays behind
+as a handle whose ``==`` is identity and whose truth value is refused. So
 ``assert add(2, 3) == 5`` compares two real ints, in a process the solution cannot reach,
-and an object whose ``__eq__`` always returns True never takes part. Exceptions come back as
+and an object whose ``__eq__`` always returns True never takes part: none of the solution's
+methods ever runs where the verdict is made. Exceptions come back as
 the nearest builtin class (a solution's ``class Empty(ValueError)`` arrives as
 ``ValueError``). A function of the tests passed to the solution (a ``key=lambda``, a
 decorated test helper) stays in the tests process: the solution gets a handle, and calling

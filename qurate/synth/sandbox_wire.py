@@ -3,10 +3,10 @@ there are two): framing, values and exceptions. Standard library only, run as a 
 module next to :mod:`sandbox_child`.
 
 Framing: 4-byte big-endian length, then UTF-8 JSON with one-key tagged objects for the
-non-JSON types. Only exact builtin types are copied as values (``None``, ``bool``, ``int``,
-``float``, ``complex``, ``str``, ``bytes`` and ``list``/``tuple``/``dict``/``set``/``frozenset``
-of them); anything else crosses as a handle. Anything malformed is a :class:`ProtocolError`,
-and the run fails.
+non-JSON types. Values cross as data (``None``, ``bool``, ``int``, ``float``, ``complex``,
+``str``, ``bytes``, ``list``/``tuple``/``dict``/``set``/``frozenset`` of them, and a few
+standard-library kinds rebuilt on arrival, see :func:`encode`); any other object crosses as
+a handle. Anything malformed is a :class:`ProtocolError`, and the run fails.
 """
 
 import base64
@@ -14,6 +14,10 @@ import builtins
 import json
 import os
 import struct
+from collections import Counter, OrderedDict, defaultdict, deque, namedtuple
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
 
 MAX_MESSAGE = 32 << 20  # a reply larger than this is refused (the run fails)
 _MAX_DEPTH = 200
@@ -74,28 +78,71 @@ def recv(fd):
 
 
 def encode(x, wrap, depth=0):
-    """``x`` as JSON: exact builtin values copied, anything else ``wrap(x)`` (a handle)."""
+    """``x`` as JSON: builtin values copied, anything else ``wrap(x)`` (a handle).
+
+    A subclass of a value type crosses as its plain value (an ``IntEnum`` as its int, a
+    solution's ``class I(int)`` as the int it holds): the sender could have sent any value
+    anyway, and its methods never run on the other side. ``Counter``, ``OrderedDict``,
+    ``defaultdict``, ``deque``, named tuples, ``Fraction`` and ``Decimal`` are rebuilt there
+    from their values by the standard library, so they compare as their own kind."""
     if depth > _MAX_DEPTH:
         raise ValueError("value nested too deeply")
     t = type(x)
     if t in _SCALARS:
         return x
-    d = depth + 1
+
+    def sub(v):
+        return encode(v, wrap, depth + 1)
+
     if t is list:
-        return {"l": [encode(v, wrap, d) for v in x]}
+        return {"l": [sub(v) for v in x]}
     if t is tuple:
-        return {"t": [encode(v, wrap, d) for v in x]}
+        return {"t": [sub(v) for v in x]}
     if t is dict:
-        return {"d": [[encode(k, wrap, d), encode(v, wrap, d)] for k, v in x.items()]}
-    if t is set:
-        return {"s": [encode(v, wrap, d) for v in x]}
-    if t is frozenset:
-        return {"f": [encode(v, wrap, d) for v in x]}
+        return {"d": [[sub(k), sub(v)] for k, v in x.items()]}
     if t is bytes:
         return {"b": base64.b64encode(x).decode("ascii")}
     if t is complex:
-        return {"c": [x.real, x.imag]}
+        return {"c": [float(x.real), float(x.imag)]}
+    if t is Fraction:
+        return {"frac": [int(x.numerator), int(x.denominator)]}
+    if t is Decimal:
+        return {"dec": str(x)}
+    if issubclass(t, dict):
+        if issubclass(t, OrderedDict):
+            return {"od": [[sub(k), sub(v)] for k, v in OrderedDict.items(x)]}
+        tag = "ctr" if issubclass(t, Counter) else "dd" if issubclass(t, defaultdict) else "d"
+        return {tag: [[sub(k), sub(v)] for k, v in dict.items(x)]}
+    if issubclass(t, tuple):
+        items = [sub(v) for v in tuple.__iter__(x)]
+        fields = getattr(t, "_fields", None)
+        if type(fields) is tuple and len(fields) == len(items):
+            if all(type(f) is str for f in fields):
+                return {"nt": [str(t.__name__), list(fields), items]}
+        return {"t": items}
+    if issubclass(t, list):
+        return {"l": [sub(v) for v in list.__iter__(x)]}
+    if issubclass(t, frozenset):
+        return {"f": [sub(v) for v in frozenset.__iter__(x)]}
+    if issubclass(t, set):
+        return {"s": [sub(v) for v in set.__iter__(x)]}
+    if issubclass(t, deque):
+        return {"dq": [[sub(v) for v in deque.__iter__(x)], deque.maxlen.__get__(x)]}
+    if issubclass(t, int):
+        return int.__int__(x)
+    if issubclass(t, float):
+        return float.__float__(x)
+    if issubclass(t, str):
+        return str.__str__(x)
+    if issubclass(t, bytes):
+        return {"b": base64.b64encode(bytes.__bytes__(x)).decode("ascii")}
     return wrap(x)
+
+
+@lru_cache(maxsize=256)
+def _record(name, fields):
+    # namedtuple checks the names (identifiers only; rename=True renames the others)
+    return namedtuple(name, fields, rename=True)
 
 
 def decode(x, from_handle, from_callback=None, builtins_ok=False, depth=0):
@@ -137,6 +184,22 @@ def decode(x, from_handle, from_callback=None, builtins_ok=False, depth=0):
             fn = getattr(builtins, v, None)
             if callable(fn):
                 return fn
+        if tag == "ctr":
+            return Counter({sub(k): sub(e) for k, e in v})
+        if tag == "od":
+            return OrderedDict((sub(k), sub(e)) for k, e in v)
+        if tag == "dd":
+            return defaultdict(None, ((sub(k), sub(e)) for k, e in v))
+        if tag == "dq" and (v[1] is None or type(v[1]) is int):
+            return deque([sub(e) for e in v[0]], v[1])
+        if tag == "nt" and type(v[0]) is str and all(type(f) is str for f in v[1]):
+            values = [sub(e) for e in v[2]]
+            if len(values) == len(v[1]):
+                return _record(v[0], tuple(v[1]))(*values)
+        if tag == "frac" and type(v[0]) is int and type(v[1]) is int:
+            return Fraction(v[0], v[1])
+        if tag == "dec" and type(v) is str:
+            return Decimal(v)
     except ProtocolError:
         raise
     except Exception as e:  # wrong shapes: unhashable keys, bad base64, ...
