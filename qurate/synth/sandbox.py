@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -289,20 +290,18 @@ def run_in_sandbox(code: str, tests: str, limits: SandboxLimits | None = None) -
                 return SandboxResult(False, "crashed", f"cannot start the sandbox: {e}", dt)
             os.close(w_fd)
             w_fd = -1
-            timed_out = False
             try:
-                proc.wait(timeout=limits.timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
+                raw, timed_out = _await_verdict(r_fd, t0 + limits.timeout_s)
             finally:
-                # The group: unshare and the supervisor. As PID 1 of the run's namespace, the
-                # supervisor takes every other process of the run with it.
+                # The verdict is in (or time is up): the group goes, unshare and the run's
+                # PID 1 with it (--kill-child), and with PID 1 the kernel ends every other
+                # process of the run. Nothing waits for the teardown of the leftovers.
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
                 proc.wait()
-        verdict = _read_verdict(r_fd)
+        verdict = _parse_verdict(raw)
         stdout, stderr = _tail(run / "out"), _tail(run / "err")
         dt = time.perf_counter() - t0
         if timed_out:
@@ -327,23 +326,30 @@ def run_in_sandbox(code: str, tests: str, limits: SandboxLimits | None = None) -
 _STATUSES = {"passed", "failed", "timeout", "memory", "killed", "crashed"}
 
 
-def _read_verdict(fd: int) -> tuple[str, str] | None:
-    """The supervisor's one JSON line (status, detail), if it wrote one. Only the supervisor
-    holds the other end: neither the solution nor the tests process keeps it."""
-    os.set_blocking(fd, False)
-    chunks = []
+def _await_verdict(fd: int, deadline: float) -> tuple[bytes, bool]:
+    """What the supervisor wrote on its result pipe, up to its one line or its exit; and
+    whether the deadline (``time.perf_counter()``) passed first. Only the supervisor holds
+    the other end: neither the solution nor the tests process keeps it."""
+    buf = b""
+    while b"\n" not in buf and len(buf) < 1 << 16:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return buf, True
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break  # the supervisor is gone
+            buf += chunk
+    return buf, False
+
+
+def _parse_verdict(raw: bytes) -> tuple[str, str] | None:
+    """(status, detail) from the supervisor's JSON line, or None."""
     try:
-        while sum(map(len, chunks)) < 1 << 16:
-            b = os.read(fd, 65536)
-            if not b:
-                break
-            chunks.append(b)
-    except BlockingIOError:
-        pass
-    try:
-        v = json.loads(b"".join(chunks).decode("utf-8").splitlines()[0])
+        v = json.loads(raw.decode("utf-8").splitlines()[0])
         status, detail = v["status"], str(v.get("detail", ""))
-    except (ValueError, IndexError, KeyError, TypeError):
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError):
         return None
     return (status, detail) if status in _STATUSES else None
 

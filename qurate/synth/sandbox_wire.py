@@ -14,9 +14,8 @@ import builtins
 import json
 import os
 import struct
+import sys
 from collections import Counter, OrderedDict, defaultdict, deque, namedtuple
-from decimal import Decimal
-from fractions import Fraction
 from functools import lru_cache
 
 MAX_MESSAGE = 32 << 20  # a reply larger than this is refused (the run fails)
@@ -104,10 +103,11 @@ def encode(x, wrap, depth=0):
         return {"b": base64.b64encode(x).decode("ascii")}
     if t is complex:
         return {"c": [float(x.real), float(x.imag)]}
-    if t is Fraction:
-        return {"frac": [int(x.numerator), int(x.denominator)]}
-    if t is Decimal:
-        return {"dec": str(x)}
+    if t.__module__ in ("fractions", "decimal", "_decimal"):  # imported only when used
+        if t is getattr(sys.modules.get("fractions"), "Fraction", None):
+            return {"frac": [int(x.numerator), int(x.denominator)]}
+        if t is getattr(sys.modules.get("decimal"), "Decimal", None):
+            return {"dec": str(x)}
     if issubclass(t, dict):
         if issubclass(t, OrderedDict):
             return {"od": [[sub(k), sub(v)] for k, v in OrderedDict.items(x)]}
@@ -197,8 +197,12 @@ def decode(x, from_handle, from_callback=None, builtins_ok=False, depth=0):
             if len(values) == len(v[1]):
                 return _record(v[0], tuple(v[1]))(*values)
         if tag == "frac" and type(v[0]) is int and type(v[1]) is int:
+            from fractions import Fraction
+
             return Fraction(v[0], v[1])
         if tag == "dec" and type(v) is str:
+            from decimal import Decimal
+
             return Decimal(v)
     except ProtocolError:
         raise
