@@ -29,9 +29,11 @@ sample; most of it is process start-up. Python code only.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
+import py_compile
 import secrets
 import select
 import shutil
@@ -136,7 +138,7 @@ def _kernel_containment(python: str) -> str | None:
     with tempfile.TemporaryDirectory(prefix="qurate-sbx-probe-") as d:
         cfg = Path(d) / "probe.json"
         cfg.write_text(json.dumps({"probe": True, "tmp_mb": 1, "workdir_name": "probe"}))
-        cmd = [exe, *_NAMESPACES, "--", python, "-I", "-B", str(_CHILD), str(cfg)]
+        cmd = [exe, *_NAMESPACES, "--", *_child(python), str(cfg)]
         try:
             r = subprocess.run(cmd, capture_output=True, timeout=30, cwd=d)
         except (OSError, subprocess.SubprocessError) as e:
@@ -206,8 +208,35 @@ def isolation_summary(limits: SandboxLimits | None = None) -> dict[str, object]:
     }
 
 
+@cache
+def _precompile() -> None:
+    """Byte-compile the sandbox's own modules once per qurate process, so a run loads them
+    rather than compiling ~900 lines (the child runs with ``-B`` and never writes a cache;
+    measured ~3 ms of CPU per sample on the dev box). Skipped where the package is read-only:
+    the child then compiles them itself."""
+    for src in sorted(_CHILD.parent.glob("sandbox_*.py")):
+        try:
+            cached = Path(importlib.util.cache_from_source(str(src)))
+            if not cached.exists() or cached.stat().st_mtime < src.stat().st_mtime:
+                py_compile.compile(str(src), cfile=str(cached), doraise=True)
+        except (OSError, py_compile.PyCompileError):
+            pass
+
+
+def _child(python: str) -> list[str]:
+    """The interpreter command line that runs ``sandbox_child.main`` from its cached
+    bytecode (a script given by path would be compiled every time); the child's path stays
+    in the command line, so ``ps`` shows what it is."""
+    _precompile()
+    boot = (
+        f"import sys; sys.argv[0] = {str(_CHILD)!r}; sys.path.insert(0, {str(_CHILD.parent)!r}); "
+        "import sandbox_child; del sys.path[0]; sandbox_child.main()"
+    )
+    return [python, "-I", "-B", "-c", boot]
+
+
 def _command(cfg_path: Path, iso: dict[str, Any]) -> list[str]:
-    cmd = [str(iso["python"]), "-I", "-B", str(_CHILD), str(cfg_path)]
+    cmd = [*_child(str(iso["python"])), str(cfg_path)]
     unshare = shutil.which("unshare") or "unshare"
     if iso["pid_namespace"]:
         return [unshare, *_NAMESPACES, "--", *cmd]
