@@ -22,9 +22,9 @@ A run is a small process tree (:mod:`qurate.synth.sandbox_child` is its inside):
 
 Without root or namespaces the runs fall back to layers 2 to 4 (one uid for both unless
 root) in a new session and process group, killed at the end; a warning says so once.
-Measured (``bench/synth.py --code-only``, 2 loaded cores, 2 workers): 83 ms per sample,
-against 79 ms for the older one-process sandbox and 17 ms for a bare ``python -I`` per
-sample; most of it is process start-up. Python code only.
+Measured (``bench/synth.py --code-only``, 2 loaded cores, 2 workers): 94 ms per sample,
+against 93 ms for the older one-process sandbox and 39 ms for a bare ``python -I``; about
+38 ms of CPU per sample against 30 ms before (bench/RESULTS.md). Python code only.
 """
 
 from __future__ import annotations
