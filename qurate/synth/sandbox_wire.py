@@ -20,6 +20,7 @@ from functools import lru_cache
 
 MAX_MESSAGE = 32 << 20  # a reply larger than this is refused (the run fails)
 _MAX_DEPTH = 200
+_BIG_INT_BITS = 10_000  # about 3,000 digits, below Python's 4,300-digit str() limit
 _SCALARS = (type(None), bool, int, float, str)
 
 
@@ -87,6 +88,8 @@ def encode(x, wrap, depth=0):
     if depth > _MAX_DEPTH:
         raise ValueError("value nested too deeply")
     t = type(x)
+    if t is int and x.bit_length() > _BIG_INT_BITS:
+        return {"i": hex(x)}  # str() of such an int is refused (sys.int_info), hex() is not
     if t in _SCALARS:
         return x
 
@@ -129,7 +132,7 @@ def encode(x, wrap, depth=0):
     if issubclass(t, deque):
         return {"dq": [[sub(v) for v in deque.__iter__(x)], deque.maxlen.__get__(x)]}
     if issubclass(t, int):
-        return int.__int__(x)
+        return encode(int.__int__(x), wrap, depth)
     if issubclass(t, float):
         return float.__float__(x)
     if issubclass(t, str):
@@ -176,6 +179,8 @@ def decode(x, from_handle, from_callback=None, builtins_ok=False, depth=0):
             return base64.b64decode(v.encode("ascii"), validate=True)
         if tag == "c":
             return complex(float(v[0]), float(v[1]))
+        if tag == "i" and type(v) is str:
+            return int(v, 16)
         if tag == "h" and type(v) is int:
             return from_handle(v)
         if from_callback is not None and tag == "cb" and type(v) is int:

@@ -88,6 +88,11 @@ STYLES = {
         "assert f == Fraction(1, 3) and dec == Decimal('0.1')\n"
         "assert red == 1 and name == 'ab' and type(name) is str\n",
     ),
+    "big_int": (
+        "import math\ndef fact(n):\n    return math.factorial(n)\n",
+        "import math\ndef fact(n):\n    return math.factorial(n) + 1\n",
+        "import math\nassert fact(2000) == math.factorial(2000)\nassert -fact(3) == -6\n",
+    ),
     "test_functions": (
         "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n",
         "def fib(n):\n    return n\n",
