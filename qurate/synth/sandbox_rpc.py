@@ -17,7 +17,9 @@ methods ever runs where the verdict is made. Exceptions come back as
 the nearest builtin class (a solution's ``class Empty(ValueError)`` arrives as
 ``ValueError``). A function of the tests passed to the solution (a ``key=lambda``, a
 decorated test helper) stays in the tests process: the solution gets a handle, and calling
-it runs the function there, with values for arguments.
+it runs the function there, with values for arguments. Arguments cross as values too; a
+list, dict or set passed to a call is updated in place, after it, to what the solution made
+of it, so in-place functions (``xs.sort()``) are tested as Python would see them.
 
 Values, framing and exceptions are :mod:`sandbox_wire`. Anything malformed from the
 solution is a protocol error, and the run fails.
@@ -135,6 +137,12 @@ class _Server:
             target = self.from_handle(msg["h"])
             arg = decode(msg["a"], self.from_handle, self.callback, True)
             out = {"ok": encode(_apply(msg["op"], target, arg), self.wrap)}
+            if msg["op"] == "call":  # what the call did to the lists/dicts/sets it was given
+                flat = [*arg[0], *arg[1].values()]
+                if any(type(a) in _MUTABLE for a in flat):
+                    out["back"] = [
+                        encode(a, self.wrap) if type(a) in _MUTABLE else None for a in flat
+                    ]
         except BaseException as e:  # noqa: BLE001
             out = {"err": describe_exception(e)}
         try:
@@ -264,15 +272,33 @@ class Link:
                 if "op" in msg:
                     self._run_callback(msg)
                     continue
-                if len(msg) != 1 or not ({"ok", "err"} & msg.keys()):
+                if "ok" in msg and msg.keys() <= {"ok", "back"}:
+                    return msg
+                if msg.keys() != {"err"}:
                     raise ProtocolError("not a reply")
-                if "ok" in msg:
-                    return decode(msg["ok"], self.remote, self.callback)
                 break
         except ProtocolError as e:
             self.broken = self.broken or str(e)
             raise
         raise rebuild_exception(msg["err"])
+
+    def value(self, msg, arg=None):
+        """The value of an ``ok`` reply; for a call, the lists, dicts and sets passed in are
+        updated in place to what the solution made of them (``xs.sort()`` is seen here)."""
+        try:
+            value = decode(msg["ok"], self.remote, self.callback)
+            if "back" in msg:
+                flat = [*arg[0], *arg[1].values()] if arg is not None else []
+                back = msg["back"]
+                if type(back) is not list or len(back) != len(flat):
+                    raise ProtocolError("bad arguments sent back")
+                for orig, enc in zip(flat, back, strict=True):
+                    if enc is not None and type(orig) in _MUTABLE:
+                        _update(orig, decode(enc, self.remote, self.callback))
+        except ProtocolError as e:
+            self.broken = self.broken or str(e)
+            raise
+        return value
 
     def callback(self, i):
         if not 0 <= i < len(self.callbacks):
@@ -306,7 +332,7 @@ class Link:
         except OSError as e:
             self.broken = self.broken or f"the solution process ended ({e.strerror})"
             raise ProtocolError(self.broken) from None
-        return self.receive()
+        return self.value(self.receive(), arg if op == "call" else None)
 
 
 def _wrap_for_solution(o):
@@ -322,6 +348,19 @@ def _wrap_for_solution(o):
 
 
 LINK = None
+_MUTABLE = (list, dict, set)
+
+
+def _update(orig, new):
+    """``orig`` (a value of the tests) made equal to ``new`` in place."""
+    if type(new) is not type(orig):
+        raise ProtocolError("an argument came back as another type")
+    if new != orig:
+        if type(orig) is list:
+            orig[:] = new
+        else:
+            orig.clear()
+            orig.update(new)
 
 
 def run_tests(source, calls_fd, replies_fd):
@@ -329,7 +368,7 @@ def run_tests(source, calls_fd, replies_fd):
     functions run; raises what failed (ProtocolError when the solution broke the wire)."""
     global LINK
     LINK = Link(calls_fd, replies_fd)
-    names = LINK.receive()  # the solution's top-level names, or what its import raised
+    names = LINK.value(LINK.receive())  # the solution's top-level names, or its error
     if type(names) is not dict:
         raise ProtocolError("bad globals")
     ns = {"__name__": "tests", "__builtins__": builtins}

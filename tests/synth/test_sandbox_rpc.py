@@ -93,6 +93,13 @@ STYLES = {
         "import math\ndef fact(n):\n    return math.factorial(n) + 1\n",
         "import math\nassert fact(2000) == math.factorial(2000)\nassert -fact(3) == -6\n",
     ),
+    "in_place": (
+        "def sort_in_place(xs):\n    xs.sort()\n"
+        "def add_key(d, k, seen):\n    d[k] = 1\n    seen.add(k)\n",
+        "def sort_in_place(xs):\n    xs = sorted(xs)\ndef add_key(d, k, seen):\n    d = {k: 1}\n",
+        "a = [3, 1, 2]\nassert sort_in_place(a) is None\nassert a == [1, 2, 3]\n"
+        "d, s = {}, set()\nadd_key(d, 'k', seen=s)\nassert d == {'k': 1} and s == {'k'}\n",
+    ),
     "test_functions": (
         "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n",
         "def fib(n):\n    return n\n",
