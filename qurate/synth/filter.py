@@ -2,8 +2,10 @@
 
 Steps, cheapest first, each one only on the samples still alive (first reason wins):
 
-1. **Well-formed**: a known ``task``, a non-empty ``response`` (else ``empty_output``) and, for
-   math and code, a ``prompt`` (else ``malformed_sample``).
+1. **Well-formed**: fields of the right types and a row that was a JSON object
+   (:func:`qurate.synth.samples.check_sample`), a known ``task``, and, for math and code, a
+   ``prompt`` (else ``malformed_sample``, detail = what is wrong); a non-empty ``response``
+   (else ``empty_output``).
 2. **Decontaminate** against benchmark files with the curate stage's n-gram index
    (``contaminated``, detail = the benchmark record).
 3. **Verify** (``--verify``): math against ``reference`` or by majority vote per prompt
@@ -46,7 +48,7 @@ from qurate.llm.models import resolve_model
 from qurate.synth.config import FilterConfig
 from qurate.synth.dedup import find_duplicates
 from qurate.synth.reward import JudgeReward, load_reward, reward_architecture
-from qurate.synth.samples import document_text, read_samples
+from qurate.synth.samples import check_sample, document_text, read_samples
 from qurate.synth.sandbox import isolation_summary
 from qurate.synth.select import combined_reward, select
 from qurate.synth.tasks import TASK_DOMAIN, TASKS
@@ -146,6 +148,10 @@ def filter_samples(
 
 def _check(run: _Run) -> None:
     for i, s in enumerate(run.s):
+        bad = check_sample(s)  # wrong types, lines that were not JSON objects
+        if bad:
+            run.reject(i, "malformed_sample", bad)
+            continue
         task, prompt, resp = s.get("task"), s.get("prompt"), s.get("response")
         if task not in TASKS:
             run.reject(i, "malformed_sample", f"task {task!r} is not one of {', '.join(TASKS)}")

@@ -4,7 +4,9 @@ A sample is a row with ``prompt``, ``response`` and ``task`` (math | code | know
 when known, ``reference`` (the gold final answer of a math problem) and ``tests`` (test code
 for a code solution), an ``id``, the ``seed_id`` it came from and its ``provenance`` (JSON).
 Any Parquet or JSONL file of such rows can be filtered, so samples generated elsewhere can be
-verified too; rows that lack a field are rejected by the filter with a reason, never dropped.
+verified too; rows that lack a field, hold one of the wrong type, or are not JSON objects at
+all are rejected by the filter with a reason (``malformed_sample``), never dropped, and never
+stop the rest of the file.
 
 As a training document (the shard contract), a math or code sample is its prompt, a blank
 line and its response; a knowledge sample (a rewrite) is its response alone, since the
@@ -68,52 +70,127 @@ def _files(path: Path) -> list[Path]:
 
 
 def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, record)`` for every row of a JSONL(.gz) / Parquet file or a directory of them.
+    """``(where, record)`` for every row of a JSONL(.gz) / Parquet file or a directory of them;
+    a line that is not a JSON object is a one-line error naming the file and line.
 
     ``where`` is ``file:line`` (or ``file:row``), used as the id of rows that have none.
     """
-    for f in _files(Path(path)):
+    for where, rec, problem in _iter_records(Path(path)):
+        if problem is not None:
+            raise BadInputError(problem)
+        yield where, rec  # type: ignore[misc]
+
+
+def _iter_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    """``(where, record, None)`` per row, or ``(where, None, "<file>:<line>: what is wrong")``
+    for a line that is not a UTF-8 JSON object. A file that cannot be read at all (corrupt
+    Parquet, damaged gzip) is still an error."""
+    for f in _files(path):
         if f.name.endswith(".parquet"):
             try:
                 table = pq.read_table(f)
             except Exception as e:  # pyarrow raises several types for corrupt files
                 raise BadInputError(f"{f}: not a readable Parquet file ({e})") from None
             for i, rec in enumerate(table.to_pylist(), start=1):
-                yield f"{f.name}:{i}", rec
+                yield f"{f.name}:{i}", rec, None
             continue
         opener = gzip.open if f.name.endswith(".gz") else open
         try:
-            with opener(f, "rt", encoding="utf-8") as fh:
-                for i, line in enumerate(fh, start=1):
-                    if not line.strip():
+            with opener(f, "rb") as fh:
+                for i, raw in enumerate(fh, start=1):
+                    if not raw.strip():
                         continue
-                    try:
-                        rec = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise BadInputError(f"{f}:{i}: not valid JSON ({e.msg})") from None
-                    if not isinstance(rec, dict):
-                        raise BadInputError(f"{f}:{i}: a row must be a JSON object")
-                    yield f"{f.name}:{i}", rec
-        except UnicodeDecodeError as e:
-            raise BadInputError(f"{f}: not UTF-8 text ({e.reason})") from None
+                    rec, problem = _parse_line(raw)
+                    where = f"{f.name}:{i}"
+                    yield where, rec, (f"{f}:{i}: {problem}" if problem else None)
         except (OSError, EOFError) as e:
             raise BadInputError(f"{f}: cannot read ({e})") from None
 
 
+def _parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        rec = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        return None, f"not UTF-8 text ({e.reason})"
+    except ValueError as e:  # JSONDecodeError, and ints longer than Python will parse
+        return None, f"not valid JSON ({getattr(e, 'msg', e)})"
+    except RecursionError:
+        return None, "not valid JSON (nested too deeply)"
+    if not isinstance(rec, dict):
+        return None, "a row must be a JSON object"
+    return rec, None
+
+
 def read_samples(path: str | Path) -> list[dict[str, Any]]:
-    """Sample rows with every sample column present (missing ones None, ids filled in)."""
+    """Sample rows with every sample column present (missing ones None, ids filled in).
+
+    A line that is not a JSON object still becomes a row: every field None and
+    ``malformed`` saying what is wrong, so the filter rejects it as ``malformed_sample``
+    and the rest of the file goes on. Field types are checked by :func:`check_sample`.
+    """
     out = []
-    for where, rec in read_records(path):
-        row = {c: rec.get(c) for c in SAMPLE_COLUMNS}
+    for where, rec, problem in _iter_records(Path(path)):
+        row: dict[str, Any] = {c: None for c in SAMPLE_COLUMNS}
+        if rec is None:
+            row.update(id=where, malformed=(problem or "").split(": ", 1)[-1])
+            out.append(row)
+            continue
+        row.update({c: rec.get(c) for c in SAMPLE_COLUMNS})
         row["id"] = str(rec["id"]) if rec.get("id") is not None else where
-        prov = row["provenance"]
-        if isinstance(prov, dict):
-            row["provenance"] = json.dumps(prov, sort_keys=True)
-        for k in ("reference", "tests"):  # a numeric gold answer (42) is fine as text
-            if row[k] is not None and not isinstance(row[k], str):
-                row[k] = json.dumps(row[k]) if isinstance(row[k], (list, dict)) else str(row[k])
+        if isinstance(row["provenance"], dict):
+            row["provenance"] = json.dumps(row["provenance"], sort_keys=True, default=str)
+        if "messages" in rec:
+            row["messages"] = rec["messages"]
         out.append(row)
     return out
+
+
+def _kind(v: object) -> str:
+    return f"{type(v).__name__} {json.dumps(v, default=str)[:40]}"
+
+
+def _is_chat(msgs: object) -> bool:
+    return isinstance(msgs, list) and all(
+        isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+        for m in msgs
+    )
+
+
+def check_sample(row: dict[str, Any]) -> str | None:
+    """What is wrong with the types of a sample row (``"prompt is int 5, not text"``), or None.
+
+    Text fields (``prompt``, ``response``, ``tests``, ``task``, ``seed_id``) must be strings;
+    ``reference`` a string or a number (a numeric gold answer, 42, is kept as text);
+    ``messages``, when given, a chat (a list of ``{role, content}`` text turns): when the row
+    has neither ``prompt`` nor ``response``, its last assistant turn is the response and the
+    user turns before it the prompt. A field of the wrong type is set to None so the row can
+    still be written as a reject: a dict of tests is never turned into code and run.
+    """
+    if row.get("malformed"):
+        return str(row["malformed"])
+    problems = []
+    for k in ("prompt", "response", "tests", "task", "seed_id"):
+        v = row.get(k)
+        if v is not None and not isinstance(v, str):
+            problems.append(f"{k} is {_kind(v)}, not text")
+            row[k] = None
+    ref = row.get("reference")
+    if isinstance(ref, (int, float)) and not isinstance(ref, bool):
+        row["reference"] = str(ref)
+    elif ref is not None and not isinstance(ref, str):
+        problems.append(f"reference is {_kind(ref)}, not text or a number")
+        row["reference"] = None
+    msgs = row.get("messages")
+    if msgs is not None:
+        if not _is_chat(msgs):
+            problems.append(f"messages is {_kind(msgs)}, not a list of {{role, content}} texts")
+        elif row.get("prompt") is None and row.get("response") is None and not problems:
+            last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=None)
+            if last is not None:
+                row["response"] = msgs[last]["content"]
+                users = [m["content"] for m in msgs[:last] if m["role"] == "user"]
+                row["prompt"] = "\n\n".join(users) or None
+    return "; ".join(problems) or None
 
 
 def write_samples(path: Path, rows: list[dict[str, Any]], *, rejects: bool = False) -> None:

@@ -1,7 +1,7 @@
 """The code sandbox against every hostile snippet of the issue, with short limits and a low
-process cap (the machine is small and shared). Where the OS layers apply (root: nobody +
-empty network namespace), the dangerous cases also run with the audit hook off, to show the
-OS layers hold on their own."""
+process cap (the machine is small and shared). Where the OS layers apply (root: unprivileged
+uids, namespaces), the dangerous cases also run with the audit hook off, to show the OS
+layers hold on their own. The attacks of issue 12 are in ``test_sandbox_hostile.py``."""
 
 from __future__ import annotations
 
