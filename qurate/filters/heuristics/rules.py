@@ -48,6 +48,7 @@ from qurate.filters.heuristics.stats import (
     ngram_repetition,
 )
 from qurate.filters.text import doc_tokens
+from qurate.filters.web.lines import is_licence
 
 IS_CODE_KEY = "is_code"
 _PARA_RE = re.compile(r"\n\s*\n")
@@ -67,6 +68,7 @@ _MOJIBAKE_PAIR_RE = re.compile(
     "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
 _LATIN1_LETTER_RE = re.compile(r"[\u00c0-\u00ff]")
+_HANGUL_RE = re.compile(r"[\uac00-\ud7af]")
 
 Result = bool | tuple[bool, str, str]
 
@@ -185,6 +187,9 @@ class Heuristics(QurateFilter):
             return res
         if gr.enabled:
             top_ns, dup_ns = gr.top_n_grams, gr.dup_n_grams
+            if gr.licence_ngram_slack and is_licence(lower):
+                top_ns = {n: v + gr.licence_ngram_slack for n, v in top_ns.items()}
+                dup_ns = {n: v + gr.licence_ngram_slack for n, v in dup_ns.items()}
             if toks.no_space_frac > 0.5:
                 # One CJK character is a fraction of a word: compare like-sized n-grams.
                 scale = gr.cjk_ngram_scale
@@ -274,7 +279,12 @@ class Heuristics(QurateFilter):
             return True
         # Mean word length over spaced-script words only, when they dominate.
         if toks.no_space_frac < 0.3 and n_spaced >= 10:
-            avg = (sum(map(len, words)) - toks.n_no_space) / n_spaced
+            n_letters = sum(map(len, words)) - toks.n_no_space
+            if not text.isascii():
+                n_hangul = len(_HANGUL_RE.findall(text))
+                if n_hangul > 0.5 * n_letters:
+                    n_letters += n_hangul * (gq.hangul_letters_per_syllable - 1)
+            avg = n_letters / n_spaced
             if gq.min_avg_word_length is not None and avg < gq.min_avg_word_length:
                 return _fail("gopher_below_avg_threshold", avg, gq.min_avg_word_length, "<")
             if gq.max_avg_word_length is not None and avg > gq.max_avg_word_length:
@@ -340,7 +350,11 @@ class Heuristics(QurateFilter):
             ):
                 return _fail("fineweb_line_punct_ratio", ratio, fw.line_punct_thr, "<")
             ratio = st.n_prose_short / st.n_prose
-            if fw.short_line_thr is not None and ratio > fw.short_line_thr:
+            # In a page of tables, the short "prose" lines are the tables' section headings.
+            tables = fw.table_heading_ratio is not None and (
+                st.n_table >= fw.table_heading_ratio * st.n_prose
+            )
+            if fw.short_line_thr is not None and ratio > fw.short_line_thr and not tables:
                 return _fail("fineweb_short_line_ratio", ratio, fw.short_line_thr)
         if fw.char_dup_ratio is not None:
             min_len = fw.dup_min_line_chars

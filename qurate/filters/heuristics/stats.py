@@ -49,6 +49,9 @@ _CODE_LINE_RE = re.compile(
       | ["']?[\w-]+["']?\s*(?::|=>?)\s*.+,$   # key: value, (object literals)
       | .*\b(?:do(?:\s*\|[^|]*\|)?|then)$    # Ruby/shell block openers
       | [(\[{].*,$|"[^"]*",?$|'[^']*',?$      # tuple / list items, string literals
+      | \(\s*(?:define[\w*-]*|let[\w*-]*|lambda|cond|set!|use-modules|define-module|
+               export|syntax-rules|match|unless|when)\b   # Scheme / Lisp forms
+      | ;;|proc\s+\S+\s+\{|(?:lappend|upvar|namespace\s+eval|foreach|incr)\s+\S  # Tcl
       | type\s+\w+\s+\S
       | import\s+[\w.{*]|from\s+[\w.]+\s+import\b
       | print\(|console\.|System\.|std::|if\s*\(|for\s*\(|while\s*\(|switch\s*\(
