@@ -315,6 +315,8 @@ def write_side(out: Path, side: str, items: list[tuple[str, dict]]) -> None:
         for n, (markup, lab) in enumerate(items):
             rid = f"<urn:webheur:{side}-{n:05d}>"
             url = f"https://site{n % 97}.example/{side}/{n}"
+            if lab["kind"] == "code":  # code hosts show a file under its own name
+                url += "/" + lab["source"].rsplit("/", 1)[-1]
             http = StatusAndHeaders(
                 "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
             )

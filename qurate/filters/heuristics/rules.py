@@ -178,7 +178,11 @@ class Heuristics(QurateFilter):
                     st.n_boilerplate / st.n_nonempty,
                     c4.max_boilerplate_lines_ratio,
                 )
-            if c4.min_num_sentences is not None and st.n_sentences < c4.min_num_sentences:
+            if (
+                c4.min_num_sentences is not None
+                and st.n_sentences < c4.min_num_sentences
+                and not self._table_page(st)
+            ):
                 return _fail("c4_too_few_sentences", st.n_sentences, c4.min_num_sentences, "<")
 
         if fw.enabled and (res := self._fineweb(text, letter_lines, toks, st)) is not True:
@@ -339,6 +343,12 @@ class Heuristics(QurateFilter):
                     return _fail("gopher_few_stop_words", found, gq.min_stop_words, "<")
         return True
 
+    def _table_page(self, st) -> bool:
+        """A reference page of tables (shortcuts, ports, options): its rows are the content,
+        its short lines are headings, and its sentences, if any, are inside cells."""
+        ratio = self.cfg.fineweb.table_heading_ratio
+        return ratio is not None and st.n_table >= 5 and st.n_table >= ratio * st.n_prose
+
     def _fineweb(self, text: str, letter_lines: list[str], toks, st) -> Result:
         fw = self.cfg.fineweb
         if st.n_prose:
@@ -351,9 +361,7 @@ class Heuristics(QurateFilter):
                 return _fail("fineweb_line_punct_ratio", ratio, fw.line_punct_thr, "<")
             ratio = st.n_prose_short / st.n_prose
             # In a page of tables, the short "prose" lines are the tables' section headings.
-            tables = fw.table_heading_ratio is not None and (
-                st.n_table >= fw.table_heading_ratio * st.n_prose
-            )
+            tables = self._table_page(st)
             if fw.short_line_thr is not None and ratio > fw.short_line_thr and not tables:
                 return _fail("fineweb_short_line_ratio", ratio, fw.short_line_thr)
         if fw.char_dup_ratio is not None:

@@ -82,6 +82,7 @@ CODE_EXTENSIONS = frozenset(
     "py pyi pyx ipynb js mjs cjs ts tsx jsx java kt kts scala groovy c h cc cpp cxx hpp hh "
     "cs go rs rb php swift m mm sh bash zsh fish ps1 bat sql r jl lua pl pm hs ml mli ex exs "
     "erl clj dart f f90 vb asm s v sv vhd cmake gradle makefile dockerfile proto graphql "
+    "scm ss rkt lisp el tcl tk "
     "css scss less vue svelte yaml yml toml ini json xml".split()
 )
 # Prose formats: a README.md full of examples is still documentation.
@@ -159,7 +160,7 @@ def line_stats(
             n_comment += 1
             n_heading_hashes += len(s) - len(s.lstrip("#"))
             continue
-        if s.startswith(("//", "/*", "*/", "#!")):
+        if s.startswith(("//", "/*", "*/", "#!", ";;", "; ")):  # C, shell, Lisp comments
             n_comment += 1
             continue
         if c in "-•*+·–▪◦‣" or numbered_match(s):

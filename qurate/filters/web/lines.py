@@ -41,6 +41,8 @@ class Chrome:
     """Classified lines of one page: ``cut`` holds (line index, class) of lines to remove."""
 
     cut: list[tuple[int, str]] = field(default_factory=list)
+    anchor_chars: int = 0  # characters of non-chrome lines that are anchor-phrase lists
+    body_chars: int = 0  # characters of non-empty lines that are not cut
     chars: dict[str, int] = field(default_factory=dict)  # class -> characters cut
     hits: dict[str, int] = field(default_factory=dict)  # class -> lines classified, cut or not
     licence: bool = False  # a licence or copyright text (its legal lines are content)
@@ -60,8 +62,32 @@ def n_words(s: str) -> float:
     return n if s.isascii() else n + len(NO_SPACE_RE.findall(s)) * 2 / 3
 
 
-def _present(lower: str, phrases: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(p for p in phrases if p in lower)
+class _Phrases:
+    """A phrase list split for fast lookup: ASCII phrases are searched in every text, the
+    others only when the text holds their first non-ASCII character (a Russian page is
+    not searched for Greek or Japanese phrases)."""
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        self.ascii = tuple(p for p in phrases if p.isascii())
+        self.keyed: dict[str, list[str]] = {}
+        for p in phrases:
+            if not p.isascii():
+                self.keyed.setdefault(next(c for c in p if not c.isascii()), []).append(p)
+
+    def present(self, lower: str, chars: frozenset[str] | None) -> tuple[str, ...]:
+        found = [p for p in self.ascii if p in lower]
+        if chars:
+            for key in chars.intersection(self.keyed):
+                found += [p for p in self.keyed[key] if p in lower]
+        return tuple(found)
+
+
+_COOKIE, _CONSENT, _SITE, _POLICY = map(_Phrases, (COOKIE, CONSENT, SITE, POLICY))
+_SEP_CHAR_RE = re.compile("[|·•›»/–—>]")
+_NAV_MAX = max(map(len, NAV))
+# Any of: a list separator, ©, a run of page numbers. A long line without one is not chrome.
+# ("/" and ">" only between spaces: paths and shell redirections are everywhere in docs.)
+_MAYBE_CHROME_RE = re.compile(r"[|·•›»–—©]| [/>] |(?:^|\s)\d{1,3}(?:\s+\d{1,3}){2,}(?:\s|$)")
 
 
 @dataclass(slots=True)
@@ -72,17 +98,20 @@ class _Lex:
     consent: tuple[str, ...]
     site: tuple[str, ...]
     policy: tuple[str, ...]
-    social: tuple[str, ...]
 
     @classmethod
     def of(cls, lower: str, licence: bool) -> _Lex:
-        return cls(
-            cookie=_present(lower, COOKIE),
-            consent=_present(lower, CONSENT),
-            site=_present(lower, SITE),
-            policy=() if licence else _present(lower, POLICY),
-            social=_present(lower, tuple(SOCIAL - {"x"})),
-        )
+        # Substring scans of the whole text are this step's main cost: the consent and site
+        # words (280) are looked for only on pages that name cookies at all, and phrases in
+        # other scripts only in non-ASCII text.
+        chars = None if lower.isascii() else frozenset(lower)
+        cookie = _COOKIE.present(lower, chars)
+        consent = site = ()
+        if cookie:
+            consent = _CONSENT.present(lower, chars)
+            site = _SITE.present(lower, chars)
+        policy = () if licence else _POLICY.present(lower, chars)
+        return cls(cookie=cookie, consent=consent, site=site, policy=policy)
 
 
 def is_licence(lower: str) -> bool:
@@ -110,6 +139,12 @@ def classify(line: str, lex: _Lex, max_words: int, licence: bool) -> tuple[str, 
     core = line.strip(_STRIP)
     if not core:
         return None
+    if (
+        not (lex.cookie or lex.policy)
+        and len(core) > _NAV_MAX
+        and _MAYBE_CHROME_RE.search(core) is None
+    ):
+        return None  # the common case, decided without counting words
     nw = n_words(core)
     if nw > max_words:
         return None
@@ -134,11 +169,11 @@ def classify(line: str, lex: _Lex, max_words: int, licence: bool) -> tuple[str, 
         return "policy", WEAK
     if low in NAV:
         return "navigation", WEAK
-    if nw <= 30 and line.strip()[-1:] != "|" and _SEP_RE.search(core):  # not a table row
+    if nw <= 30 and line.strip()[-1:] != "|" and _SEP_CHAR_RE.search(core):  # not a table row
         segs = [s.strip(_STRIP).lower() for s in _SEP_RE.split(core)]
         segs = [s for s in segs if s]
         n_nav = sum(s in NAV for s in segs)
-        n_social = sum(s.rsplit(" ", 1)[-1] in SOCIAL for s in segs) if lex.social else 0
+        n_social = sum(s.rsplit(" ", 1)[-1] in SOCIAL for s in segs)
         if len(segs) >= 2 and (n_nav + n_social >= 2 or n_social >= 2):
             return "navigation", STRONG
         if (
@@ -148,9 +183,9 @@ def classify(line: str, lex: _Lex, max_words: int, licence: bool) -> tuple[str, 
             and "«" not in core  # French quotes, not a trail
         ):
             return "navigation", STRONG
-    if nw <= 20 and _PAGING_RE.search(low):
-        toks = low.strip(_STRIP).split()
-        if toks and (toks[0].strip(_STRIP) in NAV or toks[-1].strip(_STRIP) in NAV):
+    if 3 <= nw <= 20 and _PAGING_RE.search(low):
+        toks = low.split()
+        if toks[0].strip(_STRIP) in NAV or toks[-1].strip(_STRIP) in NAV:
             return "navigation", STRONG
     if nw <= 4 and lex.consent and any(t in low for t in lex.consent):
         return "consent", WEAK
@@ -173,17 +208,49 @@ def find_chrome(lines: list[str], lower: str, max_words: int) -> Chrome:
                 out.chars[cls] = out.chars.get(cls, 0) + len(lines[i]) + 1
         run.clear()
 
+    n_chars = 0
     for i, line in enumerate(lines):
-        if not line.strip():
+        s = line.strip()
+        if not s:
             continue  # blank lines neither break nor join a run
+        n_chars += len(s)
         hit = classify(line, lex, max_words, licence)
         if hit is None:
             close()
+            if is_anchor_list(s):
+                out.anchor_chars += len(s)
         else:
             run.append((i, hit[0], hit[1]))
             out.hits[hit[0]] = out.hits.get(hit[0], 0) + 1
     close()
+    out.body_chars = n_chars - sum(len(lines[i].strip()) for i, _ in out.cut)
     return out
+
+
+_LIST_SEP_RE = re.compile(r"\s[|·•/–—-]\s|\s*[|·•、]\s*|,\s+|，")
+# Two list separators somewhere in a line (one C-level search instead of ten counts).
+_TWO_SEPS_RE = re.compile(r"(?:, |[|·•、，]| [/–—-] ).*?(?:, |[|·•、，]| [/–—-] )")
+_SENT_END = (".", "!", "?", "。", "！", "？", ":", ";")
+_CLOSERS = "\"'”’»)）」』]"
+
+
+def is_anchor_list(s: str) -> bool:
+    """A line of 3+ short phrases joined by list separators, none a sentence ("cheap
+    flights · hotel deals · car rental"): link farms and tag clouds."""
+    # Cheap tests first: this runs on every line of every page. A prose enumeration ends
+    # its sentence (a dictionary entry its "[1913 Webster]"); link lists end in nothing.
+    if s.rstrip(_CLOSERS).endswith(_SENT_END) or _TWO_SEPS_RE.search(s) is None:
+        return False
+    parts = [p.strip() for p in _LIST_SEP_RE.split(s.strip(" -*•"))]
+    parts = [p for p in parts if p]
+    if len(parts) < 3:
+        return False
+    if sum(n_words(p) <= 6 for p in parts) < 0.8 * len(parts):
+        return False
+    if any(". " in p for p in parts):  # sentences inside: prose, not anchors
+        return False
+    # Mostly single words ("PNG, JPEG, GIF") is an enumeration in a text, not anchors.
+    return sum(n_words(p) >= 2 for p in parts) >= 0.5 * len(parts)
 
 
 def cut_lines(lines: list[str], chrome: Chrome) -> str:

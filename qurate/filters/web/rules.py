@@ -41,17 +41,18 @@ _HEX_RE = re.compile(r"(?<![\w])(?:0x)?[0-9a-fA-F]{32,}(?![\w])")
 _HEXDUMP_RE = re.compile(r"(?:(?<![\w])[0-9a-fA-F]{2}[ :]){16,}[0-9a-fA-F]{2}(?![\w])")
 _NUM_TOKEN_RE = re.compile(r"[-+−(]?[$€£¥]?\d[\d.,:/'’]*%?[)]?")
 # Splits anchor lists: menus and link farms join phrases with these.
-_LIST_SEP_RE = re.compile(r"\s[|·•/–—-]\s|\s*[|·•、]\s*|,\s+|，")
 _SENT_END = (".", "!", "?", "。", "！", "？", ":", ";")
 _CLOSERS = "\"'”’»)）」』"
+_TRAILING_REF_RE = re.compile(r"\s*[\[(][^\])]{0,40}[\])]$")
 
 
 def _fail(reason: str, value: float, threshold: float, op: str = ">") -> tuple[bool, str, str]:
     return False, reason, f"{value:.4g} {op} {threshold:g}"
 
 
-def blob_chars(text: str) -> int:
-    """Characters in base64 runs (mixed case and digits, few '/'), hex runs and hex dumps."""
+def blob_chars(text: str, hex_too: bool = True) -> int:
+    """Characters in base64 runs (mixed case and digits, few '/'), hex runs and hex dumps
+    (``hex_too=False`` skips the last two, for text with too few digits to hold them)."""
     n = 0
     for m in _B64_RE.finditer(text):
         s = m.group()
@@ -64,8 +65,9 @@ def blob_chars(text: str) -> int:
             and not s.isupper()
         ):
             n += len(s)
-    n += sum(len(m.group()) for m in _HEX_RE.finditer(text) if not m.group().isdigit())
-    n += sum(len(m.group()) for m in _HEXDUMP_RE.finditer(text))
+    if hex_too:
+        n += sum(len(m.group()) for m in _HEX_RE.finditer(text) if not m.group().isdigit())
+        n += sum(len(m.group()) for m in _HEXDUMP_RE.finditer(text))
     return n
 
 
@@ -74,22 +76,6 @@ def is_numeric_line(s: str) -> bool:
     if len(toks) < 4:
         return False
     return sum(_NUM_TOKEN_RE.fullmatch(t) is not None for t in toks) >= 0.8 * len(toks)
-
-
-def is_anchor_list(s: str) -> bool:
-    """A line of 3+ short phrases joined by list separators, none a sentence."""
-    parts = [p.strip() for p in _LIST_SEP_RE.split(s.strip(" -*•"))]
-    parts = [p for p in parts if p]
-    if len(parts) < 3:
-        return False
-    if sum(n_words(p) <= 6 for p in parts) < 0.8 * len(parts):
-        return False
-    # A prose enumeration ends its sentence (a dictionary entry its "[1913 Webster]"), and
-    # holds sentences inside; link lists don't end in anything and are never sentences.
-    if s.rstrip().rstrip(_CLOSERS + "]").endswith(_SENT_END) or any(". " in p for p in parts):
-        return False
-    # Mostly single words ("PNG, JPEG, GIF") is an enumeration in a text, not anchors.
-    return sum(n_words(p) >= 2 for p in parts) >= 0.5 * len(parts)
 
 
 class WebFilter(QurateFilter):
@@ -120,7 +106,7 @@ class WebFilter(QurateFilter):
         if chrome.cut:
             drop = {i for i, _ in chrome.cut}
             body_lines = [ln for i, ln in enumerate(lines) if i not in drop]
-        verdict = self._document_rules(text, body_lines)
+        verdict = self._document_rules(text, body_lines, chrome)
         chrome_verdict = verdict is None
         if verdict is None and chrome.hits:
             verdict = self._chrome_rules(text, body_lines, chrome)
@@ -165,12 +151,15 @@ class WebFilter(QurateFilter):
             prose = total = 0
             rows = [s for s in map(str.strip, body_lines) if s]
             for i, s in enumerate(rows):
-                if s[0] == "|" or s[-1] == "|":
-                    continue  # table rows are judged by the numeric rule
                 total += len(s)
                 nw = n_words(s)
+                if s[0] == "|" or s[-1] == "|":
+                    # A table row of descriptions is content; menus are not tables.
+                    prose += len(s) if nw >= 10 else 0
+                    continue
                 if nw < 6:
                     continue
+                s = _TRAILING_REF_RE.sub("", s)  # "... [1913 Webster]", "... (see below)"
                 # A sentence ends here, or a hard-wrapped one goes on (next line in lower
                 # case); a title does neither.
                 nxt = rows[i + 1] if i + 1 < len(rows) else ""
@@ -181,7 +170,7 @@ class WebFilter(QurateFilter):
                 return _fail("web_navigation", frac, cfg.min_prose_frac, "prose share <")
         return None
 
-    def _document_rules(self, text: str, lines: list[str]) -> tuple | None:
+    def _document_rules(self, text: str, lines: list[str], chrome: Chrome) -> tuple | None:
         cfg = self.cfg
         n_chars = max(len(text) - text.count("\n") - text.count(" "), 1)
         if cfg.max_url_frac is not None and ("://" in text or "www." in text):
@@ -190,15 +179,17 @@ class WebFilter(QurateFilter):
                 frac = sum(map(len, urls)) / n_chars
                 if frac > cfg.max_url_frac:
                     return _fail("web_link_density", frac, cfg.max_url_frac)
-        if cfg.max_blob_frac is not None and len(text) >= 40:
-            n_blob = blob_chars(text)
+        n_digits = sum(map(text.count, "0123456789"))
+        # Base64 of binary data is ~15% digits and hex ~60%: a page whose blobs could pass
+        # max_blob_frac has digits; most prose has under 1%, so most pages skip the scans.
+        if cfg.max_blob_frac is not None and n_digits >= 0.1 * cfg.max_blob_frac * n_chars:
+            n_blob = blob_chars(text, hex_too=n_digits >= 0.5 * cfg.max_blob_frac * n_chars)
             if n_blob >= cfg.min_blob_chars and n_blob / n_chars > cfg.max_blob_frac:
                 return _fail("web_encoded_blob", n_blob / n_chars, cfg.max_blob_frac)
         nonempty = [s for s in lines if s.strip()]
         if not nonempty:
             return None
         if cfg.max_numeric_line_frac is not None:
-            n_digits = sum(map(text.count, "0123456789"))
             if n_digits > 0.2 * n_chars:
                 n_body = sum(map(len, nonempty))
                 num = [s for s in nonempty if is_numeric_line(s)]
@@ -209,9 +200,8 @@ class WebFilter(QurateFilter):
                     and sum(map(len, num)) > 0.5 * n_body
                 ):
                     return _fail("web_numeric_table", frac, cfg.max_numeric_line_frac)
-        if cfg.max_anchor_list_frac is not None:
-            anchor = sum(len(s) for s in nonempty if is_anchor_list(s))
-            frac = anchor / max(sum(map(len, nonempty)), 1)
+        if cfg.max_anchor_list_frac is not None and chrome.anchor_chars:
+            frac = chrome.anchor_chars / max(chrome.body_chars, 1)
             if frac > cfg.max_anchor_list_frac:
                 return _fail("web_anchor_list", frac, cfg.max_anchor_list_frac)
         return None
