@@ -40,7 +40,6 @@ _B64_RE = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
 _HEX_RE = re.compile(r"(?<![\w])(?:0x)?[0-9a-fA-F]{32,}(?![\w])")
 _HEXDUMP_RE = re.compile(r"(?:(?<![\w])[0-9a-fA-F]{2}[ :]){16,}[0-9a-fA-F]{2}(?![\w])")
 _NUM_TOKEN_RE = re.compile(r"[-+−(]?[$€£¥]?\d[\d.,:/'’]*%?[)]?")
-# Splits anchor lists: menus and link farms join phrases with these.
 _SENT_END = (".", "!", "?", "。", "！", "？", ":", ";")
 _CLOSERS = "\"'”’»)）」』"
 _TRAILING_REF_RE = re.compile(r"\s*[\[(][^\])]{0,40}[\])]$")
@@ -107,14 +106,14 @@ class WebFilter(QurateFilter):
             drop = {i for i, _ in chrome.cut}
             body_lines = [ln for i, ln in enumerate(lines) if i not in drop]
         verdict = self._document_rules(text, body_lines, chrome)
-        chrome_verdict = verdict is None
+        from_chrome = verdict is None  # any verdict now comes from the chrome rules
         if verdict is None and chrome.hits:
             verdict = self._chrome_rules(text, body_lines, chrome)
         if verdict is None and not chrome.cut:
             return True
         # Only now, on the few pages a rule touched, pay for the code check. Blob, number
         # and link rules use the line test only (a table or a blob is dense in symbols too).
-        if self._is_code(doc, lines, text if chrome_verdict else ""):
+        if self._is_code(doc, lines, text if from_chrome else ""):
             return True
         if verdict is not None:
             return verdict
