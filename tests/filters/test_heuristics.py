@@ -326,3 +326,28 @@ def test_scheme_and_tcl_are_code() -> None:
     )
     for code in (scheme, tcl):
         assert judge(code * 3).metadata[IS_CODE_KEY] is True
+
+
+def test_a_ports_table_page_needs_no_sentence_outside_its_cells() -> None:
+    ports = [("5353/udp", "mDNS, Avahi", "Lets systems find each other and the services they "
+              "offer."), ("631/udp", "Printing", "Lets you send print jobs to a printer over "
+              "the network."), ("631/tcp", "Printing", "Lets you share your printer with other "
+              "people."), ("5900/tcp", "Remote desktop", "Lets people see your desktop or give "
+              "remote help."), ("3689/tcp", "Music sharing (DAAP)", "Lets you share your "
+              "music library with others on your network.")]  # fmt: skip
+    text = "Commonly used network ports\nPort | Name | Description |\n" + "\n".join(
+        f"{p} | {n} | {d} |" for p, n, d in ports
+    )
+    assert reason(text, lang="en") is None
+    off = HeuristicsConfig.model_validate({"fineweb": {"table_heading_ratio": None}})
+    assert reason(text, off, lang="en") == "c4_too_few_sentences"
+    off.c4.min_num_sentences = None
+    assert reason(text, off, lang="en") == "fineweb_line_punct_ratio"
+
+
+def test_a_katakana_word_is_one_token() -> None:
+    from qurate.filters.text import tokenize
+
+    toks = tokenize("バックアップ方法は、バックアップアプリケーションに任せます。")
+    assert "バックアップ" in toks.words and "バックアップアプリケーション" in toks.words
+    assert toks.n_no_space == len(toks.words)  # every token is of a no-space script

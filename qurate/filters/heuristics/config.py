@@ -100,10 +100,10 @@ class FineWebConfig(_Strict):
     table_heading_ratio: float | None = Field(
         2.0,
         ge=0,
-        description="Skip the short-line rule and C4's sentence minimum when table rows (5 or "
-        "more) outnumber prose lines by this factor: in a reference page of tables (keyboard "
-        "shortcuts, network ports) the short lines are the tables' headings and any sentences "
-        "sit in cells. Menus and tag clouds are not table rows, so they still count; number "
+        description="Skip the line-punctuation and short-line rules and C4's sentence minimum "
+        "when table rows (5 or more) outnumber prose lines by this factor: in a reference page "
+        "of tables (keyboard shortcuts, network ports) the unpunctuated short lines are the "
+        "tables' headings and any sentences sit in cells. Menus and tag clouds are not table rows, so they still count; number "
         "dumps are the web rules' web_numeric_table. null: never skip.",
     )
     # Characters in repeated lines (of >= dup_min_line_chars) / all. Stock: 0.01 on all lines,

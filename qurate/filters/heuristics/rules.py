@@ -309,15 +309,16 @@ class Heuristics(QurateFilter):
         fw = self.cfg.fineweb
         if st.n_prose:
             ratio = st.n_prose_punct / st.n_prose
+            # In a page of tables, the short "prose" lines are the tables' section headings.
+            tables = self._table_page(st)
             if (
                 fw.line_punct_thr is not None
                 and ratio < fw.line_punct_thr
                 and not (ratio == 0 and fw.line_punct_exclude_zero)
+                and not tables
             ):
                 return _fail("fineweb_line_punct_ratio", ratio, fw.line_punct_thr, "<")
             ratio = st.n_prose_short / st.n_prose
-            # In a page of tables, the short "prose" lines are the tables' section headings.
-            tables = self._table_page(st)
             if fw.short_line_thr is not None and ratio > fw.short_line_thr and not tables:
                 return _fail("fineweb_short_line_ratio", ratio, fw.short_line_thr)
         if fw.char_dup_ratio is not None:
