@@ -1,8 +1,11 @@
 """Build the web held-out set: real pages with real-looking chrome, as WARC, labelled good/junk.
 
-Usage (after installing the source packages, see ``bench/web_sources.py``):
+Usage (Debian 12; tcl8.6 and the common licences are usually present already):
 
+    apt-get install -y --no-install-recommends gnome-user-docs dict-gcide wordnet-base \
+        guile-3.0-libs tcl8.6
     PYTHONPATH=. python bench/webset.py [--seed 0] [--out bench/data/web]
+    PYTHONPATH=. python bench/web_quality.py --side dev    # then, once: --side test
 
 It writes, for each side (``dev``: tune on it; ``test``: report once), under ``OUT/<side>/``:
 
