@@ -5,10 +5,12 @@ Each non-empty line short enough to be chrome (``max_chrome_line_words``) gets a
 - ``consent`` (strong): a cookie word with a consent word and a site word ("we use cookies
   on our website ... you agree"), or with one of them in a line of at most 25 words
   ("Cookie-Einstellungen"); weak: a cookie word alone on a short line, or a
-  consent button ("Accept all") on its own;
+  consent button ("Accept all") on a page that names cookies. A page on which two lines
+  name cookies with neither word (HTTP documentation) has no consent lines at all;
 - ``policy`` (strong): a legal-footer phrase with a ``©`` or two such phrases ("Privacy
-  policy | Terms of use"); weak: one phrase alone ("Impressum"). Skipped in licence and
-  copyright texts, whose "All rights reserved" is content;
+  policy | Terms of use"); weak: one phrase alone ("Impressum"), or a short ``©`` line
+  (a footer's "© 2021 Example Media", but also a man page's copyright section). Skipped
+  in licence and copyright texts, whose "All rights reserved" is content;
 - ``navigation`` (strong): a list of menu / sharing items ("Home | Blog | Contact",
   "Share: Facebook · X"), a breadcrumb that starts at the home page ("Home › Printing"),
   paging ("« Previous 1 2 3 Next »"); weak: one menu item alone ("Read more »", "Search").
