@@ -5,8 +5,9 @@ looked at again by later rules, in either chain):
 
 - baseline: datatrove's GopherRepetitionFilter -> GopherQualityFilter -> C4QualityFilter ->
   FineWebQualityFilter, stock defaults (spaCy word tokenisation, as in FineWeb's recipe);
-- qurate: Heuristics alone (the same rule families), and the full filter chain
-  Normalize -> LanguageID (fastText lid.176) -> Heuristics.
+- qurate: Heuristics alone (the same rule families), WebFilter alone (line removal and the
+  web-junk rules, run before the heuristics in curate), and the full filter chain
+  Normalize -> LanguageID (fastText lid.176) -> WebFilter -> Heuristics.
 
 Input: the bundled sample corpus (``qurate/data/sample``), or a JSONL file with a ``text``
 field given as the first argument. Each text is repeated ``--repeat`` times (distinct copies)
@@ -36,6 +37,7 @@ from datatrove.pipeline.filters import (
 from qurate.filters.heuristics.rules import Heuristics
 from qurate.filters.langid import LanguageID
 from qurate.filters.normalize import Normalize
+from qurate.filters.web.rules import WebFilter
 
 SAMPLE = Path(__file__).resolve().parent.parent / "qurate" / "data" / "sample"
 
@@ -89,15 +91,18 @@ def main() -> None:
 
     t_stock, k_stock = run_chain(stock, texts)
     t_ours, k_ours = run_chain([Heuristics()], texts)
-    t_full, k_full = run_chain([Normalize(), LanguageID(), Heuristics()], texts)
+    t_web, k_web = run_chain([WebFilter()], texts)
+    t_full, k_full = run_chain([Normalize(), LanguageID(), WebFilter(), Heuristics()], texts)
     n = len(texts)
     for name, t, k in (
         ("stock datatrove (Gopher rep + Gopher quality + C4 + FineWeb)", t_stock, k_stock),
         ("qurate Heuristics (same rule families)", t_ours, k_ours),
-        ("qurate Normalize + LanguageID + Heuristics", t_full, k_full),
+        ("qurate WebFilter (web rules and line removal)", t_web, k_web),
+        ("qurate Normalize + LanguageID + WebFilter + Heuristics", t_full, k_full),
     ):
         print(f"{name:64s} {n / t:9.0f} docs/s {n_mb / t:7.2f} MB/s  kept {k}/{n}")
-    print(f"full chain vs stock: {t_stock / t_full:.2f}x")
+    print(f"full chain vs stock: {t_stock / t_full:.2f}x; WebFilter / Heuristics time: "
+          f"{t_web / t_ours:.2f}")  # fmt: skip
     print(f"ratio={t_stock / t_ours:.2f}")
 
 

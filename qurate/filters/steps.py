@@ -1,4 +1,4 @@
-"""The filter part of ``qurate curate``: normalise -> language ID -> heuristics.
+"""The filter part of ``qurate curate``: normalise -> language ID -> web -> heuristics.
 
 ``build_filter_steps`` returns the datatrove steps in that order for the pipeline runner;
 ``FiltersConfig`` is their config section (composed into the pipeline config).
@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 from datatrove.pipeline.base import PipelineStep
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from qurate.filters.heuristics.config import HeuristicsConfig
 from qurate.filters.heuristics.rules import Heuristics
 from qurate.filters.langid import LanguageID, LanguageIDConfig
 from qurate.filters.normalize import Normalize
+from qurate.filters.web.config import WebConfig
+from qurate.filters.web.rules import WebFilter
 
 
 class NormalizeConfig(BaseModel):
@@ -26,11 +28,16 @@ class FiltersConfig(BaseModel):
 
     normalize: NormalizeConfig = NormalizeConfig()
     langid: LanguageIDConfig = LanguageIDConfig()
+    web: WebConfig = Field(
+        WebConfig(),
+        description="Web-page rules before the heuristics: chrome lines cut, link farms, "
+        "consent walls, encoded blobs and number dumps rejected.",
+    )
     heuristics: HeuristicsConfig = HeuristicsConfig()
 
 
 def build_filter_steps(cfg: FiltersConfig | None = None) -> list[PipelineStep]:
-    """Normalise, language ID and heuristics steps, in that order (disabled ones left out).
+    """Normalise, language ID, web and heuristics steps, in that order (disabled ones left out).
 
     Normalisation stays on unless turned off explicitly: language ID and the heuristics
     assume NFC text with ``\\n`` line breaks.
@@ -41,6 +48,10 @@ def build_filter_steps(cfg: FiltersConfig | None = None) -> list[PipelineStep]:
         steps.append(Normalize())
     if cfg.langid.enabled:
         steps.append(LanguageID(cfg.langid))
+    if cfg.web.enabled:
+        # After language ID (it judges the whole page), before the heuristics (they should
+        # judge the body, not the site template).
+        steps.append(WebFilter(cfg.web))
     if cfg.heuristics.enabled:
         steps.append(Heuristics(cfg.heuristics))
     return steps

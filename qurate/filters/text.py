@@ -5,9 +5,10 @@ of a curate run's time goes, and on Chinese, Japanese or Thai text spaCy's blank
 model returns whole sentences as single "words", so word-based rules drop good documents.
 Here a document is tokenised once, by one compiled regular expression:
 
-- scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) yield
-  one token per character, the usual unit for statistics on such text (a Chinese word is
-  ~1.5 characters, so "50 words" becomes "50 characters", a short paragraph);
+- scripts written without spaces (Han, Hiragana, Thai, Lao, Khmer, Myanmar) yield one token
+  per character, the usual unit for statistics on such text (a Chinese word is ~1.5
+  characters, so "50 words" becomes "50 characters", a short paragraph); a run of Katakana
+  is one token, since it spells one (loan)word;
 - every other letter run (Latin, Cyrillic, Greek, Arabic, Hangul, Indic scripts with their
   combining vowel signs) is one token, with inner apostrophes kept (``don't``);
 - each run of punctuation or symbols is one symbol token, as spaCy makes them, so ratios
@@ -49,19 +50,28 @@ _MARKS = (
     "\u1ab0-\u1aff\u1dc0-\u1dff\u200c\u200d\u20d0-\u20ff\ufe20-\ufe2f"
 )
 _WORD_CHAR = rf"(?:[^\W{_NO_SPACE}]|[{_MARKS}])"
+# A run of Katakana is one word (a loanword: バックアップ "backup"); split per character,
+# one six-letter word repeated in a help page looked like a repeated 6-gram.
+_KATAKANA_RUN = "[\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9f]{2,}"
 _SYMBOL_RUN = rf"[^\w\s{_MARKS}{_NO_SPACE}]+"
 TOKEN_RE = re.compile(
-    rf"[{_NO_SPACE}]"  # one CJK/Thai character
+    rf"{_KATAKANA_RUN}"  # a Katakana word
+    rf"|[{_NO_SPACE}]"  # one CJK/Thai character
     rf"|{_WORD_CHAR}+(?:['\u2019]{_WORD_CHAR}+)*"  # a spaced-script word
     rf"|{_SYMBOL_RUN}"  # a run of punctuation / symbols
 )
 NO_SPACE_RE = re.compile(rf"[{_NO_SPACE}]")
+_KATAKANA_RE = re.compile(_KATAKANA_RUN)
 _MARKS_RE = re.compile(rf"[{_MARKS}]")
 # Word and symbol patterns used separately (two C-level scans beat one scan plus a Python
 # loop that sorts tokens). The per-character alternation that admits combining marks is
 # slow, so texts without marks, and pure-ASCII texts, get simpler equivalent patterns.
-_WORDS_MARKS_RE = re.compile(rf"[{_NO_SPACE}]|{_WORD_CHAR}+(?:['\u2019]{_WORD_CHAR}+)*")
-_WORDS_RE = re.compile(rf"[{_NO_SPACE}]|[^\W{_NO_SPACE}]+(?:['\u2019][^\W{_NO_SPACE}]+)*")
+_WORDS_MARKS_RE = re.compile(
+    rf"{_KATAKANA_RUN}|[{_NO_SPACE}]|{_WORD_CHAR}+(?:['\u2019]{_WORD_CHAR}+)*"
+)
+_WORDS_RE = re.compile(
+    rf"{_KATAKANA_RUN}|[{_NO_SPACE}]|[^\W{_NO_SPACE}]+(?:['\u2019][^\W{_NO_SPACE}]+)*"
+)
 _SYMBOLS_RE = re.compile(_SYMBOL_RUN)
 _ASCII_WORDS_RE = re.compile(r"[A-Za-z0-9_]+(?:'[A-Za-z0-9_]+)*")
 _ASCII_SYMBOLS_RE = re.compile(r"[^A-Za-z0-9_\s]+")
@@ -77,7 +87,8 @@ class Tokens:
     """One document's tokenisation.
 
     ``words``: word tokens (no symbol tokens), in order. ``n_symbols``: symbol tokens.
-    ``n_no_space``: how many words are single characters of a no-space script (CJK, Thai).
+    ``n_no_space``: how many words are of a no-space script (CJK characters, Thai characters,
+    Katakana runs).
     """
 
     words: list[str]
@@ -111,6 +122,8 @@ def tokenize(text: str) -> Tokens:
     pattern = _WORDS_MARKS_RE if _MARKS_RE.search(text) else _WORDS_RE
     words = pattern.findall(text)
     n_no_space = len(NO_SPACE_RE.findall(text))
+    if _KATAKANA_RE.search(text):  # each run is one token, not one per character
+        n_no_space -= sum(len(run) - 1 for run in _KATAKANA_RE.findall(text))
     return Tokens(words=words, n_symbols=len(_SYMBOLS_RE.findall(text)), n_no_space=n_no_space)
 
 

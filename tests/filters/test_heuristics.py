@@ -245,3 +245,109 @@ def test_tokens_cached_once_and_rejected_docs_skipped() -> None:
     assert [d.id for d in out] == ["a", "b"]
     assert TOKENS_KEY in doc.metadata
     assert done.metadata[REJECT_REASON] == "empty" and IS_CODE_KEY not in done.metadata
+
+
+KO_HELP = (
+    "로그인 화면 사진 바꾸기\n"
+    "로그인을 하거나 사용자 계정을 바꿀 때 로그인 사진이 붙은 사용자 목록을 볼 수 있습니다. "
+    "그림 모음의 사진 또는 보유한 그림으로 사진을 바꿀 수 있습니다. 또한 웹캠으로 새 로그인 "
+    "사진을 찍을 수 있습니다.\n"
+    "여러분의 계정이 아닌 사용자 계정을 편집하려면 관리자 권한이 필요합니다.\n"
+    "- 현재 활동 개요를 열고 사용자 입력을 시작합니다.\n"
+    "- 사용자를 눌러 창을 엽니다.\n"
+    "- 이름 옆 연필 아이콘을 누릅니다. 몇가지 로그인 사진이 들어있는 그림 모음이 나타납니다. "
+    "이 중 하나가 맘에 든다면, 해당 항목을 눌러 활용합니다."
+)
+
+
+def test_korean_words_are_not_too_short() -> None:
+    # Counted in syllable blocks the mean word is ~2.7, under the 3-letter minimum.
+    assert reason(KO_HELP, lang="ko") is None
+    cfg = HeuristicsConfig.model_validate(
+        {"gopher_quality": {"hangul_letters_per_syllable": 1.0, "min_stop_words": None}}
+    )
+    assert reason(KO_HELP, cfg, lang="ko") == "gopher_below_avg_threshold"
+
+
+def test_a_copyright_file_may_repeat_its_permission_notice() -> None:
+    notice = (
+        "Permission to use, copy, modify, and distribute this software and its documentation "
+        "for any purpose and without fee is hereby granted, provided that the above copyright "
+        "notice appear in all copies and that both that copyright notice and this permission "
+        "notice appear in supporting documentation. THE AUTHORS DISCLAIM ALL WARRANTIES WITH "
+        "REGARD TO THIS SOFTWARE."
+    )
+    text = (
+        f"Copyright (c) 1994-1996 by Silicon Graphics Computer Systems, Inc.\n{notice}\n\n"
+        "Copyright 1987, 1998 The Open Group\n"
+        + notice.replace("modify, and distribute", "modify, distribute, and sell").replace(
+            "THE AUTHORS", "THE OPEN GROUP"
+        )
+        + "\n\nExcept as contained in this notice, the name of a copyright holder shall not be "
+        "used in advertising or otherwise to promote the sale, use or other dealings in this "
+        "Software without prior written authorization from the copyright holder."
+    )
+    assert reason(text, lang="en") is None
+    no_slack = HeuristicsConfig.model_validate({"gopher_repetition": {"licence_ngram_slack": 0}})
+    assert reason(text, no_slack, lang="en") == "gopher_rep_dup_n_gram"
+
+
+def test_a_page_of_shortcut_tables_keeps_its_headings() -> None:
+    keys = ["Smaller text", "High contrast", "Larger text", "Screen reader", "Zoom in",
+            "Zoom out", "Home folder", "Calculator", "Mail client", "Help browser",
+            "Web browser", "Search", "Settings", "Hide all windows", "Move window left",
+            "Move window right", "Switch windows", "Close window", "Maximize window",
+            "Minimize window"]  # fmt: skip
+    mods = ["Ctrl", "Alt", "Shift", "Super", "Ctrl+Alt"]
+    rows = [f"{k} | {mods[i % 5]}+{chr(65 + i)} |" for i, k in enumerate(keys)]
+    text = (
+        "Set keyboard shortcuts\nTo change the key or keys to be pressed for a keyboard "
+        "shortcut, open the Settings and click on the row for the desired action.\n"
+        "Accessibility\n" + "\n".join(rows[:6]) + "\nLaunchers\n" + "\n".join(rows[6:11])
+        + "\nNavigation\n" + "\n".join(rows[11:16]) + "\nWindows\n" + "\n".join(rows[16:])
+    )  # fmt: skip
+    assert reason(text, lang="en") is None
+    off = HeuristicsConfig.model_validate({"fineweb": {"table_heading_ratio": None}})
+    assert reason(text, off, lang="en") == "fineweb_short_line_ratio"
+
+
+def test_scheme_and_tcl_are_code() -> None:
+    scheme = (
+        ";;; match.scm --- pattern matching\n(define-module (ice-9 match)\n"
+        "  #:export (match match-lambda))\n\n(define (flatten x)\n  (cond ((null? x) '())\n"
+        "        ((pair? x) (append (flatten (car x)) (flatten (cdr x))))\n"
+        "        (else (list x))))\n\n(define-syntax-rule (swap! a b)\n"
+        "  (let ((tmp a))\n    (set! a b)\n    (set! b tmp)))\n"
+    )
+    tcl = (
+        "proc ttk::scrollbar::Press {w x y} {\n    variable State\n"
+        "    set State(xPress) $x\n    lappend State(list) $w\n    foreach e $events {\n"
+        "        bind $w $e {}\n    }\n    incr State(count)\n}\n"
+    )
+    for code in (scheme, tcl):
+        assert judge(code * 3).metadata[IS_CODE_KEY] is True
+
+
+def test_a_ports_table_page_needs_no_sentence_outside_its_cells() -> None:
+    ports = [("5353/udp", "mDNS, Avahi", "Lets systems find each other and the services they "
+              "offer."), ("631/udp", "Printing", "Lets you send print jobs to a printer over "
+              "the network."), ("631/tcp", "Printing", "Lets you share your printer with other "
+              "people."), ("5900/tcp", "Remote desktop", "Lets people see your desktop or give "
+              "remote help."), ("3689/tcp", "Music sharing (DAAP)", "Lets you share your "
+              "music library with others on your network.")]  # fmt: skip
+    text = "Commonly used network ports\nPort | Name | Description |\n" + "\n".join(
+        f"{p} | {n} | {d} |" for p, n, d in ports
+    )
+    assert reason(text, lang="en") is None
+    off = HeuristicsConfig.model_validate({"fineweb": {"table_heading_ratio": None}})
+    assert reason(text, off, lang="en") == "c4_too_few_sentences"
+    off.c4.min_num_sentences = None
+    assert reason(text, off, lang="en") == "fineweb_line_punct_ratio"
+
+
+def test_a_katakana_word_is_one_token() -> None:
+    from qurate.filters.text import tokenize
+
+    toks = tokenize("バックアップ方法は、バックアップアプリケーションに任せます。")
+    assert "バックアップ" in toks.words and "バックアップアプリケーション" in toks.words
+    assert toks.n_no_space == len(toks.words)  # every token is of a no-space script

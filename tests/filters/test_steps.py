@@ -1,4 +1,4 @@
-"""The filter chain as the curate runner builds it: normalise -> language ID -> heuristics."""
+"""The filter chain as the curate runner builds it: normalise -> language ID -> web -> heuristics."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from qurate.filters.heuristics.rules import Heuristics
 from qurate.filters.langid import LanguageID
 from qurate.filters.normalize import Normalize
 from qurate.filters.steps import FiltersConfig, build_filter_steps
+from qurate.filters.web.rules import WebFilter
 
 
 def run_chain(docs: list[Document], cfg: FiltersConfig | None = None) -> list[Document]:
@@ -22,9 +23,14 @@ def run_chain(docs: list[Document], cfg: FiltersConfig | None = None) -> list[Do
 
 
 def test_steps_in_order_and_disabled_ones_left_out() -> None:
-    assert [type(s) for s in build_filter_steps()] == [Normalize, LanguageID, Heuristics]
+    assert [type(s) for s in build_filter_steps()] == [
+        Normalize,
+        LanguageID,
+        WebFilter,
+        Heuristics,
+    ]
     cfg = FiltersConfig.model_validate({"langid": {"enabled": False}})
-    assert [type(s) for s in build_filter_steps(cfg)] == [Normalize, Heuristics]
+    assert [type(s) for s in build_filter_steps(cfg)] == [Normalize, WebFilter, Heuristics]
 
 
 def test_config_errors_name_the_key() -> None:

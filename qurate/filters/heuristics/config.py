@@ -25,6 +25,14 @@ class GopherQualityConfig(_Strict):
     # Skipped for CJK/Thai documents (their tokens are single characters).
     min_avg_word_length: float | None = 3
     max_avg_word_length: float | None = 10
+    hangul_letters_per_syllable: float = Field(
+        2.0,
+        gt=0,
+        description="In Korean text (mostly Hangul words) a syllable block counts as this many "
+        "letters in the mean-word-length rule: Korean words are 2-3 syllables, so counted in "
+        "characters every Korean help page fell under min_avg_word_length (13 of 18 on the "
+        "web dev set). Gibberish and run-together tokens still exceed max_avg_word_length.",
+    )
     # '#' counts only mid-line (hashtags), not Markdown heading markers.
     max_symbol_word_ratio: float | None = 0.1
     max_bullet_lines_ratio: float | None = 0.9
@@ -54,6 +62,13 @@ class GopherRepetitionConfig(_Strict):
     cjk_ngram_scale: float = Field(2.0, ge=1.0)
     # Lines shorter than this are ignored when counting duplicate lines in code ("}", "end").
     code_min_line_chars: int = 20
+    licence_ngram_slack: float = Field(
+        0.1,
+        ge=0,
+        description="Added to the top and duplicated n-gram limits for licence and copyright "
+        "texts (two licence markers, e.g. 'licen' and 'warranty'): a copyright file repeats "
+        "the same permission notice for each holder, which is content, not stuffing.",
+    )
 
 
 class C4Config(_Strict):
@@ -82,6 +97,15 @@ class FineWebConfig(_Strict):
     # Share of prose lines that are short AND unpunctuated (menus, tag clouds).
     short_line_thr: float | None = 0.67
     short_line_length: int = 30
+    table_heading_ratio: float | None = Field(
+        2.0,
+        ge=0,
+        description="Skip the line-punctuation and short-line rules and C4's sentence minimum "
+        "when table rows (5 or more) outnumber prose lines by this factor: in a reference page "
+        "of tables (keyboard shortcuts, network ports) the unpunctuated short lines are the "
+        "tables' headings and any sentences sit in cells. Menus and tag clouds are not table rows, so they still count; number "
+        "dumps are the web rules' web_numeric_table. null: never skip.",
+    )
     # Characters in repeated lines (of >= dup_min_line_chars) / all. Stock: 0.01 on all lines,
     # which rejects any page that repeats a "Returns:" or "Example" line.
     char_dup_ratio: float | None = 0.3

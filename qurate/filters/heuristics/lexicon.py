@@ -43,7 +43,10 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         "id": "dan yang di ini itu dengan untuk dari tidak ada dalam akan",
         "ms": "dan yang di ini itu dengan untuk dari tidak ada dalam akan",
         "vi": "và của là có không những được các một trong cho người",
-        "ko": "이 그 수 있는 있다 것 하는 및 한 에 는 을 를 의",
+        # Korean particles attach to words; these stand alone (help text is formal:
+        # "할 수 있습니다", "때", "또는").
+        "ko": "이 그 수 있는 있다 것 하는 및 한 에 는 을 를 의 있습니다 합니다 할 때 더 또는 "
+        "경우 위해 다음 모든",
         "ca": "el la de i que a en un una per amb no és del",
         "eo": "la kaj de en estas al ne por kun mi",
         # One-character particles for scripts tokenised per character.

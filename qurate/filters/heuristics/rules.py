@@ -31,7 +31,6 @@ import re
 from collections import Counter
 
 from datatrove.data import Document
-from ftfy.badness import badness
 
 from qurate.contract.rejects import QurateFilter
 from qurate.filters.heuristics.config import HeuristicsConfig
@@ -41,6 +40,7 @@ from qurate.filters.heuristics.lexicon import (
     SPAM_WORDS,
     STOP_WORDS,
 )
+from qurate.filters.heuristics.mojibake import Result, fail, mojibake
 from qurate.filters.heuristics.stats import (
     duplicates,
     line_stats,
@@ -48,6 +48,7 @@ from qurate.filters.heuristics.stats import (
     ngram_repetition,
 )
 from qurate.filters.text import doc_tokens
+from qurate.filters.web.lines import is_licence
 
 IS_CODE_KEY = "is_code"
 _PARA_RE = re.compile(r"\n\s*\n")
@@ -60,15 +61,7 @@ _LETTER_RE = re.compile(r"[^\W\d_]")
 _ASCII_WS_TAB = bytes(ord(" ") if chr(b).isspace() else b for b in range(256))
 _NON_ALPHA_CHARS = bytes(b for b in range(128) if _NON_ALPHA_CHUNK_RE.fullmatch(chr(b)))
 _TABLE_CHARS = bytes(b for b in range(128) if _TABLE_CHUNK_RE.fullmatch(chr(b)))
-# UTF-8 read as cp1252/Latin-1 leaves a lead-byte letter (Â-ô) before a continuation-byte
-# character; ftfy's badness score (costly) runs only on texts that contain such a pair.
-_MOJIBAKE_PAIR_RE = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
-    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
-)
-_LATIN1_LETTER_RE = re.compile(r"[\u00c0-\u00ff]")
-
-Result = bool | tuple[bool, str, str]
+_HANGUL_RE = re.compile(r"[\uac00-\ud7af]")
 
 
 def _boilerplate_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -107,8 +100,7 @@ def _letter_lines(lines: list[str]) -> list[str]:
     return [s for s in map(str.strip, lines) if search(s)]
 
 
-def _fail(reason: str, value: float, threshold: float, op: str = ">") -> tuple[bool, str, str]:
-    return False, reason, f"{value:.4g} {op} {threshold:g}"
+_fail = fail
 
 
 class Heuristics(QurateFilter):
@@ -138,7 +130,7 @@ class Heuristics(QurateFilter):
         if not text.strip():
             return False, "empty", "no text"
 
-        if q.enabled and (res := self._mojibake(text)) is not True:
+        if q.enabled and (res := mojibake(text, q)) is not True:
             return res
         lower = text.lower()
         if c4.enabled and c4.filter_lorem_ipsum and "lorem ipsum" in lower:
@@ -176,7 +168,11 @@ class Heuristics(QurateFilter):
                     st.n_boilerplate / st.n_nonempty,
                     c4.max_boilerplate_lines_ratio,
                 )
-            if c4.min_num_sentences is not None and st.n_sentences < c4.min_num_sentences:
+            if (
+                c4.min_num_sentences is not None
+                and st.n_sentences < c4.min_num_sentences
+                and not self._table_page(st)
+            ):
                 return _fail("c4_too_few_sentences", st.n_sentences, c4.min_num_sentences, "<")
 
         if fw.enabled and (res := self._fineweb(text, letter_lines, toks, st)) is not True:
@@ -185,6 +181,9 @@ class Heuristics(QurateFilter):
             return res
         if gr.enabled:
             top_ns, dup_ns = gr.top_n_grams, gr.dup_n_grams
+            if gr.licence_ngram_slack and is_licence(lower):
+                top_ns = {n: v + gr.licence_ngram_slack for n, v in top_ns.items()}
+                dup_ns = {n: v + gr.licence_ngram_slack for n, v in dup_ns.items()}
             if toks.no_space_frac > 0.5:
                 # One CJK character is a fraction of a word: compare like-sized n-grams.
                 scale = gr.cjk_ngram_scale
@@ -195,40 +194,6 @@ class Heuristics(QurateFilter):
                 kind, n, value, thr = hit
                 name = "gopher_rep_top_n_gram" if kind == "top" else "gopher_rep_dup_n_gram"
                 return False, name, f"{n}-grams: {value:.4g} > {thr:g}"
-        return True
-
-    def _mojibake(self, text: str) -> Result:
-        if text.isascii():
-            # No U+FFFD, no Latin-1 letters, no mojibake pair: every check below passes.
-            return True
-        q = self.cfg.quality
-        n = len(text)
-        n_fffd = text.count("\ufffd")
-        if n_fffd >= 3:
-            # Text decoded with the wrong codec turns most non-ASCII characters into U+FFFD;
-            # repaired cp1252 mojibake keeps a few (bytes cp1252 leaves undefined).
-            frac = n_fffd / n
-            if q.max_replacement_char_frac is not None and frac > q.max_replacement_char_frac:
-                return _fail("mojibake", frac, q.max_replacement_char_frac)
-            if q.max_replacement_nonascii_frac is not None:
-                n_non_ascii = n - len(text.encode("ascii", "ignore"))
-                frac = n_fffd / n_non_ascii
-                if frac > q.max_replacement_nonascii_frac:
-                    return _fail("mojibake", frac, q.max_replacement_nonascii_frac)
-        if q.max_mojibake_per_1k is not None and _MOJIBAKE_PAIR_RE.search(text):
-            # U+FFFD is judged above; here only the mojibake that ftfy recognises remains.
-            bad = badness(text.replace("\ufffd", "") if n_fffd else text)
-            per_1k = bad * 1000 / n
-            # Two hits at least: one odd sequence in a long text is usually a real symbol.
-            if bad >= 2 and per_1k > q.max_mojibake_per_1k:
-                return _fail("mojibake", per_1k, q.max_mojibake_per_1k)
-        if q.max_latin1_letter_frac is not None:
-            n_latin1 = len(_LATIN1_LETTER_RE.findall(text))
-            if n_latin1 >= 20:
-                n_alpha = len(text) - text.count(" ") - text.count("\n")
-                frac = n_latin1 / max(n_alpha, 1)
-                if frac > q.max_latin1_letter_frac:
-                    return _fail("mojibake", frac, q.max_latin1_letter_frac)
         return True
 
     def _line_repetition(self, text: str, letter_lines: list[str], is_code: bool) -> Result:
@@ -274,7 +239,12 @@ class Heuristics(QurateFilter):
             return True
         # Mean word length over spaced-script words only, when they dominate.
         if toks.no_space_frac < 0.3 and n_spaced >= 10:
-            avg = (sum(map(len, words)) - toks.n_no_space) / n_spaced
+            n_letters = sum(map(len, words)) - toks.n_no_space
+            if not text.isascii():
+                n_hangul = len(_HANGUL_RE.findall(text))
+                if n_hangul > 0.5 * n_letters:
+                    n_letters += n_hangul * (gq.hangul_letters_per_syllable - 1)
+            avg = n_letters / n_spaced
             if gq.min_avg_word_length is not None and avg < gq.min_avg_word_length:
                 return _fail("gopher_below_avg_threshold", avg, gq.min_avg_word_length, "<")
             if gq.max_avg_word_length is not None and avg > gq.max_avg_word_length:
@@ -329,18 +299,27 @@ class Heuristics(QurateFilter):
                     return _fail("gopher_few_stop_words", found, gq.min_stop_words, "<")
         return True
 
+    def _table_page(self, st) -> bool:
+        """A reference page of tables (shortcuts, ports, options): its rows are the content,
+        its short lines are headings, and its sentences, if any, are inside cells."""
+        ratio = self.cfg.fineweb.table_heading_ratio
+        return ratio is not None and st.n_table >= 5 and st.n_table >= ratio * st.n_prose
+
     def _fineweb(self, text: str, letter_lines: list[str], toks, st) -> Result:
         fw = self.cfg.fineweb
         if st.n_prose:
             ratio = st.n_prose_punct / st.n_prose
+            # In a page of tables, the short "prose" lines are the tables' section headings.
+            tables = self._table_page(st)
             if (
                 fw.line_punct_thr is not None
                 and ratio < fw.line_punct_thr
                 and not (ratio == 0 and fw.line_punct_exclude_zero)
+                and not tables
             ):
                 return _fail("fineweb_line_punct_ratio", ratio, fw.line_punct_thr, "<")
             ratio = st.n_prose_short / st.n_prose
-            if fw.short_line_thr is not None and ratio > fw.short_line_thr:
+            if fw.short_line_thr is not None and ratio > fw.short_line_thr and not tables:
                 return _fail("fineweb_short_line_ratio", ratio, fw.short_line_thr)
         if fw.char_dup_ratio is not None:
             min_len = fw.dup_min_line_chars

@@ -49,6 +49,9 @@ _CODE_LINE_RE = re.compile(
       | ["']?[\w-]+["']?\s*(?::|=>?)\s*.+,$   # key: value, (object literals)
       | .*\b(?:do(?:\s*\|[^|]*\|)?|then)$    # Ruby/shell block openers
       | [(\[{].*,$|"[^"]*",?$|'[^']*',?$      # tuple / list items, string literals
+      | \(\s*(?:define[\w*-]*|let[\w*-]*|lambda|cond|set!|use-modules|define-module|
+               export|syntax-rules|match|unless|when)\b   # Scheme / Lisp forms
+      | ;;|proc\s+\S+\s+\{|(?:lappend|upvar|namespace\s+eval|foreach|incr)\s+\S  # Tcl
       | type\s+\w+\s+\S
       | import\s+[\w.{*]|from\s+[\w.]+\s+import\b
       | print\(|console\.|System\.|std::|if\s*\(|for\s*\(|while\s*\(|switch\s*\(
@@ -79,6 +82,7 @@ CODE_EXTENSIONS = frozenset(
     "py pyi pyx ipynb js mjs cjs ts tsx jsx java kt kts scala groovy c h cc cpp cxx hpp hh "
     "cs go rs rb php swift m mm sh bash zsh fish ps1 bat sql r jl lua pl pm hs ml mli ex exs "
     "erl clj dart f f90 vb asm s v sv vhd cmake gradle makefile dockerfile proto graphql "
+    "scm ss rkt lisp el tcl tk "
     "css scss less vue svelte yaml yml toml ini json xml".split()
 )
 # Prose formats: a README.md full of examples is still documentation.
@@ -156,7 +160,7 @@ def line_stats(
             n_comment += 1
             n_heading_hashes += len(s) - len(s.lstrip("#"))
             continue
-        if s.startswith(("//", "/*", "*/", "#!")):
+        if s.startswith(("//", "/*", "*/", "#!", ";;", "; ")):  # C, shell, Lisp comments
             n_comment += 1
             continue
         if c in "-•*+·–▪◦‣" or numbered_match(s):
