@@ -23,7 +23,7 @@ BY_CHOICES = ("lang", "domain", "source", "reject_reason", "stage")
 
 def connect(directory: str | Path) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with ``docs``, ``rejects`` and ``all_docs`` views over a stage dir."""
-    d = check_stage_dir(directory)
+    d = check_stage_dir(directory, finished=False)
     con = duckdb.connect()
     kept = shard_paths(d)
     rejected = shard_paths(d, rejects=True)

@@ -187,6 +187,8 @@ def test_too_few_labels_per_class_is_a_one_line_error(run, tmp_path):
     with ShardWriter(tmp_path / "few") as w:
         for r in rows:
             w.write(r)
+    write_manifest(tmp_path / "few", stage="annotate", config_hash="t", inputs=[], n_in=5,
+                   n_kept=5, rejected_by_reason={})  # fmt: skip
     with pytest.raises(BadInputError, match="too few labels per class"):
         distill(tmp_path / "few", tmp_path / "m", cfg)
 

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from qurate.contract.shards import ShardWriter, iter_rows, read_manifest
+from qurate.contract.shards import ShardWriter, iter_rows, read_manifest, write_manifest
 from qurate.synth.config import FilterConfig
 from qurate.synth.filter import filter_samples
 from qurate.synth.sandbox import SandboxLimits
@@ -97,6 +97,8 @@ def pool(tmp_path):
                 "synthetic": False,
             }
         )
+    write_manifest(d, stage="curate", config_hash="t", inputs=[], n_in=2, n_kept=2,
+                   rejected_by_reason={})  # fmt: skip
     return d
 
 
