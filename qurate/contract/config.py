@@ -61,20 +61,28 @@ def load_yaml(path: str | Path | None) -> dict[str, Any]:
     return data
 
 
-def take_section(data: Mapping[str, Any], section: str | None, source: str) -> dict[str, Any]:
-    """One section of a loaded file (see the module docstring for the rule)."""
+def take_section(
+    data: Mapping[str, Any], section: str | None, source: str, *, whole_file: bool = True
+) -> dict[str, Any]:
+    """One section of a loaded file (see the module docstring for the rule). A dotted
+    ``section`` (``synth.generate``) walks into a pipeline file. With ``whole_file`` False a
+    file without the section gives the defaults (``executor:`` read beside a stage's section)."""
     if section is None:
-        return dict(data)
-    if section in data:
-        value = data[section]
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ConfigError(
-                f"{source}: {section}: expected a mapping of keys, got a {type(value).__name__}"
-            )
-        return copy.deepcopy(value)
-    if any(k in PIPELINE_SECTIONS for k in data):
+        return copy.deepcopy(dict(data))
+    top = section.split(".")[0]
+    if top in data:
+        node: Any = data
+        for i, part in enumerate(section.split(".")):
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                return {}
+            if not isinstance(node, dict):
+                where = ".".join(section.split(".")[: i + 1])
+                raise ConfigError(
+                    f"{source}: {where}: expected a mapping of keys, got a {type(node).__name__}"
+                )
+        return copy.deepcopy(node)
+    if not whole_file or any(k in PIPELINE_SECTIONS for k in data):
         return {}  # a pipeline file without this section: the section's defaults
     return copy.deepcopy(dict(data))  # a stage's own file: the whole file is the section
 
@@ -147,17 +155,24 @@ def load_section(
     section: str | None,
     model: type[M],
     overrides: Mapping[str, Any] | None = None,
+    *,
+    whole_file: bool = True,
 ) -> M:
     """Load ``section`` of the YAML file at ``path`` into ``model``, flags applied on top.
 
     ``path`` None gives the model's defaults (plus the overrides). ``section`` None takes
     the whole file. ``overrides`` maps dotted keys (``engine.kind``) to flag values; a
-    ``None`` value is a flag that was not given, so the file's value stands.
+    ``None`` value is a flag that was not given, so the file's value stands. ``whole_file``:
+    see ``take_section``.
     """
     source = str(path) if path is not None else "flags"
-    data = take_section(load_yaml(path), section, source)
+    loaded = load_yaml(path)
+    data = take_section(loaded, section, source, whole_file=whole_file)
     apply_overrides(data, overrides or {})
-    return validate(model, data, source=source, section=section)
+    # name keys by their path in the file: ``mix.seed`` in a pipeline file, ``seed`` in MIX.yaml
+    top = section.split(".")[0] if section is not None else None
+    named = section if top is not None and (top in loaded or not loaded) else None
+    return validate(model, data, source=source, section=named)
 
 
 __all__ = [

@@ -17,10 +17,13 @@ import pyarrow.parquet as pq
 
 from qurate.contract.schema import (
     DOC_SCHEMA,
+    READABLE_VERSIONS,
     REJECT_SCHEMA,
     SCHEMA_VERSION,
     rows_to_table,
     schema_version,
+    scores_dict,
+    upgrade_table,
 )
 from qurate.contract.stagedir import (
     COMPRESSION,
@@ -137,12 +140,15 @@ def read_schema(path: Path) -> pa.Schema:
 
 
 def check_schema_version(path: Path) -> str:
+    """The shard's schema version; a one-line error unless this qurate reads it (v1 shards
+    are read and upgraded to v2 as they are read)."""
     version = schema_version(read_schema(path))
     if version is None:
         raise BadInputError(f"{path}: not a qurate shard (no schema version in its metadata)")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         raise BadInputError(
-            f"{path}: schema version {version}, this qurate reads version {SCHEMA_VERSION}"
+            f"{path}: schema version {version}, this qurate reads versions "
+            f"{', '.join(READABLE_VERSIONS)} (writes {SCHEMA_VERSION})"
         )
     return version
 
@@ -162,10 +168,11 @@ def iter_batches(
 def _shard_batches(
     path: Path, columns: list[str] | None = None, batch_size: int = 4096
 ) -> Iterator[pa.RecordBatch]:
-    check_schema_version(path)
+    old = check_schema_version(path) != SCHEMA_VERSION
     try:
         pf = pq.ParquetFile(path)
-        yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+        for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
+            yield upgrade_table(batch) if old else batch
     except BadInputError:
         raise
     except Exception as e:
@@ -176,7 +183,7 @@ def _rows(batches: Iterator[pa.RecordBatch]) -> Iterator[dict[str, Any]]:
     for batch in batches:
         for row in batch.to_pylist():
             if isinstance(row.get("scores"), list):
-                row["scores"] = dict(row["scores"])
+                row["scores"] = scores_dict(row["scores"])
             yield row
 
 

@@ -16,7 +16,9 @@ dance was written seven times):
 
 A lock (``.qurate.lock``, a POSIX record lock holding the pid) keeps two runs out of one
 directory: the second gets a one-line error naming the holder's pid. The kernel drops the
-lock when its process dies, so a lock left by a killed run is taken over silently. Readers
+lock when its process dies, so a lock left by a killed run is taken over silently; a run that
+ends removes the file. (POSIX locks are not inherited by forked workers, so only the driver
+holds it.) Readers
 call ``require_finished``: a directory with no manifest is an interrupted or running stage,
 and reading it would train on a partial mix.
 
@@ -44,14 +46,16 @@ import pyarrow.parquet as pq
 
 from qurate import __version__
 from qurate.contract.schema import SCHEMA_VERSION
-from qurate.errors import BadInputError, ConfigError
+from qurate.errors import BadInputError
 
 MANIFEST = "manifest.json"
 LOCK = ".qurate.lock"
 RUN_MARKER = ".qurate-run.json"
 COMPRESSION = "zstd"
-# Names a stage writes; a directory holding anything else is not ours to clear.
-_OURS = ("part-", "rejects", "stats", "manifest.json", "long_context", ".")
+# Names stages write; a directory without our marker or manifest that holds anything else is
+# not ours to clear. (``cache``: the LLM prompt caches a run may open before its stage starts.)
+_OURS = ("part-", "rejects", "stats", MANIFEST, "long_context", "cache", "samples.parquet",
+         "work", ".")  # fmt: skip
 
 _HELD: set[str] = set()  # directories this process has locked (POSIX locks ignore our own pid)
 
@@ -172,6 +176,14 @@ def require_finished(directory: str | Path) -> dict[str, Any]:
     return read_manifest(d)
 
 
+def require_finished_dirs(*directories: str | Path | None) -> None:
+    """``require_finished`` for each directory given (None skipped): the one call a reader of
+    several stage directories (the trainer: data plus per-stage data) makes."""
+    for d in directories:
+        if d is not None:
+            require_finished(d)
+
+
 # --- the run fingerprint --------------------------------------------------------------------
 
 
@@ -227,17 +239,27 @@ class _Lock:
             raise BadInputError(
                 f"{self.path.parent}: in use by another run in this process (pid {os.getpid()})"
             )
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                os.close(fd)
+                if e.errno in (errno.EACCES, errno.EAGAIN):
+                    raise BadInputError(
+                        f"{self.path.parent}: in use by another qurate run ({self._holder()}); "
+                        "wait for it to finish or stop it"
+                    ) from None
+                raise
+            # The holder unlinks the file when it releases: a lock on an unlinked file is no
+            # lock, so make sure the path still names the file we locked, else try again.
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
             os.close(fd)
-            if e.errno in (errno.EACCES, errno.EAGAIN):
-                raise BadInputError(
-                    f"{self.path.parent}: in use by another qurate run ({self._holder()}); "
-                    "wait for it to finish or stop it"
-                ) from None
-            raise
         # Ours now (a lock of a dead pid was released by the kernel): record who holds it.
         info = json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode()
         os.ftruncate(fd, 0)
@@ -246,7 +268,9 @@ class _Lock:
         _HELD.add(self.key)
 
     def release(self) -> None:
+        """Unlink the lock file, then unlock: a finished directory keeps no lock file."""
         if self.fd is not None:
+            self.path.unlink(missing_ok=True)
             fcntl.lockf(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
@@ -269,10 +293,20 @@ class StageDir:
             return sd.finish(config_hash=..., inputs=..., n_in=..., ...)
     """
 
-    def __init__(self, path: str | Path, stage: str, *, overwrite: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        stage: str,
+        *,
+        overwrite: bool = False,
+        keep: Iterable[str] = (),
+    ) -> None:
+        """``keep``: entries that survive a restart or ``--overwrite`` because they are valid
+        for any run (an LLM prompt cache keyed by model and prompt)."""
         self.path = Path(path)
         self.stage = stage
         self.overwrite = overwrite
+        self.keep = frozenset(keep)
         self.fingerprint: str | None = None
         self.resumed = False  # True when begin() kept an interrupted attempt's work
         self._lock = _Lock(self.path)
@@ -299,9 +333,9 @@ class StageDir:
             return None
 
     def clear(self) -> None:
-        """Remove everything in the directory but the lock (it stays held)."""
+        """Remove everything in the directory but the lock (it stays held) and ``keep``."""
         for p in self.path.iterdir():
-            if p.name == LOCK:
+            if p.name == LOCK or p.name in self.keep:
                 continue
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p)
@@ -341,13 +375,13 @@ class StageDir:
             if manifest.get("fingerprint") == fp:
                 self.release()
                 return manifest
-            raise ConfigError(
-                f"{self.path}: already holds a different finished {manifest.get('stage', '')} run "
-                "(another config or inputs); pass --overwrite to replace it, or choose a new -o"
+            raise BadInputError(
+                f"{self.path}: already holds a different finished run ({manifest.get('stage')}, "
+                "another config or inputs); pass --overwrite to replace it, or choose a new -o"
             )
         unfinished_other = marker is not None and marker.get("fingerprint") != fp
         if not has_manifest and unfinished_other and not self.overwrite:
-            raise ConfigError(
+            raise BadInputError(
                 f"{self.path}: holds an interrupted run with another config or inputs; rerun "
                 "that one to resume it, or pass --overwrite to replace it"
             )
@@ -393,6 +427,14 @@ class StageDir:
         self.release()
         return manifest
 
+    def done(self, keep: Iterable[str] = ()) -> None:
+        """For a stage whose manifest a datatrove step wrote (with ``self.fingerprint`` in
+        it): remove scratch entries and release the lock, as ``finish`` does."""
+        if not (self.path / MANIFEST).is_file():
+            raise AssertionError(f"{self.path}: done() before the manifest was written")
+        self.clean_scratch(keep)
+        self.release()
+
     def clean_scratch(self, keep: Iterable[str] = ()) -> None:
         """Remove the run marker, temp files and hidden scratch entries (not the lock)."""
         kept = {LOCK, *keep}
@@ -415,6 +457,7 @@ __all__ = [
     "fingerprint",
     "read_manifest",
     "require_finished",
+    "require_finished_dirs",
     "write_manifest",
     "write_table",
 ]

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from datatrove.pipeline.base import PipelineStep
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from qurate.filters.heuristics.config import HeuristicsConfig
 from qurate.filters.heuristics.rules import Heuristics
@@ -18,15 +18,25 @@ from qurate.filters.normalize import Normalize
 class NormalizeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
+    enabled: bool = Field(
+        True,
+        description="mojibake repair, Unicode NFC, line breaks, control characters (never NFKC), before every filter",
+    )
 
 
 class FiltersConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    normalize: NormalizeConfig = NormalizeConfig()
-    langid: LanguageIDConfig = LanguageIDConfig()
-    heuristics: HeuristicsConfig = HeuristicsConfig()
+    normalize: NormalizeConfig = Field(
+        default_factory=NormalizeConfig, description="text normalisation before filtering"
+    )
+    langid: LanguageIDConfig = Field(
+        default_factory=LanguageIDConfig, description="language identification (fastText lid.176)"
+    )
+    heuristics: HeuristicsConfig = Field(
+        default_factory=HeuristicsConfig,
+        description="Gopher, C4, FineWeb and qurate's own quality rules",
+    )
 
 
 def build_filter_steps(cfg: FiltersConfig | None = None) -> list[PipelineStep]:

@@ -104,3 +104,19 @@ def test_missing_file_and_unsafe_yaml(tmp_path):
 def test_bad_flag_value_is_a_one_line_error():
     with pytest.raises(ConfigError, match=r"flags: score.sample: Input should be a valid integer"):
         load_section(None, "score", Section, {"sample": "many"})
+
+
+def test_dotted_sections_walk_into_a_pipeline_file(tmp_path):
+    p = _write(tmp_path, "synth:\n  generate: {sample: 4}\n  filter: {}\n")
+    assert load_section(p, "synth.generate", Section).sample == 4
+    assert load_section(p, "synth.filter", Section) == Section()
+    assert load_section(p, "synth.other", Section) == Section()
+    with pytest.raises(ConfigError, match=r"synth.generate.sample: Input should be greater"):
+        load_section(
+            _write(tmp_path, "synth: {generate: {sample: 0}}\n"), "synth.generate", Section
+        )
+
+
+def test_executor_beside_a_stage_file_is_not_the_whole_file(tmp_path):
+    p = _write(tmp_path, "sample: 3\n")
+    assert load_section(p, "executor", Section, whole_file=False) == Section()

@@ -21,7 +21,7 @@ from qurate.contract.stagedir import (
     require_finished,
     write_table,
 )
-from qurate.errors import BadInputError, ConfigError
+from qurate.errors import BadInputError
 
 
 def _run(sd: StageDir, fp: str, n: int = 2, *, resume: bool = True, finish: bool = True):
@@ -52,7 +52,7 @@ def test_same_run_again_is_a_noop(tmp_path):
 def test_different_run_needs_overwrite_which_clears(tmp_path):
     out = tmp_path / "out"
     _run(StageDir(out, "toy"), "fp1", n=3)
-    with pytest.raises(ConfigError, match="--overwrite") as e:
+    with pytest.raises(BadInputError, match="--overwrite") as e:
         _run(StageDir(out, "toy"), "fp2")
     assert "\n" not in str(e.value)
     m = _run(StageDir(out, "toy", overwrite=True), "fp2", n=1)
@@ -85,7 +85,7 @@ def test_interrupted_run_resumes_or_restarts_in_place(tmp_path):
 def test_interrupted_other_run_needs_overwrite(tmp_path):
     out = tmp_path / "out"
     _run(StageDir(out, "toy"), "fp1", finish=False)
-    with pytest.raises(ConfigError, match="interrupted run .* --overwrite"):
+    with pytest.raises(BadInputError, match="interrupted run .* --overwrite"):
         _run(StageDir(out, "toy"), "fp2")
     assert _run(StageDir(out, "toy", overwrite=True), "fp2")["fingerprint"] == "fp2"
 
@@ -192,8 +192,12 @@ def test_second_concurrent_run_names_the_holder_pid(tmp_path):
         holder.wait()
     # the holder died: its lock is stale and is taken over
     assert json.loads((out / LOCK).read_text())["pid"] == holder.pid
-    assert _run(StageDir(out, "toy"), "fp")["counts"]["in"] == 2
+    sd = StageDir(out, "toy")
+    sd.begin("fp")
     assert json.loads((out / LOCK).read_text())["pid"] == os.getpid()
+    sd.release()
+    assert _run(StageDir(out, "toy"), "fp")["counts"]["in"] == 2
+    assert not (out / LOCK).exists()  # a run that ends leaves no lock file
 
 
 def test_second_run_in_the_same_process_is_refused(tmp_path):

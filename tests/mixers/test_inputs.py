@@ -19,11 +19,11 @@ def cfg(**kw):
 
 
 def test_different_schema_versions(corpus: tuple[Path, Path], tmp_path: Path) -> None:
-    real, _ = corpus
-    v2 = tmp_path / "v2"
+    real, _ = corpus  # schema v2; the directory below claims v1
+    v2 = tmp_path / "v1"
     v2.mkdir()
     t = rows_to_table(make_docs(20, domains={"science": 1}))
-    pq.write_table(t.replace_schema_metadata({SCHEMA_VERSION_KEY: b"2"}), v2 / "part-00000.parquet")
+    pq.write_table(t.replace_schema_metadata({SCHEMA_VERSION_KEY: b"1"}), v2 / "part-00000.parquet")
     stamp_manifest(v2, 20)
     with pytest.raises(BadInputError, match=r"different schema versions: .*v1, .*v2") as e:
         mix([real, v2], tmp_path / "out", cfg())

@@ -96,6 +96,11 @@ def test_annotate_writes_scores_domain_and_judge_metadata(run):
 
 def test_a_rerun_resumes_from_the_prompt_cache(run):
     base, cfg, m = run
+    # The same finished run again is a no-op (StageDir's policy): the manifest comes back.
+    same = annotate(base / "in", base / "ann", cfg)
+    assert (same["created"], same["counts"]) == (m["created"], m["counts"])
+    # A run killed before its manifest restarts in place, and the prompt cache answers.
+    (base / "ann" / "manifest.json").unlink()
     again = annotate(base / "in", base / "ann", cfg)
     # The 40 sampled documents and the judge check's shuffled copies all come from the cache.
     n_check = cfg.annotate.check_docs

@@ -192,7 +192,7 @@ def test_threshold_rejects_low_reward(tmp_path):
         samples, out, FilterConfig(verify=True, min_reward=0.5, sandbox=FAST_SANDBOX)
     )
     assert r.kept == 1 and r.rejected == {"verify_failed": 1}
-    r = filter_samples(samples, out, FilterConfig(verify=False, min_reward=0.5))
+    r = filter_samples(samples, out, FilterConfig(verify=False, min_reward=0.5), overwrite=True)
     assert r.kept == 0 and r.rejected == {"low_reward": 2}  # no reward at all: below any threshold
     assert len(list(iter_rows(out, rejects=True))) == 2  # rerun replaced the old output
 
