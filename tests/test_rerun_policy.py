@@ -228,3 +228,17 @@ def test_qurate_run_twice_in_the_same_place(tmp_path):
     assert (tmp_path / "run" / "curated" / "manifest.json").stat().st_mtime_ns == stamp
     assert second.stages["curate"] == first.stages["curate"]
     assert second.report is not None and second.report.is_file()
+
+
+def test_train_refuses_a_half_written_mix(tmp_path, capsys):
+    """A killed mix leaves shards but no manifest: `qurate train --data` must not train on it."""
+    pytest.importorskip("torch")
+    from qurate.cli import main
+
+    half = _stage(tmp_path / "mixed", _docs(8, domain="science", quality=0.5))
+    (half / "manifest.json").unlink()
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--data", str(half), "-o", str(tmp_path / "run"), "--max-steps", "1"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and f"{half}: no manifest.json" in err and "\n" not in err
+    assert not (tmp_path / "run").exists()

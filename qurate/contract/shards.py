@@ -101,20 +101,6 @@ def shard_paths(directory: str | Path, *, rejects: bool = False) -> list[Path]:
     return sorted(p for p in d.glob("*.parquet") if not p.name.startswith("."))
 
 
-def finished_run(out: Path, fingerprint: str) -> dict[str, Any] | None:
-    """The manifest of ``out`` when it holds this exact finished run (so a rerun is a no-op),
-    None when it holds no finished run, and a one-line error when it holds another one."""
-    if not (out / MANIFEST).exists():
-        return None
-    manifest = read_manifest(out)
-    if manifest.get("fingerprint") == fingerprint:
-        return manifest
-    raise BadInputError(
-        f"{out}: already holds a different finished run (another config or inputs); "
-        "choose a new output directory or delete this one"
-    )
-
-
 def check_stage_dir(directory: str | Path, *, finished: bool = True) -> Path:
     """A readable stage directory, or a one-line error saying what is wrong.
 
