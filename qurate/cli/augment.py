@@ -15,7 +15,8 @@ from qurate.cli.options import Overwrite, config_option, load, output_option
 
 console = Console(stderr=True)
 augment_app = typer.Typer(
-    help="Math and code: recall domain documents from a pool with fastText; ingest dedicated corpora.",
+    help="Math and code: recall domain documents from a pool with fastText; ingest dedicated "
+    "corpora. Config section: `augment` (augment.recall, augment.ingest).",
     no_args_is_help=True,
 )
 

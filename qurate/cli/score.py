@@ -14,7 +14,8 @@ from qurate.cli.options import Overwrite, config_option, executor, load, output_
 
 app = typer.Typer(
     name="score",
-    help="Quality scoring: LLM judge on a sample, distilled into fastText raters, applied to all.",
+    help="Quality scoring: LLM judge on a sample, distilled into fastText raters, applied to all. "
+    "Config section: `score`.",
     no_args_is_help=True,
 )
 console = Console()

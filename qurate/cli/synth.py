@@ -13,7 +13,8 @@ from rich.table import Table
 from qurate.cli.options import Overwrite, config_option, load, output_option
 
 synth_app = typer.Typer(
-    help="Synthetic math/code/knowledge data: teacher generation, then reward models + verifiers.",
+    help="Synthetic math/code/knowledge data: teacher generation, then reward models + verifiers. "
+    "Config section: `synth` (synth.generate, synth.filter).",
     no_args_is_help=True,
 )
 
