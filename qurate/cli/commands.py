@@ -6,24 +6,10 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from qurate.cli import curate
-
-    curate.register(app)
-    from qurate.cli import mix
-
-    mix.register(app)
-    from qurate.cli import train
-
-    train.register(app)
-    from qurate.cli import score
-
-    score.register(app)
-    from qurate.cli import synth
-
-    synth.register(app)
-    from qurate.cli import augment
-
-    augment.register(app)
-    from qurate.cli import run
-
-    run.register(app)
+    from qurate.cli import curate; curate.register(app)
+    from qurate.cli import mix; mix.register(app)
+    from qurate.cli import train; train.register(app)
+    from qurate.cli import score; score.register(app)
+    from qurate.cli import synth; synth.register(app)
+    from qurate.cli import augment; augment.register(app)
+    from qurate.cli import run; run.register(app)
