@@ -5,6 +5,8 @@
 - ``rejects``: mark, don't drop (reject helpers and the ``QurateFilter`` base step)
 - ``config``: the one config loader (YAML section -> pydantic model, flag overrides,
   one-line errors), used by every command
+- ``files``: the one atomic write, the manifest (refused unless in == kept + rejected),
+  ``require_finished`` for readers
 - ``stagedir``: ``StageDir`` (atomic writes, run fingerprint, manifest, one rerun policy,
   the output-directory lock) and ``require_finished`` for readers
 - ``shards``: shard I/O and stage-directory checks
