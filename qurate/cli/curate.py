@@ -66,6 +66,7 @@ def curate(
         Optional[list[Path]],
         typer.Option(
             "--decontaminate",
+            "--benchmarks",
             help="Benchmark JSONL/Parquet with a `text` field; repeatable (adds to run.benchmarks).",
         ),
     ] = None,

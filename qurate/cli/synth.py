@@ -150,7 +150,8 @@ def filter_command(
         typer.Option("--benchmark-field", help="decontam.text_field: benchmark text field(s)"),
     ] = None,
     timeout: Annotated[
-        Opt[float], typer.Option("--timeout", help="sandbox.timeout_s: seconds per code sample")
+        Opt[float],
+        typer.Option("--timeout-s", "--timeout", help="sandbox.timeout_s: seconds per code sample"),
     ] = None,
     workers: Annotated[
         Opt[int], typer.Option("--workers", help="sandbox.workers: sandboxed runs in parallel")

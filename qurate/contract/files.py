@@ -145,8 +145,9 @@ def require_finished(directory: str | Path) -> dict[str, Any]:
 
 
 def require_finished_dirs(*directories: str | Path | None) -> None:
-    """``require_finished`` for each directory given (None skipped): the one call a reader of
-    several stage directories (the trainer: data plus per-stage data) makes."""
+    """``require_finished`` for each directory that holds Parquet shards (None skipped): the
+    one call a reader of several stage directories (the trainer: data plus per-stage data)
+    makes. A directory without shards is left to the reader's own, more precise, error."""
     for d in directories:
-        if d is not None:
+        if d is not None and Path(d).is_dir() and any(Path(d).glob("*.parquet")):
             require_finished(d)
