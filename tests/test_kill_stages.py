@@ -1,5 +1,5 @@
 """kill -9 a real writing command at several points; the rerun's output is identical to an
-uninterrupted run's (issue 12). Mix has its own test (tests/mixers/test_kill.py)."""
+uninterrupted run's (issue 12). Mix has its own test (tests/mixers/test_mix_kill.py)."""
 
 from __future__ import annotations
 
