@@ -1,25 +1,35 @@
 """The pipeline config: one YAML file, typed and validated, every default in a model.
 
 Each stage's section model lives beside its code (``qurate/curate/config.py``, ...) and is
-composed here. YAML is read with ``yaml.safe_load``; a bad value becomes a ``ConfigError``
-that names the key path (``curate.filters.langid.min_score: ...``). ``render_default``
-writes the commented default config that ``qurate init`` prints.
+composed here; every command loads its section with ``qurate.contract.config.load_section``
+(the one loader), ``qurate run`` loads the whole file with ``load_config``. ``render_default``
+writes what ``qurate init`` prints: every section, every key with its default and its
+description, so that no default is invisible; what it prints loads back to the defaults.
+
+Sections that are off unless given (``score``, ``mix``, ``train``: ``qurate run`` runs a stage
+when its section is present) print commented out, with every key; uncommenting a section
+gives that section's defaults. ``OPTIONAL_SECTIONS`` says how to show each one.
 """
 
 from __future__ import annotations
 
+import json
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import to_jsonable_python
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticUndefined, to_jsonable_python
 
+from qurate.augment.config import AugmentConfig
+from qurate.contract.config import load_section
 from qurate.contract.executors import ExecutorConfig
 from qurate.curate.config import CurateConfig
-from qurate.errors import ConfigError
 from qurate.mixers.config import MixConfig
 from qurate.score.config import ScoreConfig
+from qurate.synth.config import SynthConfig
 from qurate.train.config import TrainConfig
 
 
@@ -38,66 +48,100 @@ class RunConfig(BaseModel):
 
 
 class PipelineConfig(BaseModel):
-    """The whole pipeline."""
+    """The whole pipeline. A new stage adds its section here (``post:`` and ``ablate:``
+    come next), and to ``OPTIONAL_SECTIONS`` when the section is off unless given."""
 
     model_config = ConfigDict(extra="forbid")
-    run: RunConfig = Field(default_factory=RunConfig)
-    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
-    curate: CurateConfig = Field(default_factory=CurateConfig)
+    run: RunConfig = Field(default_factory=RunConfig, description="inputs and run directory")
+    executor: ExecutorConfig = Field(
+        default_factory=ExecutorConfig, description="where curation tasks run: local, Slurm, Ray"
+    )
+    curate: CurateConfig = Field(
+        default_factory=CurateConfig, description="`qurate curate`: filters, dedup, decontamination"
+    )
     score: ScoreConfig | None = Field(
         None,
-        description="LLM judge -> fastText raters -> every document; set a section to run it (see `qurate score --help`)",
+        description="`qurate score`: LLM judge -> fastText raters -> every document; "
+        "`qurate run` scores when this section is present",
+    )
+    augment: AugmentConfig = Field(
+        default_factory=AugmentConfig,
+        description="`qurate augment recall | ingest`: math and code (read by those commands)",
+    )
+    synth: SynthConfig = Field(
+        default_factory=SynthConfig,
+        description="`qurate synth generate | filter` (read by those commands)",
     )
     mix: MixConfig | None = Field(
         None,
-        description="domain x quality mix to a token budget; set a section to run it (MIX.yaml keys, see README)",
+        description="`qurate mix`: domain x quality mix to a token budget; "
+        "`qurate run` mixes when this section is present",
     )
     train: TrainConfig | None = Field(
         None,
-        description="train a Qwen2.5 on the mix; set a section to run it (see `qurate train --help`)",
+        description="`qurate train`: a Qwen2.5 on the mix; "
+        "`qurate run` trains when this section is present",
     )
 
 
-def _format_error(source: str, err: ValidationError) -> str:
-    first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    msg = first["msg"]
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{source}: {key}: {msg}{more}"
+# Sections that are None by default: the model `qurate init` shows (commented out) for each.
+# mix has one required key; the example value is marked as such.
+MIX_EXAMPLE_BUDGET = 1_000_000_000
+OPTIONAL_SECTIONS: dict[str, Callable[[], BaseModel]] = {
+    "score": ScoreConfig,
+    "mix": lambda: MixConfig(budget_tokens=MIX_EXAMPLE_BUDGET),
+    "train": TrainConfig,
+}
 
 
 def parse_config(data: Any, source: str = "config") -> PipelineConfig:
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping of sections, got {type(data).__name__}")
-    try:
-        return PipelineConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(_format_error(source, e)) from None
+    """Validate an already-loaded mapping (one-line errors naming the key)."""
+    from qurate.contract.config import validate
+
+    return validate(PipelineConfig, {} if data is None else data, source=source)
 
 
 def load_config(path: str | Path | None) -> PipelineConfig:
     """Load and validate a pipeline YAML; no path gives the defaults."""
-    if path is None:
-        return PipelineConfig()
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: no such config file")
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{p}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
-    return parse_config(data, str(p))
+    return load_section(path, None, PipelineConfig)
 
 
 def _yaml_value(value: Any) -> str:
     text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000).strip()
-    return text.removesuffix("\n...").removesuffix("...").strip()
+    text = text.removesuffix("\n...").removesuffix("...").strip()
+    # one line per key: JSON is YAML, and it escapes what YAML would fold over lines ("\n\n")
+    return json.dumps(value, ensure_ascii=False) if "\n" in text else text
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _item_model(annotation: Any) -> type[BaseModel] | None:
+    """``M`` for a ``list[M]`` or ``dict[str, M]`` field (its items' keys are worth showing)."""
+    origin = typing.get_origin(annotation)
+    if origin not in (list, dict):
+        return None
+    arg = typing.get_args(annotation)[-1]
+    return arg if isinstance(arg, type) and issubclass(arg, BaseModel) else None
+
+
+def _item_keys(model: type[BaseModel], pad: str) -> list[str]:
+    lines = [f"{pad}#   each item's keys:"]
+    for name, info in model.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        shown = (
+            "<required>"
+            if default is PydanticUndefined
+            else _yaml_value(
+                to_jsonable_python(
+                    default.model_dump() if isinstance(default, BaseModel) else default
+                )
+            )
+        )
+        desc = f"  # {_one_line(info.description)}" if info.description else ""
+        lines.append(f"{pad}#     {name}: {shown}{desc}")
+    return lines
 
 
 def _render(model: BaseModel, indent: int) -> list[str]:
@@ -105,11 +149,14 @@ def _render(model: BaseModel, indent: int) -> list[str]:
     pad = "  " * indent
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
-        desc = f"  # {info.description}" if info.description else ""
+        desc = f"  # {_one_line(info.description)}" if info.description else ""
         if isinstance(value, BaseModel):
-            doc = (type(value).__doc__ or "").strip().splitlines()
-            lines.append(f"{pad}{name}:{'  # ' + doc[0] if doc else desc}")
+            doc = _one_line(info.description or (type(value).__doc__ or "").strip().split("\n")[0])
+            lines.append(f"{pad}{name}:{'  # ' + doc if doc else ''}")
             lines.extend(_render(value, indent + 1))
+        elif indent == 0 and value is None and name in OPTIONAL_SECTIONS:
+            lines.append(f"# {name}:{desc} (uncomment to use; the values are the defaults)")
+            lines.extend(f"# {line}" for line in _render(OPTIONAL_SECTIONS[name](), 1))
         elif (
             isinstance(value, dict)
             and value
@@ -121,6 +168,8 @@ def _render(model: BaseModel, indent: int) -> list[str]:
                 lines.extend(_render(sub, indent + 2))
         else:
             lines.append(f"{pad}{name}: {_yaml_value(to_jsonable_python(value))}{desc}")
+            if (item := _item_model(info.annotation)) is not None:
+                lines.extend(_item_keys(item, pad))
     return lines
 
 
@@ -129,6 +178,7 @@ def render_default() -> str:
     header = [
         "# qurate pipeline config. Every key is optional; the values below are the defaults.",
         "# Run: qurate run pipeline.yaml   (or one stage: qurate curate IN -o OUT -c pipeline.yaml)",
+        f"# mix.budget_tokens has no default: {MIX_EXAMPLE_BUDGET} is an example.",
         "",
     ]
     return "\n".join(header + _render(PipelineConfig(), 0)) + "\n"

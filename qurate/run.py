@@ -49,9 +49,18 @@ def _stage(result: RunResult, name: str, say: Say, fn: Callable[[], Any]) -> Any
 
 
 def run_demo(
-    run_dir: str | Path, *, say: Say = print, progress: bool = True, train_steps: int = 30
+    run_dir: str | Path,
+    *,
+    say: Say = print,
+    progress: bool = True,
+    train_steps: int = 30,
+    overwrite: bool = False,
 ) -> RunResult:
-    """The whole loop on the bundled sample, offline, on CPU."""
+    """The whole loop on the bundled sample, offline, on CPU.
+
+    Run twice in the same place, every stage is a no-op or a clean resume (each stage's
+    ``StageDir`` policy; the train step's own policy); ``overwrite`` replaces what a
+    different earlier run left (curate, augment, mix)."""
     from qurate.augment.classifier import RecallConfig
     from qurate.augment.recall import bundled_seeds, recall
     from qurate.curate.pipeline import curate
@@ -88,6 +97,7 @@ def run_demo(
                 executor=cfg.executor,
                 decontaminate=[SAMPLE_BENCHMARK],
                 progress=progress,
+                overwrite=overwrite,
             ).manifest
         ),
     )
@@ -108,11 +118,17 @@ def run_demo(
             bundled_seeds("math"),
             "math",
             RecallConfig(rounds=1),
+            overwrite=overwrite,
         ),
     )
     _stage(result, "synth", say, lambda: synth_demo(run / "synth-work"))
     mix_inputs = [run / "scored", run / "synth-work" / "synth"]
-    _stage(result, "mix", say, lambda: mix(mix_inputs, run / "mixed", demo_mix_config(mix_inputs)))
+    _stage(
+        result,
+        "mix",
+        say,
+        lambda: mix(mix_inputs, run / "mixed", demo_mix_config(mix_inputs), overwrite=overwrite),
+    )
     result.report = _stage(result, "report", say, lambda: render_report(run, run / "report.html"))
     _stage(
         result,
@@ -138,8 +154,13 @@ def _summary(train_result: Any) -> Any:
     return getattr(train_result, "__dict__", train_result)
 
 
-def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True) -> RunResult:
-    """Curate ``run.inputs`` into ``run.out``, then score / mix / train as configured."""
+def run_pipeline(
+    cfg: PipelineConfig, *, say: Say = print, progress: bool = True, overwrite: bool = False
+) -> RunResult:
+    """Curate ``run.inputs`` into ``run.out``, then score / mix / train as configured.
+
+    Run twice with the same config, every stage is a no-op (or resumes a killed run);
+    ``overwrite`` lets each stage replace a different earlier run."""
     from qurate.curate.pipeline import curate
     from qurate.report.page import render_report
 
@@ -159,6 +180,7 @@ def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True
                 executor=cfg.executor,
                 decontaminate=cfg.run.benchmarks,
                 progress=progress,
+                overwrite=overwrite,
             ).manifest
         ),
     )
@@ -169,12 +191,17 @@ def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True
         from qurate.score.distill import distill
 
         score = cfg.score
-        _stage(result, "score annotate", say, lambda: annotate(current, run / "annotations", score))
+        _stage(
+            result,
+            "score annotate",
+            say,
+            lambda: annotate(current, run / "annotations", score, overwrite=overwrite),
+        )
         _stage(
             result,
             "score distill",
             say,
-            lambda: distill(run / "annotations", run / "raters", score),
+            lambda: distill(run / "annotations", run / "raters", score, overwrite=overwrite),
         )
         _stage(
             result,
@@ -187,6 +214,7 @@ def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True
                 score,
                 perplexity=score.apply.perplexity,
                 executor=cfg.executor,
+                overwrite=overwrite,
             ),
         )
         current = run / "scored"
@@ -194,7 +222,12 @@ def run_pipeline(cfg: PipelineConfig, *, say: Say = print, progress: bool = True
         from qurate.mixers import mix
 
         mix_cfg = cfg.mix
-        _stage(result, "mix", say, lambda: mix([current], run / "mixed", mix_cfg))
+        _stage(
+            result,
+            "mix",
+            say,
+            lambda: mix([current], run / "mixed", mix_cfg, overwrite=overwrite),
+        )
         current = run / "mixed"
     result.report = _stage(result, "report", say, lambda: render_report(run, run / "report.html"))
     if cfg.train is not None:

@@ -79,3 +79,23 @@ def test_init_writes_a_config_that_curate_accepts(tmp_path: Path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "1 in, 0 kept, 1 rejected" in proc.stderr
+
+
+def test_every_command_help_names_its_config_section():
+    _register()
+    root = typer.main.get_command(app)
+    groups = [(name, sub) for name, sub in root.commands.items() if hasattr(sub, "commands")]
+    for path, cmd in commands() + groups:
+        assert "Config section" in (cmd.help or ""), f"`qurate {path} --help` names no section"
+
+
+def test_every_writing_command_takes_output_and_overwrite():
+    writing = {"curate", "score annotate", "score distill", "score apply", "augment recall",
+               "augment ingest", "synth generate", "synth filter", "mix", "run"}  # fmt: skip
+    found = dict(commands())
+    for path in writing:
+        opts = {o for p in found[path].params for o in getattr(p, "opts", [])}
+        assert {"-o", "--output", "--overwrite"} <= opts, (path, opts)
+    for path, cmd in found.items():
+        opts = {o for p in cmd.params for o in getattr(p, "opts", [])}
+        assert "--out" not in opts, f"`qurate {path}` still spells --out"

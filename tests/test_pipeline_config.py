@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import typing
 from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from qurate.config import PipelineConfig, load_config, render_default
 from qurate.errors import ConfigError
@@ -57,3 +60,79 @@ def test_a_partial_config_keeps_other_defaults(tmp_path: Path):
     assert cfg.executor.kind == "ray" and cfg.executor.workers == 8
     assert cfg.curate.text_key == "content"
     assert cfg.curate.dedup == PipelineConfig().curate.dedup
+
+
+def _uncomment_sections(text: str) -> str:
+    """Uncomment every section `qurate init` prints commented out (`# score:` and its keys)."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if re.match(r"^# [a-z_]+:", line):
+            inside = True
+            out.append(line[2:].split("  #")[0])
+        elif inside and line.startswith("#   "):
+            out.append(line[2:])
+        else:
+            inside = False
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_init_prints_every_section_and_key_with_its_description():
+    text = render_default()
+    for section in ("run", "executor", "curate", "score", "augment", "synth", "mix", "train"):
+        assert re.search(rf"^(# )?{section}:", text, re.M), section
+    # keys from deep inside sections that used to print as `null` or not at all
+    for key in ("base_url:", "keep_threshold:", "neg_per_pos:", "min_votes:", "teacher:",
+                "shuffle_bucket_mb:", "micro_batch_size:", "timeout_s:"):  # fmt: skip
+        assert key in text, key
+    # list/dict-of-model fields show their items' keys
+    assert "max_tokens: <required>" in text and "long_fraction: 0.4" in text
+
+
+def test_uncommented_sections_load_back_to_their_defaults(tmp_path: Path):
+    from qurate.config import MIX_EXAMPLE_BUDGET
+    from qurate.mixers.config import MixConfig
+    from qurate.score.config import ScoreConfig
+    from qurate.train.config import TrainConfig
+
+    p = tmp_path / "all.yaml"
+    p.write_text(_uncomment_sections(render_default()))
+    cfg = load_config(p)
+    assert cfg.score == ScoreConfig()
+    assert cfg.mix == MixConfig(budget_tokens=MIX_EXAMPLE_BUDGET)
+    assert cfg.train == TrainConfig()
+    assert cfg.model_copy(update={"score": None, "mix": None, "train": None}) == PipelineConfig()
+
+
+_OWNED_ELSEWHERE = ("qurate.score.config", "qurate.train.", "qurate.filters.heuristics.config")
+_OWNED_CLASSES = ("RecallConfig", "SandboxLimits")
+
+
+def _models(model, seen):
+    if model in seen:
+        return
+    seen.add(model)
+    for info in model.model_fields.values():
+        stack = [info.annotation]
+        while stack:
+            a = stack.pop()
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                _models(a, seen)
+            stack.extend(typing.get_args(a))
+
+
+def test_every_config_field_has_a_description():
+    from qurate.config import OPTIONAL_SECTIONS
+
+    seen: set = set()
+    _models(PipelineConfig, seen)
+    for make in OPTIONAL_SECTIONS.values():
+        _models(type(make()), seen)
+    missing = [
+        f"{m.__module__}.{m.__name__}.{name}"
+        for m in seen
+        if not m.__module__.startswith(_OWNED_ELSEWHERE) and m.__name__ not in _OWNED_CLASSES
+        for name, info in m.model_fields.items()
+        if not info.description
+    ]
+    assert not missing, missing

@@ -25,7 +25,6 @@ with the domain and ``scores["recall_score"]``.
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from datatrove.data import Document
 from pydantic import BaseModel, ConfigDict, Field
 
 from qurate.contract.rejects import QurateFilter
+from qurate.contract.stagedir import atomic_write
 from qurate.errors import BadInputError
 from qurate.filters.math_features import feature_tokens, math_features
 from qurate.llm.base import Engine
@@ -182,11 +182,7 @@ class RecallClassifier:
         )
 
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        self.model.save_model(str(tmp))
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: self.model.save_model(str(tmp)))
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """P(positive) for each text, as float32."""

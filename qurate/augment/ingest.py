@@ -27,7 +27,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from pydantic import BaseModel, ConfigDict, Field
 
-from qurate.contract.shards import config_hash, finished_run
+from qurate.contract.shards import config_hash
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import ContractWriter, resolve_tokenizer, write_stage_manifest
 from qurate.errors import BadInputError, ConfigError
 from qurate.filters.code import CodeFilter, CodeFilterConfig, document_language, language_of
@@ -57,9 +58,11 @@ class IngestConfig(BaseModel):
     id_key: str = Field("id", description="field holding the document id")
     max_chars: int = Field(1_000_000, ge=1, description="longer documents are rejected (too_long)")
     code_filters: bool = Field(True, description="run the code filters on code documents")
-    code: CodeFilterConfig = Field(default_factory=CodeFilterConfig)
+    code: CodeFilterConfig = Field(
+        default_factory=CodeFilterConfig, description="code filter thresholds (--domain code)"
+    )
     tokenizer: str | None = Field(None, description="tokenizer.json for n_tokens; none = bundled")
-    rows_per_shard: int = Field(50_000, ge=1)
+    rows_per_shard: int = Field(50_000, ge=1, description="documents per output Parquet shard")
 
 
 def _is_corpus(path: Path) -> bool:
@@ -142,22 +145,31 @@ def ingest(
     out_dir: str | Path,
     domain: str,
     cfg: IngestConfig | None = None,
+    *,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Read math or code corpora / code trees into the stage directory ``out_dir``."""
+    """Read math or code corpora / code trees into the stage directory ``out_dir``.
+
+    Rerun policy (``StageDir``): the same run again is a no-op, an interrupted one restarts
+    in place, a different one needs ``overwrite``."""
     cfg = cfg or IngestConfig()
     if domain not in DOMAINS:
         raise ConfigError(f"domain {domain!r}: expected one of {', '.join(DOMAINS)}")
-    t0 = time.perf_counter()
     out = Path(out_dir)
     files, code, skipped = plan_inputs(list(inputs), domain)
     names = [f.path for f in files] + [c[0] for c in code]
-    fingerprint = config_hash(
-        {"config": cfg.model_dump(mode="json"), "inputs": names, "domain": domain}
-    )
-    if (manifest := finished_run(out, fingerprint)) is not None:
-        return manifest
-    if out.exists() and any(p.name != ".work" for p in out.iterdir()):
-        raise BadInputError(f"{out}: not empty; choose a new output directory")
+    with StageDir(out, STAGE, overwrite=overwrite) as sd:
+        done = sd.begin(fingerprint(cfg, names, domain=domain), resume=False)
+        if done is not None:
+            return done
+        manifest = _ingest(files, code, skipped, names, sd, domain, cfg)
+        sd.done()
+    return manifest
+
+
+def _ingest(files, code, skipped, names, sd: StageDir, domain: str, cfg: IngestConfig):
+    t0 = time.perf_counter()
+    out = sd.path
     counts = out / ".work" / "counts"
     tagger = DomainTagger(domain)
     steps: list[PipelineStep] = [Normalize(), tagger]
@@ -185,7 +197,7 @@ def ingest(
         config_hash=config_hash(cfg),
         inputs=names,
         extra={
-            "fingerprint": fingerprint,
+            "fingerprint": sd.fingerprint,
             "domain": domain,
             "languages": dict(tagger.languages.most_common()) if domain == "code" else None,
             "skipped_files": dict(skipped.most_common()),

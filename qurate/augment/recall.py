@@ -43,15 +43,15 @@ from qurate.augment.classifier import (
     RecallConfig,
 )
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
+from qurate.contract.schema import scores_dict
 from qurate.contract.shards import (
     ShardWriter,
     check_schema_version,
     check_stage_dir,
     config_hash,
-    finished_run,
     shard_paths,
-    write_manifest,
 )
+from qurate.contract.stagedir import MANIFEST, StageDir
 from qurate.errors import BadInputError, ConfigError
 from qurate.llm.base import Engine
 from qurate.readers.inputs import InputReader, list_inputs
@@ -190,26 +190,17 @@ def _fingerprint(
         {
             "config": cfg.model_dump(mode="json"),
             "pool": [[str(p), n] for p, n in zip(pool.shards, pool.rows, strict=True)],
+            # a pool stage rewritten in place has a new manifest
+            "pool_manifest": [
+                (p.parent / MANIFEST).read_text()
+                for p in {s.parent: s for s in pool.shards}.values()
+                if (p.parent / MANIFEST).is_file()
+            ],
             "seeds": config_hash(seeds),
             "domain": domain,
             "judge": engine.model_id if engine is not None else None,
         }
     )
-
-
-def _prepare_out(out: Path, fingerprint: str) -> dict[str, Any] | None:
-    """The finished manifest if ``out`` already holds this run; clear a killed attempt."""
-    if (manifest := finished_run(out, fingerprint)) is not None:
-        return manifest
-    if out.exists() and any(out.iterdir()) and not (out / _MARKER).exists():
-        raise BadInputError(
-            f"{out}: not empty and not a qurate recall run; choose a new output directory"
-        )
-    for stale in [*out.glob("part-*.parquet"), *(out / "rejects").glob("part-*.parquet")]:
-        stale.unlink()  # shards of a killed earlier attempt
-    out.mkdir(parents=True, exist_ok=True)
-    (out / _MARKER).write_text(fingerprint)
-    return None
 
 
 def _run_rounds(
@@ -304,7 +295,7 @@ def _write(
         for batch in pq.ParquetFile(path).iter_batches(batch_size=_BATCH):
             for j, row in enumerate(batch.to_pylist()):
                 s = float(sc[offset + j])
-                row["scores"] = {**dict(row.get("scores") or []), SCORE_KEY: s}
+                row["scores"] = {**(scores_dict(row.get("scores")) or {}), SCORE_KEY: s}
                 if row["id"] in judged:
                     meta = json.loads(row["meta"]) if row.get("meta") else {}
                     meta.setdefault("qurate", {})["recall_judge"] = (
@@ -336,12 +327,14 @@ def recall(
     engine: Engine | None = None,
     rows_per_shard: int = 50_000,
     on_round: Callable[[RoundReport], None] | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Recall ``domain`` documents from the stage directory ``pool_dir`` into ``out_dir``.
 
     ``seeds`` is a JSONL/Parquet path (records with ``text``) or a list of texts; ``engine``
-    (optional) is the LLM judge. Returns the manifest; a rerun of a finished identical run
-    returns the existing manifest without work.
+    (optional) is the LLM judge. Returns the manifest. Rerun policy (``StageDir``): a rerun
+    of a finished identical run returns the existing manifest without work, an interrupted
+    one restarts in place, a different one needs ``overwrite``.
     """
     cfg = cfg or RecallConfig()
     if domain not in DOMAINS:
@@ -354,25 +347,30 @@ def recall(
     if not seed_texts:
         raise BadInputError("no seed documents")
     pool = _open_pool(pool_dir)
-    fingerprint = _fingerprint(pool, seed_texts, domain, cfg, engine)
-    done = _prepare_out(out, fingerprint)
-    if done is not None:
-        return done
+    with StageDir(out, STAGE, overwrite=overwrite) as sd:
+        done = sd.begin(_fingerprint(pool, seed_texts, domain, cfg, engine), resume=False)
+        if done is not None:
+            return done
+        args = (pool_dir, seeds, seed_texts, domain, cfg, engine, rows_per_shard, on_round, t0)
+        return _recall(pool, sd, *args)
+
+
+def _recall(
+    pool, sd, pool_dir, seeds, seed_texts, domain, cfg, engine, rows_per_shard, on_round, t0
+):
+    out = sd.path
     confirmer = (
         DomainConfirmer(engine, domain, cfg.judge_max_tokens) if engine is not None else None
     )
     scores, cut, reports, judged = _run_rounds(pool, seed_texts, cfg, confirmer, on_round)
     n_in, n_kept, kept_tokens = _write(pool, out, scores, cut, domain, judged, rows_per_shard)
-    manifest = write_manifest(
-        out,
-        stage=STAGE,
+    return sd.finish(
         config_hash=config_hash(cfg),
         inputs=[str(p) for p in pool.shards],
         n_in=n_in,
         n_kept=n_kept,
         rejected_by_reason={NOT_RECALLED: n_in - n_kept} if n_in > n_kept else {},
         extra={
-            "fingerprint": fingerprint,
             "domain": domain,
             "pool": str(pool_dir),
             "seeds": str(seeds) if not isinstance(seeds, list) else f"{len(seed_texts)} texts",
@@ -385,8 +383,6 @@ def recall(
             "elapsed_s": round(time.perf_counter() - t0, 3),
         },
     )
-    (out / _MARKER).unlink(missing_ok=True)
-    return manifest
 
 
 __all__ = ["DOMAINS", "RoundReport", "bundled_seeds", "load_seeds", "recall"]

@@ -11,9 +11,12 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from qurate.cli.options import Overwrite, config_option, load, output_option
+
 console = Console(stderr=True)
 augment_app = typer.Typer(
-    help="Math and code: recall domain documents from a pool with fastText; ingest dedicated corpora.",
+    help="Math and code: recall domain documents from a pool with fastText; ingest dedicated "
+    "corpora. Config section: `augment` (augment.recall, augment.ingest).",
     no_args_is_help=True,
 )
 
@@ -27,15 +30,20 @@ def _domain(value: str) -> str:
 @augment_app.command("recall")
 def recall_command(
     pool: Annotated[Path, typer.Argument(help="Pool: a stage directory (e.g. curate's output).")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output stage directory.")],
+    output: Annotated[Path, output_option("Output stage directory.")],
     seeds: Annotated[
         Path, typer.Option("--seeds", help="Seed documents: JSONL or Parquet with a `text` field.")
     ],
     domain: Annotated[str, typer.Option("--domain", callback=_domain, help="math | code")],
-    rounds: Annotated[int, typer.Option("--rounds", min=1, max=20, help="Train-score rounds.")] = 3,
+    rounds: Annotated[
+        Optional[int],
+        typer.Option("--rounds", help="Train-score rounds (augment.recall.rounds, default 3)."),
+    ] = None,
     threshold: Annotated[
         Optional[float],
-        typer.Option("--threshold", help="Recall when P(domain) >= this (default 0.3)."),
+        typer.Option(
+            "--threshold", help="Recall when P(domain) >= this (augment.recall.threshold, 0.3)."
+        ),
     ] = None,
     judge: Annotated[
         Optional[str],
@@ -45,28 +53,31 @@ def recall_command(
         ),
     ] = None,
     judge_sample: Annotated[
-        Optional[int], typer.Option("--judge-sample", min=0, help="Documents judged per round.")
+        Optional[int],
+        typer.Option(
+            "--judge-sample", help="Documents judged per round (augment.recall.judge_sample)."
+        ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Sampling and training seed.")] = 0,
+    seed: Annotated[
+        Optional[int],
+        typer.Option("--seed", help="Sampling and training seed (augment.recall.seed)."),
+    ] = None,
+    config: Annotated[Optional[Path], config_option("augment.recall")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
-    """Recall math or code documents from POOL into OUT over several fastText rounds."""
-    from pydantic import ValidationError
+    """Recall math or code documents from POOL into OUTPUT over several fastText rounds.
 
+    Config section: `augment.recall`."""
     from qurate.augment.classifier import RecallConfig
     from qurate.augment.recall import recall
-    from qurate.errors import ConfigError
 
-    updates: dict = {"rounds": rounds, "seed": seed}
-    if threshold is not None:
-        updates["threshold"] = threshold
-    if judge_sample is not None:
-        updates["judge_sample"] = judge_sample
-    try:
-        cfg = RecallConfig(**updates)
-    except ValidationError as e:
-        err = e.errors()[0]
-        flag = str(err["loc"][0]).replace("_", "-")
-        raise ConfigError(f"--{flag}: {err['msg']}") from None
+    cfg = load(
+        config,
+        "augment.recall",
+        RecallConfig,
+        {"rounds": rounds, "threshold": threshold, "judge_sample": judge_sample, "seed": seed},
+    )
+    out = output
     engine = None
     if judge:
         from qurate.llm import EngineConfig, load_engine
@@ -79,7 +90,9 @@ def recall_command(
             f"round {rep.round}: recalled {rep.recalled_docs:,} docs{judged} ({rep.seconds:.1f} s)"
         )
 
-    manifest = recall(pool, out, seeds, domain, cfg, engine=engine, on_round=on_round)
+    manifest = recall(
+        pool, out, seeds, domain, cfg, engine=engine, on_round=on_round, overwrite=overwrite
+    )
     t = Table(title=f"recall {domain} -> {out}", box=box.SIMPLE_HEAD)
     for col in (
         "round",
@@ -119,21 +132,35 @@ def ingest_command(
         list[Path],
         typer.Argument(help="Corpora (JSONL/Parquet/text) or, for code, folders of source files."),
     ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output stage directory.")],
+    output: Annotated[Path, output_option("Output stage directory.")],
     domain: Annotated[str, typer.Option("--domain", callback=_domain, help="math | code")],
     text_key: Annotated[
-        str, typer.Option("--text-key", help="Text field of JSONL/Parquet records.")
-    ] = "text",
-    no_code_filters: Annotated[
-        bool, typer.Option("--no-code-filters", help="Keep code files that fail the code filters.")
-    ] = False,
+        Optional[str],
+        typer.Option(
+            "--text-key", help="Text field of JSONL/Parquet records (augment.ingest.text_key)."
+        ),
+    ] = None,
+    code_filters: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--code-filters/--no-code-filters",
+            help="Drop code files that fail the code filters (augment.ingest.code_filters).",
+        ),
+    ] = None,
+    config: Annotated[Optional[Path], config_option("augment.ingest")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
-    """Ingest dedicated math or code corpora into OUT, tagged with the domain (and code language)."""
+    """Ingest dedicated math or code corpora into OUTPUT, tagged with the domain (and code
+    language).
+
+    Config section: `augment.ingest`."""
     from qurate.augment.ingest import IngestConfig, ingest
 
-    manifest = ingest(
-        inputs, out, domain, IngestConfig(text_key=text_key, code_filters=not no_code_filters)
+    cfg = load(
+        config, "augment.ingest", IngestConfig, {"text_key": text_key, "code_filters": code_filters}
     )
+    out = output
+    manifest = ingest(inputs, out, domain, cfg, overwrite=overwrite)
     c = manifest["counts"]
     t = Table(title=f"ingest {domain} -> {out}", box=box.SIMPLE_HEAD)
     t.add_column("outcome")

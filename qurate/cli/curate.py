@@ -10,6 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from qurate.cli.options import Overwrite, config_help, load, output_option
+from qurate.contract.executors import ExecutorConfig
+
 console = Console(stderr=True)
 out_console = Console()
 
@@ -19,7 +22,10 @@ def init(
         Optional[Path], typer.Option("-o", "--output", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
-    """Write the commented default pipeline config (YAML)."""
+    """Write the commented default pipeline config (YAML): every section, every key, its
+    default and what it does.
+
+    Config sections: all of them (run, executor, curate, score, augment, synth, mix, train)."""
     from qurate.config import render_default
 
     text = render_default()
@@ -37,43 +43,58 @@ def curate(
             help="Input files or folders: JSONL (.gz/.zst), Parquet, .txt/.md folders, WARC."
         ),
     ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output stage directory.")],
+    output: Annotated[Path, output_option("Output stage directory.")],
     config: Annotated[
-        Optional[Path], typer.Option("-c", "--config", help="Pipeline YAML (see `qurate init`).")
+        Optional[Path],
+        typer.Option(
+            "-c",
+            "--config",
+            help=config_help("curate") + " Also reads `executor:` and `run.benchmarks`.",
+        ),
     ] = None,
     workers: Annotated[
-        Optional[int], typer.Option("--workers", help="Tasks run at once (default: CPU cores).")
+        Optional[int],
+        typer.Option("--workers", help="Tasks run at once (executor.workers; default: CPU cores)."),
     ] = None,
     tasks: Annotated[
         Optional[int],
-        typer.Option("--tasks", help="Tasks per stage (default: one per input file)."),
+        typer.Option(
+            "--tasks", help="Tasks per stage (executor.tasks; default: one per input file)."
+        ),
     ] = None,
     decontaminate: Annotated[
         Optional[list[Path]],
         typer.Option(
-            "--decontaminate", help="Benchmark JSONL/Parquet with a `text` field; repeatable."
+            "--decontaminate",
+            "--benchmarks",
+            help="Benchmark JSONL/Parquet with a `text` field; repeatable (adds to run.benchmarks).",
         ),
     ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+    overwrite: Overwrite = False,
 ) -> None:
-    """Ingest, normalise, language-ID, filter, dedup and decontaminate INPUTs into OUT."""
-    from qurate.config import load_config
+    """Ingest, normalise, language-ID, filter, dedup and decontaminate INPUTs into OUTPUT.
+
+    Config section: `curate` (with `executor` and `run.benchmarks`)."""
+    from qurate.config import RunConfig
+    from qurate.curate.config import CurateConfig
     from qurate.curate.pipeline import curate as run_curate
 
-    cfg = load_config(config)
-    executor = cfg.executor
-    if workers is not None or tasks is not None:
-        executor = executor.model_copy(
-            update={k: v for k, v in (("workers", workers), ("tasks", tasks)) if v is not None}
-        )
-    benchmarks = list(decontaminate or []) + [Path(b) for b in cfg.run.benchmarks]
+    out = output
+    cfg = load(config, "curate", CurateConfig)
+    run_cfg = load(config, "run", RunConfig, whole_file=False)
+    executor = load(
+        config, "executor", ExecutorConfig, {"workers": workers, "tasks": tasks}, whole_file=False
+    )
+    benchmarks = list(decontaminate or []) + [Path(b) for b in run_cfg.benchmarks]
     result = run_curate(
         inputs,
         out,
-        cfg.curate,
+        cfg,
         executor=executor,
         decontaminate=benchmarks,
         progress=not no_progress,
+        overwrite=overwrite,
     )
     if result.submitted:
         console.print(
@@ -141,7 +162,9 @@ def stats(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Query a stage directory with DuckDB: kept documents and rejects together."""
+    """Query a stage directory with DuckDB: kept documents and rejects together.
+
+    Config section: none (reads only the stage directory)."""
     from qurate.report import stats as st
 
     if sql:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from qurate.cli.options import Overwrite, config_help, load, output_option
 from qurate.errors import ConfigError
 
 
@@ -80,31 +81,49 @@ def mix_command(
     inputs: Annotated[
         list[Path], typer.Argument(help="Stage directories to mix (scored, synthetic, ...).")
     ],
-    out: Annotated[
-        Path | None, typer.Option("-o", "--out", help="Output directory for the training shards.")
+    output: Annotated[
+        Optional[Path], output_option("Output directory for the training shards.")
     ] = None,
     config: Annotated[
-        Path | None,
+        Optional[Path],
         typer.Option(
-            "-c", "--config", help="MIX.yaml (default: the demo mix, sized to the inputs)."
+            "-c",
+            "--config",
+            help=config_help("mix") + " Without it: the demo mix, sized to the inputs.",
         ),
+    ] = None,
+    budget_tokens: Annotated[
+        Optional[int], typer.Option("--budget-tokens", help="mix.budget_tokens: tokens in the mix.")
+    ] = None,
+    seed: Annotated[
+        Optional[int], typer.Option("--seed", help="mix.seed: drives sampling and shuffling.")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan table and write nothing.")
     ] = False,
+    overwrite: Overwrite = False,
 ) -> None:
-    """Resample domains x quality buckets to a token budget; write shuffled training shards."""
-    from qurate.mixers import demo_mix_config, load_mix_config, mix, plan_mix
+    """Resample domains x quality buckets to a token budget; write shuffled training shards.
+
+    Config section: `mix` (a MIX.yaml holding only those keys works too)."""
+    from qurate.mixers import demo_mix_config, mix, plan_mix
+    from qurate.mixers.config import MixConfig
 
     console = Console()
-    cfg = load_mix_config(config) if config else demo_mix_config(inputs)
+    flags = {"budget_tokens": budget_tokens, "seed": seed}
+    if config is not None:
+        cfg = load(config, "mix", MixConfig, flags)
+    else:
+        cfg = demo_mix_config(inputs)
+        cfg = load(None, "mix", MixConfig, {**cfg.model_dump(exclude_unset=True), **flags})
     if dry_run:
         for table in plan_tables(plan_mix(inputs, cfg)):
             console.print(table)
         return
-    if out is None:
-        raise ConfigError("-o/--out: give an output directory (or use --dry-run)")
-    manifest = mix(inputs, out, cfg)
+    if output is None:
+        raise ConfigError("-o/--output: give an output directory (or use --dry-run)")
+    out = output
+    manifest = mix(inputs, out, cfg, overwrite=overwrite)
     console.print(_result_table(manifest))
     for s in manifest["long_context"]:
         console.print(
@@ -116,14 +135,14 @@ def mix_command(
 
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory holding stage directories.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="The HTML file to write.")] = Path(
-        "report.html"
-    ),
+    output: Annotated[Path, output_option("The HTML file to write.")] = Path("report.html"),
 ) -> None:
-    """Write one self-contained HTML page with plots of a run."""
+    """Write one self-contained HTML page with plots of a run.
+
+    Config section: none (reads the stage directories' manifests and shards)."""
     from qurate.report.page import render_report
 
-    path = render_report(run_dir, out)
+    path = render_report(run_dir, output)
     typer.echo(f"report: {path}")
 
 

@@ -16,28 +16,42 @@ def run(
         Optional[Path],
         typer.Argument(help="Pipeline YAML (`qurate init`); none runs the bundled demo."),
     ] = None,
-    out: Annotated[
+    output: Annotated[
         Optional[Path],
         typer.Option(
-            "-o", "--out", help="Run directory (default: run.out, or qurate-demo for the demo)."
+            "-o",
+            "--output",
+            help="Run directory (run.out; default qurate-out, or qurate-demo for the demo).",
         ),
     ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Let each stage replace a different earlier run in its directory (without "
+            "it, a rerun of the same config is a no-op and a killed run resumes).",
+        ),
+    ] = False,
 ) -> None:
-    """Run the pipeline: curate -> score -> augment -> synth -> mix -> report -> train."""
+    """Run the pipeline: curate -> score -> augment -> synth -> mix -> report -> train.
+
+    Config sections: all (`run`, `executor`, `curate`, `score`, `mix`, `train`); with no config, the
+    bundled demo."""
+    out = output
     from qurate.run import run_demo, run_pipeline
 
     if config is None:
         run_dir = out or Path("qurate-demo")
         console.print(f"qurate demo on the bundled sample corpus -> [bold]{run_dir}[/]")
-        result = run_demo(run_dir, say=console.print, progress=not no_progress)
+        result = run_demo(run_dir, say=console.print, progress=not no_progress, overwrite=overwrite)
     else:
         from qurate.config import load_config
 
         cfg = load_config(config)
         if out is not None:
             cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"out": str(out)})})
-        result = run_pipeline(cfg, say=console.print, progress=not no_progress)
+        result = run_pipeline(cfg, say=console.print, progress=not no_progress, overwrite=overwrite)
     console.print()
     for name, seconds in result.timings.items():
         console.print(f"  {name:<16} {seconds:>7.1f} s")

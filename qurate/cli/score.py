@@ -4,101 +4,74 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from qurate.errors import ConfigError
+from qurate.cli.options import Overwrite, config_option, executor, load, output_option
 
 app = typer.Typer(
     name="score",
-    help="Quality scoring: LLM judge on a sample, distilled into fastText raters, applied to all.",
+    help="Quality scoring: LLM judge on a sample, distilled into fastText raters, applied to all. "
+    "Config section: `score`.",
     no_args_is_help=True,
 )
 console = Console()
 
-Engine = Annotated[str, typer.Option("--engine", help="transformers | vllm | openai.")]
+Engine = Annotated[
+    Optional[str],
+    typer.Option("--engine", help="transformers | vllm | openai (score.engine.kind)."),
+]
 Model = Annotated[
-    str,
+    Optional[str],
     typer.Option(
         "--model",
         "-m",
-        help="Judge model: a local HF checkpoint dir, a .gguf file, 'default' (embedded "
-        "SmolLM2-135M-Instruct), or the model name an --base-url server knows.",
+        help="Judge model (score.engine.model): a local HF checkpoint dir, a .gguf file, "
+        "'default' (embedded SmolLM2-135M-Instruct), or the model name a --base-url server knows.",
     ),
 ]
 BaseUrl = Annotated[
-    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (engine openai).")
+    Optional[str],
+    typer.Option("--base-url", help="OpenAI-compatible endpoint (score.engine.base_url)."),
 ]
-ConfigPath = Annotated[
-    Path | None, typer.Option("--config", "-c", help="A YAML file with a `score:` section.")
-]
-
-
-def _yaml(path: Path | None) -> dict[str, Any]:
-    import yaml
-
-    if path is None:
-        return {}
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    loaded = yaml.safe_load(path.read_text()) or {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _validated(model: Any, data: dict[str, Any], section: str) -> Any:
-    """``model(**data)``, or a one-line error naming the key path."""
-    from pydantic import ValidationError
-
-    try:
-        return model(**data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"{section}.{'.'.join(map(str, err['loc']))}: {err['msg']}") from e
+ConfigPath = Annotated[Optional[Path], config_option("score")]
 
 
 def _config(path: Path | None, **overrides: Any):
-    """ScoreConfig from an optional YAML file's `score:` section, then flag overrides."""
+    """The `score:` section of the --config file (or the whole file), flags on top."""
     from qurate.score.config import ScoreConfig
 
-    loaded = _yaml(path)
-    data = loaded.get("score", {k: v for k, v in loaded.items() if k != "executor"})
-    for dotted, value in overrides.items():
-        if value is None:
-            continue
-        node = data
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return _validated(ScoreConfig, data, "score")
-
-
-def _executor(path: Path | None):
-    """The `executor:` section of the --config file (local when absent)."""
-    from qurate.contract.executors import ExecutorConfig
-
-    return _validated(ExecutorConfig, _yaml(path).get("executor") or {}, "executor")
+    return load(path, "score", ScoreConfig, overrides)
 
 
 @app.command()
 def annotate(
     input: Annotated[Path, typer.Argument(help="Stage directory to sample from.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Annotations stage directory.")],
-    model: Model = "default",
-    engine: Engine = "transformers",
+    output: Annotated[Path, output_option("Annotations stage directory.")],
+    model: Model = None,
+    engine: Engine = None,
     base_url: BaseUrl = None,
     sample: Annotated[
-        int | None, typer.Option("--sample", "-n", help="Documents, stratified by lang and source.")
+        Optional[int],
+        typer.Option(
+            "--sample",
+            "-n",
+            help="Documents, stratified by lang and source (score.annotate.sample).",
+        ),
     ] = None,
     max_doc_tokens: Annotated[
-        int | None, typer.Option(help="Truncate documents to this many tokens.")
+        Optional[int],
+        typer.Option(help="Truncate documents to this many tokens (score.judge.max_doc_tokens)."),
     ] = None,
     config: ConfigPath = None,
+    overwrite: Overwrite = False,
 ) -> None:
-    """LLM-judge a stratified sample: scores per dimension, domain, judge metadata."""
+    """LLM-judge a stratified sample: scores per dimension, domain, judge metadata.
+
+    Config section: `score` (score.engine, score.judge, score.annotate)."""
     from qurate.score.annotate import annotate as run
 
     cfg = _config(
@@ -111,7 +84,7 @@ def annotate(
             "judge.max_doc_tokens": max_doc_tokens,
         },
     )
-    m = run(input, output, cfg)
+    m = run(input, output, cfg, overwrite=overwrite)
     c = m["counts"]
     t = m["throughput"]
     console.print(
@@ -134,17 +107,24 @@ def _fmt(x: Any) -> str:
 @app.command()
 def distill(
     annotations: Annotated[Path, typer.Argument(help="Annotations stage directory.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the rater models.")],
+    output: Annotated[Path, output_option("Directory for the rater models.")],
     keep_threshold: Annotated[
-        float | None, typer.Option(help="Keep threshold (0-5) for F1/kappa; default: judge median.")
+        Optional[float],
+        typer.Option(
+            help="Keep threshold (0-5) for F1/kappa (score.distill.keep_threshold); "
+            "default: judge median."
+        ),
     ] = None,
     config: ConfigPath = None,
+    overwrite: Overwrite = False,
 ) -> None:
-    """Train a fastText rater per dimension + a domain classifier; print held-out agreement."""
+    """Train a fastText rater per dimension + a domain classifier; print held-out agreement.
+
+    Config section: `score` (score.distill)."""
     from qurate.score.distill import distill as run
 
     cfg = _config(config, **{"distill.keep_threshold": keep_threshold})
-    meta = run(annotations, output, cfg)
+    meta = run(annotations, output, cfg, overwrite=overwrite)
     render_agreement(meta)
     console.print(f"raters -> {output} (agreement.json, raters.json)")
 
@@ -184,15 +164,20 @@ def render_agreement(meta: dict[str, Any]) -> None:
 @app.command()
 def apply(
     input: Annotated[Path, typer.Argument(help="Stage directory to score.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Scored stage directory.")],
+    output: Annotated[Path, output_option("Scored stage directory.")],
     raters: Annotated[
-        Path | None, typer.Option("--raters", help="Models directory from `score distill`.")
+        Optional[Path], typer.Option("--raters", help="Models directory from `score distill`.")
     ] = None,
     judge: Annotated[
-        str | None, typer.Option("--judge", help="Also LLM-judge every document with this model.")
+        Optional[str],
+        typer.Option(
+            "--judge",
+            help="Also LLM-judge every document with this model (score.engine.model; the rest "
+            "of score.engine from --config).",
+        ),
     ] = None,
     perplexity: Annotated[
-        str | None,
+        Optional[str],
         typer.Option(
             "--perplexity",
             help="Reference causal LM for perplexity ('default' = SmolLM2); it enters quality "
@@ -200,22 +185,28 @@ def apply(
         ),
     ] = None,
     keep_threshold: Annotated[
-        float | None,
-        typer.Option(help="Reject documents with quality (0-1) below this as low_quality."),
+        Optional[float],
+        typer.Option(
+            help="Reject documents with quality (0-1) below this as low_quality "
+            "(score.apply.keep_threshold)."
+        ),
     ] = None,
     tasks: Annotated[
-        int | None,
+        Optional[int],
         typer.Option(
             min=1,
             help="Split the input shards among this many tasks (local processes, each loading "
             "its own models; executor.kind: ray in --config puts them on a Ray cluster).",
         ),
     ] = None,
-    engine: Engine = "transformers",
+    engine: Engine = None,
     base_url: BaseUrl = None,
     config: ConfigPath = None,
+    overwrite: Overwrite = False,
 ) -> None:
-    """Add scores, quality, domain and domain_score to every document."""
+    """Add scores, quality, domain and domain_score to every document.
+
+    Config sections: `score` (score.apply, score.engine, score.perplexity) and `executor`."""
     from qurate.score.apply import apply as run
 
     cfg = _config(
@@ -236,7 +227,8 @@ def apply(
         cfg,
         judge=judge is not None,
         perplexity=perplexity is not None or cfg.apply.perplexity,
-        executor=_executor(config),
+        executor=executor(config),
+        overwrite=overwrite,
     )
     c, t = m["counts"], m["throughput"]
     console.print(

@@ -10,8 +10,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from qurate.cli.options import Overwrite, config_option, load, output_option
+
 synth_app = typer.Typer(
-    help="Synthetic math/code/knowledge data: teacher generation, then reward models + verifiers.",
+    help="Synthetic math/code/knowledge data: teacher generation, then reward models + verifiers. "
+    "Config section: `synth` (synth.generate, synth.filter).",
     no_args_is_help=True,
 )
 
@@ -26,73 +29,79 @@ def _counts_table(title: str, kept: int, rejected: dict[str, int]) -> Table:
     return t
 
 
+Opt = Optional
+
+
 @synth_app.command("generate")
 def generate_command(
     seeds: Annotated[Path, typer.Argument(help="seed rows: a JSONL/Parquet file or directory")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="output directory")],
+    output: Annotated[Path, output_option("output directory")],
     teacher: Annotated[
-        str,
+        Opt[str],
         typer.Option(
-            "--teacher", help="local HF checkpoint dir, .gguf, 'default', or server model"
+            "--teacher",
+            help="teacher.model: local HF checkpoint dir, .gguf, 'default', or server model",
         ),
-    ] = "default",
-    task: Annotated[str, typer.Option("--task", help="math | code | knowledge")] = "math",
-    n: Annotated[int, typer.Option("--n", min=1, help="samples per seed")] = 4,
-    template: Annotated[
-        Optional[str], typer.Option("--template", help="template id, e.g. math_synth_v1")
     ] = None,
-    templates: Annotated[
-        Optional[Path], typer.Option("--templates", help="directory of extra YAML templates")
+    task: Annotated[Opt[str], typer.Option("--task", help="task: math | code | knowledge")] = None,
+    n: Annotated[Opt[int], typer.Option("--n", help="n: samples per seed")] = None,
+    template: Annotated[
+        Opt[str], typer.Option("--template", help="template: template id, e.g. math_synth_v1")
+    ] = None,
+    templates_dir: Annotated[
+        Opt[Path],
+        typer.Option("--templates-dir", "--templates", help="templates_dir: extra YAML templates"),
     ] = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="transformers | vllm | openai")
-    ] = "transformers",
+        Opt[str], typer.Option("--engine", help="teacher.kind: transformers | vllm | openai")
+    ] = None,
     base_url: Annotated[
-        Optional[str], typer.Option("--base-url", help="openai engine: server URL")
+        Opt[str], typer.Option("--base-url", help="teacher.base_url: openai server URL")
     ] = None,
-    device: Annotated[str, typer.Option("--device", help="cpu, cuda, auto")] = "auto",
-    temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = 0.7,
-    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 512,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    limit: Annotated[
-        Optional[int], typer.Option("--limit", min=1, help="first N seeds only")
+    device: Annotated[
+        Opt[str], typer.Option("--device", help="teacher.device: cpu, cuda, auto")
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 8,
+    temperature: Annotated[Opt[float], typer.Option("--temperature", help="temperature")] = None,
+    max_tokens: Annotated[Opt[int], typer.Option("--max-tokens", help="max_tokens")] = None,
+    seed: Annotated[Opt[int], typer.Option("--seed", help="seed")] = None,
+    limit: Annotated[Opt[int], typer.Option("--limit", help="limit: first N seeds only")] = None,
+    batch_size: Annotated[Opt[int], typer.Option("--batch-size", help="teacher.batch_size")] = None,
     seed_domain: Annotated[
-        Optional[str], typer.Option("--seed-domain", help="only seed rows of this domain")
+        Opt[str], typer.Option("--seed-domain", help="seed_domain: only seed rows of this domain")
     ] = None,
+    config: Annotated[Opt[Path], config_option("synth.generate")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
-    """Generate N teacher samples per seed (cached: a rerun or a resumed run asks only what is missing)."""
-    from pydantic import ValidationError
+    """Generate N teacher samples per seed (cached: a rerun or a resumed run asks only what is missing).
 
-    from qurate.errors import ConfigError
-    from qurate.llm import EngineConfig
+    Config section: `synth.generate` (each flag's help names its key)."""
     from qurate.synth.config import GenerateConfig
     from qurate.synth.generate import generate
 
-    try:
-        cfg = GenerateConfig(
-            task=task,  # type: ignore[arg-type]
-            template=template,
-            templates_dir=str(templates) if templates else None,
-            n=n,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            seed=seed,
-            limit=limit,
-            seed_domain=seed_domain,
-            teacher=EngineConfig(
-                kind=engine,  # type: ignore[arg-type]
-                model=teacher,
-                device=device,
-                base_url=base_url,
-                batch_size=batch_size,
-            ),
-        )
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
-    r = generate(seeds, out, cfg=cfg)
+    cfg = load(
+        config,
+        "synth.generate",
+        GenerateConfig,
+        {
+            "task": task,
+            "template": template,
+            "templates_dir": str(templates_dir) if templates_dir else None,
+            "n": n,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "seed": seed,
+            "limit": limit,
+            "seed_domain": seed_domain,
+            "teacher.kind": engine,
+            "teacher.model": teacher,
+            "teacher.device": device,
+            "teacher.base_url": base_url,
+            "teacher.batch_size": batch_size,
+        },
+    )
+    r = generate(seeds, output, cfg=cfg, overwrite=overwrite)
+    if r.skipped:
+        typer.echo(f"{r.out} is already complete for this config and these seeds; nothing to do")
     Console().print(
         _counts_table(f"{r.template}: {r.seeds} seeds x {cfg.n} samples", r.kept, r.rejected)
     )
@@ -105,77 +114,81 @@ def generate_command(
 @synth_app.command("filter")
 def filter_command(
     inp: Annotated[Path, typer.Argument(help="samples: a Parquet/JSONL file or directory")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="output stage directory")],
+    output: Annotated[Path, output_option("output stage directory")],
     rm: Annotated[
-        Optional[str], typer.Option("--rm", help="reward / classification checkpoint")
+        Opt[str], typer.Option("--rm", help="reward.rm: reward / classification checkpoint")
     ] = None,
-    math_rm: Annotated[Optional[str], typer.Option("--math-rm", help="math reward model")] = None,
+    math_rm: Annotated[Opt[str], typer.Option("--math-rm", help="reward.math_rm")] = None,
     judge: Annotated[
-        Optional[str], typer.Option("--judge", help="LLM-as-judge model ('default': embedded)")
+        Opt[str],
+        typer.Option("--judge", help="reward.judge: LLM-as-judge model ('default': embedded)"),
     ] = None,
     rm_engine: Annotated[
-        str, typer.Option("--rm-engine", help="transformers | vllm")
-    ] = "transformers",
+        Opt[str], typer.Option("--rm-engine", help="reward.engine: transformers | vllm")
+    ] = None,
     verify: Annotated[
-        bool, typer.Option("--verify/--no-verify", help="math answers, code tests")
-    ] = True,
+        Opt[bool], typer.Option("--verify/--no-verify", help="verify: math answers, code tests")
+    ] = None,
     min_reward: Annotated[
-        Optional[float], typer.Option("--min-reward", help="threshold on the combined reward")
+        Opt[float], typer.Option("--min-reward", help="min_reward: threshold on the reward")
     ] = None,
     top_k: Annotated[
-        Optional[int], typer.Option("--top-k", min=1, help="best k per prompt (1: best-of-n)")
+        Opt[int], typer.Option("--top-k", help="top_k: best k per prompt (1: best-of-n)")
     ] = None,
     pool: Annotated[
-        Optional[list[Path]],
-        typer.Option("--pool", help="stage dir of real documents to dedup against"),
+        Opt[list[Path]],
+        typer.Option("--pool", help="pool: stage dir of real documents to dedup against"),
     ] = None,
-    benchmark: Annotated[
-        Optional[list[Path]],
-        typer.Option("--benchmark", help="benchmark JSONL/Parquet to decontaminate against"),
+    benchmarks: Annotated[
+        Opt[list[Path]],
+        typer.Option(
+            "--benchmarks", "--benchmark", help="benchmarks: JSONL/Parquet to decontaminate against"
+        ),
     ] = None,
     benchmark_field: Annotated[
-        Optional[list[str]], typer.Option("--benchmark-field", help="benchmark text field(s)")
+        Opt[list[str]],
+        typer.Option("--benchmark-field", help="decontam.text_field: benchmark text field(s)"),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="sandbox seconds per code sample")
-    ] = 10.0,
+        Opt[float],
+        typer.Option("--timeout-s", "--timeout", help="sandbox.timeout_s: seconds per code sample"),
+    ] = None,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, help="sandboxed runs in parallel")
-    ] = 2,
+        Opt[int], typer.Option("--workers", help="sandbox.workers: sandboxed runs in parallel")
+    ] = None,
     device: Annotated[
-        str, typer.Option("--device", help="reward models: cpu, cuda, auto")
-    ] = "auto",
+        Opt[str], typer.Option("--device", help="reward.device: cpu, cuda, auto")
+    ] = None,
+    config: Annotated[Opt[Path], config_option("synth.filter")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
-    """Verify, score and select synthetic samples into a stage directory (rejects keep reasons)."""
-    from pydantic import ValidationError
+    """Verify, score and select synthetic samples into a stage directory (rejects keep reasons).
 
-    from qurate.errors import ConfigError
+    Config section: `synth.filter` (each flag's help names its key)."""
     from qurate.synth.config import FilterConfig
     from qurate.synth.filter import filter_samples
 
-    try:
-        cfg = FilterConfig.model_validate(
-            {
-                "verify": verify,
-                "min_reward": min_reward,
-                "top_k": top_k,
-                "reward": {
-                    "rm": rm,
-                    "math_rm": math_rm,
-                    "judge": judge,
-                    "engine": rm_engine,
-                    "device": device,
-                },
-                "pool": [str(p) for p in pool or []],
-                "benchmarks": [str(b) for b in benchmark or []],
-                **({"decontam": {"text_field": benchmark_field}} if benchmark_field else {}),
-                "sandbox": {"timeout_s": timeout, "workers": workers},
-            }
-        )
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
-    r = filter_samples(inp, out, cfg)
+    cfg = load(
+        config,
+        "synth.filter",
+        FilterConfig,
+        {
+            "verify": verify,
+            "min_reward": min_reward,
+            "top_k": top_k,
+            "reward.rm": rm,
+            "reward.math_rm": math_rm,
+            "reward.judge": judge,
+            "reward.engine": rm_engine,
+            "reward.device": device,
+            "pool": [str(p) for p in pool] if pool else None,
+            "benchmarks": [str(b) for b in benchmarks] if benchmarks else None,
+            "decontam.text_field": benchmark_field or None,
+            "sandbox.timeout_s": timeout,
+            "sandbox.workers": workers,
+        },
+    )
+    r = filter_samples(inp, output, cfg, overwrite=overwrite)
     Console().print(_counts_table(f"synth filter: {r.n_in} samples", r.kept, r.rejected))
     typer.echo(f"kept {r.kept} of {r.n_in} -> {r.out} (rejects in {r.out}/rejects)")
 

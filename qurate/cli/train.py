@@ -11,8 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from qurate.cli.options import config_help
+
 app = typer.Typer(
-    help="Pretrain a Qwen2.5 model on mixed shards; plan hyper-parameters; export to HF.",
+    help="Pretrain a Qwen2.5 model on mixed shards; plan hyper-parameters; export to HF. "
+    "Config section: `train` (-c).",
     no_args_is_help=False,
 )
 
@@ -65,8 +68,10 @@ def train(
     data: Annotated[
         Path | None, typer.Option("--data", help="Shard directory (part-*.parquet with text).")
     ] = None,
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Run directory.")] = None,
-    config: Annotated[Path | None, typer.Option("-c", "--config", help="Train YAML.")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--output", help="Run directory.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("-c", "--config", help=config_help("train"))
+    ] = None,
     preset: Annotated[
         str | None, typer.Option(help="Model preset: tiny, mini, 0.5B ... 72B.")
     ] = None,
@@ -90,7 +95,9 @@ def train(
     lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: plan).")] = None,
     tokens: Annotated[int | None, typer.Option(help="Training tokens D (default: data).")] = None,
 ) -> None:
-    """Pretrain on mixed shards: qurate train --data DIR -o OUT [--preset NAME | --init-from DIR]."""
+    """Pretrain on mixed shards: qurate train --data DIR -o OUT [--preset NAME | --init-from DIR].
+
+    Config section: `train`."""
     if ctx.invoked_subcommand is not None:
         return
     from qurate.errors import ConfigError
@@ -139,7 +146,9 @@ def plan_cmd(
         Path | None, typer.Option(help="Refit the laws from a CSV: N, D, batch, lr, loss.")
     ] = None,
 ) -> None:
-    """Optimal batch size and peak learning rate from scaling laws (DeepSeek LLM, Step Law)."""
+    """Optimal batch size and peak learning rate from scaling laws (DeepSeek LLM, Step Law).
+
+    Config section: none (flags only)."""
     from qurate.errors import ConfigError
     from qurate.train.api import fit_sweep, plan
     from qurate.train.plan import model_size, parse_count
@@ -178,10 +187,12 @@ def export_cmd(
     run: Annotated[
         Path, typer.Argument(help="A run directory (latest checkpoint) or a checkpoint.")
     ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output Hugging Face directory.")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="Output Hugging Face directory.")],
     dtype: Annotated[str, typer.Option(help="float32, bfloat16 or float16.")] = "float32",
 ) -> None:
-    """Write a Hugging Face model directory that transformers and vLLM load."""
+    """Write a Hugging Face model directory that transformers and vLLM load.
+
+    Config section: none (reads the run's checkpoint)."""
     from qurate.train.api import export
 
     path = export(run, out, dtype=dtype)

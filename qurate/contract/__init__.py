@@ -3,7 +3,13 @@
 - ``schema``: the pinned Parquet schema of documents and rejects
 - ``docs``: datatrove ``Document`` <-> row
 - ``rejects``: mark, don't drop (reject helpers and the ``QurateFilter`` base step)
-- ``shards``: shard I/O, atomic writes, manifests, stage-directory checks
+- ``config``: the one config loader (YAML section -> pydantic model, flag overrides,
+  one-line errors), used by every command
+- ``files``: the one atomic write, the manifest (refused unless in == kept + rejected),
+  ``require_finished`` for readers
+- ``stagedir``: ``StageDir`` (atomic writes, run fingerprint, manifest, one rerun policy,
+  the output-directory lock) and ``require_finished`` for readers
+- ``shards``: shard I/O and stage-directory checks
 - ``steps``: the datatrove steps that write the contract (work files, shards, manifest)
 - ``executors``: datatrove's local / Slurm / Ray executors from one config section
 

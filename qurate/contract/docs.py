@@ -16,7 +16,7 @@ import pyarrow as pa
 from datatrove.data import Document
 
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, REJECT_STAGE
-from qurate.contract.schema import DOC_FIELDS, DOC_SCHEMA, REJECT_FIELDS
+from qurate.contract.schema import DOC_FIELDS, DOC_SCHEMA, REJECT_FIELDS, scores_dict
 
 # Input values for mapped columns are coerced to the column's type; a value that cannot be
 # coerced makes the record a `bad_type` reject rather than failing the shard write.
@@ -52,6 +52,11 @@ def coerce_field(name: str, value: Any) -> Any:
     if name in ("provenance", "meta"):
         return value if isinstance(value, (str, dict)) else _fail(value)
     if name == "scores":
+        if isinstance(value, list):  # a qurate shard read back: v2 structs or v1 map pairs
+            try:
+                value = scores_dict(value)
+            except (KeyError, IndexError, TypeError, ValueError):
+                _fail(value)
         if not isinstance(value, dict):
             _fail(value)
         return {str(k): _COERCE[pa.float32()](v) for k, v in value.items()}
@@ -108,7 +113,7 @@ def row_to_doc(row: dict[str, Any]) -> Document:
             md[REJECT_STAGE] = value
             continue
         if key == "scores" and isinstance(value, list):
-            value = dict(value)
+            value = scores_dict(value)
         elif key == "meta" and isinstance(value, str):
             value = json.loads(value)
             annotations = value.pop("qurate", None)

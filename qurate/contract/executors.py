@@ -56,8 +56,8 @@ class ExecutorConfig(BaseModel):
     )
     tasks: int = Field(0, ge=0, description="tasks per stage; 0 = one per input file, at most 64")
     workers: int = Field(0, ge=0, description="tasks run at once; 0 = number of CPU cores")
-    slurm: SlurmConfig = Field(default_factory=SlurmConfig)
-    ray: RayConfig = Field(default_factory=RayConfig)
+    slurm: SlurmConfig = Field(default_factory=SlurmConfig, description="kind: slurm options")
+    ray: RayConfig = Field(default_factory=RayConfig, description="kind: ray options")
 
 
 TASK_LOG_FORMAT = (

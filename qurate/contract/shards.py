@@ -8,46 +8,36 @@ so a reader never sees half a shard; readers ignore temporary files.
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import json
-import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from qurate import __version__
 from qurate.contract.schema import (
     DOC_SCHEMA,
+    READABLE_VERSIONS,
     REJECT_SCHEMA,
     SCHEMA_VERSION,
     rows_to_table,
     schema_version,
+    scores_dict,
+    upgrade_table,
+)
+from qurate.contract.stagedir import (
+    COMPRESSION,
+    MANIFEST,
+    atomic_write_bytes,
+    config_hash,
+    read_manifest,
+    require_finished,
+    write_manifest,
+    write_table,
 )
 from qurate.errors import BadInputError
 
-MANIFEST = "manifest.json"
 REJECTS = "rejects"
-COMPRESSION = "zstd"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def write_table(path: Path, table: pa.Table) -> None:
-    """Write one Parquet shard atomically (temp name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression=COMPRESSION)
-    os.replace(tmp, path)
 
 
 class ShardWriter:
@@ -111,22 +101,11 @@ def shard_paths(directory: str | Path, *, rejects: bool = False) -> list[Path]:
     return sorted(p for p in d.glob("*.parquet") if not p.name.startswith("."))
 
 
-def finished_run(out: Path, fingerprint: str) -> dict[str, Any] | None:
-    """The manifest of ``out`` when it holds this exact finished run (so a rerun is a no-op),
-    None when it holds no finished run, and a one-line error when it holds another one."""
-    if not (out / MANIFEST).exists():
-        return None
-    manifest = read_manifest(out)
-    if manifest.get("fingerprint") == fingerprint:
-        return manifest
-    raise BadInputError(
-        f"{out}: already holds a different finished run (another config or inputs); "
-        "choose a new output directory or delete this one"
-    )
+def check_stage_dir(directory: str | Path, *, finished: bool = True) -> Path:
+    """A readable stage directory, or a one-line error saying what is wrong.
 
-
-def check_stage_dir(directory: str | Path) -> Path:
-    """A readable stage directory, or a one-line error saying what is wrong."""
+    ``finished`` (every stage's reader) also requires the manifest, so no stage reads the
+    partial output of an interrupted run; ``qurate stats`` may look inside one."""
     d = Path(directory)
     if not d.exists():
         raise BadInputError(f"{d}: no such directory")
@@ -134,6 +113,8 @@ def check_stage_dir(directory: str | Path) -> Path:
         raise BadInputError(f"{d}: not a directory (expected a stage directory of Parquet shards)")
     if not shard_paths(d) and not shard_paths(d, rejects=True):
         raise BadInputError(f"{d}: no Parquet shards (part-*.parquet) in this directory")
+    if finished:
+        require_finished(d)
     return d
 
 
@@ -145,12 +126,15 @@ def read_schema(path: Path) -> pa.Schema:
 
 
 def check_schema_version(path: Path) -> str:
+    """The shard's schema version; a one-line error unless this qurate reads it (v1 shards
+    are read and upgraded to v2 as they are read)."""
     version = schema_version(read_schema(path))
     if version is None:
         raise BadInputError(f"{path}: not a qurate shard (no schema version in its metadata)")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         raise BadInputError(
-            f"{path}: schema version {version}, this qurate reads version {SCHEMA_VERSION}"
+            f"{path}: schema version {version}, this qurate reads versions "
+            f"{', '.join(READABLE_VERSIONS)} (writes {SCHEMA_VERSION})"
         )
     return version
 
@@ -170,10 +154,11 @@ def iter_batches(
 def _shard_batches(
     path: Path, columns: list[str] | None = None, batch_size: int = 4096
 ) -> Iterator[pa.RecordBatch]:
-    check_schema_version(path)
+    old = check_schema_version(path) != SCHEMA_VERSION
     try:
         pf = pq.ParquetFile(path)
-        yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+        for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
+            yield upgrade_table(batch) if old else batch
     except BadInputError:
         raise
     except Exception as e:
@@ -184,7 +169,7 @@ def _rows(batches: Iterator[pa.RecordBatch]) -> Iterator[dict[str, Any]]:
     for batch in batches:
         for row in batch.to_pylist():
             if isinstance(row.get("scores"), list):
-                row["scores"] = dict(row["scores"])
+                row["scores"] = scores_dict(row["scores"])
             yield row
 
 
@@ -202,67 +187,12 @@ def count_rows(directory: str | Path, *, rejects: bool = False) -> int:
     return sum(pq.ParquetFile(p).metadata.num_rows for p in shard_paths(directory, rejects=rejects))
 
 
-def config_hash(config: Any) -> str:
-    """A short, stable hash of a config (a pydantic model or any JSON-able object)."""
-    if hasattr(config, "model_dump"):
-        config = config.model_dump(mode="json")
-    blob = json.dumps(config, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def write_manifest(
-    directory: str | Path,
-    *,
-    stage: str,
-    config_hash: str,
-    inputs: Iterable[str],
-    n_in: int,
-    n_kept: int,
-    rejected_by_reason: dict[str, int],
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Write ``manifest.json``; refuse to if the counts do not add up (nothing lost silently)."""
-    n_rejected = sum(rejected_by_reason.values())
-    if n_in != n_kept + n_rejected:
-        raise AssertionError(
-            f"stage {stage}: {n_in} documents in but {n_kept} kept + {n_rejected} rejected"
-        )
-    manifest: dict[str, Any] = {
-        "stage": stage,
-        "qurate_version": __version__,
-        "schema_version": SCHEMA_VERSION,
-        "config_hash": config_hash,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "inputs": [str(i) for i in inputs],
-        "counts": {
-            "in": n_in,
-            "kept": n_kept,
-            "rejected": n_rejected,
-            "rejected_by_reason": dict(sorted(rejected_by_reason.items())),
-        },
-    }
-    if extra:
-        manifest.update(extra)
-    atomic_write_bytes(
-        Path(directory) / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode()
-    )
-    return manifest
-
-
-def read_manifest(directory: str | Path) -> dict[str, Any]:
-    path = Path(directory) / MANIFEST
-    if not path.exists():
-        raise BadInputError(f"{directory}: no {MANIFEST} (not a finished stage directory)")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise BadInputError(f"{path}: corrupt manifest ({e})") from e
-
-
 __all__ = [
+    "COMPRESSION",
     "DOC_SCHEMA",
     "REJECT_SCHEMA",
     "ShardWriter",
+    "MANIFEST",
     "atomic_write_bytes",
     "check_stage_dir",
     "config_hash",
@@ -270,6 +200,7 @@ __all__ = [
     "iter_batches",
     "iter_rows",
     "read_manifest",
+    "require_finished",
     "shard_paths",
     "write_manifest",
     "write_table",

@@ -23,6 +23,12 @@ class CurateConfig(BaseModel):
         None, description="tokenizer.json used to count n_tokens; none = the bundled BPE"
     )
     rows_per_shard: int = Field(50_000, ge=1, description="documents per output Parquet shard")
-    filters: FiltersConfig = Field(default_factory=FiltersConfig)
-    dedup: DedupConfig = Field(default_factory=DedupConfig)
-    decontam: DecontamConfig = Field(default_factory=DecontamConfig)
+    filters: FiltersConfig = Field(
+        default_factory=FiltersConfig, description="normalise, language ID, heuristics"
+    )
+    dedup: DedupConfig = Field(
+        default_factory=DedupConfig, description="exact and MinHash-LSH near-duplicate removal"
+    )
+    decontam: DecontamConfig = Field(
+        default_factory=DecontamConfig, description="n-gram overlap against benchmark files"
+    )

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from qurate.contract.executors import ExecutorConfig, make_executor, run_executor
-from qurate.contract.shards import config_hash, finished_run, read_manifest
+from qurate.contract.shards import config_hash, read_manifest
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import (
     ContractWriter,
     WorkReader,
@@ -60,27 +61,6 @@ def _plan_tasks(executor: ExecutorConfig, n_files: int) -> int:
     if executor.tasks:
         return executor.tasks
     return max(1, min(n_files, MAX_AUTO_TASKS))
-
-
-def _fingerprint(cfg: CurateConfig, inputs: list[str], benchmarks: list[str]) -> str:
-    return config_hash(
-        {"config": cfg.model_dump(mode="json"), "inputs": inputs, "benchmarks": benchmarks}
-    )
-
-
-def _check_out(out: Path, fingerprint: str, work: Path) -> bool:
-    """True if ``out`` already holds this exact finished run; errors if it holds another."""
-    if finished_run(out, fingerprint) is not None:
-        return True
-    marker = work / "fingerprint"
-    if marker.exists() and marker.read_text() != fingerprint:
-        raise BadInputError(
-            f"{out}: holds an unfinished run with a different config or inputs; "
-            "rerun with the same ones to resume, or delete the directory"
-        )
-    if out.exists() and not work.exists() and any(out.iterdir()):
-        raise BadInputError(f"{out}: not empty and not a qurate run; choose a new output directory")
-    return False
 
 
 SLURM_JOBS = "slurm-jobs.json"
@@ -123,8 +103,13 @@ def curate(
     executor: ExecutorConfig | None = None,
     decontaminate: list[str | Path] = (),
     progress: bool = True,
+    overwrite: bool = False,
 ) -> CurateResult:
-    """Run the curation stages on ``inputs`` into the stage directory ``out``."""
+    """Run the curation stages on ``inputs`` into the stage directory ``out``.
+
+    Rerun policy (``StageDir``): the same run again is a no-op; an interrupted one resumes
+    (datatrove's completion markers in ``.work`` skip finished tasks); a different one needs
+    ``overwrite``. ``.work`` (logs, dedup index) stays after the run."""
     t0 = time.time()
     executor = executor or ExecutorConfig()
     out = Path(out)
@@ -136,16 +121,27 @@ def curate(
         if not Path(b).is_file():
             raise BadInputError(f"{b}: no such benchmark file")
     input_names = [f.path for f in files]
-    fingerprint = _fingerprint(cfg, input_names, benchmarks)
-    if _check_out(out, fingerprint, work):
-        return CurateResult(out, read_manifest(out), skipped=True)
+    # Inputs by name (as before): a user who fixes a broken input file and reruns resumes,
+    # keeping the tasks that finished.
+    fp = fingerprint(cfg, names=input_names, benchmarks=benchmarks)
     if executor.kind == "slurm" and (queued := slurm_jobs_in_queue(work)):
         raise BadInputError(
             f"{out}: Slurm jobs {', '.join(queued)} of the earlier submission are still queued "
             "or running; rerun when they finish (or scancel them to resubmit)"
         )
+    with StageDir(out, STAGE, overwrite=overwrite) as sd:
+        if (done := sd.begin(fp)) is not None:
+            return CurateResult(out, done, skipped=True)
+        result = _run(files, sd, cfg, executor, benchmarks, progress, t0)
+        if not result.submitted:
+            sd.done(keep=(".work",))
+        return result
+
+
+def _run(files, sd: StageDir, cfg, executor: ExecutorConfig, benchmarks, progress, t0):
+    out, work = sd.path, sd.path / ".work"
+    input_names = [f.path for f in files]
     work.mkdir(parents=True, exist_ok=True)
-    (work / "fingerprint").write_text(fingerprint)
     if not (work / "started").exists():
         (work / "started").write_text(str(t0))
 
@@ -162,7 +158,7 @@ def curate(
         config_hash=config_hash(cfg),
         inputs=input_names,
         extra={
-            "fingerprint": fingerprint,
+            "fingerprint": sd.fingerprint,
             "benchmarks": benchmarks,
             "tasks": tasks,
             "executor": executor.kind,

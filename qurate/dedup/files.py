@@ -23,22 +23,21 @@ the old file or the new one, never half of one.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from qurate.contract.stagedir import atomic_write_bytes
 
 EXACT_DTYPE = np.dtype([("hi", "<u8"), ("lo", "<u8"), ("idx", "<u4")])
 SUCCESS = "_SUCCESS.json"
 
 
 def atomic_save(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` under a temporary name, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Write ``data`` to ``path`` under a temporary name, then rename (the contract's one
+    atomic write)."""
+    atomic_write_bytes(path, data)
 
 
 def atomic_json(path: Path, obj: dict[str, Any]) -> None:

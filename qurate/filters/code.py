@@ -93,7 +93,9 @@ class CodeFilterConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    default: CodeLimits = Field(default_factory=CodeLimits)
+    default: CodeLimits = Field(
+        default_factory=CodeLimits, description="limits for every language not overridden"
+    )
     languages: dict[str, dict[str, Any]] = Field(
         default_factory=lambda: {
             # Markup and notebooks legitimately carry long lines.

@@ -81,14 +81,23 @@ def canonical_lang(code: str) -> str:
 class LanguageIDConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
-    # Languages to keep (any spelling: "zh", "zh-CN", "zho"); empty = keep every language.
-    languages: list[str] = []
-    # Below this top-1 probability a document is rejected as `lang_score`. Clean excerpts of
-    # a dozen words score > 0.5; mojibake, symbol soup and random strings fall far below.
-    min_score: float = Field(0.15, ge=0.0, le=1.0)
-    sample_chars: int = Field(1000, ge=50)
-    batch_size: int = Field(512, ge=1)
+    enabled: bool = Field(
+        True, description="run fastText language ID (lid.176) and reject documents below min_score"
+    )
+    languages: list[str] = Field(
+        [],
+        description='Languages to keep (any spelling: "zh", "zh-CN", "zho"); empty = keep every language.',
+    )
+    min_score: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="below this top-1 probability a document is rejected as lang_score; clean excerpts of a dozen words score > 0.5, mojibake, symbol soup and random strings fall far below",
+    )
+    sample_chars: int = Field(
+        1000, ge=50, description="characters of each document the model reads"
+    )
+    batch_size: int = Field(512, ge=1, description="documents per fastText predict call")
 
     @field_validator("languages")
     @classmethod

@@ -20,20 +20,30 @@ from qurate.filters.web.rules import WebFilter
 class NormalizeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
+    enabled: bool = Field(
+        True,
+        description="mojibake repair, Unicode NFC, line breaks, control characters (never NFKC), before every filter",
+    )
 
 
 class FiltersConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    normalize: NormalizeConfig = NormalizeConfig()
-    langid: LanguageIDConfig = LanguageIDConfig()
+    normalize: NormalizeConfig = Field(
+        default_factory=NormalizeConfig, description="text normalisation before filtering"
+    )
+    langid: LanguageIDConfig = Field(
+        default_factory=LanguageIDConfig, description="language identification (fastText lid.176)"
+    )
     web: WebConfig = Field(
-        WebConfig(),
+        default_factory=WebConfig,
         description="Web-page rules before the heuristics: chrome lines cut, link farms, "
         "consent walls, encoded blobs and number dumps rejected.",
     )
-    heuristics: HeuristicsConfig = HeuristicsConfig()
+    heuristics: HeuristicsConfig = Field(
+        default_factory=HeuristicsConfig,
+        description="Gopher, C4, FineWeb and qurate's own quality rules",
+    )
 
 
 def build_filter_steps(cfg: FiltersConfig | None = None) -> list[PipelineStep]:

@@ -31,24 +31,41 @@ from qurate.errors import EngineError
 class RaterTrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    epoch: int = Field(25, ge=1)
-    lr: float = Field(0.5, gt=0)
-    dim: int = Field(16, ge=4)
-    word_ngrams: int = Field(2, ge=1)
-    # 200k buckets: the 2M default makes an 800 MB model with bigrams.
-    bucket: int = Field(200_000, ge=1000)
-    min_count: int = Field(1, ge=1)
-    # >= 11 makes fastText initialise every weight (see module docstring); no slower on 2 cores.
-    thread: int = Field(12, ge=11)
-    max_retries: int = Field(5, ge=0)
-    seed: int = 0
-    # Product-quantise to .ftz, keeping the ``quantize_cutoff`` rows (words and n-gram
-    # buckets) with the largest norms: ~200 KB instead of ~13 MB. Quantising all 200k
-    # buckets takes minutes (k-means); the cutoff makes it seconds.
-    quantize: bool = True
-    quantize_cutoff: int = Field(10_000, ge=100)
-    # Characters of each document the rater reads (the judge read a token-truncated head).
-    max_chars: int = Field(10_000, ge=100)
+    epoch: int = Field(25, ge=1, description="fastText training epochs")
+    lr: float = Field(0.5, gt=0, description="fastText learning rate")
+    dim: int = Field(16, ge=4, description="fastText embedding dimension")
+    word_ngrams: int = Field(2, ge=1, description="word n-gram length fastText uses as features")
+    bucket: int = Field(
+        200_000,
+        ge=1000,
+        description="hash buckets for word n-grams; 200k: the 2M default makes an 800 MB model with bigrams.",
+    )
+    min_count: int = Field(
+        1, ge=1, description="words seen fewer times are dropped from the vocabulary"
+    )
+    thread: int = Field(
+        12,
+        ge=11,
+        description="fastText threads; >= 11 makes fastText initialise every weight (see module docstring); no slower on 2 cores.",
+    )
+    max_retries: int = Field(
+        5,
+        ge=0,
+        description="retrains with a new seed when the trained weights are not finite and small",
+    )
+    seed: int = Field(0, description="fastText training seed")
+    quantize: bool = Field(
+        True,
+        description="Product-quantise to .ftz, keeping the ``quantize_cutoff`` rows (words and n-gram buckets) with the largest norms: ~200 KB instead of ~13 MB. Quantising all 200k buckets takes minutes (k-means); the cutoff makes it seconds.",
+    )
+    quantize_cutoff: int = Field(
+        10_000, ge=100, description="rows kept when quantising (the largest norms)"
+    )
+    max_chars: int = Field(
+        10_000,
+        ge=100,
+        description="Characters of each document the rater reads (the judge read a token-truncated head).",
+    )
 
 
 def clean(text: str, max_chars: int = 10_000) -> str:
@@ -157,5 +174,3 @@ def train_classifier(
     path = out_dir / f"{stem}-{digest}.{'ftz' if cfg.quantize else 'bin'}"
     atomic_write_bytes(path, data)
     return path
-
-

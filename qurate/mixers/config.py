@@ -20,12 +20,13 @@ How a plan is derived from it (see ``qurate.mixers.plan``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from qurate.contract.config import load_section, validate
 from qurate.errors import ConfigError
 
 
@@ -79,13 +80,16 @@ class MixConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    budget_tokens: int = Field(..., gt=0, description="total tokens in the mix")
+    budget_tokens: int = Field(..., gt=0, description="total tokens in the mix (required)")
     seed: int = Field(0, description="drives every sampling and shuffling decision")
     default: DomainSpec = Field(
         default_factory=lambda: DomainSpec(multiplier=1.0),
         description="spec for domains not listed under domains:",
     )
-    domains: dict[str, DomainSpec] = Field(default_factory=dict)
+    domains: dict[str, DomainSpec] = Field(
+        default_factory=dict,
+        description="per-domain specs (domain name -> spec); unlisted: default",
+    )
     max_epochs: float = Field(4.0, gt=0, description="cap for domains that set none")
     temperature: float | None = Field(
         None, gt=0, description="reshape natural shares as p^(1/T) (multiplier mode only)"
@@ -106,7 +110,9 @@ class MixConfig(BaseModel):
     shuffle_bucket_mb: int = Field(
         64, gt=0, description="rows held in memory at once by the global shuffle, in MB"
     )
-    long_context: list[LongContextStage] = Field(default_factory=list)
+    long_context: list[LongContextStage] = Field(
+        default_factory=list, description="long-context stages composed from the mix"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> MixConfig:
@@ -146,32 +152,13 @@ class MixConfig(BaseModel):
         return DomainSpec(**merged)
 
 
-def _error_line(e: ValidationError) -> str:
-    parts = []
-    for err in e.errors():
-        key = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{key}: {msg}")
-    return "; ".join(parts)
-
-
 def parse_mix_config(data: Any, *, source: str = "mix config") -> MixConfig:
     """Validate a dict as a ``MixConfig``; errors name the offending key."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping of keys, got {type(data).__name__}")
-    try:
-        return MixConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(f"{source}: {_error_line(e)}") from None
+    return validate(MixConfig, data, source=source)
 
 
-def load_mix_config(path: str | Path) -> MixConfig:
-    """Load ``MIX.yaml`` with a safe loader."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: no such mix config file")
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
-    return parse_mix_config(data, source=str(p))
+def load_mix_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> MixConfig:
+    """Load ``MIX.yaml`` (or the ``mix:`` section of a pipeline file), flags on top."""
+    if not Path(path).is_file():
+        raise ConfigError(f"{path}: no such mix config file")
+    return load_section(path, "mix", MixConfig, overrides)

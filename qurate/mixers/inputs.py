@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from qurate.contract.schema import DOC_SCHEMA, SCHEMA_VERSION, schema_version
+from qurate.contract.schema import DOC_SCHEMA, READABLE_VERSIONS, SCHEMA_VERSION, schema_version
 from qurate.contract.shards import COMPRESSION, check_stage_dir, read_schema, shard_paths
 from qurate.errors import BadInputError, ConfigError, MissingExtraError
 
@@ -51,9 +51,10 @@ def input_shards(inputs: list[Path]) -> list[Path]:
         listed = ", ".join(f"{d} ({p.name}) has v{v}" for v, (d, p) in sorted(versions.items()))
         raise BadInputError(f"inputs have different schema versions: {listed}")
     (version,) = versions
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:  # v1 (scores as a map) is upgraded as it is written
         raise BadInputError(
-            f"inputs have schema version {version}; this qurate mixes version {SCHEMA_VERSION}"
+            f"inputs have schema version {version}; this qurate mixes versions "
+            f"{', '.join(READABLE_VERSIONS)} (writes {SCHEMA_VERSION})"
         )
     return shards
 

@@ -21,7 +21,6 @@ whether the cap bound; the quality distribution of what was drawn; seed and conf
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections import Counter, defaultdict
@@ -34,8 +33,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from qurate.contract.schema import DOC_SCHEMA
-from qurate.contract.shards import MANIFEST, config_hash, shard_paths, write_manifest
+from qurate.contract.schema import DOC_SCHEMA, upgrade_table
+from qurate.contract.shards import config_hash
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.errors import BadInputError
 from qurate.mixers.config import MixConfig
 from qurate.mixers.inputs import fill_token_counts, input_shards
@@ -61,6 +61,7 @@ from qurate.mixers.shuffle import BucketShuffle, bucket_bits, estimate_bytes
 from qurate.mixers.writer import TokenShardWriter
 
 STAGE = "mix"
+SCRATCH = ".mix-scratch"  # DuckDB spill and shuffle buckets; cleared on restart and at finish
 
 
 @contextmanager
@@ -73,29 +74,11 @@ def _scratch(parent: Path | None) -> Iterator[Path]:
 
 
 def _check_out(out: Path, inputs: list[Path]) -> None:
-    """Refuse an output that is an input, or a non-empty directory that is not a mix."""
+    """Refuse an output that is an input (the rest is ``StageDir``'s policy)."""
     res = out.resolve()
     for i in inputs:
         if Path(i).resolve() == res:
             raise BadInputError(f"{out}: the output directory is also an input")
-    if out.exists() and not out.is_dir():
-        raise BadInputError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()):
-        try:
-            stage = json.loads((out / MANIFEST).read_text()).get("stage")
-        except (OSError, ValueError):
-            stage = None
-        if stage != STAGE:
-            raise BadInputError(f"{out}: not empty and not a previous mix output; pick a new -o")
-
-
-def _clear_previous(out: Path) -> None:
-    """Remove a previous mix's shards so that none is left over from a larger run."""
-    for p in shard_paths(out):
-        p.unlink()
-    for name in (MANIFEST,):
-        (out / name).unlink(missing_ok=True)
-    shutil.rmtree(out / "long_context", ignore_errors=True)
 
 
 @contextmanager
@@ -211,46 +194,58 @@ def _summary(plan: MixPlan, tally: _Tally, cfg: MixConfig, shards: list[Path]) -
     }
 
 
-def mix(inputs: list[Path], out: Path, cfg: MixConfig) -> dict[str, Any]:
-    """Mix ``inputs`` into training shards under ``out``; return the manifest."""
+def mix(
+    inputs: list[Path], out: Path, cfg: MixConfig, *, overwrite: bool = False
+) -> dict[str, Any]:
+    """Mix ``inputs`` into training shards under ``out``; return the manifest.
+
+    Rerun policy (``StageDir``): the same mix again is a no-op; a killed mix restarts
+    cleanly in place (its shards, temp files and scratch directory are cleared, so no
+    valid-looking shard without a manifest survives); a different mix needs ``overwrite``.
+    """
     out = Path(out)
     inputs = [Path(i) for i in inputs]
     _check_out(out, inputs)
-    cfg_hash = config_hash(cfg)
     created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    with _scratch(out) as scratch:
-        try:
-            con, rel, plan, n_in, shards_in = _plan(inputs, cfg, scratch)
-        except BaseException:
-            if created:  # a mistake found while planning leaves no trace
-                shutil.rmtree(out, ignore_errors=True)
-            raise
-        _clear_previous(out)
-        min_q = {d: cfg.spec_for(d).min_quality for d in plan.domains}
-        writer = TokenShardWriter(
-            out, shard_tokens=cfg.shard_tokens, row_group_rows=cfg.row_group_rows
-        )
-        tally = _Tally()
-        fraction = sum(b.planned_tokens for b in plan.buckets) / max(1, plan.total_tokens)
-        bits = bucket_bits(estimate_bytes(shards_in, fraction), cfg.shuffle_bucket_mb << 20)
-        shuffle = BucketShuffle(scratch, bits, memory_bytes=cfg.shuffle_bucket_mb << 20)
-        try:
-            with _duckdb_errors():
-                rows = fractional_thresholds(con, rel, plan, plan_rows(plan, min_q))
-                reader = selection_reader(con, rel, plan, rows, batch_rows=8192)
-                for batch in reader:  # pass one: scatter into key-range buckets
-                    shuffle.add(batch)
-            for t in shuffle.sorted_tables():  # pass two: one sorted bucket at a time
-                tally.add(t)
-                writer.write(t.drop_columns(HELPER_COLUMNS).cast(DOC_SCHEMA))
-            shards = writer.close()
-        except BaseException:
-            writer.abort()
-            shuffle.close()
-            raise
-        finally:
-            con.close()
+    with StageDir(out, STAGE, overwrite=overwrite) as sd:
+        done = sd.begin(fingerprint(cfg, inputs), resume=False)
+        if done is not None:
+            return done
+        return _mix(sd, inputs, cfg, created)
+
+
+def _mix(sd: StageDir, inputs: list[Path], cfg: MixConfig, created: bool) -> dict[str, Any]:
+    out = sd.path
+    cfg_hash = config_hash(cfg)
+    scratch = sd.scratch(SCRATCH)  # one scratch directory, removed by finish
+    try:
+        con, rel, plan, n_in, shards_in = _plan(inputs, cfg, scratch)
+    except BaseException:
+        if created:  # a mistake found while planning leaves no trace
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    min_q = {d: cfg.spec_for(d).min_quality for d in plan.domains}
+    writer = TokenShardWriter(out, shard_tokens=cfg.shard_tokens, row_group_rows=cfg.row_group_rows)
+    tally = _Tally()
+    fraction = sum(b.planned_tokens for b in plan.buckets) / max(1, plan.total_tokens)
+    bits = bucket_bits(estimate_bytes(shards_in, fraction), cfg.shuffle_bucket_mb << 20)
+    shuffle = BucketShuffle(scratch, bits, memory_bytes=cfg.shuffle_bucket_mb << 20)
+    try:
+        with _duckdb_errors():
+            rows = fractional_thresholds(con, rel, plan, plan_rows(plan, min_q))
+            reader = selection_reader(con, rel, plan, rows, batch_rows=8192)
+            for batch in reader:  # pass one: scatter into key-range buckets
+                shuffle.add(batch)
+        for t in shuffle.sorted_tables():  # pass two: one sorted bucket at a time
+            tally.add(t)
+            writer.write(upgrade_table(t.drop_columns(HELPER_COLUMNS)).cast(DOC_SCHEMA))
+        shards = writer.close()
+    except BaseException:
+        writer.abort()
+        shuffle.close()
+        raise
+    finally:
+        con.close()
     eligible = sum(p.docs for p in plan.buckets)
     summary = _summary(plan, tally, cfg, shards)
     summary["rows"] = writer.rows
@@ -269,9 +264,7 @@ def mix(inputs: list[Path], out: Path, cfg: MixConfig) -> dict[str, Any]:
         "below_min_quality": n_in - eligible,
         "not_sampled": eligible - tally.first_draws,
     }
-    return write_manifest(
-        out,
-        stage=STAGE,
+    return sd.finish(
         config_hash=cfg_hash,
         inputs=[str(i) for i in inputs],
         n_in=n_in,

@@ -55,9 +55,11 @@ def discover_stages(run_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
         m = d / MANIFEST
         if m.is_file():
             try:
-                found.append((d, json.loads(m.read_text())))
+                manifest = json.loads(m.read_text())
             except (OSError, ValueError):
-                pass  # a half-written or foreign manifest: not a stage we can show
+                manifest = None  # a half-written or foreign manifest: not a stage we can show
+            if isinstance(manifest, dict) and manifest.get("kind") != "models":
+                found.append((d, manifest))  # (a models directory, e.g. raters, has no shards)
         if depth >= MAX_DEPTH:
             return
         for child in sorted(p for p in d.iterdir() if p.is_dir()):
@@ -79,10 +81,17 @@ def _histograms(con: duckdb.DuckDBPyConnection, rel: str, cols: set[str]) -> dic
     """Per score dimension (and the aggregate ``quality``), counts in HIST_BINS equal bins."""
     parts = []
     if "scores" in cols:
-        parts.append(
-            f"SELECT unnest(map_keys(scores)) AS dim, unnest(map_values(scores))::DOUBLE AS v "
-            f"FROM {rel} WHERE scores IS NOT NULL"
-        )
+        kind = con.cursor().execute(f"SELECT typeof(scores) FROM {rel} LIMIT 1").fetchone()
+        if kind and str(kind[0]).startswith("MAP"):  # a schema v1 shard
+            parts.append(
+                f"SELECT unnest(map_keys(scores)) AS dim, unnest(map_values(scores))::DOUBLE AS v "
+                f"FROM {rel} WHERE scores IS NOT NULL"
+            )
+        else:  # v2: a list of {name, value} structs
+            parts.append(
+                f"SELECT e.name AS dim, e.value::DOUBLE AS v FROM "
+                f"(SELECT unnest(scores) AS e FROM {rel} WHERE scores IS NOT NULL)"
+            )
     if "quality" in cols:
         parts.append(f"SELECT 'quality' AS dim, quality::DOUBLE AS v FROM {rel}")
     if not parts:

@@ -23,28 +23,22 @@ BY_CHOICES = ("lang", "domain", "source", "reject_reason", "stage")
 
 def connect(directory: str | Path) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with ``docs``, ``rejects`` and ``all_docs`` views over a stage dir."""
-    d = check_stage_dir(directory)
+    d = check_stage_dir(directory, finished=False)
     con = duckdb.connect()
     kept = shard_paths(d)
     rejected = shard_paths(d, rejects=True)
-    for p in kept[:1] + rejected[:1]:
-        check_schema_version(p)
     empty = pa.Table.from_pylist([], schema=REJECT_SCHEMA)
     con.register("_empty", empty)
+    as_map = "REPLACE (map_from_entries(scores) AS scores)"
     if kept:
-        con.execute(
-            f"CREATE VIEW docs AS SELECT * FROM read_parquet({_list(kept)}, union_by_name=true)"
-        )
+        con.execute(f"CREATE VIEW docs AS {_scan(kept)}")
     else:
-        con.execute(
-            f"CREATE VIEW docs AS SELECT * EXCLUDE ({', '.join(_reject_cols())}) FROM _empty"
-        )
+        cols = ", ".join(_reject_cols())
+        con.execute(f"CREATE VIEW docs AS SELECT * EXCLUDE ({cols}) {as_map} FROM _empty")
     if rejected:
-        con.execute(
-            f"CREATE VIEW rejects AS SELECT * FROM read_parquet({_list(rejected)}, union_by_name=true)"
-        )
+        con.execute(f"CREATE VIEW rejects AS {_scan(rejected)}")
     else:
-        con.execute("CREATE VIEW rejects AS SELECT * FROM _empty")
+        con.execute(f"CREATE VIEW rejects AS SELECT * {as_map} FROM _empty")
     con.execute(
         "CREATE VIEW all_docs AS "
         "SELECT *, 'kept' AS status, NULL::VARCHAR AS reject_reason, NULL::VARCHAR AS stage, "
@@ -52,6 +46,19 @@ def connect(directory: str | Path) -> duckdb.DuckDBPyConnection:
         "UNION ALL BY NAME SELECT *, 'rejected' AS status FROM rejects"
     )
     return con
+
+
+def _scan(paths: list[Path]) -> str:
+    """SQL over shards with ``scores`` as a DuckDB MAP (``scores['fluency']`` works): v2
+    shards store it as a list of {name, value} structs, v1 shards as a map already."""
+    by_version: dict[str, list[Path]] = {}
+    for p in paths:
+        by_version.setdefault(check_schema_version(p), []).append(p)
+    parts = []
+    for version, files in sorted(by_version.items()):
+        cols = "*" if version == "1" else "* REPLACE (map_from_entries(scores) AS scores)"
+        parts.append(f"SELECT {cols} FROM read_parquet({_list(files)}, union_by_name=true)")
+    return " UNION ALL BY NAME ".join(parts)
 
 
 def _reject_cols() -> list[str]:

@@ -23,9 +23,8 @@ from qurate.contract.shards import (
     check_stage_dir,
     config_hash,
     iter_rows,
-    shard_paths,
-    write_manifest,
 )
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.score.check import check_judge
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge, load_rubric
@@ -36,14 +35,6 @@ JUDGE_META_KEY = "judge"
 
 def stable_hash(seed: int, doc_id: str) -> int:
     return xxhash.xxh64_intdigest(doc_id, seed=seed)
-
-
-def reset_stage_dir(out: Path) -> None:
-    """A rerun rewrites the stage's shards (the LLM cache keeps the expensive part)."""
-    for p in shard_paths(out) + shard_paths(out, rejects=True):
-        p.unlink()
-    (out / "manifest.json").unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
 
 
 def row_meta(row: dict[str, Any]) -> dict[str, Any]:
@@ -86,17 +77,31 @@ def stratified_sample(in_dir: Path, n: int | None, seed: int) -> tuple[set[str],
 
 
 def annotate(
-    in_dir: str | Path, out_dir: str | Path, config: ScoreConfig | None = None
+    in_dir: str | Path,
+    out_dir: str | Path,
+    config: ScoreConfig | None = None,
+    *,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """LLM-judge a stratified sample of ``in_dir`` into the stage directory ``out_dir``."""
-    from qurate.llm import load_engine
+    """LLM-judge a stratified sample of ``in_dir`` into the stage directory ``out_dir``.
 
+    The rerun policy is ``StageDir``'s: the same run again is a no-op, an interrupted one
+    restarts in place (the prompt cache in ``cache/`` answers what was judged), a different
+    one needs ``overwrite``."""
     config = config or ScoreConfig()
-    src, out = check_stage_dir(in_dir), Path(out_dir)
+    src = check_stage_dir(in_dir)
     for r in config.judge.rubrics:  # fail on a bad rubric before loading a model
         load_rubric(r)
+    with StageDir(out_dir, "score.annotate", overwrite=overwrite, keep=("cache",)) as sd:
+        done = sd.begin(fingerprint(config, [src]), resume=False)
+        return done if done is not None else _annotate(src, sd, config)
+
+
+def _annotate(src: Path, sd: StageDir, config: ScoreConfig) -> dict[str, Any]:
+    from qurate.llm import load_engine
+
+    out = sd.path
     chosen, population = stratified_sample(src, config.annotate.sample, config.annotate.seed)
-    reset_stage_dir(out)
     engine = load_engine(config.engine, cache_path=out / "cache" / "llm.sqlite")
     judge = Judge(engine, config.judge)
     meta = judge.metadata()
@@ -160,9 +165,7 @@ def annotate(
     rates = engine.meter.rates()
     engine.close()
     n_in = len(chosen)
-    manifest = write_manifest(
-        out,
-        stage="score.annotate",
+    manifest = sd.finish(
         config_hash=config_hash(config),
         inputs=[str(src)],
         n_in=n_in,

@@ -47,12 +47,10 @@ from qurate.contract.shards import (
     config_hash,
     iter_rows,
     iter_rows_of,
-    read_manifest,
     shard_paths,
-    write_manifest,
 )
+from qurate.contract.stagedir import StageDir
 from qurate.errors import BadInputError, ConfigError
-from qurate.score.annotate import reset_stage_dir
 from qurate.score.check import check_judge, reliability_of
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge
@@ -271,6 +269,7 @@ def apply(
     judge: bool = False,
     perplexity: bool = False,
     executor: ExecutorConfig | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Score every document of ``in_dir`` with the raters (and optionally the judge and
     perplexity under ``config.perplexity.model``); write ``out_dir``.
@@ -280,12 +279,12 @@ def apply(
     perplexity percentiles are still taken over the whole input: the tasks save their
     components, this process ranks them, and a second pass writes the rows.
 
-    A rerun of a finished run (same config, input stage, raters, judge and perplexity) is a
-    no-op. A rerun of an interrupted one keeps each task's finished passes and redoes the
-    rest; any other rerun starts over (the LLM answers stay cached).
+    The rerun policy is ``StageDir``'s: a rerun of a finished run (same config, input stage,
+    raters, judge and perplexity) is a no-op; a rerun of an interrupted one keeps each task's
+    finished passes and redoes the rest; a different run needs ``overwrite`` (the LLM answers
+    in ``cache/`` stay).
     """
     config = config or ScoreConfig()
-    pcfg = config.perplexity
     src, out = check_stage_dir(in_dir), Path(out_dir)
     if raters_dir is None and not judge and not perplexity:
         raise BadInputError("nothing to score with: give --raters, --judge or --perplexity")
@@ -297,18 +296,19 @@ def apply(
         )
     probe = _Job(str(src), str(out), str(raters_dir) if raters_dir else None, config, judge,
                  perplexity, {}, 1)  # fmt: skip
-    fingerprint = _fingerprint(probe)
-    finished = read_manifest(out) if (out / MANIFEST).exists() else {}
-    if finished.get("fingerprint") == fingerprint:
-        return finished  # this exact run has finished: a rerun is a no-op
-    marker = out / PARTS / "fingerprint"
-    if not (marker.is_file() and marker.read_text() == fingerprint):
-        # Not an interrupted attempt of this run: start over (the LLM cache stays).
-        reset_stage_dir(out)
-        for d in (STAGING, PARTS):
-            shutil.rmtree(out / d, ignore_errors=True)
-        (out / PARTS).mkdir(parents=True)
-        marker.write_text(fingerprint)
+    sd = StageDir(out, "score.apply", overwrite=overwrite, keep=("cache",))
+    with sd:
+        done = sd.begin(_fingerprint(probe))  # an interrupted attempt keeps its finished passes
+        if done is not None:
+            return done
+        (out / PARTS).mkdir(parents=True, exist_ok=True)
+        return _apply(probe, sd, executor)
+
+
+def _apply(probe: _Job, sd: StageDir, executor: ExecutorConfig | None) -> dict[str, Any]:
+    src, out, config = Path(probe.src), sd.path, probe.config
+    pcfg, judge, perplexity = config.perplexity, probe.judge, probe.perplexity
+    raters_dir = probe.raters_dir
     # Loaded here even for several tasks: the judge check needs the judge, and a bad model
     # path fails once, in one line, before any task starts.
     models = probe.load(0)
@@ -357,7 +357,6 @@ def apply(
         "weights": {c: weights[c] for c in present},
         "judge_check": judge_check,
         "tasks": tasks,
-        "fingerprint": fingerprint,
         "throughput": {
             "docs_per_s": n_in / wall if wall else None,
             "mb_per_s": n_bytes / 1e6 / wall if wall else None,
@@ -369,9 +368,7 @@ def apply(
             "max_tokens": pcfg.max_tokens,
             "by_language": ppl_table,
         }
-    return write_manifest(
-        out,
-        stage="score.apply",
+    return sd.finish(
         config_hash=config_hash(config),
         inputs=[str(src)],
         n_in=n_in,

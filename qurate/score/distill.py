@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from qurate.contract.shards import MANIFEST, check_stage_dir, iter_rows, read_manifest
+from qurate.contract.stagedir import StageDir, atomic_write_text, config_hash, fingerprint
 from qurate.errors import BadInputError
 from qurate.llm.fasttext import train_classifier
 from qurate.score.annotate import JUDGE_META_KEY, row_meta, stable_hash
@@ -24,6 +25,7 @@ from qurate.score.config import ScoreConfig
 from qurate.score.metrics import classification_report, keep_agreement, spearman
 from qurate.score.raters import (
     PREPROCESS_VERSION,
+    RATERS_FILE,
     Raters,
     write_raters_meta,
 )
@@ -34,12 +36,36 @@ def _is_test(doc_id: str, fraction: float) -> bool:
 
 
 def distill(
-    annotations: str | Path, models_dir: str | Path, config: ScoreConfig | None = None
+    annotations: str | Path,
+    models_dir: str | Path,
+    config: ScoreConfig | None = None,
+    *,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Train one fastText rater per judged dimension plus a domain classifier; report agreement."""
+    """Train one fastText rater per judged dimension plus a domain classifier; report agreement.
+
+    ``models_dir`` is a ``StageDir`` (manifest of kind ``models``, no shards): the same run
+    again is a no-op that returns the saved ``raters.json``, a different one needs
+    ``overwrite``."""
     config = config or ScoreConfig()
+    src = check_stage_dir(annotations)
+    with StageDir(models_dir, "score.distill", overwrite=overwrite) as sd:
+        if sd.begin(fingerprint(config.distill, [src]), resume=False) is not None:
+            return json.loads((sd.path / RATERS_FILE).read_text())
+        meta, n_rows = _distill(src, sd.path, config)
+        sd.finish(
+            config_hash=config_hash(config.distill),
+            inputs=[str(src)],
+            n_in=n_rows,
+            n_kept=n_rows,  # every annotated document trains or tests a rater
+            rejected_by_reason={},
+            extra={"kind": "models", "files": sorted(meta["files"])},
+        )
+        return meta
+
+
+def _distill(src: Path, out: Path, config: ScoreConfig) -> tuple[dict[str, Any], int]:
     dcfg = config.distill
-    src, out = check_stage_dir(annotations), Path(models_dir)
     rows = [
         r
         for r in iter_rows(src, columns=["id", "text", "scores", "domain", "meta"])
@@ -138,9 +164,10 @@ def distill(
         truth = [dom[i] or "other" for i in test_idx]
         metrics["domain"] = classification_report(truth, [d or "other" for d in pdom])
     meta["metrics"] = metrics
+    meta["files"] = files
     write_raters_meta(out, meta)
-    (out / "agreement.json").write_text(json.dumps(metrics, indent=2, default=_nan_json))
-    return meta
+    atomic_write_text(out / "agreement.json", json.dumps(metrics, indent=2, default=_nan_json))
+    return meta, len(rows)
 
 
 def soft_labels(texts: list[str], scores: np.ndarray, copies: int) -> tuple[list[str], list[str]]:

@@ -145,14 +145,24 @@ def load_rubric(spec: str) -> Rubric:
 class JudgeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Bundled rubric names or paths to YAML rubrics; one dimension each.
-    rubrics: list[str] = Field(default_factory=lambda: list(DEFAULT_DIMENSIONS))
-    # Domain labels, asked as a lettered list (at most 26).
-    taxonomy: list[str] = Field(default_factory=lambda: list(DEFAULT_TAXONOMY))
-    # Documents longer than this many tokens are cut (and flagged ``truncated``).
-    max_doc_tokens: int = Field(768, ge=16)
-    # Documents judged per engine call (also the prompt-cache commit size).
-    batch_size: int = Field(16, ge=1)
+    rubrics: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_DIMENSIONS),
+        description="Bundled rubric names or paths to YAML rubrics; one dimension each.",
+    )
+    taxonomy: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_TAXONOMY),
+        description="Domain labels, asked as a lettered list (at most 26).",
+    )
+    max_doc_tokens: int = Field(
+        768,
+        ge=16,
+        description="Documents longer than this many tokens are cut (and flagged ``truncated``).",
+    )
+    batch_size: int = Field(
+        16,
+        ge=1,
+        description="Documents judged per engine call (also the prompt-cache commit size).",
+    )
 
     @field_validator("taxonomy")
     @classmethod

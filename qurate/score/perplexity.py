@@ -27,21 +27,26 @@ from qurate.llm.config import EngineConfig
 class PerplexityConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # A local causal LM: HF checkpoint dir, .gguf file, or "default" (embedded SmolLM2).
-    model: str = "default"
-    max_tokens: int = Field(256, ge=8)
-    batch_size: int = Field(4, ge=1)
-    device: str = "auto"
-    # "language": the percentile of the document's perplexity among the input's documents of
-    # its language (two passes; CCNet's per-language cuts). "absolute": the logistic below.
-    normalize: Literal["language", "absolute"] = "language"
-    # Languages with fewer documents than this are ranked together.
-    min_language_docs: int = Field(20, ge=1)
-    # normalize: absolute only. Perplexity that maps to quality 0.5; calibrated on
-    # SmolLM2-135M (fluent prose ~5-15, junk ~20-200). Set it for another reference model.
-    pivot: float = Field(20.0, gt=1)
-    # Width of the logistic in ln(perplexity) units.
-    scale: float = Field(0.5, gt=0)
+    model: str = Field(
+        "default",
+        description='A local causal LM: HF checkpoint dir, .gguf file, or "default" (embedded SmolLM2).',
+    )
+    max_tokens: int = Field(256, ge=8, description="tokens of each document scored (its head)")
+    batch_size: int = Field(4, ge=1, description="documents per forward pass")
+    device: str = Field("auto", description="cpu, cuda, cuda:N or auto (cuda when available)")
+    normalize: Literal["language", "absolute"] = Field(
+        "language",
+        description='"language": the percentile of the document\'s perplexity among the input\'s documents of its language (two passes; CCNet\'s per-language cuts). "absolute": a logistic of ln(perplexity) around pivot (see pivot, scale).',
+    )
+    min_language_docs: int = Field(
+        20, ge=1, description="Languages with fewer documents than this are ranked together."
+    )
+    pivot: float = Field(
+        20.0,
+        gt=1,
+        description="normalize: absolute only. Perplexity that maps to quality 0.5; calibrated on SmolLM2-135M (fluent prose ~5-15, junk ~20-200). Set it for another reference model.",
+    )
+    scale: float = Field(0.5, gt=0, description="Width of the logistic in ln(perplexity) units.")
 
 
 def quality_from_perplexity(ppl: np.ndarray, pivot: float, scale: float) -> np.ndarray:

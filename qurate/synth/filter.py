@@ -38,9 +38,8 @@ from qurate.contract.shards import (
     REJECTS,
     ShardWriter,
     config_hash,
-    shard_paths,
-    write_manifest,
 )
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import resolve_tokenizer
 from qurate.dedup.decontam import DecontamFilter, build_decontam_index
 from qurate.llm import Engine
@@ -96,11 +95,16 @@ def filter_samples(
     cfg: FilterConfig | None = None,
     *,
     judge_engine: Engine | None = None,
+    overwrite: bool = False,
 ) -> FilterResult:
     """Filter the samples of ``inp`` (file, directory or rows) into the stage dir ``out``.
 
     ``judge_engine``: an engine already loaded for ``cfg.reward.judge`` (the demo reuses its
     teacher as the judge instead of loading the model twice).
+
+    Rerun policy (``StageDir``): the same run again is a no-op, an interrupted one restarts
+    in place (``work/`` keeps the reward cache and decontamination index), a different one
+    needs ``overwrite``.
     """
     cfg = cfg or FilterConfig()
     out = Path(out)
@@ -110,11 +114,27 @@ def filter_samples(
     if cfg.reward.judge and judge_engine is None:
         resolve_model(cfg.reward.judge)
     samples = inp if isinstance(inp, list) else read_samples(inp)
+    inputs = [*([] if isinstance(inp, list) else [inp]), *cfg.pool, *cfg.benchmarks]
+    fp = fingerprint(
+        cfg,
+        inputs,
+        samples=config_hash(samples) if isinstance(inp, list) else None,
+        judge=None if judge_engine is None else judge_engine.model_id,
+    )
+    with StageDir(out, STAGE, overwrite=overwrite, keep=("work",)) as sd:
+        done = sd.begin(fp, resume=False)
+        if done is not None:
+            c = done["counts"]
+            timings = done.get("timings_s", {})
+            return FilterResult(out, c["in"], c["kept"], c["rejected_by_reason"], timings)
+        return _filter(sd, inp, samples, cfg, judge_engine)
+
+
+def _filter(sd, inp, samples, cfg: FilterConfig, judge_engine: Engine | None) -> FilterResult:
+    out = sd.path
     run = _Run(samples)
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
-    for p in shard_paths(out) + shard_paths(out, rejects=True):
-        p.unlink()  # a rerun replaces the previous output
     steps = [
         ("check", lambda: _check(run)),
         ("decontam", lambda: _decontam(run, cfg, work)),
@@ -129,9 +149,7 @@ def filter_samples(
         run.timings[name] = round(time.perf_counter() - t0, 3)
         log.info("synth filter: %s done, %d live", name, len(run.live()))
     counts = _write(run, cfg, out)
-    write_manifest(
-        out,
-        stage=STAGE,
+    sd.finish(
         config_hash=config_hash(cfg),
         inputs=[str(inp)] if not isinstance(inp, list) else ["<in-memory samples>"],
         n_in=len(samples),

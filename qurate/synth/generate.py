@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qurate.contract.shards import config_hash, write_manifest
+from qurate.contract.shards import config_hash
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.errors import BadInputError
 from qurate.llm import Engine, EngineConfig, GenParams, load_engine
 from qurate.synth.config import GenerateConfig
@@ -45,6 +46,7 @@ class GenerateResult:
     cached: int = 0
     seconds: float = 0.0
     tokens_per_s: float = 0.0
+    skipped: bool = False  # this exact run had finished: nothing was asked or written
 
 
 def load_seeds(
@@ -86,12 +88,17 @@ def generate(
     *,
     cfg: GenerateConfig | None = None,
     engine: Engine | None = None,
+    overwrite: bool = False,
 ) -> GenerateResult:
     """Generate ``n`` samples per seed into ``out`` (samples, rejects, manifest).
 
     ``task``, ``engine_cfg`` and ``n`` override the same fields of ``cfg``. ``engine`` lets a
     caller (the ``qurate run`` demo, tests) pass an engine it already built; otherwise the
     teacher config is loaded behind the prompt cache in ``out``.
+
+    Rerun policy (``StageDir``): the same run again is a no-op, an interrupted one restarts
+    in place and the prompt cache (``cache.sqlite``, kept) answers what was asked; a
+    different run needs ``overwrite``.
     """
     cfg = cfg or GenerateConfig()
     upd: dict[str, Any] = {"task": task, "teacher": engine_cfg, "n": n}
@@ -101,7 +108,26 @@ def generate(
     rows = load_seeds(seeds, cfg.limit, cfg.seed_domain)
     t = pick_template(cfg.task, rows, cfg.template, templates)
     check_seeds(t, rows)
-    out.mkdir(parents=True, exist_ok=True)
+    inputs = [] if isinstance(seeds, list) else [seeds]
+    fp = fingerprint(
+        cfg,
+        inputs,
+        seeds=None if inputs else config_hash(rows),
+        engine=None if engine is None else engine.model_id,
+    )
+    with StageDir(out, STAGE, overwrite=overwrite, keep=("cache.sqlite",)) as sd:
+        done = sd.begin(fp, resume=False)
+        if done is not None:
+            c = done["counts"]
+            return GenerateResult(
+                out=out, template=done["template"], seeds=done["seeds"], outputs=c["in"],
+                kept=c["kept"], rejected=c["rejected_by_reason"], skipped=True,
+            )  # fmt: skip
+        return _generate(sd, seeds, rows, t, cfg, engine)
+
+
+def _generate(sd, seeds, rows, t, cfg: GenerateConfig, engine: Engine | None) -> GenerateResult:
+    out = sd.path
     own = engine is None
     if engine is None:
         engine = load_engine(cfg.teacher, cache_path=cfg.teacher.cache_path or out / "cache.sqlite")
@@ -138,9 +164,7 @@ def generate(
     write_samples(out / "samples.parquet", kept)
     write_samples(out / "rejects.parquet", rejected, rejects=True)
     rates = engine.meter.rates()
-    write_manifest(
-        out,
-        stage=STAGE,
+    sd.finish(
         config_hash=config_hash(cfg),
         inputs=[str(seeds)] if not isinstance(seeds, list) else ["<in-memory seeds>"],
         n_in=len(rows) * cfg.n,

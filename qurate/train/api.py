@@ -23,6 +23,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(e.name or "torch", "train") from None
 
+from qurate.contract.stagedir import require_finished_dirs
 from qurate.train.checkpoint import export as _export
 from qurate.train.config import TrainConfig, load_config
 from qurate.train.data import iter_texts, list_shards
@@ -56,6 +57,7 @@ def train_config(
 ) -> TrainResult:
     """Run (or resume) training as ``cfg`` says. ``on_event(kind, data)`` receives
     ``start``, ``step`` (one metrics record), and ``checkpoint`` events."""
+    require_finished_dirs(cfg.data, *(s.data for s in cfg.stages))  # never a half-written mix
     return Trainer(cfg, resume=resume, on_event=on_event).run(stop_at=stop_at)
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from qurate.errors import ConfigError
+from qurate.contract.config import load_section
 
 
 class StageConfig(BaseModel):
@@ -93,27 +92,8 @@ class TrainConfig(BaseModel):
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
-    """Read a YAML config (or none) and apply the non-None overrides (flags)."""
-    raw: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        try:
-            raw = yaml.safe_load(p.read_text()) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read config {p}: {e}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{p}: expected a mapping of train settings")
-        raw = raw.get("train", raw)  # accept the pipeline file's `train:` section too
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        if key == "lr":
-            raw.setdefault("optim", {})["lr"] = value
-        else:
-            raw[key] = value
-    try:
-        return TrainConfig.model_validate(raw)
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"train config: {where}: {err['msg']}") from None
+    """Read a YAML config (its ``train:`` section, or the whole file) and apply the non-None
+    overrides (flags) with the one loader, ``qurate.contract.config.load_section``."""
+    if "lr" in overrides:
+        overrides["optim.lr"] = overrides.pop("lr")
+    return load_section(path, "train", TrainConfig, overrides)

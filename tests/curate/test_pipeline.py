@@ -138,7 +138,7 @@ def test_manifest_records_counts_by_language(corpus, tmp_path: Path):
     assert m["by_lang"]["en"]["chars"] == sum(
         len(r["text"]) for r in iter_rows(out) if r["lang"] == "en"
     )
-    assert m["schema_version"] == "1" and m["config_hash"]
+    assert m["schema_version"] == "2" and m["config_hash"]
 
 
 def _fake_slurm(bin_dir: Path, queued: str) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from mix_builders import WORDS, make_docs, write_stage
+from mix_builders import WORDS, make_docs, stamp_manifest, write_stage
 
 from qurate.contract.schema import SCHEMA_VERSION_KEY, rows_to_table
 from qurate.contract.shards import iter_rows, shard_paths
@@ -19,11 +19,12 @@ def cfg(**kw):
 
 
 def test_different_schema_versions(corpus: tuple[Path, Path], tmp_path: Path) -> None:
-    real, _ = corpus
-    v2 = tmp_path / "v2"
+    real, _ = corpus  # schema v2; the directory below claims v1
+    v2 = tmp_path / "v1"
     v2.mkdir()
     t = rows_to_table(make_docs(20, domains={"science": 1}))
-    pq.write_table(t.replace_schema_metadata({SCHEMA_VERSION_KEY: b"2"}), v2 / "part-00000.parquet")
+    pq.write_table(t.replace_schema_metadata({SCHEMA_VERSION_KEY: b"1"}), v2 / "part-00000.parquet")
+    stamp_manifest(v2, 20)
     with pytest.raises(BadInputError, match=r"different schema versions: .*v1, .*v2") as e:
         mix([real, v2], tmp_path / "out", cfg())
     assert "\n" not in str(e.value)
@@ -36,6 +37,7 @@ def test_missing_domain_or_quality_column(corpus: tuple[Path, Path], tmp_path: P
     bad.mkdir()
     t = rows_to_table(make_docs(5, domains={"science": 1})).drop_columns(["domain", "quality"])
     pq.write_table(t, bad / "part-00000.parquet")
+    stamp_manifest(bad, 5)
     with pytest.raises(BadInputError, match="missing column.*domain, quality"):
         plan_mix([real, bad], cfg())
 
@@ -43,6 +45,15 @@ def test_missing_domain_or_quality_column(corpus: tuple[Path, Path], tmp_path: P
 def test_not_a_stage_dir(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="no such directory"):
         plan_mix([tmp_path / "nope"], cfg())
+
+
+def test_an_unfinished_stage_dir_is_refused(tmp_path: Path) -> None:
+    """A killed stage left valid-looking shards but no manifest: never read it."""
+    half = write_stage(tmp_path / "half", make_docs(20, domains={"science": 1}))
+    (half / "manifest.json").unlink()
+    with pytest.raises(BadInputError, match=f"{half}: no manifest.json") as e:
+        plan_mix([half], cfg())
+    assert "\n" not in str(e.value)
 
 
 def test_output_must_not_be_someone_elses_directory(

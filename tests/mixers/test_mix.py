@@ -11,7 +11,7 @@ import pytest
 
 from qurate.contract.schema import DOC_SCHEMA, SCHEMA_VERSION, schema_version
 from qurate.contract.shards import check_schema_version, iter_rows, read_manifest, shard_paths
-from qurate.errors import ConfigError
+from qurate.errors import BadInputError, ConfigError
 from qurate.mixers import mix, parse_mix_config
 from qurate.mixers.sample import doc_hash
 
@@ -146,8 +146,13 @@ def test_infeasible_budget_writes_nothing(corpus: tuple[Path, Path], tmp_path: P
 
 
 def test_rerun_into_same_output_replaces_it(corpus: tuple[Path, Path], tmp_path: Path) -> None:
-    run(corpus, tmp_path / "mix")
+    first = run(corpus, tmp_path / "mix")
     n = len(shard_paths(tmp_path / "mix"))
-    run(corpus, tmp_path / "mix", budget_tokens=200_000)
+    assert run(corpus, tmp_path / "mix")["created"] == first["created"]  # the same mix: a no-op
+    with pytest.raises(BadInputError, match="different finished run .* --overwrite"):
+        run(corpus, tmp_path / "mix", budget_tokens=200_000)
+    assert len(shard_paths(tmp_path / "mix")) == n
+    mix(list(corpus), tmp_path / "mix", parse_mix_config({**CFG, "budget_tokens": 200_000}),
+        overwrite=True)  # fmt: skip
     assert len(shard_paths(tmp_path / "mix")) < n
     assert [p.name for p in (tmp_path / "mix").iterdir() if p.name.startswith(".")] == []

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from qurate.contract.shards import ShardWriter, iter_rows, write_manifest
+from qurate.errors import BadInputError
 from qurate.score.apply import STAGING, combine, percentile_by_group
 from qurate.score.config import ScoreConfig
 
@@ -239,11 +240,15 @@ def test_a_run_killed_in_pass_two_does_not_score_again(stage, monkeypatch):
     assert all(r["quality"] is not None for r in iter_rows(stage / "out"))
     scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
     assert calls == []  # finished: a no-op
-    # The input stage rewritten in place (a new manifest): a new run, scored from the start.
+    # The input stage rewritten in place (a new manifest): a new run, refused unless
+    # overwrite is given (StageDir's policy), then scored from the start.
     write_manifest(stage / "in", stage="curate", config_hash="y", inputs=[], n_in=8, n_kept=8,
                    rejected_by_reason={})  # fmt: skip
-    scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    with pytest.raises(BadInputError, match="different finished run .* --overwrite"):
+        scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    assert calls == []
+    scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True, overwrite=True)
     assert len(calls) == 4  # 8 documents in batches of 2
     cfg.apply.batch_size = 3  # another config: a new run too
-    scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True)
+    scoring_apply.apply(stage / "in", stage / "out", None, cfg, perplexity=True, overwrite=True)
     assert len(calls) == 4 + 3

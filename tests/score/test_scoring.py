@@ -96,6 +96,11 @@ def test_annotate_writes_scores_domain_and_judge_metadata(run):
 
 def test_a_rerun_resumes_from_the_prompt_cache(run):
     base, cfg, m = run
+    # The same finished run again is a no-op (StageDir's policy): the manifest comes back.
+    same = annotate(base / "in", base / "ann", cfg)
+    assert (same["created"], same["counts"]) == (m["created"], m["counts"])
+    # A run killed before its manifest restarts in place, and the prompt cache answers.
+    (base / "ann" / "manifest.json").unlink()
     again = annotate(base / "in", base / "ann", cfg)
     # The 40 sampled documents and the judge check's shuffled copies all come from the cache.
     n_check = cfg.annotate.check_docs
@@ -187,6 +192,8 @@ def test_too_few_labels_per_class_is_a_one_line_error(run, tmp_path):
     with ShardWriter(tmp_path / "few") as w:
         for r in rows:
             w.write(r)
+    write_manifest(tmp_path / "few", stage="annotate", config_hash="t", inputs=[], n_in=5,
+                   n_kept=5, rejected_by_reason={})  # fmt: skip
     with pytest.raises(BadInputError, match="too few labels per class"):
         distill(tmp_path / "few", tmp_path / "m", cfg)
 

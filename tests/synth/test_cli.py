@@ -63,7 +63,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys, tiny_chat):
     _run(["synth", "filter", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "f")], 2)
     assert "no such file or directory" in capsys.readouterr().err
     _run(["synth", "generate", str(seeds), "-o", str(tmp_path / "g"), "--task", "poems"], 2)
-    assert capsys.readouterr().err.startswith("error: task: Input should be 'math'")
+    assert capsys.readouterr().err.startswith("error: flags: synth.generate.task: Input should be")
 
 
 def test_generate_command_runs_and_resumes_from_cache(tmp_path, capsys, tiny_chat):
@@ -73,6 +73,11 @@ def test_generate_command_runs_and_resumes_from_cache(tmp_path, capsys, tiny_cha
             "--task", "knowledge", "--n", "2", "--max-tokens", "4", "--device", "cpu"]  # fmt: skip
     _run(args)
     assert "0 prompts from cache" in capsys.readouterr().out
+    _run(args)  # the same finished run again: a no-op
+    assert "already complete" in capsys.readouterr().out
+    (
+        tmp_path / "g" / "manifest.json"
+    ).unlink()  # a run killed before its end resumes from the cache
     _run(args)
     assert "1 prompts from cache" in capsys.readouterr().out
     assert read_manifest(tmp_path / "g")["counts"]["in"] == 2

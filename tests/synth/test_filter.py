@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from qurate.contract.shards import ShardWriter, iter_rows, read_manifest
+from qurate.contract.shards import ShardWriter, iter_rows, read_manifest, write_manifest
 from qurate.synth.config import FilterConfig
 from qurate.synth.filter import filter_samples
 from qurate.synth.sandbox import SandboxLimits
@@ -97,6 +97,8 @@ def pool(tmp_path):
                 "synthetic": False,
             }
         )
+    write_manifest(d, stage="curate", config_hash="t", inputs=[], n_in=2, n_kept=2,
+                   rejected_by_reason={})  # fmt: skip
     return d
 
 
@@ -190,7 +192,7 @@ def test_threshold_rejects_low_reward(tmp_path):
         samples, out, FilterConfig(verify=True, min_reward=0.5, sandbox=FAST_SANDBOX)
     )
     assert r.kept == 1 and r.rejected == {"verify_failed": 1}
-    r = filter_samples(samples, out, FilterConfig(verify=False, min_reward=0.5))
+    r = filter_samples(samples, out, FilterConfig(verify=False, min_reward=0.5), overwrite=True)
     assert r.kept == 0 and r.rejected == {"low_reward": 2}  # no reward at all: below any threshold
     assert len(list(iter_rows(out, rejects=True))) == 2  # rerun replaced the old output
 

@@ -170,7 +170,8 @@ def test_cached_and_resumable(tmp_path):
     again = generate(
         seeds, tmp_path / "o", "math", cfg=cfg, engine=CachedEngine(eng, PromptCache(cache))
     )
-    assert again.cached == 6 and calls["n"] == 4
+    # the same finished run again is a no-op (StageDir's policy): nothing asked, not even the cache
+    assert again.skipped and again.kept == 12 and calls["n"] == 4
     a, b = _rows(tmp_path / "o" / "samples.parquet"), r
     assert len(a) == b.kept
 
@@ -185,6 +186,7 @@ def test_real_engine_through_the_cache(tmp_path, tiny_chat):
     r1 = generate(seeds, tmp_path, "knowledge", cfg=cfg)
     assert r1.outputs == 2 and r1.cached == 0
     first = _rows(tmp_path / "samples.parquet") + _rows(tmp_path / "rejects.parquet")
+    (tmp_path / "manifest.json").unlink()  # killed before the end: the cache answers the rerun
     r2 = generate(seeds, tmp_path, "knowledge", cfg=cfg)
     assert r2.cached == 1
     assert _rows(tmp_path / "samples.parquet") + _rows(tmp_path / "rejects.parquet") == first

@@ -9,6 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from qurate.contract.stagedir import write_manifest
+
 torch = pytest.importorskip("torch")
 # one thread: the tests are tiny, and several jobs share the machine's cores
 torch.set_num_threads(1)
@@ -37,6 +39,10 @@ def make_shards(
             cols["n_tokens"] = [len(t) // 3 for t in texts]
             cols["domain"] = ["web"] * docs
         pq.write_table(pa.table(cols), directory / f"part-{s:05d}.parquet")
+    # a finished stage directory: the trainer refuses one without a manifest
+    n = n_shards * docs
+    write_manifest(directory, stage="test", config_hash="t", inputs=[], n_in=n, n_kept=n,
+                   rejected_by_reason={})  # fmt: skip
     return directory
 
 

@@ -1,0 +1,65 @@
+"""The options every command shares, spelled once: ``-c/--config``, ``-o/--output``,
+``--overwrite``. A flag's default is ``None`` ("not given") so the config file wins unless
+the flag is given; ``load`` reads a command's section with the one loader."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def config_help(section: str) -> str:
+    """The ``-c`` help, naming the section the command reads (shown in every --help)."""
+    return (
+        f"Pipeline YAML (`qurate init`); this command reads its `{section}:` section "
+        "(a file holding only that section works too). Flags override the file."
+    )
+
+
+def config_option(section: str) -> Any:
+    return typer.Option("-c", "--config", help=config_help(section))
+
+
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace a different finished (or interrupted) run in the output directory; "
+        "without it a rerun of the same run is a no-op and an interrupted one resumes.",
+    ),
+]
+
+
+def output_option(what: str) -> Any:
+    return typer.Option("-o", "--output", help=what)
+
+
+OptionalPath = Optional[Path]
+
+
+def load(
+    path: Path | None,
+    section: str,
+    model: type[M],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    whole_file: bool = True,
+) -> M:
+    """``section`` of the ``-c`` file as ``model``, with the given (non-None) flags on top.
+    A dotted section (``synth.generate``) is a sub-section of a pipeline file."""
+    from qurate.contract.config import load_section
+
+    return load_section(path, section, model, overrides, whole_file=whole_file)
+
+
+def executor(path: Path | None):
+    """The ``executor:`` section of the ``-c`` file (local when absent)."""
+    from qurate.contract.executors import ExecutorConfig
+
+    return load(path, "executor", ExecutorConfig, whole_file=False)

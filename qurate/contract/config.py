@@ -1,0 +1,186 @@
+"""The one config loader every command uses: YAML file -> one section -> pydantic model.
+
+Why one: four loaders and nine hand-written error formatters drifted apart, and one of
+them let Typer's concrete defaults override the file (``score annotate -c`` silently
+ignored ``score.engine``). Here, in order:
+
+1. the file is read with ``yaml.safe_load``; unreadable YAML or a top level that is not a
+   mapping is a one-line ``ConfigError`` (with the line number when YAML gives one);
+2. one section is taken: ``data[section]`` when the file has it; an empty section when the
+   file is a pipeline file (it has other pipeline sections) without this one; the whole
+   file when it is a stage's own file (``MIX.yaml``, ``train.yaml``) with no sections;
+3. flag overrides are applied: a mapping of (possibly dotted) keys, where ``None`` means
+   "flag not given", so the file wins unless a flag is given;
+4. the result is validated into the model, and a ``ValidationError`` becomes one line that
+   names the offending key path (``cfg.yaml: score.engine.kind: Input should be ...``).
+
+This lives in ``contract/`` because ``train/`` (which may import only the contract) uses it too.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from qurate.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+# Top-level keys of the pipeline file (``qurate init``). A file holding any of them is a
+# pipeline file, so a missing section means "defaults", not "the whole file is the section".
+PIPELINE_SECTIONS = frozenset(
+    {"run", "executor", "curate", "score", "augment", "synth", "mix", "train", "post", "ablate"}
+)
+
+
+def load_yaml(path: str | Path | None) -> dict[str, Any]:
+    """The YAML mapping in ``path`` (``{}`` for no path or an empty file), safely loaded."""
+    if path is None:
+        return {}
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: no such config file")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{p}{where}: not valid YAML ({problem})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot read config ({e})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: expected a mapping of keys, got a {type(data).__name__}")
+    return data
+
+
+def take_section(
+    data: Mapping[str, Any], section: str | None, source: str, *, whole_file: bool = True
+) -> dict[str, Any]:
+    """One section of a loaded file (see the module docstring for the rule). A dotted
+    ``section`` (``synth.generate``) walks into a pipeline file. With ``whole_file`` False a
+    file without the section gives the defaults (``executor:`` read beside a stage's section)."""
+    if section is None:
+        return copy.deepcopy(dict(data))
+    top = section.split(".")[0]
+    if top in data:
+        node: Any = data
+        for i, part in enumerate(section.split(".")):
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                return {}
+            if not isinstance(node, dict):
+                where = ".".join(section.split(".")[: i + 1])
+                raise ConfigError(
+                    f"{source}: {where}: expected a mapping of keys, got a {type(node).__name__}"
+                )
+        return copy.deepcopy(node)
+    if not whole_file or any(k in PIPELINE_SECTIONS for k in data):
+        return {}  # a pipeline file without this section: the section's defaults
+    return copy.deepcopy(dict(data))  # a stage's own file: the whole file is the section
+
+
+def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Set each (dotted) key whose value is not None; ``None`` means the flag was not given."""
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        node = data
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[leaf] = value
+    return data
+
+
+def _valid_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The field names of the model at ``loc``'s parent, for an "unknown key" message."""
+    current: Any = model
+    for part in loc[:-1]:
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        ann = fields[part].annotation
+        sub = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
+        models = [a for a in sub if issubclass(a, BaseModel)]
+        if not models:
+            return None
+        current = models[0]
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else None
+
+
+def validation_message(
+    err: ValidationError, *, source: str, section: str | None = None, model: type | None = None
+) -> str:
+    """The one-line form of a pydantic error: ``source: section.key.path: what is wrong``."""
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    key = ".".join(str(p) for p in ((section,) if section else ()) + loc) or "(top level)"
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        valid = _valid_keys(model, loc) if model is not None else None
+        msg = "unknown key" + (f" (valid: {', '.join(valid)})" if valid else "")
+    more = err.error_count() - 1
+    return f"{source}: {key}: {msg}" + (f" (and {more} more)" if more else "")
+
+
+def validate(model: type[M], data: Any, *, source: str, section: str | None = None) -> M:
+    """``model`` validated from ``data``, or a one-line ``ConfigError`` naming the key."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        where = f"{section}: " if section else ""
+        raise ConfigError(f"{source}: {where}expected a mapping of keys, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(
+            validation_message(e, source=source, section=section, model=model)
+        ) from None
+
+
+def load_section(
+    path: str | Path | None,
+    section: str | None,
+    model: type[M],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    whole_file: bool = True,
+) -> M:
+    """Load ``section`` of the YAML file at ``path`` into ``model``, flags applied on top.
+
+    ``path`` None gives the model's defaults (plus the overrides). ``section`` None takes
+    the whole file. ``overrides`` maps dotted keys (``engine.kind``) to flag values; a
+    ``None`` value is a flag that was not given, so the file's value stands. ``whole_file``:
+    see ``take_section``.
+    """
+    source = str(path) if path is not None else "flags"
+    loaded = load_yaml(path)
+    data = take_section(loaded, section, source, whole_file=whole_file)
+    apply_overrides(data, overrides or {})
+    # name keys by their path in the file: ``mix.seed`` in a pipeline file, ``seed`` in MIX.yaml
+    top = section.split(".")[0] if section is not None else None
+    named = section if top is not None and (top in loaded or not loaded) else None
+    return validate(model, data, source=source, section=named)
+
+
+__all__ = [
+    "PIPELINE_SECTIONS",
+    "apply_overrides",
+    "load_section",
+    "load_yaml",
+    "take_section",
+    "validate",
+    "validation_message",
+]

@@ -1,0 +1,153 @@
+"""The files of a stage directory, written safely: atomic writes and the manifest.
+
+One write-temp-then-rename for every file qurate writes (a reader never sees half a file),
+and the manifest, which refuses to be written unless ``in == kept + rejected`` and is written
+last, so that its presence means "finished". ``StageDir`` (``qurate.contract.stagedir``)
+builds the rerun policy on these; readers call ``require_finished``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from qurate import __version__
+from qurate.contract.schema import SCHEMA_VERSION
+from qurate.errors import BadInputError
+
+MANIFEST = "manifest.json"
+COMPRESSION = "zstd"
+
+
+# --- atomic writes --------------------------------------------------------------------------
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` then rename ``tmp`` to ``path``: a reader sees all or nothing."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and rename."""
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` via a temporary file and rename."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_table(path: str | Path, table: pa.Table, **kwargs: Any) -> Path:
+    """Write one zstd Parquet shard atomically (temp name, then rename)."""
+    return atomic_write(
+        path, lambda tmp: pq.write_table(table, tmp, compression=COMPRESSION, **kwargs)
+    )
+
+
+# --- manifests ------------------------------------------------------------------------------
+
+
+def config_hash(config: Any) -> str:
+    """A short, stable hash of a config (a pydantic model or any JSON-able object)."""
+    if hasattr(config, "model_dump"):
+        config = config.model_dump(mode="json")
+    blob = json.dumps(config, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def write_manifest(
+    directory: str | Path,
+    *,
+    stage: str,
+    config_hash: str,
+    inputs: Iterable[str],
+    n_in: int,
+    n_kept: int,
+    rejected_by_reason: dict[str, int],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write ``manifest.json``; refuse to if the counts do not add up (nothing lost silently)."""
+    n_rejected = sum(rejected_by_reason.values())
+    if n_in != n_kept + n_rejected:
+        raise AssertionError(
+            f"stage {stage}: {n_in} documents in but {n_kept} kept + {n_rejected} rejected"
+        )
+    manifest: dict[str, Any] = {
+        "stage": stage,
+        "qurate_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "config_hash": config_hash,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "inputs": [str(i) for i in inputs],
+        "counts": {
+            "in": n_in,
+            "kept": n_kept,
+            "rejected": n_rejected,
+            "rejected_by_reason": dict(sorted(rejected_by_reason.items())),
+        },
+    }
+    if extra:
+        manifest.update(extra)
+    atomic_write_text(
+        Path(directory) / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False)
+    )
+    return manifest
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The manifest of a finished stage directory, or a one-line error."""
+    path = Path(directory) / MANIFEST
+    if not path.exists():
+        raise BadInputError(f"{directory}: no {MANIFEST} (not a finished stage directory)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise BadInputError(f"{path}: corrupt manifest ({e})") from e
+
+
+def require_finished(directory: str | Path) -> dict[str, Any]:
+    """The manifest of ``directory``; a one-line error when the stage that writes it has not
+    finished (no manifest: interrupted, still running, or not a stage directory)."""
+    d = Path(directory)
+    if not d.is_dir():
+        raise BadInputError(f"{d}: no such stage directory")
+    if not (d / MANIFEST).is_file():
+        raise BadInputError(
+            f"{d}: no {MANIFEST}, so its stage did not finish (interrupted or still running); "
+            "rerun that stage to complete it before reading this directory"
+        )
+    return read_manifest(d)
+
+
+def require_finished_dirs(*directories: str | Path | None) -> None:
+    """``require_finished`` for each directory that holds Parquet shards (None skipped): the
+    one call a reader of several stage directories (the trainer: data plus per-stage data)
+    makes. A directory without shards is left to the reader's own, more precise, error."""
+    for d in directories:
+        if d is not None and Path(d).is_dir() and any(Path(d).glob("*.parquet")):
+            require_finished(d)
