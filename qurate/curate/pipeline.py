@@ -132,13 +132,14 @@ def curate(
     with StageDir(out, STAGE, overwrite=overwrite) as sd:
         if (done := sd.begin(fp)) is not None:
             return CurateResult(out, done, skipped=True)
-        result = _run(files, sd, cfg, executor, benchmarks, progress, t0)
+        result = _run(plan, sd, cfg, executor, benchmarks, progress, t0)
         if not result.submitted:
             sd.done(keep=(".work",))
         return result
 
 
-def _run(files, sd: StageDir, cfg, executor: ExecutorConfig, benchmarks, progress, t0):
+def _run(plan, sd: StageDir, cfg, executor: ExecutorConfig, benchmarks, progress, t0):
+    files = plan.files
     out, work = sd.path, sd.path / ".work"
     input_names = [f.path for f in files]
     work.mkdir(parents=True, exist_ok=True)
