@@ -51,12 +51,18 @@ def train_config(
     cfg: TrainConfig,
     *,
     resume: bool = False,
+    overwrite: bool = False,
     on_event: Event | None = None,
     stop_at: int | None = None,
 ) -> TrainResult:
     """Run (or resume) training as ``cfg`` says. ``on_event(kind, data)`` receives
-    ``start``, ``step`` (one metrics record), and ``checkpoint`` events."""
-    return Trainer(cfg, resume=resume, on_event=on_event).run(stop_at=stop_at)
+    ``start``, ``step`` (one metrics record), ``checkpoint`` and, when the run directory
+    already holds this run finished, ``finished`` (and nothing is trained).
+
+    ``resume``: continue the run in ``cfg.out`` (its stored config, with the fields set in
+    ``cfg`` on top); ``overwrite``: clear the run's files in ``cfg.out`` and start again."""
+    trainer = Trainer(cfg, resume=resume, overwrite=overwrite, on_event=on_event)
+    return trainer.run(stop_at=stop_at)
 
 
 def train(
@@ -66,6 +72,7 @@ def train(
     preset: str = "tiny",
     max_steps: int | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     on_event: Event | None = None,
     **fields: Any,
 ) -> TrainResult:
@@ -74,7 +81,7 @@ def train(
     cfg = load_config(
         None, data=str(data_dir), out=str(out_dir), preset=preset, max_steps=max_steps, **fields
     )
-    return train_config(cfg, resume=resume, on_event=on_event)
+    return train_config(cfg, resume=resume, overwrite=overwrite, on_event=on_event)
 
 
 def train_tokenizer(

@@ -22,7 +22,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from qurate.errors import BadInputError
-from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf
+from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf, to_hf_disk
 from qurate.train.tokenizer import EOS, HF_TOKENIZER_FILES, load_tokenizer
 
 CKPT_DIR = "checkpoints"
@@ -35,11 +35,13 @@ def step_dir(run: Path, step: int) -> Path:
 
 
 def write_hf_model(directory: Path, model: Qwen2, state: dict[str, torch.Tensor] | None) -> None:
-    """config.json + model.safetensors (+ generation_config.json) of a Qwen2 model."""
+    """config.json + model.safetensors of a Qwen2 (or Qwen2-MoE) model, HF names on disk.
+
+    ``state`` is an in-memory state dict (e.g. FSDP's gathered one); experts are split into
+    one tensor per expert, as Qwen's MoE checkpoints store them.
+    """
     cfg = model.config
-    sd = state if state is not None else model.hf_state_dict()
-    if cfg.tie_word_embeddings:
-        sd = {k: v for k, v in sd.items() if k != "lm_head.weight"}
+    sd = to_hf_disk(state if state is not None else model.state_dict(), cfg)
     sd = {k: v.detach().to("cpu").contiguous() for k, v in sd.items()}
     save_file(sd, str(directory / "model.safetensors"), metadata={"format": "pt"})
     (directory / "config.json").write_text(json.dumps(config_to_hf(cfg), indent=2))
@@ -91,7 +93,7 @@ def resolve_checkpoint(path: str | Path) -> Path:
 
 
 def read_hf_config(directory: Path) -> ModelConfig:
-    """The model config of a Hugging Face directory; refuses non-Qwen2 checkpoints."""
+    """The model config of a Hugging Face directory; refuses all but Qwen2 / Qwen2-MoE."""
     path = directory / "config.json"
     if not path.is_file():
         raise BadInputError(f"{directory} has no config.json: not a Hugging Face checkpoint")
