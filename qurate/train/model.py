@@ -287,18 +287,17 @@ class Block(nn.Module):
         self.mlp: nn.Module = SparseMoE(cfg) if cfg.is_sparse_layer(index) else MLP(cfg)
 
     def forward(
-        self,
-        x: torch.Tensor,
-        rope: tuple[torch.Tensor, torch.Tensor],
-        mask: torch.Tensor | None,
-        routing: list[tuple[torch.Tensor, torch.Tensor]],
-    ) -> torch.Tensor:
+        self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """(output, router probabilities, tokens per expert); the last two None when dense.
+
+        Router results are returned, not collected in a list passed in: FSDP's hooks rebuild
+        a block's arguments, so an appended-to argument would be a copy."""
         x = x + self.self_attn(self.input_layernorm(x), rope, mask)
         if isinstance(self.mlp, SparseMoE):
             y, probs, counts = self.mlp(self.post_attention_layernorm(x))
-            routing.append((probs, counts))
-            return x + y
-        return x + self.mlp(self.post_attention_layernorm(x))
+            return x + y, probs, counts
+        return x + self.mlp(self.post_attention_layernorm(x)), None, None
 
 
 class Backbone(nn.Module):
@@ -388,7 +387,9 @@ class Qwen2(nn.Module):
         x = self.model.embed_tokens(input_ids)
         routing: list[tuple[torch.Tensor, torch.Tensor]] = []
         for layer in self.model.layers:
-            x = layer(x, rope, mask, routing)
+            x, probs, counts = layer(x, rope, mask)
+            if probs is not None:
+                routing.append((probs, counts))
         if routing:
             probs, counts = zip(*routing, strict=True)
             self.router_stats = load_balancing_loss(
