@@ -175,12 +175,23 @@ def plan_cmd(
     if not params or not tokens:
         raise ConfigError("qurate train plan needs --params N and --tokens D (or --fit CSV)")
     res = plan(params, tokens, seq_len=seq_len)
-    table = Table(title=f"N={res['N']:.4g} non-embedding params, D={res['D']:.4g} tokens")
+    kind = "active non-embedding" if res["moe"] else "non-embedding"
+    table = Table(title=f"N={res['N']:.4g} {kind} params, D={res['D']:.4g} tokens")
     for col in ("law", "batch (tokens)", "peak lr"):
         table.add_column(col)
     for p in res["plans"]:
         table.add_row(p.law, f"{p.batch_tokens:,.0f}", f"{p.lr:.4g}")
     console.print(table)
+    if res["total_params"]:
+        console.print(
+            f"parameters: {res['total_params']:,} total, {res['active_params']:,} active per "
+            "token (with embeddings)"
+            + (
+                "; MoE: the laws see the active count, and were fitted on dense runs"
+                if res["moe"]
+                else ""
+            )
+        )
     note = "exact, from the preset" if res["M_exact"] else "~6N (give a preset name for exact)"
     console.print(
         f"M = {res['M']:.4g} non-embedding FLOPs/token ({note}); C = M*D = {res['M'] * res['D']:.4g}"

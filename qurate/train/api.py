@@ -101,13 +101,22 @@ def export(run_or_ckpt: str | Path, out_dir: str | Path, *, dtype: str = "float3
 
 
 def plan(params: str | float, tokens: str | float, *, seq_len: int = 4096) -> dict[str, Any]:
-    """Both laws' batch size and peak lr for N params (or a preset name) and D tokens."""
+    """Both laws' batch size and peak lr for N params (or a preset name) and D tokens.
+
+    For an MoE preset N and M are the active non-embedding parameters and FLOPs per token.
+    """
+    from qurate.train.model import PRESETS
     from qurate.train.plan import parse_count
 
     n, m, exact = model_size(params, seq_len)
     d = parse_count(tokens)
+    cfg = PRESETS.get(params) if isinstance(params, str) else None
     return {
         "N": n,
+        # for a preset: all parameters and those one token uses (they differ for MoE)
+        "total_params": cfg.num_params() if cfg else None,
+        "active_params": cfg.num_params(active=True) if cfg else None,
+        "moe": bool(cfg and cfg.is_moe),
         "D": d,
         "M": m,
         "M_exact": exact,
