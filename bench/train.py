@@ -80,6 +80,7 @@ def main() -> None:
     ap.add_argument("--preset", default=None, help="a qurate preset instead of the bench config")
     ap.add_argument("--config", choices=["qwen-ratio", "small"], default="qwen-ratio")
     ap.add_argument("--moe", action="store_true", help="the MoE bench config / baseline")
+    ap.add_argument("--layers", type=int, default=0, help="override num_hidden_layers (fit a GPU)")
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=3, help="steps per round")
@@ -95,6 +96,8 @@ def main() -> None:
         cfg = BENCH_MOE
     else:
         cfg = BENCH if args.config == "qwen-ratio" else SMALL_VOCAB
+    if args.layers:
+        cfg = cfg.replace(num_hidden_layers=args.layers)
     hf, ours = build(cfg, device)
     steps = {
         "qurate": step_fn(ours, True, args.bf16, device),
