@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from qurate.errors import BadInputError
-from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf, to_hf_disk
+from qurate.train.hfnames import to_hf_disk
+from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf
 from qurate.train.tokenizer import EOS, HF_TOKENIZER_FILES, load_tokenizer
 
 CKPT_DIR = "checkpoints"
@@ -161,3 +164,23 @@ def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") 
         if name != "generation_config.json" and (ckpt / name).is_file():
             shutil.copyfile(ckpt / name, dst / name)
     return dst
+
+
+def rng_state() -> dict[str, Any]:
+    """Every RNG a step draws from (torch, CUDA, numpy, Python), for bit-identical resume."""
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import shutil
 import time
 from collections.abc import Callable
@@ -23,7 +22,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from qurate.errors import BadInputError, QurateError
@@ -90,25 +88,6 @@ def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimize
         return torch.optim.AdamW(groups, fused=True, **kw)
     except (RuntimeError, TypeError):
         return torch.optim.AdamW(groups, **kw)
-
-
-def _rng_state() -> dict[str, Any]:
-    state = {
-        "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
-        "python": random.getstate(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state(state["cuda"])
 
 
 class Trainer:
@@ -186,7 +165,7 @@ class Trainer:
             optim = torch.load(self.resume_from / "optim.pt", weights_only=False)
             set_optimizer_state_dict(wrapped, self.opt, optim, options=self._sd_options(True))
             st = torch.load(self.resume_from / f"trainer-rank{self.d.rank}.pt", weights_only=False)
-            _set_rng_state(st["rng"])
+            ck.set_rng_state(st["rng"])
             self.step, self.tokens_seen = self.saved["step"], self.saved["tokens"]  # type: ignore[index]
             stage = self.sched.stage_at(self.step)
             # a checkpoint taken at a stage's last step holds the finished stage's data state
@@ -253,7 +232,7 @@ class Trainer:
         model_sd = get_model_state_dict(self.wrapped, options=opts)
         optim_sd = get_optimizer_state_dict(self.wrapped, self.opt, options=opts)
         data = self.loader.state_dict() if self.loader is not None else None
-        torch.save({"rng": _rng_state(), "data": data}, tmp / f"trainer-rank{self.d.rank}.pt")
+        torch.save({"rng": ck.rng_state(), "data": data}, tmp / f"trainer-rank{self.d.rank}.pt")
         if self.d.main:
             ck.write_hf_model(tmp, self.raw, model_sd)
             torch.save(optim_sd, tmp / "optim.pt")
@@ -377,7 +356,7 @@ class Trainer:
             if self.resume_from is None:
                 metrics.write_text("")
             else:  # rows past the checkpoint were trained again after it: drop the old ones
-                _truncate_metrics(metrics, self.step)
+                rundir.truncate_metrics(metrics, self.step)
         last_loss = eval_loss = None
         end = total if stop_at is None else min(total, stop_at)
         if self.step >= end:  # --max-steps 0, or nothing left: make sure a checkpoint exists
@@ -438,7 +417,7 @@ class Trainer:
 
     def _finished_result(self, state: dict[str, Any]) -> TrainResult:
         """The result of a run that had already finished with this config."""
-        rows = _read_metrics(self.run_dir / "metrics.jsonl")
+        rows = rundir.read_metrics(self.run_dir / "metrics.jsonl")
         losses = [r["loss"] for r in rows if r.get("loss") is not None]
         evals = [r["eval_loss"] for r in rows if r.get("eval_loss") is not None]
         sched = state["schedule"]
@@ -458,17 +437,3 @@ class Trainer:
             plan=sched["plan"],
             already_done=True,
         )
-
-
-def _read_metrics(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    """Keep only the rows a checkpoint at ``step`` covers (atomically)."""
-    keep = [r for r in _read_metrics(path) if r["step"] <= step]
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in keep))
-    tmp.replace(path)

@@ -31,7 +31,6 @@ at 0 for every document. Both go through ``F.scaled_dot_product_attention``; wit
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import torch
@@ -39,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from qurate.errors import BadInputError
+from qurate.train.hfnames import from_hf_disk, to_hf_disk
 from qurate.train.loss import lm_loss
 from qurate.train.presets import (  # noqa: F401  (re-exported: the model's public names)
     PRESETS,
@@ -456,52 +456,3 @@ class Qwen2(nn.Module):
         with torch.no_grad():
             for k, v in own.items():
                 v.copy_(sd[k])
-
-
-_STACKED = re.compile(r"(.*\.mlp\.experts)\.(gate_up_proj|down_proj)$")
-
-
-def to_hf_disk(sd: dict[str, torch.Tensor], cfg: ModelConfig) -> dict[str, torch.Tensor]:
-    """Stacked experts -> ``experts.N.{gate,up,down}_proj.weight``; drop a tied lm_head."""
-    out: dict[str, torch.Tensor] = {}
-    for name, t in sd.items():
-        m = _STACKED.match(name)
-        if m is None:
-            out[name] = t
-            continue
-        for e in range(t.shape[0]):
-            if m.group(2) == "down_proj":
-                out[f"{m.group(1)}.{e}.down_proj.weight"] = t[e].clone()
-            else:
-                gate, up = t[e].chunk(2, dim=0)
-                out[f"{m.group(1)}.{e}.gate_proj.weight"] = gate.clone()  # own storage:
-                out[f"{m.group(1)}.{e}.up_proj.weight"] = up.clone()  # safetensors wants it
-    if cfg.tie_word_embeddings:
-        out.pop("lm_head.weight", None)
-    return out
-
-
-def from_hf_disk(sd: dict[str, torch.Tensor], cfg: ModelConfig) -> dict[str, torch.Tensor]:
-    """Per-expert tensors -> the stacked ones; an expert tensor missing is an error naming it.
-
-    Per-expert tensors no sparse layer asks for (an expert beyond ``num_experts``, experts
-    in a dense layer) are passed through, so the shape check reports them as unexpected.
-    """
-    out = dict(sd)
-    for i in range(cfg.num_hidden_layers):
-        prefix = f"model.layers.{i}.mlp.experts"
-        if not cfg.is_sparse_layer(i) or f"{prefix}.gate_up_proj" in sd:
-            continue
-        gate_up, down = [], []
-        for e in range(cfg.num_experts):
-            names = [f"{prefix}.{e}.{p}_proj.weight" for p in ("gate", "up", "down")]
-            absent = [n for n in names if n not in sd]
-            if absent:
-                raise BadInputError(
-                    f"the checkpoint has no tensor {absent[0]} (an expert is missing)"
-                )
-            gate_up.append(torch.cat((out.pop(names[0]), out.pop(names[1]))))
-            down.append(out.pop(names[2]))
-        out[f"{prefix}.gate_up_proj"] = torch.stack(gate_up)
-        out[f"{prefix}.down_proj"] = torch.stack(down)
-    return out
