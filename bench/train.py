@@ -66,7 +66,7 @@ def step_fn(model: torch.nn.Module, ours: bool, bf16: bool, device: str):
 def build(cfg: ModelConfig, device: str) -> tuple[torch.nn.Module, Qwen2]:
     torch.manual_seed(0)
     if cfg.is_moe:
-        hf_cfg = Qwen2MoeConfig(**config_to_hf(cfg), output_router_logits=True)
+        hf_cfg = Qwen2MoeConfig(**{**config_to_hf(cfg), "output_router_logits": True})
         hf: torch.nn.Module = Qwen2MoeForCausalLM(hf_cfg)
     else:
         hf = Qwen2ForCausalLM(Qwen2Config(**config_to_hf(cfg), attn_implementation="sdpa"))
