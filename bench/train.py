@@ -1,41 +1,59 @@
-"""Training throughput: qurate's Qwen2 vs transformers' Qwen2ForCausalLM, same run.
+"""Training throughput: qurate's model vs transformers' on the same loop, same run.
 
-Same config, same initial weights, same batch, same loop (forward with labels, backward,
-clip, AdamW step); the two models alternate round by round so that load on a shared
-machine hits both alike. Prints tokens/s of each and, last, ``ratio=<qurate/baseline>``.
+Dense: ``Qwen2ForCausalLM``; ``--moe``: ``Qwen2MoeForCausalLM`` (router logits on, so both
+sides compute the load-balancing loss). Same config, same initial weights, same batch,
+same loop (forward with labels, backward, clip, AdamW step). The two models alternate round
+by round, and each thread setting in ``--threads`` is its own set of rounds, so load on a
+shared machine hits both alike; per-round tokens/s are reduced to medians. Prints tokens/s
+of each and, last, ``ratio=<qurate/baseline>`` for the first thread setting.
 
-    python bench/train.py [--steps 6] [--rounds 4] [--seq 256] [--batch 8] [--threads N]
+    python bench/train.py [--moe] [--threads 0,1] [--rounds 5] [--steps 3] [--seq 256]
 
-MFU on a GPU (the 0.5B preset at seq 4096 in bf16): ``--preset 0.5B --seq 4096 --bf16``
-prints the MFU of each model instead of measuring only tokens/s.
+``--threads 0`` is torch's default (all cores). MFU on a GPU: ``--preset 0.5B --seq 4096
+--bf16`` (``--moe --preset moe-A2.7B`` for the MoE) prints the MFU of each model.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
-from transformers import Qwen2Config, Qwen2ForCausalLM
+from transformers import Qwen2Config, Qwen2ForCausalLM, Qwen2MoeConfig, Qwen2MoeForCausalLM
 
 from qurate.train.model import PRESETS, ModelConfig, Qwen2, config_to_hf
 
 # Qwen2.5-0.5B's shape scaled to a CPU: head_dim 64, FFN 5.5x hidden, vocab 170x hidden
 # (0.5B: 151936 / 896), tied embeddings. The vocabulary share matters: at Qwen's ratio the
 # LM head and the loss are a large part of a step.
-BENCH = ModelConfig(43520, 256, 1408, 4, 4, 2, 4096, 1_000_000.0)
-SMALL_VOCAB = ModelConfig(8192, 256, 704, 4, 8, 2, 4096, 1_000_000.0)  # --config small
+_SHAPE = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2)
+_SHAPE.update(max_position_embeddings=4096, rope_theta=1_000_000.0)
+BENCH = ModelConfig(vocab_size=43520, intermediate_size=1408, **_SHAPE)
+SMALL_VOCAB = ModelConfig(vocab_size=8192, intermediate_size=704, **_SHAPE)  # --config small
+# Qwen1.5-MoE-A2.7B's proportions on the same body: 60 -> 16 experts, top-4, expert width
+# hidden * 0.69, a shared expert 4x an expert (1408 / 5632 in the released model)
+BENCH_MOE = BENCH.replace(
+    num_experts=16,
+    num_experts_per_tok=4,
+    moe_intermediate_size=176,
+    shared_expert_intermediate_size=704,
+)
 
 
 def step_fn(model: torch.nn.Module, ours: bool, bf16: bool, device: str):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=device == "cuda")
+    coef = model.config.router_aux_loss_coef if hasattr(model.config, "num_experts") else 0.0
 
     def step(ids: torch.Tensor) -> float:
         with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
             if ours:  # summed loss over the shifted targets, as the trainer uses it
-                loss = model(ids[:, :-1], labels=ids[:, 1:]) / ids[:, 1:].numel()
+                n = ids[:, 1:].numel()
+                loss = model(ids[:, :-1], labels=ids[:, 1:]) / n
+                if model.router_stats is not None:  # what the trainer adds for MoE
+                    loss = loss + coef * model.router_stats.aux_loss
             else:
-                loss = model(input_ids=ids, labels=ids).loss
+                loss = model(input_ids=ids, labels=ids).loss  # includes coef * aux for MoE
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -45,32 +63,42 @@ def step_fn(model: torch.nn.Module, ours: bool, bf16: bool, device: str):
     return step
 
 
+def build(cfg: ModelConfig, device: str) -> tuple[torch.nn.Module, Qwen2]:
+    torch.manual_seed(0)
+    if cfg.is_moe:
+        hf_cfg = Qwen2MoeConfig(**{**config_to_hf(cfg), "output_router_logits": True})
+        hf: torch.nn.Module = Qwen2MoeForCausalLM(hf_cfg)
+    else:
+        hf = Qwen2ForCausalLM(Qwen2Config(**config_to_hf(cfg), attn_implementation="sdpa"))
+    ours = Qwen2(cfg)
+    ours.load_hf_state_dict(hf.state_dict())
+    return hf.to(device).train(), ours.to(device).train()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default=None, help="a qurate preset instead of the bench config")
     ap.add_argument("--config", choices=["qwen-ratio", "small"], default="qwen-ratio")
+    ap.add_argument("--moe", action="store_true", help="the MoE bench config / baseline")
+    ap.add_argument("--layers", type=int, default=0, help="override num_hidden_layers (fit a GPU)")
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=6)
-    ap.add_argument("--rounds", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=3, help="steps per round")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", default="0", help="comma-separated; 0 = torch's default")
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--peak-flops", type=float, default=989e12, help="for MFU on GPU")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    cfg = (
-        PRESETS[args.preset]
-        if args.preset
-        else (BENCH if args.config == "qwen-ratio" else SMALL_VOCAB)
-    )
-    torch.manual_seed(0)
-    hf = Qwen2ForCausalLM(Qwen2Config(**config_to_hf(cfg), attn_implementation="sdpa"))
-    ours = Qwen2(cfg)
-    ours.load_hf_state_dict(hf.state_dict())
-    hf.to(device).train()
-    ours.to(device).train()
+    if args.preset:
+        cfg = PRESETS[args.preset]
+    elif args.moe:
+        cfg = BENCH_MOE
+    else:
+        cfg = BENCH if args.config == "qwen-ratio" else SMALL_VOCAB
+    if args.layers:
+        cfg = cfg.replace(num_hidden_layers=args.layers)
+    hf, ours = build(cfg, device)
     steps = {
         "qurate": step_fn(ours, True, args.bf16, device),
         "transformers": step_fn(hf, False, args.bf16, device),
@@ -78,29 +106,42 @@ def main() -> None:
     ids = torch.randint(0, cfg.vocab_size, (args.batch, args.seq + 1), device=device)
     first = {name: fn(ids) for name, fn in steps.items()}  # warm-up; same weights, same loss
     print(f"first-step loss: qurate {first['qurate']:.6f} transformers {first['transformers']:.6f}")
-    elapsed = {name: 0.0 for name in steps}
-    for _ in range(args.rounds):
-        for name, fn in steps.items():
-            if device == "cuda":
-                torch.cuda.synchronize()
-            t = time.perf_counter()
-            for _ in range(args.steps):
-                fn(ids)
-            if device == "cuda":
-                torch.cuda.synchronize()
-            elapsed[name] += time.perf_counter() - t
-    tokens = args.batch * args.seq * args.steps * args.rounds
-    tps = {name: tokens / sec for name, sec in elapsed.items()}
     print(
-        f"config: hidden {cfg.hidden_size}, layers {cfg.num_hidden_layers}, vocab {cfg.vocab_size}, "
-        f"seq {args.seq}, batch {args.batch}, {device}, threads {torch.get_num_threads()}"
+        f"config: {'MoE ' if cfg.is_moe else ''}hidden {cfg.hidden_size}, layers "
+        f"{cfg.num_hidden_layers}, vocab {cfg.vocab_size}, seq {args.seq}, batch {args.batch}, "
+        f"{device}; {args.rounds} rounds x {args.steps} steps, medians"
     )
-    for name, v in tps.items():
-        line = f"{name}: {v:,.0f} tokens/s"
-        if device == "cuda":
-            line += f", MFU {cfg.flops_per_token(args.seq) * v / args.peak_flops:.1%}"
-        print(line)
-    print(f"ratio={tps['qurate'] / tps['transformers']:.3f}")
+    default_threads = torch.get_num_threads()
+    tokens = args.batch * args.seq * args.steps
+    ratios = []
+    for threads in (int(t) for t in args.threads.split(",")):
+        torch.set_num_threads(threads or default_threads)
+        per_round: dict[str, list[float]] = {name: [] for name in steps}
+        for _ in range(args.rounds):
+            for name, fn in steps.items():
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                t = time.perf_counter()
+                for _ in range(args.steps):
+                    fn(ids)
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                per_round[name].append(tokens / (time.perf_counter() - t))
+        tps = {name: statistics.median(v) for name, v in per_round.items()}
+        for name, v in tps.items():
+            line = f"threads {torch.get_num_threads()}: {name}: {v:,.0f} tokens/s"
+            if device == "cuda":
+                line += f", MFU {cfg.flops_per_token(args.seq) * v / args.peak_flops:.1%}"
+            print(line)
+        # ratio of each round's pair, then the median: robust to load that shifts between rounds
+        pairs = [a / b for a, b in zip(per_round["qurate"], per_round["transformers"], strict=True)]
+        ratios.append(statistics.median(pairs))
+        print(
+            f"threads {torch.get_num_threads()}: ratio {ratios[-1]:.3f} (per round: "
+            + ", ".join(f"{r:.2f}" for r in pairs)
+            + ")"
+        )
+    print(f"ratio={ratios[0]:.3f}")
 
 
 if __name__ == "__main__":

@@ -41,8 +41,17 @@ class _ProgressView:
         self.task: Any = None
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
-        if kind == "start":
+        if kind == "finished":
+            self.console.print(
+                f"{data['path']} already finished this config at step {data['step']}; "
+                "nothing to do (--overwrite trains it again)"
+            )
+        elif kind == "start":
             c = self.console
+            if data["start_step"]:
+                c.print(f"resuming from step {data['start_step']}")
+            if data.get("note"):
+                c.print(data["note"])
             c.print(
                 f"{data['params'] / 1e6:.2f}M params on {data['device']} x{data['world']}, "
                 f"batch {data['batch_tokens']} tokens, peak lr {data['lr']:.3g}"
@@ -81,7 +90,12 @@ def train(
     max_steps: Annotated[
         int | None, typer.Option("--max-steps", help="Stop after N steps.")
     ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in -o.")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in -o (with its stored config).")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Clear the run in -o and start again.")
+    ] = False,
     tokenizer: Annotated[
         Path | None, typer.Option(help="tokenizer.json (or dir); default: train a BPE.")
     ] = None,
@@ -117,17 +131,17 @@ def train(
         lr=lr,
         tokens=tokens,
     )
-    if cfg.data is None or cfg.out is None:
+    if cfg.out is None or (cfg.data is None and not resume):
         raise ConfigError("qurate train needs --data DIR and -o OUT (or data/out in -c)")
     console = Console(stderr=True)
     main = os.environ.get("RANK", "0") == "0"
     view = _ProgressView(console) if main else None
     try:
-        result = train_config(cfg, resume=resume, on_event=view)
+        result = train_config(cfg, resume=resume, overwrite=overwrite, on_event=view)
     finally:
         if view is not None:
             view.stop()
-    if main:
+    if main and not result.already_done:
         typer.echo(
             f"trained {result.steps} steps, {result.tokens} tokens; loss {result.final_loss}; "
             f"eval loss {result.eval_loss}; checkpoint {result.checkpoint}; "
@@ -170,12 +184,23 @@ def plan_cmd(
     if not params or not tokens:
         raise ConfigError("qurate train plan needs --params N and --tokens D (or --fit CSV)")
     res = plan(params, tokens, seq_len=seq_len)
-    table = Table(title=f"N={res['N']:.4g} non-embedding params, D={res['D']:.4g} tokens")
+    kind = "active non-embedding" if res["moe"] else "non-embedding"
+    table = Table(title=f"N={res['N']:.4g} {kind} params, D={res['D']:.4g} tokens")
     for col in ("law", "batch (tokens)", "peak lr"):
         table.add_column(col)
     for p in res["plans"]:
         table.add_row(p.law, f"{p.batch_tokens:,.0f}", f"{p.lr:.4g}")
     console.print(table)
+    if res["total_params"]:
+        console.print(
+            f"parameters: {res['total_params']:,} total, {res['active_params']:,} active per "
+            "token (with embeddings)"
+            + (
+                "; MoE: the laws see the active count, and were fitted on dense runs"
+                if res["moe"]
+                else ""
+            )
+        )
     note = "exact, from the preset" if res["M_exact"] else "~6N (give a preset name for exact)"
     console.print(
         f"M = {res['M']:.4g} non-embedding FLOPs/token ({note}); C = M*D = {res['M'] * res['D']:.4g}"

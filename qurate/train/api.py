@@ -52,13 +52,20 @@ def train_config(
     cfg: TrainConfig,
     *,
     resume: bool = False,
+    overwrite: bool = False,
     on_event: Event | None = None,
     stop_at: int | None = None,
 ) -> TrainResult:
     """Run (or resume) training as ``cfg`` says. ``on_event(kind, data)`` receives
-    ``start``, ``step`` (one metrics record), and ``checkpoint`` events."""
-    require_finished_dirs(cfg.data, *(s.data for s in cfg.stages))  # never a half-written mix
-    return Trainer(cfg, resume=resume, on_event=on_event).run(stop_at=stop_at)
+    ``start``, ``step`` (one metrics record), ``checkpoint`` and, when the run directory
+    already holds this run finished, ``finished`` (and nothing is trained).
+
+    ``resume``: continue the run in ``cfg.out`` (its stored config, with the fields set in
+    ``cfg`` on top); ``overwrite``: clear the run's files in ``cfg.out`` and start again."""
+    trainer = Trainer(cfg, resume=resume, overwrite=overwrite, on_event=on_event)
+    c = trainer.cfg  # the resolved config (a resumed run's own data directories)
+    require_finished_dirs(c.data, *(s.data for s in c.stages))  # never a half-written mix
+    return trainer.run(stop_at=stop_at)
 
 
 def train(
@@ -68,6 +75,7 @@ def train(
     preset: str = "tiny",
     max_steps: int | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     on_event: Event | None = None,
     **fields: Any,
 ) -> TrainResult:
@@ -76,7 +84,7 @@ def train(
     cfg = load_config(
         None, data=str(data_dir), out=str(out_dir), preset=preset, max_steps=max_steps, **fields
     )
-    return train_config(cfg, resume=resume, on_event=on_event)
+    return train_config(cfg, resume=resume, overwrite=overwrite, on_event=on_event)
 
 
 def train_tokenizer(
@@ -96,13 +104,22 @@ def export(run_or_ckpt: str | Path, out_dir: str | Path, *, dtype: str = "float3
 
 
 def plan(params: str | float, tokens: str | float, *, seq_len: int = 4096) -> dict[str, Any]:
-    """Both laws' batch size and peak lr for N params (or a preset name) and D tokens."""
+    """Both laws' batch size and peak lr for N params (or a preset name) and D tokens.
+
+    For an MoE preset N and M are the active non-embedding parameters and FLOPs per token.
+    """
+    from qurate.train.model import PRESETS
     from qurate.train.plan import parse_count
 
     n, m, exact = model_size(params, seq_len)
     d = parse_count(tokens)
+    cfg = PRESETS.get(params) if isinstance(params, str) else None
     return {
         "N": n,
+        # for a preset: all parameters and those one token uses (they differ for MoE)
+        "total_params": cfg.num_params() if cfg else None,
+        "active_params": cfg.num_params(active=True) if cfg else None,
+        "moe": bool(cfg and cfg.is_moe),
         "D": d,
         "M": m,
         "M_exact": exact,

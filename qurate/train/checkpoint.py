@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from qurate.errors import BadInputError
+from qurate.train.hfnames import to_hf_disk
 from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf
 from qurate.train.tokenizer import EOS, HF_TOKENIZER_FILES, load_tokenizer
 
@@ -35,11 +38,13 @@ def step_dir(run: Path, step: int) -> Path:
 
 
 def write_hf_model(directory: Path, model: Qwen2, state: dict[str, torch.Tensor] | None) -> None:
-    """config.json + model.safetensors (+ generation_config.json) of a Qwen2 model."""
+    """config.json + model.safetensors of a Qwen2 (or Qwen2-MoE) model, HF names on disk.
+
+    ``state`` is an in-memory state dict (e.g. FSDP's gathered one); experts are split into
+    one tensor per expert, as Qwen's MoE checkpoints store them.
+    """
     cfg = model.config
-    sd = state if state is not None else model.hf_state_dict()
-    if cfg.tie_word_embeddings:
-        sd = {k: v for k, v in sd.items() if k != "lm_head.weight"}
+    sd = to_hf_disk(state if state is not None else model.state_dict(), cfg)
     sd = {k: v.detach().to("cpu").contiguous() for k, v in sd.items()}
     save_file(sd, str(directory / "model.safetensors"), metadata={"format": "pt"})
     (directory / "config.json").write_text(json.dumps(config_to_hf(cfg), indent=2))
@@ -91,7 +96,7 @@ def resolve_checkpoint(path: str | Path) -> Path:
 
 
 def read_hf_config(directory: Path) -> ModelConfig:
-    """The model config of a Hugging Face directory; refuses non-Qwen2 checkpoints."""
+    """The model config of a Hugging Face directory; refuses all but Qwen2 / Qwen2-MoE."""
     path = directory / "config.json"
     if not path.is_file():
         raise BadInputError(f"{directory} has no config.json: not a Hugging Face checkpoint")
@@ -159,3 +164,23 @@ def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") 
         if name != "generation_config.json" and (ckpt / name).is_file():
             shutil.copyfile(ckpt / name, dst / name)
     return dst
+
+
+def rng_state() -> dict[str, Any]:
+    """Every RNG a step draws from (torch, CUDA, numpy, Python), for bit-identical resume."""
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])

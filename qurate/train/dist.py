@@ -43,6 +43,14 @@ class Dist:
         dist.all_reduce(t)
         return float(t.item())
 
+    def sum_tensor(self, value: torch.Tensor) -> torch.Tensor:
+        """Sum a tensor over processes (a no-op for one)."""
+        if not self.active:
+            return value
+        t = value.to(self.device, torch.float64)
+        dist.all_reduce(t)
+        return t
+
     def broadcast_object(self, obj: object) -> object:
         if not self.active:
             return obj

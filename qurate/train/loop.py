@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import shutil
 import time
 from collections.abc import Callable
@@ -23,13 +22,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from qurate.errors import BadInputError, QurateError
 from qurate.train import checkpoint as ck
 from qurate.train import dist as dl
-from qurate.train import prepare
+from qurate.train import prepare, rundir
 from qurate.train.config import TrainConfig
 from qurate.train.data import (
     Loader,
@@ -39,7 +37,7 @@ from qurate.train.data import (
     split_eval,
     train_row_filter,
 )
-from qurate.train.model import Qwen2
+from qurate.train.model import ModelConfig, Qwen2
 from qurate.train.tokenizer import eos_id, save_tokenizer_dir
 
 # bf16 dense peak per GPU, for MFU when the config does not give peak_flops
@@ -64,6 +62,8 @@ class TrainResult:
     batch_tokens: int
     lr: float
     plan: dict | None
+    already_done: bool = False  # a finished run of the same config: nothing was trained
+    note: str | None = None  # why the batch differs from the one asked for, if it does
 
 
 def _peak_flops(cfg: TrainConfig, device: torch.device) -> float | None:
@@ -90,45 +90,47 @@ def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimize
         return torch.optim.AdamW(groups, **kw)
 
 
-def _rng_state() -> dict[str, Any]:
-    state = {
-        "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
-        "python": random.getstate(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state(state["cuda"])
-
-
 class Trainer:
     """State of one run. ``run()`` trains to the end (or ``stop_at``) and returns a result."""
 
-    def __init__(self, cfg: TrainConfig, *, resume: bool, on_event: Event | None) -> None:
-        if cfg.data is None or cfg.out is None:
-            raise BadInputError("training needs a data directory (--data) and an output (-o)")
-        self.cfg, self.on_event = cfg, on_event or (lambda kind, data: None)
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        *,
+        resume: bool,
+        on_event: Event | None,
+        overwrite: bool = False,
+    ) -> None:
         self.d = dl.setup()
+        self.on_event = on_event or (lambda kind, data: None)
+        if cfg.out is None:
+            raise BadInputError("training needs an output directory (-o)")
         self.run_dir = Path(cfg.out)
-        self.shards = list_shards(cfg.data)
+        if overwrite and self.d.main:
+            rundir.clear(self.run_dir)
+        self.d.barrier()
+        if resume:
+            cfg = rundir.for_resume(cfg)  # `--resume` alone: the run's own config
+        if cfg.data is None:
+            raise BadInputError("training needs a data directory (--data) and an output (-o)")
+        latest = ck.latest_checkpoint(self.run_dir)
+        saved = ck.read_train_state(latest) if latest else None
+        self.done: dict | None = None
+        if not resume and rundir.check_fresh_start(self.run_dir, saved, cfg):
+            self.cfg, self.done = cfg, saved  # finished already: run() reports, trains nothing
+            return
         self.mcfg = prepare.model_config(cfg)
+        cfg = prepare.fit_seq_len(cfg, self.mcfg)
+        self.cfg = cfg
+        self.shards = list_shards(cfg.data)
         prepare.check_stages(self.mcfg, cfg.effective_stages())
-        self.resume_from = ck.latest_checkpoint(self.run_dir) if resume else None
-        self.saved = ck.read_train_state(self.resume_from) if self.resume_from else None
+        self.resume_from = latest if resume else None
+        self.saved = saved if resume else None
         if self.saved:
             prepare.check_resume(self.saved, cfg, self.mcfg)
-        elif self.d.main and (self.run_dir / ck.CKPT_DIR).exists() and not resume:
-            raise BadInputError(f"{self.run_dir} already holds a run: pass --resume or a new -o")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if self.d.main:  # the main process trains or copies the tokenizer, the others read it
+            rundir.write_config(self.run_dir, cfg)
             self.tok = prepare.tokenizer(cfg, self.mcfg, self.run_dir, True)
         self.d.barrier()
         if not self.d.main:
@@ -163,7 +165,7 @@ class Trainer:
             optim = torch.load(self.resume_from / "optim.pt", weights_only=False)
             set_optimizer_state_dict(wrapped, self.opt, optim, options=self._sd_options(True))
             st = torch.load(self.resume_from / f"trainer-rank{self.d.rank}.pt", weights_only=False)
-            _set_rng_state(st["rng"])
+            ck.set_rng_state(st["rng"])
             self.step, self.tokens_seen = self.saved["step"], self.saved["tokens"]  # type: ignore[index]
             stage = self.sched.stage_at(self.step)
             # a checkpoint taken at a stage's last step holds the finished stage's data state
@@ -230,7 +232,7 @@ class Trainer:
         model_sd = get_model_state_dict(self.wrapped, options=opts)
         optim_sd = get_optimizer_state_dict(self.wrapped, self.opt, options=opts)
         data = self.loader.state_dict() if self.loader is not None else None
-        torch.save({"rng": _rng_state(), "data": data}, tmp / f"trainer-rank{self.d.rank}.pt")
+        torch.save({"rng": ck.rng_state(), "data": data}, tmp / f"trainer-rank{self.d.rank}.pt")
         if self.d.main:
             ck.write_hf_model(tmp, self.raw, model_sd)
             torch.save(optim_sd, tmp / "optim.pt")
@@ -241,6 +243,7 @@ class Trainer:
                 "tokens": self.tokens_seen,
                 "stage": max(self.stage, 0),
                 "world": self.d.world,
+                "finished": self.step >= self.sched.total_steps,
                 "config": self.cfg.model_dump(mode="json"),
                 "model": asdict(self.mcfg),
                 "schedule": asdict(self.sched),
@@ -262,19 +265,30 @@ class Trainer:
             return nullcontext()
         return torch.autocast(device_type=self.d.device.type, dtype=torch.bfloat16)
 
-    def train_step(self, lr: float) -> tuple[float, float, int]:
-        """One optimiser step; returns (loss, grad norm, tokens in the global batch)."""
+    def train_step(self, lr: float) -> tuple[float, float, int, dict[str, Any]]:
+        """One optimiser step; returns (LM loss, grad norm, tokens in the global batch,
+        router metrics: the load-balancing loss and expert shares of an MoE model)."""
         assert self.loader is not None
         micro = self.loader.next_step()
-        valid = self.d.sum(sum(int((b["labels"] != -100).sum()) for b in micro))
-        loss_sum = 0.0
+        counts = [int((b["labels"] != -100).sum()) for b in micro]
+        valid = self.d.sum(sum(counts))
+        coef = self.raw.config.router_aux_loss_coef
+        loss_sum, aux_sum, shares = 0.0, 0.0, None
         for i, b in enumerate(micro):
             dl.set_grad_sync(self.model, i == len(micro) - 1)
             b = {k: v.to(self.d.device, non_blocking=True) for k, v in b.items()}
             with self._autocast():
                 loss = self.model(**b)
+            objective = loss
+            stats = self.raw.router_stats
+            if stats is not None:  # MoE: the balance loss, weighted like the LM loss by tokens
+                if coef > 0:
+                    objective = loss + coef * stats.aux_loss * counts[i]
+                aux_sum += float(stats.aux_loss.detach()) * counts[i]
+                share = stats.expert_share.detach()
+                shares = share if shares is None else shares + share
             # DDP/FSDP average gradients over processes, hence the world factor
-            (loss * (self.d.world / max(valid, 1.0))).backward()
+            (objective * (self.d.world / max(valid, 1.0))).backward()
             loss_sum += float(loss.detach())
         mean = self.d.sum(loss_sum) / max(valid, 1.0)
         if not math.isfinite(mean):
@@ -289,7 +303,17 @@ class Trainer:
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
         tokens = sum(b["input_ids"].numel() for b in micro) * self.d.world
-        return mean, float(norm), tokens
+        router: dict[str, Any] = {}
+        if shares is not None:
+            per_layer = (self.d.sum_tensor(shares) / (len(micro) * self.d.world)).cpu()
+            router = {
+                "aux_loss": self.d.sum(aux_sum) / max(valid, 1.0),
+                "aux_coef": coef,
+                # mean over sparse layers; the worst layer's busiest expert shows collapse
+                "expert_share": [round(float(x), 4) for x in per_layer.mean(0)],
+                "expert_share_max": round(float(per_layer.max()), 4),
+            }
+        return mean, float(norm), tokens, router
 
     @torch.no_grad()
     def evaluate(self) -> float | None:
@@ -310,6 +334,8 @@ class Trainer:
     def run(self, stop_at: int | None = None) -> TrainResult:
         """Train to the end of the schedule (or stop after step ``stop_at``, keeping the
         full run's schedule: what a preempted job does)."""
+        if self.done is not None:
+            return self._finished_result(self.done)
         self._build()
         total = self.sched.total_steps
         info = {
@@ -321,6 +347,7 @@ class Trainer:
             "plan": self.sched.plan,
             "world": self.d.world,
             "device": str(self.d.device),
+            "note": self.sched.note,
         }
         self.on_event("start", info)
         metrics = self.run_dir / "metrics.jsonl"
@@ -328,6 +355,8 @@ class Trainer:
             (self.run_dir / "plan.json").write_text(json.dumps(info, indent=2))
             if self.resume_from is None:
                 metrics.write_text("")
+            else:  # rows past the checkpoint were trained again after it: drop the old ones
+                rundir.truncate_metrics(metrics, self.step)
         last_loss = eval_loss = None
         end = total if stop_at is None else min(total, stop_at)
         if self.step >= end:  # --max-steps 0, or nothing left: make sure a checkpoint exists
@@ -342,7 +371,7 @@ class Trainer:
             seq_len = self.cfg.effective_stages()[stage].seq_len
             lr = prepare.lr_at(self.step, total, self.sched.lr, self.cfg)
             t0 = time.perf_counter()
-            last_loss, norm, tokens = self.train_step(lr)
+            last_loss, norm, tokens, router = self.train_step(lr)
             dt = time.perf_counter() - t0
             self.step += 1
             self.tokens_seen += tokens
@@ -356,6 +385,7 @@ class Trainer:
                 "tokens": self.tokens_seen,
                 "stage": stage,
                 "seq_len": seq_len,
+                **router,
             }
             if self.peak:
                 flops = self.raw.config.flops_per_token(seq_len) * tokens / dt
@@ -382,4 +412,28 @@ class Trainer:
             batch_tokens=self.sched.batch_tokens,
             lr=self.sched.lr,
             plan=self.sched.plan,
+            note=self.sched.note,
+        )
+
+    def _finished_result(self, state: dict[str, Any]) -> TrainResult:
+        """The result of a run that had already finished with this config."""
+        rows = rundir.read_metrics(self.run_dir / "metrics.jsonl")
+        losses = [r["loss"] for r in rows if r.get("loss") is not None]
+        evals = [r["eval_loss"] for r in rows if r.get("eval_loss") is not None]
+        sched = state["schedule"]
+        mcfg = ModelConfig(**state["model"])
+        info = {"step": state["step"], "path": str(self.run_dir)}
+        self.on_event("finished", info)
+        return TrainResult(
+            out=self.run_dir,
+            steps=state["step"],
+            tokens=state["tokens"],
+            final_loss=losses[-1] if losses else None,
+            eval_loss=evals[-1] if evals else None,
+            checkpoint=ck.latest_checkpoint(self.run_dir),  # type: ignore[arg-type]
+            params=mcfg.num_params(),
+            batch_tokens=sched["batch_tokens"],
+            lr=sched["lr"],
+            plan=sched["plan"],
+            already_done=True,
         )

@@ -1,14 +1,26 @@
-"""Qwen2.5 in one file: RMSNorm -> RoPE -> GQA attention -> SwiGLU MLP -> block -> model.
+"""Qwen2.5 in one file: RMSNorm -> RoPE -> GQA attention -> SwiGLU MLP -> MoE -> block -> model.
 
 Read it top to bottom. The architecture is Qwen2.5's (the same as transformers'
 ``Qwen2ForCausalLM``): pre-norm RMSNorm computed in fp32, rotary position embeddings with
 fp32 inverse frequencies and a configurable base, grouped-query attention with a bias on
 the q/k/v projections only, a SwiGLU MLP, and tied input/output embeddings where the preset
-says so.
+says so. The shapes live in ``qurate.train.presets``.
+
+Mixture of experts (``Qwen2MoeForCausalLM``, Qwen1.5-MoE / Qwen2-MoE): in the layers the
+config names sparse, the MLP becomes a router (a linear layer whose softmax, in fp32, picks
+each token's top-k experts), ``num_experts`` SwiGLU experts, and a shared expert every token
+passes through behind a sigmoid gate. Tokens are dispatched by sorting them by expert, so
+each expert runs one matmul over a contiguous slice (a loop over experts, never over tokens).
+The load-balancing loss (Switch Transformer's, as transformers computes it) comes back from
+the forward on ``model.router_stats`` with each expert's share of the routed tokens.
 
 Parameter names are Hugging Face's (``model.embed_tokens``, ``model.layers.N.self_attn.q_proj``,
-``model.norm``, ``lm_head``), so a Qwen2.5 checkpoint directory loads with ``load_state_dict``
-and our checkpoints load in transformers and vLLM without a name map.
+``model.layers.N.mlp.gate`` for a router, ``model.norm``, ``lm_head``). Experts are held the way
+transformers 5 holds them in memory, as two stacked tensors per layer
+(``mlp.experts.gate_up_proj`` (E, 2I, H) and ``mlp.experts.down_proj`` (E, H, I)), and written
+the way Qwen checkpoints store them on disk, one tensor per expert
+(``mlp.experts.N.{gate,up,down}_proj.weight``): ``hf_state_dict`` / ``load_hf_state_dict``
+convert, exactly as transformers' own conversion mapping for ``qwen2_moe`` does.
 
 Packed sequences: a training row holds several documents. ``doc_ids`` (one integer per
 token) says which document a token belongs to; attention is causal *and* block-diagonal
@@ -19,162 +31,22 @@ at 0 for every document. Both go through ``F.scaled_dot_product_attention``; wit
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from qurate.errors import BadInputError, ConfigError
+from qurate.errors import BadInputError
+from qurate.train.hfnames import from_hf_disk, to_hf_disk
 from qurate.train.loss import lm_loss
-
-# ---------------------------------------------------------------- configuration and presets
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """The architecture. Field names match transformers' ``Qwen2Config``."""
-
-    vocab_size: int = 151936  # embedding rows; Qwen2.5's tokenizer uses 151,646 of them
-    hidden_size: int = 896  # residual stream width
-    intermediate_size: int = 4864  # SwiGLU inner width
-    num_hidden_layers: int = 24
-    num_attention_heads: int = 14  # query heads; head_dim = hidden_size / heads
-    num_key_value_heads: int = 2  # GQA: each K/V head serves heads / kv_heads query heads
-    max_position_embeddings: int = 32768  # longest sequence the checkpoint claims to support
-    rope_theta: float = 1_000_000.0  # RoPE base; raised for long context (ABF)
-    rms_norm_eps: float = 1e-6
-    tie_word_embeddings: bool = True  # lm_head shares embed_tokens (small sizes only)
-    initializer_range: float = 0.02  # std of the normal init, as in transformers
-
-    @property
-    def head_dim(self) -> int:
-        return self.hidden_size // self.num_attention_heads
-
-    def replace(self, **changes: Any) -> ModelConfig:
-        unknown = set(changes) - {f.name for f in fields(self)}
-        if unknown:
-            valid = ", ".join(f.name for f in fields(self))
-            raise ConfigError(f"unknown model field(s) {sorted(unknown)}; valid: {valid}")
-        return ModelConfig(**{**asdict(self), **changes})
-
-    def validate(self) -> ModelConfig:
-        if self.hidden_size % self.num_attention_heads:
-            raise ConfigError("model.hidden_size must be a multiple of num_attention_heads")
-        if self.num_attention_heads % self.num_key_value_heads:
-            raise ConfigError("model.num_attention_heads must be a multiple of num_key_value_heads")
-        if self.head_dim % 2:
-            raise ConfigError("model head_dim (hidden_size / heads) must be even for RoPE")
-        return self
-
-    def num_params(self, *, embedding: bool = True) -> int:
-        """Parameter count (with or without the embedding and untied lm_head)."""
-        h, f, n_layers = self.hidden_size, self.intermediate_size, self.num_hidden_layers
-        kv = self.num_key_value_heads * self.head_dim
-        attn = h * h + 2 * h * kv + (h + 2 * kv) + h * h  # q,k,v,o weights + qkv biases
-        per_layer = attn + 3 * h * f + 2 * h
-        body = n_layers * per_layer + h
-        emb = self.vocab_size * h * (1 if self.tie_word_embeddings else 2)
-        return body + (emb if embedding else 0)
-
-    def flops_per_token(self, seq_len: int) -> float:
-        """Training FLOPs per token (forward + backward): 6N plus the attention scores.
-
-        N counts the lm_head but not the embedding lookup; attention adds 12*L*h*T
-        (QK^T and AV, forward and backward), the convention of PaLM/nanoGPT MFU.
-        """
-        n = self.num_params(embedding=False) + self.vocab_size * self.hidden_size
-        return 6.0 * n + 12.0 * self.num_hidden_layers * self.hidden_size * seq_len
-
-    def max_rope_len(self) -> int:
-        """Longest sequence the RoPE base can tell apart: the slowest rotation's wavelength.
-
-        Beyond 2*pi*theta^((d-2)/d) positions even the lowest frequency wraps around, so two
-        distant positions look identical to attention; ABF raises theta to push this out.
-        """
-        d = self.head_dim
-        return int(2 * math.pi * self.rope_theta ** ((d - 2) / d))
-
-    def check_seq_len(self, seq_len: int) -> None:
-        """Refuse a sequence length the positional setup cannot support."""
-        if seq_len > self.max_position_embeddings:
-            raise ConfigError(
-                f"seq_len {seq_len} exceeds max_position_embeddings "
-                f"{self.max_position_embeddings}; raise it in the model config or use a shorter seq_len"
-            )
-        if seq_len > self.max_rope_len():
-            raise ConfigError(
-                f"seq_len {seq_len} is beyond what rope_theta {self.rope_theta:g} supports "
-                f"({self.max_rope_len()} positions for head_dim {self.head_dim}); "
-                "raise rope_theta (ABF) for this stage"
-            )
-
-
-# Qwen2.5 sizes from the technical report (Table 1) and the released config.json files.
-# The 7B+ checkpoints pad the embedding to 152,064 rows; the small ones use 151,936.
-PRESETS: dict[str, ModelConfig] = {
-    # debug sizes for CPU tests and the embedded demo (vocab fits a small trained BPE)
-    "tiny": ModelConfig(2048, 64, 192, 2, 4, 2, 4096, 10_000.0),
-    "mini": ModelConfig(8192, 256, 704, 4, 8, 2, 4096, 10_000.0),
-    "0.5B": ModelConfig(151936, 896, 4864, 24, 14, 2),
-    "1.5B": ModelConfig(151936, 1536, 8960, 28, 12, 2),
-    "3B": ModelConfig(151936, 2048, 11008, 36, 16, 2),
-    "7B": ModelConfig(152064, 3584, 18944, 28, 28, 4, tie_word_embeddings=False),
-    "14B": ModelConfig(152064, 5120, 13824, 48, 40, 8, tie_word_embeddings=False),
-    "32B": ModelConfig(152064, 5120, 27648, 64, 40, 8, tie_word_embeddings=False),
-    "72B": ModelConfig(152064, 8192, 29568, 80, 64, 8, tie_word_embeddings=False),
-}
-
-
-def preset(name: str) -> ModelConfig:
-    """The preset called ``name``; an unknown name lists the valid ones."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ConfigError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}") from None
-
-
-def config_from_hf(hf: dict[str, Any]) -> ModelConfig:
-    """Our config from a Hugging Face ``config.json`` dict; refuses anything but plain Qwen2."""
-    if hf.get("model_type") != "qwen2":
-        raise BadInputError(
-            f"not a Qwen2 checkpoint: config.json has model_type={hf.get('model_type')!r}, "
-            "expected 'qwen2'"
-        )
-    rope = hf.get("rope_parameters") or hf.get("rope_scaling") or {}
-    rope_type = rope.get("rope_type", rope.get("type", "default"))
-    if rope_type not in ("default", None):
-        raise BadInputError(f"RoPE scaling {rope_type!r} is not supported; only plain RoPE")
-    if hf.get("use_sliding_window"):
-        raise BadInputError("sliding-window attention checkpoints are not supported")
-    theta = rope.get("rope_theta", hf.get("rope_theta", 10_000.0))
-    names = {f.name for f in fields(ModelConfig)} - {"rope_theta"}
-    kwargs = {k: hf[k] for k in names if k in hf}
-    return ModelConfig(**kwargs, rope_theta=float(theta)).validate()
-
-
-def config_to_hf(cfg: ModelConfig, **extra: Any) -> dict[str, Any]:
-    """A ``config.json`` dict that transformers and vLLM read as ``Qwen2ForCausalLM``."""
-    out = asdict(cfg)
-    theta = out.pop("rope_theta")
-    out.update(
-        architectures=["Qwen2ForCausalLM"],
-        model_type="qwen2",
-        hidden_act="silu",
-        attention_dropout=0.0,
-        use_sliding_window=False,
-        sliding_window=None,
-        max_window_layers=cfg.num_hidden_layers,
-        use_cache=True,
-        rope_theta=theta,  # transformers <5 and vLLM read this key ...
-        rope_parameters={"rope_type": "default", "rope_theta": theta},  # ... transformers 5 this
-        torch_dtype="float32",
-        **extra,
-    )
-    return out
-
+from qurate.train.presets import (  # noqa: F401  (re-exported: the model's public names)
+    PRESETS,
+    ModelConfig,
+    config_from_hf,
+    config_to_hf,
+    preset,
+)
 
 # ------------------------------------------------------------------------------- layers
 
@@ -285,11 +157,12 @@ class Attention(nn.Module):
 class MLP(nn.Module):
     """SwiGLU: down(silu(gate(x)) * up(x)), no biases."""
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, intermediate_size: int | None = None) -> None:
         super().__init__()
-        self.gate_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
-        self.up_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
-        self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
+        inner = intermediate_size or cfg.intermediate_size
+        self.gate_proj = nn.Linear(cfg.hidden_size, inner, bias=False)
+        self.up_proj = nn.Linear(cfg.hidden_size, inner, bias=False)
+        self.down_proj = nn.Linear(inner, cfg.hidden_size, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # gate and up as one matmul over the concatenated weights (HF names kept)
@@ -297,21 +170,153 @@ class MLP(nn.Module):
         return self.down_proj(F.silu(gate) * up)
 
 
-class Block(nn.Module):
-    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x))."""
+# ------------------------------------------------------------------------ mixture of experts
+
+
+class Router(nn.Module):
+    """Top-k routing (``mlp.gate``): softmax over experts in fp32, keep the k largest.
+
+    With ``norm_topk_prob`` the k kept probabilities are rescaled to sum to 1 (Qwen3-MoE);
+    Qwen1.5/Qwen2-MoE checkpoints leave them as they are.
+    """
 
     def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.top_k, self.norm_topk_prob = cfg.num_experts_per_tok, cfg.norm_topk_prob
+        self.weight = nn.Parameter(torch.empty(cfg.num_experts, cfg.hidden_size))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(fp32 probabilities (N, E), top-k weights (N, k) in x's dtype, top-k experts (N, k))."""
+        logits = F.linear(x, self.weight)
+        probs = logits.softmax(dim=-1, dtype=torch.float32)
+        weights, experts = probs.topk(self.top_k, dim=-1)
+        if self.norm_topk_prob:
+            weights = weights / weights.sum(dim=-1, keepdim=True)
+        return probs, weights.to(logits.dtype), experts
+
+
+class Experts(nn.Module):
+    """``num_experts`` SwiGLU MLPs, stacked: gate_up_proj (E, 2I, H), down_proj (E, H, I).
+
+    Dispatch: the N*k (token, expert) pairs are sorted by expert, so every expert's tokens
+    sit in one contiguous slice; each expert runs two matmuls on its slice and the outputs,
+    scaled by the routing weights, are added back to their tokens with one ``index_add_``.
+    An expert that receives no tokens runs on an empty slice: its weights still take part in
+    the graph (with a zero gradient), so DDP and FSDP see every parameter every step.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        e, h, i = cfg.num_experts, cfg.hidden_size, cfg.moe_intermediate_size
+        self.num_experts = e
+        self.gate_up_proj = nn.Parameter(torch.empty(e, 2 * i, h))
+        self.down_proj = nn.Parameter(torch.empty(e, h, i))
+
+    def forward(
+        self, x: torch.Tensor, experts: torch.Tensor, weights: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(output (N, H), tokens per expert (E,)) for tokens ``x`` (N, H) and their top-k."""
+        k = experts.shape[1]
+        flat = experts.reshape(-1)
+        order = flat.argsort(stable=True)
+        counts = torch.bincount(flat, minlength=self.num_experts)
+        token = order // k  # the token behind each sorted (token, expert) pair
+        xs = x[token].to(self.gate_up_proj.dtype)
+        if _grouped_mm_ok(xs, self.down_proj):  # one grouped GEMM over all experts
+            offs = counts.cumsum(0, dtype=torch.int32)
+            gate, up = F.grouped_mm(xs, self.gate_up_proj.transpose(1, 2), offs=offs).chunk(2, -1)
+            y = F.grouped_mm(F.silu(gate) * up, self.down_proj.transpose(1, 2), offs=offs)
+        else:  # one matmul per expert on its slice
+            outs = []
+            for e, part in enumerate(xs.split(counts.tolist())):
+                gate, up = F.linear(part, self.gate_up_proj[e]).chunk(2, dim=-1)
+                outs.append(F.linear(F.silu(gate) * up, self.down_proj[e]))
+            y = torch.cat(outs)
+        y = y * weights.reshape(-1)[order, None]
+        return torch.zeros_like(x).index_add_(0, token, y.to(x.dtype)), counts
+
+
+def _grouped_mm_ok(x: torch.Tensor, down: torch.Tensor) -> bool:
+    """Whether torch's grouped GEMM runs here: CPU (torch >= 2.10), every row stride a
+    multiple of 16 bytes. The GPU kernel is left to a measured GPU session (the loop runs)."""
+    row = 16 // x.element_size()
+    return (
+        hasattr(F, "grouped_mm")
+        and x.device.type == "cpu"
+        and x.shape[1] % row == 0
+        and down.shape[1] % row == 0
+        and down.shape[2] % row == 0
+    )
+
+
+@dataclass
+class RouterStats:
+    """What the routers did in one forward: the auxiliary loss and each expert's load."""
+
+    aux_loss: torch.Tensor  # Switch-Transformer balance loss, attached to the graph
+    expert_share: torch.Tensor  # (layers, E): share of each layer's routed tokens per expert
+
+
+def load_balancing_loss(
+    probs: list[torch.Tensor], counts: list[torch.Tensor], top_k: int
+) -> RouterStats:
+    """E * sum_e f_e * P_e over all sparse layers pooled, as transformers'
+    ``load_balancing_loss_func`` computes it: f_e is expert e's count of top-k assignments
+    per token, P_e its mean router probability. 1 * top_k when the load is uniform."""
+    n_experts = probs[0].shape[1]
+    rows = sum(p.shape[0] for p in probs)
+    assigned = torch.stack(counts).float()  # (layers, E)
+    f = assigned.sum(0) / rows
+    p = torch.stack([q.sum(0) for q in probs]).sum(0) / rows
+    share = assigned / assigned.sum(1, keepdim=True).clamp(min=1)
+    return RouterStats(aux_loss=(f * p).sum() * n_experts, expert_share=share)
+
+
+class SparseMoE(nn.Module):
+    """Routed experts plus a shared expert behind a sigmoid gate (HF's Qwen2MoeSparseMoeBlock)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.gate = Router(cfg)
+        self.experts = Experts(cfg)
+        self.shared_expert = MLP(cfg, cfg.shared_expert_intermediate_size)
+        self.shared_expert_gate = nn.Linear(cfg.hidden_size, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(output, router probabilities, tokens per expert)."""
+        flat = x.reshape(-1, x.shape[-1])
+        probs, weights, chosen = self.gate(flat)
+        routed, counts = self.experts(flat, chosen, weights)
+        shared = torch.sigmoid(self.shared_expert_gate(flat)) * self.shared_expert(flat)
+        return (routed + shared).view_as(x), probs, counts
+
+
+# --------------------------------------------------------------------------- block, model
+
+
+class Block(nn.Module):
+    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x)); the MLP is sparse
+    in the layers the config names."""
+
+    def __init__(self, cfg: ModelConfig, index: int) -> None:
         super().__init__()
         self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
         self.self_attn = Attention(cfg)
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
-        self.mlp = MLP(cfg)
+        self.mlp: nn.Module = SparseMoE(cfg) if cfg.is_sparse_layer(index) else MLP(cfg)
 
     def forward(
         self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor | None
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """(output, router probabilities, tokens per expert); the last two None when dense.
+
+        Router results are returned, not collected in a list passed in: FSDP's hooks rebuild
+        a block's arguments, so an appended-to argument would be a copy."""
         x = x + self.self_attn(self.input_layernorm(x), rope, mask)
-        return x + self.mlp(self.post_attention_layernorm(x))
+        if isinstance(self.mlp, SparseMoE):
+            y, probs, counts = self.mlp(self.post_attention_layernorm(x))
+            return x + y, probs, counts
+        return x + self.mlp(self.post_attention_layernorm(x)), None, None
 
 
 class Backbone(nn.Module):
@@ -320,12 +325,9 @@ class Backbone(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
-        self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.num_hidden_layers))
+        self.layers = nn.ModuleList(Block(cfg, i) for i in range(cfg.num_hidden_layers))
         self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
         self.rotary = Rotary(cfg.head_dim, cfg.rope_theta)
-
-
-# -------------------------------------------------------------------------------- model
 
 
 def doc_mask(doc_ids: torch.Tensor) -> torch.Tensor:
@@ -348,22 +350,30 @@ def doc_positions(doc_ids: torch.Tensor) -> torch.Tensor:
 
 
 class Qwen2(nn.Module):
-    """The causal language model: ``Qwen2ForCausalLM`` with HF parameter names."""
+    """The causal language model: ``Qwen2ForCausalLM`` (or ``Qwen2MoeForCausalLM``) with HF
+    parameter names."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.config = cfg.validate()
         self.model = Backbone(cfg)
         self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+        self.router_stats: RouterStats | None = None  # set by every forward of an MoE model
         self.apply(self._init)
         if cfg.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
 
     def _init(self, module: nn.Module) -> None:
+        std = self.config.initializer_range
         if isinstance(module, nn.Linear | nn.Embedding):
-            nn.init.normal_(module.weight, std=self.config.initializer_range)
+            nn.init.normal_(module.weight, std=std)
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
+        if isinstance(module, Router):
+            nn.init.normal_(module.weight, std=std)
+        if isinstance(module, Experts):
+            nn.init.normal_(module.gate_up_proj, std=std)
+            nn.init.normal_(module.down_proj, std=std)
 
     def set_rope_theta(self, theta: float) -> None:
         """Switch the RoPE base (a long-context stage); weights are unchanged."""
@@ -381,7 +391,9 @@ class Qwen2(nn.Module):
 
         A sum (not a mean) lets the trainer divide by the token count of the whole global
         batch, so gradient accumulation and data parallelism give the same update as one
-        big batch whatever the padding.
+        big batch whatever the padding. An MoE model also leaves ``self.router_stats``
+        (the load-balancing loss, still attached to the graph, and the expert loads); the
+        trainer adds ``router_aux_loss_coef`` times it, so evaluation stays the plain LM loss.
         """
         mask = doc_mask(doc_ids) if doc_ids is not None else None
         if position_ids is None:
@@ -392,24 +404,33 @@ class Qwen2(nn.Module):
                 position_ids = position_ids.expand_as(input_ids)
         rope = self.model.rotary(position_ids)
         x = self.model.embed_tokens(input_ids)
+        routing: list[tuple[torch.Tensor, torch.Tensor]] = []
         for layer in self.model.layers:
-            x = layer(x, rope, mask)
+            x, probs, counts = layer(x, rope, mask)
+            if probs is not None:
+                routing.append((probs, counts))
+        if routing:
+            probs, counts = zip(*routing, strict=True)
+            self.router_stats = load_balancing_loss(
+                list(probs), list(counts), self.config.num_experts_per_tok
+            )
         h = self.model.norm(x)
         if labels is None:
             return self.lm_head(h)
         # the head and the loss fused in token chunks: the full logits never exist
         return lm_loss(h.reshape(-1, h.shape[-1]), self.lm_head.weight, labels.reshape(-1))
 
+    # ------------------------------------------------------------ HF state dicts (disk)
+
     def hf_state_dict(self) -> dict[str, torch.Tensor]:
-        """The state dict as HF saves it: without ``lm_head.weight`` when tied."""
-        sd = {k: v for k, v in self.state_dict().items()}
-        if self.config.tie_word_embeddings:
-            sd.pop("lm_head.weight", None)
-        return sd
+        """The state dict as HF checkpoints store it: one tensor per expert, and without
+        ``lm_head.weight`` when tied."""
+        return to_hf_disk(self.state_dict(), self.config)
 
     def load_hf_state_dict(self, sd: dict[str, torch.Tensor]) -> None:
-        """Load HF-named weights; a missing or misshapen tensor is a clear error."""
-        sd = dict(sd)
+        """Load HF-named weights (per-expert as on disk, or stacked as transformers holds
+        them in memory); a missing or misshapen tensor is a clear error naming it."""
+        sd = from_hf_disk(sd, self.config)
         if self.config.tie_word_embeddings:
             sd.pop("lm_head.weight", None)  # some tied checkpoints still store it
             sd["lm_head.weight"] = sd.get("model.embed_tokens.weight")  # type: ignore[assignment]

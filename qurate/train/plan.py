@@ -12,6 +12,14 @@ Two published fits, both from (model size, data size):
 Qwen2.5 fitted its own laws from a grid of small runs; ``fit_sweep`` does the same from a
 user's CSV of (N, D, batch, lr, loss): for each (N, D) it keeps the best run and fits
 ``lr = a * N^alpha * D^beta`` and ``B = c * N^gamma * D^delta`` by least squares in log space.
+
+MoE: N and M are the *active* non-embedding parameters and FLOPs per token (top-k routed
+experts, the shared expert, the router and attention), the compute a token really costs.
+Both published laws come from grids of small runs, almost all dense (DeepSeek LLM: dense
+models at budgets of about 1e17-3e20 FLOPs; Step Law: a large grid of models up to ~1B
+parameters, mostly dense), so for MoE, and far outside those budgets, they are a starting
+point to refit with ``--fit`` on a sweep of MoE runs (a sweep CSV may give ``N_active``
+beside ``N``, or a preset name as ``N``; the active count is then used).
 """
 
 from __future__ import annotations
@@ -70,8 +78,8 @@ def parse_count(text: str | float | int) -> float:
 def model_size(params: str | float, seq_len: int = 4096) -> tuple[float, float, bool]:
     """(non-embedding N, non-embedding FLOPs/token M, exact) for a preset name or a count.
 
-    A preset gives exact figures; a bare count is taken as non-embedding parameters and
-    ``M ~ 6 N`` (the attention term needs the architecture).
+    A preset gives exact figures (active ones for MoE); a bare count is taken as
+    (active) non-embedding parameters and ``M ~ 6 N`` (attention needs the architecture).
     """
     if isinstance(params, str) and params in PRESETS:
         cfg = PRESETS[params]
@@ -83,12 +91,12 @@ def model_size(params: str | float, seq_len: int = 4096) -> tuple[float, float, 
 
 
 def body_params(cfg: ModelConfig) -> int:
-    """Non-embedding parameters: everything but embed_tokens and lm_head."""
-    return cfg.num_params(embedding=False)
+    """Non-embedding parameters one token uses: all of them for dense, top-k experts for MoE."""
+    return cfg.num_params(embedding=False, active=True)
 
 
 def body_flops_per_token(cfg: ModelConfig, seq_len: int) -> float:
-    """DeepSeek's M for our block: 6 * N_body + 6 * n_layer * d * seq."""
+    """DeepSeek's M for our block: 6 * N_body (active) + 6 * n_layer * d * seq."""
     return 6.0 * body_params(cfg) + 6.0 * cfg.num_hidden_layers * cfg.hidden_size * seq_len
 
 
@@ -122,14 +130,15 @@ def _lstsq(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, float, float], fl
 
 
 def fit_sweep(path: str | Path) -> Fit:
-    """Refit both power laws from a CSV with columns N, D, batch, lr, loss."""
+    """Refit both power laws from a CSV with columns N, D, batch, lr, loss (and, for MoE
+    runs, N_active: the active non-embedding parameters, used as N when present)."""
     p = Path(path)
     try:
         with p.open(newline="") as f:
             rows = list(csv.DictReader(f))
     except OSError as e:
         raise BadInputError(f"cannot read sweep {p}: {e}") from None
-    need = ("n", "d", "batch", "lr", "loss")
+    need = ("n", "d", "batch", "lr", "loss")  # plus, for MoE sweeps, an optional n_active
     best: dict[tuple[float, float], tuple[float, float, float]] = {}
     for i, row in enumerate(rows, start=2):
         low = {(k or "").strip().lower(): v for k, v in row.items()}
@@ -137,7 +146,9 @@ def fit_sweep(path: str | Path) -> Fit:
         if missing:
             raise BadInputError(f"{p}: missing column(s) {missing}; need N, D, batch, lr, loss")
         try:
-            n, d, b = (parse_count(low[k]) for k in ("n", "d", "batch"))
+            n_text = low.get("n_active") or low["n"]
+            n = model_size(n_text.strip())[0] if n_text.strip() in PRESETS else parse_count(n_text)
+            d, b = (parse_count(low[k]) for k in ("d", "batch"))
             lr, loss = float(low["lr"]), float(low["loss"])
         except (ConfigError, ValueError, TypeError):
             raise BadInputError(f"{p}:{i}: not a number in {row}") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tokenizers import Tokenizer
@@ -34,6 +34,17 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
         raise ConfigError("model overrides cannot change an --init-from checkpoint's shape")
     base = read_hf_config(Path(cfg.init_from)) if cfg.init_from else preset(cfg.preset)
     return base.replace(**cfg.model).validate() if cfg.model else base
+
+
+def fit_seq_len(cfg: TrainConfig, mcfg: ModelConfig) -> TrainConfig:
+    """A checkpoint with a shorter context than the default seq_len trains at its own length.
+
+    Only when the user did not set seq_len (an explicit one too long is refused later).
+    """
+    if cfg.init_from and not cfg.stages and "seq_len" not in cfg.model_fields_set:
+        if cfg.seq_len > mcfg.max_position_embeddings:
+            return cfg.model_copy(update={"seq_len": mcfg.max_position_embeddings})
+    return cfg
 
 
 def check_stages(mcfg: ModelConfig, stages: list[StageConfig]) -> None:
@@ -74,7 +85,8 @@ def tokenizer(cfg: TrainConfig, mcfg: ModelConfig, run: Path, main: bool) -> Tok
 
 @dataclass(frozen=True)
 class Schedule:
-    """Global batch, peak lr and the steps of each stage."""
+    """Global batch (the tokens one step of the first stage really trains), peak lr and the
+    steps of each stage."""
 
     batch_tokens: int
     lr: float
@@ -82,6 +94,7 @@ class Schedule:
     streams: list[int]  # micro-batches per global step, per stage
     micro_batch: list[int]  # rows per micro-batch, per stage
     plan: dict | None  # the scaling-law plan used, if any
+    note: str | None = None  # why batch_tokens differs from what was asked, if it does
 
     @property
     def total_steps(self) -> int:
@@ -127,7 +140,9 @@ def schedule(cfg: TrainConfig, mcfg: ModelConfig, world: int) -> Schedule:
         batch = batch if batch is not None else int(p.batch_tokens)
     streams, micro = [], []
     for s in stages:
-        rows = s.micro_batch_size or cfg.micro_batch_size
+        most = s.micro_batch_size or cfg.micro_batch_size
+        # micro_batch_size is a memory cap: never more rows than the global batch has room for
+        rows = max(1, min(most, batch // (s.seq_len * world)))
         # micro-batches per step: a multiple of the process count, at least one each
         n_micro = max(1, round(batch / (rows * s.seq_len)))
         streams.append(math.ceil(n_micro / world) * world)
@@ -140,7 +155,35 @@ def schedule(cfg: TrainConfig, mcfg: ModelConfig, world: int) -> Schedule:
         steps = _cap(steps, cfg.max_steps)
     elif not all(steps):
         raise ConfigError("set --max-steps, or tokens for every stage, so the run has an end")
-    return Schedule(int(batch), float(lr), steps, streams, micro, plan_used)
+    trained = streams[0] * micro[0] * stages[0].seq_len
+    return Schedule(
+        trained,
+        float(lr),
+        steps,
+        streams,
+        micro,
+        plan_used,
+        _batch_note(
+            int(batch),
+            trained,
+            stages[0].seq_len,
+            world,
+            plan_used is not None and cfg.batch_tokens is None,
+        ),
+    )
+
+
+def _batch_note(asked: int, trained: int, seq_len: int, world: int, planned: bool) -> str | None:
+    """Say plainly when a step trains another number of tokens than the batch asked for."""
+    if asked == trained:
+        return None
+    who = "the plan's batch" if planned else "--batch-tokens"
+    if asked < seq_len * world:
+        return (
+            f"{who} ({asked:,} tokens) is below one {seq_len}-token row per process; "
+            f"each step trains {trained:,} tokens (lower --seq-len to train smaller batches)"
+        )
+    return f"{who} ({asked:,} tokens) rounds to whole rows: each step trains {trained:,} tokens"
 
 
 def _cap(steps: list[int], max_steps: int) -> list[int]:
@@ -173,13 +216,14 @@ def lr_at(step: int, total: int, peak: float, cfg: TrainConfig) -> float:
 def check_resume(saved: dict, cfg: TrainConfig, mcfg: ModelConfig) -> None:
     """A checkpoint only continues the run it came from: same model and data layout."""
     old = saved["config"]
+    now = json.loads(json.dumps(asdict(mcfg)))  # tuples as lists, as the saved JSON has them
     diffs = [
-        f"model.{k}: {saved['model'][k]} -> {v}"
-        for k, v in mcfg.__dict__.items()
-        if k != "rope_theta" and saved["model"].get(k) != v
+        f"model.{k}: {saved['model'].get(k)} -> {v}"
+        for k, v in now.items()
+        if k != "rope_theta" and saved["model"].get(k, v) != v
     ]
     for key in ("seq_len", "micro_batch_size", "batch_tokens", "seed", "stages", "packing"):
-        new = json.loads(json.dumps(cfg.model_dump()[key]))
+        new = json.loads(json.dumps(cfg.model_dump(mode="json")[key]))
         if old.get(key) != new and not (key == "batch_tokens" and new is None):
             diffs.append(f"{key}: {old.get(key)} -> {new}")
     if diffs:
