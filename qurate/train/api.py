@@ -62,9 +62,10 @@ def train_config(
 
     ``resume``: continue the run in ``cfg.out`` (its stored config, with the fields set in
     ``cfg`` on top); ``overwrite``: clear the run's files in ``cfg.out`` and start again."""
+    require_finished_dirs(cfg.data, *(s.data for s in cfg.stages))  # never a half-written mix
     trainer = Trainer(cfg, resume=resume, overwrite=overwrite, on_event=on_event)
-    c = trainer.cfg  # the resolved config (a resumed run's own data directories)
-    require_finished_dirs(c.data, *(s.data for s in c.stages))  # never a half-written mix
+    c = trainer.cfg  # a resumed run reads its own stored data directories: check those too
+    require_finished_dirs(c.data, *(s.data for s in c.stages))
     return trainer.run(stop_at=stop_at)
 
 
