@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_jsonable_python
 
+from qurate.ablate.config import AblateConfig
 from qurate.contract.executors import ExecutorConfig
 from qurate.curate.config import CurateConfig
 from qurate.errors import ConfigError
@@ -55,6 +56,10 @@ class PipelineConfig(BaseModel):
     train: TrainConfig | None = Field(
         None,
         description="train a Qwen2.5 on the mix; set a section to run it (see `qurate train --help`)",
+    )
+    ablate: AblateConfig = Field(
+        default_factory=AblateConfig,
+        description="proxy-model ablations (`qurate ablate`, `qurate eval`); not run by `qurate run`",
     )
 
 
