@@ -113,6 +113,16 @@ def run_demo(
     _stage(result, "synth", say, lambda: synth_demo(run / "synth-work"))
     mix_inputs = [run / "scored", run / "synth-work" / "synth"]
     _stage(result, "mix", say, lambda: mix(mix_inputs, run / "mixed", demo_mix_config(mix_inputs)))
+    # ablate (issue 14): a two-arm proxy ablation, the mix against the raw web sample
+    from qurate.ablate.demo import run_demo as ablate_demo
+
+    heldout = SAMPLE / "seeds" / "math.jsonl"
+    _stage(
+        result,
+        "ablate",
+        say,
+        lambda: ablate_demo(run / "mixed", SAMPLE / "web.jsonl", heldout, run / "ablation"),
+    )
     result.report = _stage(result, "report", say, lambda: render_report(run, run / "report.html"))
     _stage(
         result,
