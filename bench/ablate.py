@@ -1,7 +1,7 @@
 """Evaluation throughput: ``qurate eval`` bits per byte vs a bare forward pass, same run.
 
 The input is a stage directory made from the bundled sample's real text
-(``qurate/data/sample/docs.jsonl``); the model is a Qwen2.5 of the bench shape with random
+(``qurate/data/sample/docs.jsonl``); the model is the tiny Qwen2.5 preset (vocab 8,192) with random
 weights and the bundled tokenizer (throughput does not depend on what the weights know).
 
 - qurate: ``evaluate_model`` on the stage directory, end to end: read the shards, tokenize,
@@ -12,7 +12,7 @@ weights and the bundled tokenizer (throughput does not depend on what the weight
 The two alternate round by round so load on a shared machine hits both alike; the median
 round of each is compared. Prints tokens/s of each and, last, ``ratio=<qurate/bare>``.
 
-    python bench/ablate.py [--rounds 5] [--seq 512] [--batch 8] [--docs 200] [--threads N]
+    python bench/ablate.py [--rounds 5] [--seq 512] [--batch 8] [--docs 40] [--threads N]
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from qurate.train.checkpoint import write_hf_model
 from qurate.train.model import ModelConfig, Qwen2
 from qurate.train.tokenizer import load_tokenizer, save_tokenizer_dir
 
-BENCH = ModelConfig(8192, 256, 704, 4, 8, 2, 4096, 10_000.0)  # the bundled tokenizer's vocab
+# the tiny preset widened to the bundled tokenizer's vocabulary (8,192)
+BENCH = ModelConfig(8192, 64, 192, 2, 4, 2, 4096, 10_000.0)
 
 
 def build(work: Path, docs: int) -> tuple[Path, Path]:
@@ -67,7 +68,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seq", type=int, default=512)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--docs", type=int, default=200)
+    ap.add_argument("--docs", type=int, default=40)
     ap.add_argument("--threads", type=int, default=None)
     a = ap.parse_args()
     if a.threads:
