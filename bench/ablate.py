@@ -1,8 +1,9 @@
 """Evaluation throughput: ``qurate eval`` bits per byte vs a bare forward pass, same run.
 
 The input is a stage directory made from the bundled sample's real text
-(``qurate/data/sample/docs.jsonl``); the model is the tiny Qwen2.5 preset (vocab 8,192) with random
-weights and the bundled tokenizer (throughput does not depend on what the weights know).
+(``qurate/data/sample/docs.jsonl``); the model is the tiny (or ``--shape mini``) Qwen2.5
+preset at vocab 8,192 with random weights and the bundled tokenizer (throughput does not
+depend on what the weights know).
 
 - qurate: ``evaluate_model`` on the stage directory, end to end: read the shards, tokenize,
   pack windows, forward, per-token loss, per-document sums, bits per byte;
@@ -12,7 +13,7 @@ weights and the bundled tokenizer (throughput does not depend on what the weight
 The two alternate round by round so load on a shared machine hits both alike; the median
 round of each is compared. Prints tokens/s of each and, last, ``ratio=<qurate/bare>``.
 
-    python bench/ablate.py [--rounds 5] [--seq 512] [--batch 8] [--docs 40] [--threads N]
+    python bench/ablate.py [--rounds 5] [--seq 512] [--batch 8] [--docs 40] [--shape tiny|mini] [--threads N]
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ from qurate.train.checkpoint import write_hf_model
 from qurate.train.model import ModelConfig, Qwen2
 from qurate.train.tokenizer import load_tokenizer, save_tokenizer_dir
 
-# the tiny preset widened to the bundled tokenizer's vocabulary (8,192)
-BENCH = ModelConfig(8192, 64, 192, 2, 4, 2, 4096, 10_000.0)
+# the tiny and mini presets with the bundled tokenizer's vocabulary (8,192)
+SHAPES = {
+    "tiny": ModelConfig(8192, 64, 192, 2, 4, 2, 4096, 10_000.0),
+    "mini": ModelConfig(8192, 256, 704, 4, 8, 2, 4096, 10_000.0),
+}
 
 
-def build(work: Path, docs: int) -> tuple[Path, Path]:
+def build(work: Path, docs: int, shape: ModelConfig) -> tuple[Path, Path]:
     rows = [json.loads(line) for line in (SAMPLE / "docs.jsonl").open()][:docs]
     stage = work / "stage"
     stage.mkdir()
@@ -58,7 +62,7 @@ def build(work: Path, docs: int) -> tuple[Path, Path]:
     ckpt = work / "model"
     ckpt.mkdir()
     torch.manual_seed(0)
-    write_hf_model(ckpt, Qwen2(BENCH), None)
+    write_hf_model(ckpt, Qwen2(shape), None)
     save_tokenizer_dir(load_tokenizer(DATA / "tokenizer.json"), ckpt)
     return stage, ckpt
 
@@ -70,11 +74,12 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--docs", type=int, default=40)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        stage, ckpt = build(Path(tmp), a.docs)
+        stage, ckpt = build(Path(tmp), a.docs, SHAPES[a.shape])
         cfg = AblateConfig(evals={"docs": str(stage)}, eval_seq_len=a.seq, eval_batch_size=a.batch)
         evals = load_evals(cfg)
         lm = load_model(ckpt, device="cpu")
@@ -85,7 +90,7 @@ def main() -> None:
         ]
         p = pack(seqs, a.seq, lm.eos)
         n_tokens = int((p.owner >= 0).sum())
-        step = rows_per_pass(a.seq, BENCH.vocab_size, a.batch)
+        step = rows_per_pass(a.seq, SHAPES[a.shape].vocab_size, a.batch)
         ids = torch.from_numpy(p.input_ids)
         seg = torch.from_numpy(p.segments)
 
