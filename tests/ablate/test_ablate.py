@@ -149,3 +149,10 @@ def test_a_small_arm_is_repeated_and_a_large_one_sampled(tmp_path, corpus):
     assert arm.epochs == pytest.approx(50_000 / arm.tokens, rel=1e-3) and arm.epochs > 1
     small = prepare_arm("a", rows, facts, tok, c.model_copy(update={"tokens": 500}), tmp_path / "b")
     assert small.mode == "sample" and small.used_docs < 120 and small.used_tokens >= 500
+
+
+def test_parallel_runs_give_the_same_identical_arm_results(tmp_path, corpus):
+    c = cfg({"a": corpus["a"], "b": corpus["a_copy"]}, {"held": corpus["held"]}, parallel=2)
+    res = run_ablation(c, tmp_path / "out")
+    vals = {r["arm"]: r["evals"]["held"]["value"] for r in res["runs"]}
+    assert vals["a"] == vals["b"] and len(res["runs"]) == 2
