@@ -79,7 +79,7 @@ def _answer_index(answer: Any, n: int) -> int | None:
 def _check_row(kind: str, r: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
     if kind == "text":
         t = r.get("text")
-        return ({**r} if isinstance(t, str) and t.strip() else None), "empty_text"
+        return ({**r}, None) if isinstance(t, str) and t.strip() else (None, "empty_text")
     if kind == "mc":
         q, choices = r.get("question"), r.get("choices")
         if not isinstance(q, str) or not q.strip():

@@ -7,7 +7,7 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import word_docs
+from ablate_builders import word_docs
 
 from qurate.ablate import runner
 from qurate.ablate.config import AblateConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import FACTS
+from ablate_builders import FACTS
 
 from qurate.ablate import tasks
 from qurate.ablate.scoring import load_model

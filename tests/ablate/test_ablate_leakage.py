@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import word_docs
+from ablate_builders import word_docs
 
 from qurate.ablate.leakage import ArmIndex, leakage_table
 
