@@ -54,3 +54,18 @@ def test_mistakes_are_one_clean_line(tmp_path, jsonl, args, message):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     lines = [x for x in proc.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def test_init_prints_the_ablate_section_and_the_shared_loader_reads_it(tmp_path):
+    from qurate.ablate.config import AblateConfig
+    from qurate.config import render_default
+    from qurate.contract.config import load_section
+
+    text = render_default()
+    assert "\nablate:" in text and "leakage_ngram: 13" in text
+    (tmp_path / "p.yaml").write_text(text)
+    assert load_section(tmp_path / "p.yaml", "ablate", AblateConfig) == AblateConfig()
+    cfg = load_section(tmp_path / "p.yaml", "ablate", AblateConfig, {"seeds": 3, "lr": None})
+    assert cfg.seeds == 3 and cfg.lr is None
+    for name, field in AblateConfig.model_fields.items():
+        assert field.description, f"ablate.{name} has no description"
