@@ -25,6 +25,7 @@ from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from qurate.augment.config import AugmentConfig
 from qurate.contract.config import load_section
+from qurate.ablate.config import AblateConfig
 from qurate.contract.executors import ExecutorConfig
 from qurate.curate.config import CurateConfig
 from qurate.mixers.config import MixConfig
@@ -81,6 +82,10 @@ class PipelineConfig(BaseModel):
         None,
         description="`qurate train`: a Qwen2.5 on the mix; "
         "`qurate run` trains when this section is present",
+    )
+    ablate: AblateConfig = Field(
+        default_factory=AblateConfig,
+        description="proxy-model ablations (`qurate ablate`, `qurate eval`); not run by `qurate run`",
     )
 
 

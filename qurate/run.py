@@ -129,6 +129,16 @@ def run_demo(
         say,
         lambda: mix(mix_inputs, run / "mixed", demo_mix_config(mix_inputs), overwrite=overwrite),
     )
+    # ablate (issue 14): a two-arm proxy ablation, the mix against the raw web sample
+    from qurate.ablate.demo import run_demo as ablate_demo
+
+    heldout = SAMPLE / "seeds" / "math.jsonl"
+    _stage(
+        result,
+        "ablate",
+        say,
+        lambda: ablate_demo(run / "mixed", SAMPLE / "web.jsonl", heldout, run / "ablation"),
+    )
     result.report = _stage(result, "report", say, lambda: render_report(run, run / "report.html"))
     _stage(
         result,

@@ -32,7 +32,13 @@ LEVEL = {
     "__main__": 8,
 }
 # Stages that build on another stage's library (never the other way round).
-ALLOWED_PEERS = {("ablate", "train"), ("ablate", "mixers"), ("post", "synth"), ("post", "train")}
+ALLOWED_PEERS = {
+    ("ablate", "train"),
+    ("ablate", "mixers"),
+    ("ablate", "synth"),
+    ("post", "synth"),
+    ("post", "train"),
+}
 
 
 def _imports(path: Path) -> list[str]:

@@ -13,3 +13,4 @@ def register(app: typer.Typer) -> None:
     from qurate.cli import synth; synth.register(app)
     from qurate.cli import augment; augment.register(app)
     from qurate.cli import run; run.register(app)
+    from qurate.cli import ablate; ablate.register(app)

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from qurate import __version__
 from qurate.contract.shards import atomic_write_bytes
+from qurate.report.ablation import ablation_figures
 from qurate.report.gather import StageData, gather
 
 FIGURES = {
@@ -247,13 +248,17 @@ def build_page(run_dir: Path, stages: list[StageData]) -> str:
     lc = fig_long_context(stages)
     if lc is not None:
         figures.append(("long-context", lc))
+    titles = dict(FIGURES)
+    for fid, title, fig in ablation_figures(stages):
+        figures.append((fid, fig))
+        titles[fid] = title
     sections = []
     for i, (fid, fig) in enumerate(figures):
         fig.update_layout(template="plotly_white", margin={"t": 60})
         div = fig.to_html(
             full_html=False, include_plotlyjs=(i == 0), div_id=fid, config={"responsive": True}
         )
-        sections.append(f"<section><h2>{html.escape(FIGURES[fid])}</h2>\n{div}\n</section>")
+        sections.append(f"<section><h2>{html.escape(titles[fid])}</h2>\n{div}\n</section>")
     return PAGE.substitute(
         title=html.escape(run_dir.resolve().name),
         run_dir=html.escape(str(run_dir)),

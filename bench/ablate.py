@@ -1,0 +1,127 @@
+"""Evaluation throughput: ``qurate eval`` bits per byte vs a bare forward pass, same run.
+
+The input is a stage directory made from the bundled sample's real text
+(``qurate/data/sample/docs.jsonl``); the model is the tiny (or ``--shape mini``) Qwen2.5
+preset at vocab 8,192 with random weights and the bundled tokenizer (throughput does not
+depend on what the weights know).
+
+- qurate: ``evaluate_model`` on the stage directory, end to end: read the shards, tokenize,
+  pack windows, forward, per-token loss, per-document sums, bits per byte;
+- bare: the forward pass alone (``model(input_ids, doc_ids)``) over the same packed rows,
+  already tokenized and on the device: the work no evaluation can avoid.
+
+The two alternate round by round so load on a shared machine hits both alike; the median
+round of each is compared. Prints tokens/s of each and, last, ``ratio=<qurate/bare>``.
+
+    python bench/ablate.py [--rounds 5] [--seq 512] [--batch 8] [--docs 40] [--shape tiny|mini] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from qurate.ablate.config import AblateConfig
+from qurate.ablate.runner import evaluate_model, load_evals
+from qurate.ablate.scoring import load_model, pack, rows_per_pass
+from qurate.contract.stagedir import write_manifest
+from qurate.run import DATA, SAMPLE
+from qurate.train.checkpoint import write_hf_model
+from qurate.train.model import ModelConfig, Qwen2
+from qurate.train.tokenizer import load_tokenizer, save_tokenizer_dir
+
+# the tiny and mini presets with the bundled tokenizer's vocabulary (8,192)
+SHAPES = {
+    "tiny": ModelConfig(8192, 64, 192, 2, 4, 2, 4096, 10_000.0),
+    "mini": ModelConfig(8192, 256, 704, 4, 8, 2, 4096, 10_000.0),
+}
+
+
+def build(work: Path, docs: int, shape: ModelConfig) -> tuple[Path, Path]:
+    rows = [json.loads(line) for line in (SAMPLE / "docs.jsonl").open()][:docs]
+    stage = work / "stage"
+    stage.mkdir()
+    pq.write_table(pa.table({"text": [r["text"] for r in rows]}), stage / "part-00000.parquet")
+    write_manifest(
+        stage,
+        stage="bench",
+        config_hash="b",
+        inputs=[],
+        n_in=len(rows),
+        n_kept=len(rows),
+        rejected_by_reason={},
+    )
+    ckpt = work / "model"
+    ckpt.mkdir()
+    torch.manual_seed(0)
+    write_hf_model(ckpt, Qwen2(shape), None)
+    save_tokenizer_dir(load_tokenizer(DATA / "tokenizer.json"), ckpt)
+    return stage, ckpt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seq", type=int, default=512)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--docs", type=int, default=40)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
+    a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        stage, ckpt = build(Path(tmp), a.docs, SHAPES[a.shape])
+        cfg = AblateConfig(evals={"docs": str(stage)}, eval_seq_len=a.seq, eval_batch_size=a.batch)
+        evals = load_evals(cfg)
+        lm = load_model(ckpt, device="cpu")
+        toks = lm.encode([r["text"] for r in evals["docs"].rows])
+        seqs = [
+            (torch.cat((torch.tensor([lm.eos]), torch.from_numpy(t.astype("int64")))).numpy(), 1)
+            for t in toks
+        ]
+        p = pack(seqs, a.seq, lm.eos)
+        n_tokens = int((p.owner >= 0).sum())
+        step = rows_per_pass(a.seq, SHAPES[a.shape].vocab_size, a.batch)
+        ids = torch.from_numpy(p.input_ids)
+        seg = torch.from_numpy(p.segments)
+
+        @torch.no_grad()
+        def bare() -> None:
+            for r0 in range(0, len(ids), step):
+                lm.model(ids[r0 : r0 + step], doc_ids=seg[r0 : r0 + step])
+
+        def ours() -> float:
+            return evaluate_model(ckpt, evals, cfg)["docs"]["value"]
+
+        bare()  # warm-up (allocator, kernels)
+        times: dict[str, list[float]] = {"bare": [], "qurate": []}
+        for _ in range(a.rounds):
+            for name, fn in (("bare", bare), ("qurate", ours)):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print(
+            f"{len(toks)} docs, {n_tokens:,} tokens scored, {len(ids)} rows of {a.seq}, "
+            f"model {sum(x.numel() for x in lm.model.parameters()) / 1e6:.1f}M params, "
+            f"{torch.get_num_threads()} threads, {a.rounds} rounds"
+        )
+        for k in ("bare", "qurate"):
+            print(
+                f"{k:7s} median {med[k]:.3f} s  {n_tokens / med[k]:,.0f} tokens/s  "
+                f"(rounds: {', '.join(f'{x:.2f}' for x in times[k])})"
+            )
+        print(f"ratio={med['bare'] / med['qurate']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Bits per byte is the hand computation: summed -log2 p(token) over the text's UTF-8 bytes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from qurate.ablate.scoring import load_model, pack
+from qurate.ablate.tasks import bits_per_byte
+
+TEXTS = [
+    "the capital of france is paris.",
+    "two plus two is four. the cat sat on the mat.",
+    "Zürich – naïve café, 中文 文本 and data engineers.",
+]
+
+
+def hand_nats(lm, text: str, window: int | None = None) -> float:
+    """-ln p of every token of ``text`` after EOS, one plain forward per window."""
+    ids = [lm.eos, *lm.encode([text])[0].tolist()]
+    total = 0.0
+    step = window or len(ids)
+    for w0 in range(0, len(ids) - 1, step):
+        inp = ids[w0 : w0 + step]
+        tgt = ids[w0 + 1 : w0 + step + 1]
+        inp = inp[: len(tgt)]
+        with torch.no_grad():
+            logp = torch.log_softmax(lm.model(torch.tensor([inp]))[0].double(), dim=-1)
+        total -= sum(float(logp[i, t]) for i, t in enumerate(tgt))
+    return total
+
+
+@pytest.mark.parametrize("seq_len", [512, 7])
+def test_bits_per_byte_matches_a_hand_computation(fact_model, seq_len):
+    lm = load_model(fact_model, device="cpu")
+    nats, nbytes = bits_per_byte(lm, TEXTS, seq_len=seq_len, batch_size=2)
+    window = None if seq_len == 512 else seq_len
+    for text, got, nb in zip(TEXTS, nats, nbytes, strict=True):
+        assert nb == len(text.encode("utf-8"))
+        assert got == pytest.approx(hand_nats(lm, text, window), rel=1e-4)
+    bpb = nats.sum() / math.log(2) / nbytes.sum()
+    hand = sum(hand_nats(lm, t, window) for t in TEXTS) / math.log(2)
+    assert bpb == pytest.approx(hand / sum(len(t.encode()) for t in TEXTS), rel=1e-4)
+    # a trained model knows its facts better than mixed-script text it never saw
+    per = nats / nbytes
+    assert per[0] < per[2]
+
+
+def test_pack_scores_every_token_once_and_respects_the_start():
+    seqs = [(np.arange(1, 12), 1), (np.arange(20, 24), 3), (np.array([5]), 1)]
+    p = pack(seqs, seq_len=4, pad=0)
+    owners = p.owner[p.owner >= 0]
+    assert (owners == 0).sum() == 10  # 11 tokens: every one after the first is a label
+    assert (owners == 1).sum() == 1  # only positions >= 3 of a 4-token sequence
+    assert (owners == 2).sum() == 0  # a lone token predicts nothing
+    # labels are the next token of the same window; no window crosses a row
+    for r in range(p.input_ids.shape[0]):
+        for c in range(p.input_ids.shape[1] - 1):
+            if p.owner[r, c] == 0 and p.segments[r, c] == p.segments[r, c + 1]:
+                assert p.labels[r, c] == p.input_ids[r, c + 1]
