@@ -23,9 +23,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
+from qurate.ablate.config import AblateConfig
 from qurate.augment.config import AugmentConfig
 from qurate.contract.config import load_section
-from qurate.ablate.config import AblateConfig
 from qurate.contract.executors import ExecutorConfig
 from qurate.curate.config import CurateConfig
 from qurate.mixers.config import MixConfig

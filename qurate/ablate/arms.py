@@ -21,7 +21,7 @@ from tokenizers import Tokenizer
 
 from qurate.ablate.config import AblateConfig
 from qurate.ablate.inputs import read_rows
-from qurate.contract.stagedir import write_table
+from qurate.contract.stagedir import config_hash, write_manifest, write_table
 from qurate.errors import BadInputError
 from qurate.train.api import load_config
 from qurate.train.prepare import model_config, schedule
@@ -155,6 +155,17 @@ def prepare_arm(
             cols[col] = [rows[i].get(col) for i in keep]
     data_dir.mkdir(parents=True, exist_ok=True)
     write_table(data_dir / "part-00000.parquet", pa.table(cols))
+    # a finished stage directory, so the trainer (which refuses half-written data) reads it
+    write_manifest(
+        data_dir,
+        stage="ablate-arm",
+        config_hash=config_hash(cfg),
+        inputs=[str(facts.get("path"))],
+        n_in=len(rows),
+        n_kept=len(keep),
+        rejected_by_reason={"not_sampled": len(rows) - len(keep)} if len(keep) < len(rows) else {},
+        extra={"arm": name, "mode": mode},
+    )
     return ArmData(
         name=name,
         path=str(facts.get("path")),

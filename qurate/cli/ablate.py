@@ -72,7 +72,7 @@ def ablate(
         Optional[list[str]],
         typer.Argument(help="Arms NAME=PATH: a stage directory or JSONL/Parquet with `text`."),
     ] = None,
-    out: Annotated[Path, typer.Option("-o", "--out", help="Ablation output directory.")] = Path(
+    out: Annotated[Path, typer.Option("-o", "--output", help="Ablation output directory.")] = Path(
         "ablation"
     ),
     evals: EvalOpt = None,
@@ -97,7 +97,9 @@ def ablate(
         bool, typer.Option("--overwrite", help="Replace a different finished ablation in -o.")
     ] = False,
 ) -> None:
-    """Train one proxy model per arm and seed with one recipe; compare them on the same evals."""
+    """Train one proxy model per arm and seed with one recipe; compare them on the same evals.
+
+    Config section: `ablate`."""
     from qurate.ablate.config import AblateConfig
     from qurate.ablate.inputs import parse_specs
     from qurate.ablate.runner import RESULTS, run_ablation
@@ -133,11 +135,13 @@ def eval_command(
     ],
     evals: EvalOpt = None,
     out: Annotated[
-        Optional[Path], typer.Option("-o", "--out", help="Write the metrics as JSON here.")
+        Optional[Path], typer.Option("-o", "--output", help="Write the metrics as JSON here.")
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Score one model: bits per byte, multiple-choice accuracy, verified generation pass@1."""
+    """Score one model: bits per byte, multiple-choice accuracy, verified generation pass@1.
+
+    Config section: `ablate` (its `eval_*`, `max_new_tokens` and `leakage_*` keys)."""
     from qurate.ablate.config import AblateConfig
     from qurate.ablate.inputs import parse_specs
     from qurate.ablate.runner import evaluate_model, load_evals

@@ -18,6 +18,7 @@ def fact_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from qurate.contract.stagedir import write_manifest
     from qurate.train.api import train
 
     base = tmp_path_factory.mktemp("fact-model")
@@ -25,6 +26,16 @@ def fact_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data.mkdir()
     texts = [r["text"] for r in fact_docs(400)]
     pq.write_table(pa.table({"text": texts}), data / "part-00000.parquet")
+    # a finished stage directory: the trainer refuses one without a manifest
+    write_manifest(
+        data,
+        stage="test",
+        config_hash="t",
+        inputs=[],
+        n_in=len(texts),
+        n_kept=len(texts),
+        rejected_by_reason={},
+    )
     train(
         data,
         base / "run",

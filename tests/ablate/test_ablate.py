@@ -13,7 +13,7 @@ from qurate.ablate import runner
 from qurate.ablate.config import AblateConfig
 from qurate.ablate.runner import run_ablation
 from qurate.contract.stagedir import write_manifest
-from qurate.errors import BadInputError, ConfigError
+from qurate.errors import BadInputError
 
 SMALL = {"tokens": 1024, "seq_len": 32, "micro_batch_size": 4, "batch_tokens": 128, "lr": 3e-3}
 
@@ -87,7 +87,7 @@ def test_a_killed_ablation_resumes_keeping_finished_arms(tmp_path, corpus, monke
     assert {r["arm"] for r in res["runs"]} == {"a", "b"}
     again = run_ablation(c, tmp_path / "out")  # the same finished run: a no-op
     assert again["runs"] == res["runs"]
-    with pytest.raises(ConfigError, match="--overwrite"):
+    with pytest.raises(BadInputError, match="different finished run .*--overwrite"):
         run_ablation(c.model_copy(update={"tokens": 2048}), tmp_path / "out")
 
 
