@@ -19,6 +19,7 @@ from qurate.contract.executors import ExecutorConfig
 from qurate.curate.config import CurateConfig
 from qurate.errors import ConfigError
 from qurate.mixers.config import MixConfig
+from qurate.post.config import PostConfig
 from qurate.score.config import ScoreConfig
 from qurate.train.config import TrainConfig
 
@@ -55,6 +56,10 @@ class PipelineConfig(BaseModel):
     train: TrainConfig | None = Field(
         None,
         description="train a Qwen2.5 on the mix; set a section to run it (see `qurate train --help`)",
+    )
+    post: PostConfig = Field(
+        default_factory=PostConfig,
+        description="post-training data and TRL trainers (`qurate post ...` read this section)",
     )
 
 
