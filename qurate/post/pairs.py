@@ -140,7 +140,7 @@ def pair_group(
     failed = sorted((s for s in samples if s.reason in VERIFIER_REASONS), key=lambda s: s.id)
     pairs: list[tuple[Sample, Sample, str, float | None]] = []
     if any(s.verified is not None or s.reason in VERIFIER_REASONS for s in samples):
-        for c, r in list(zip(chosen, failed))[: cfg.max_pairs_per_prompt]:
+        for c, r in list(zip(chosen, failed, strict=False))[: cfg.max_pairs_per_prompt]:
             pairs.append(
                 (
                     c,
