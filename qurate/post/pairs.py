@@ -22,7 +22,6 @@ Everything is sorted, so the same input gives the same pairs.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -329,10 +328,6 @@ def read_pairs(directory: str | Path) -> list[dict[str, Any]]:
     if not rows:
         raise BadInputError(f"{d}: holds no pairs (every prompt was rejected; see {d}/rejects)")
     return rows
-
-
-def _dumps(v: Any) -> str:
-    return json.dumps(v, sort_keys=True)
 
 
 __all__ = [
