@@ -39,7 +39,7 @@ def trl_args(
         "learning_rate": section.learning_rate,
         "per_device_train_batch_size": section.batch_size,
         "gradient_accumulation_steps": section.grad_accum,
-        "warmup_ratio": section.warmup_ratio,
+        "warmup_steps": section.warmup_ratio,  # a float < 1 is a share of the steps
         "weight_decay": section.weight_decay,
         "num_train_epochs": epochs,
         "max_steps": steps if steps is not None else -1,

@@ -122,6 +122,39 @@ def _last_loss(trainer: Any) -> float | None:
     return float(losses[-1]) if losses else None
 
 
+def sft_trainer(
+    policy: Any,
+    tok: Any,
+    rows: list[dict[str, Any]],
+    cfg: PostConfig,
+    out: Path,
+    phase: PhaseConfig,
+    max_steps: int | None = None,
+    callbacks: list[Any] | None = None,
+) -> Any:
+    """The TRL SFTTrainer of one phase: assistant-only loss, best-fit packing into
+    ``phase.max_tokens`` (rows were already length-checked, so nothing is cut)."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    s = cfg.sft
+    args = SFTConfig(
+        **trl_args(cfg, s, out, phase.epochs, max_steps),
+        max_length=phase.max_tokens,
+        packing=s.packing,
+        packing_strategy="bfd",
+        assistant_only_loss=s.assistant_only_loss,
+        eos_token="<|im_end|>",
+    )
+    return SFTTrainer(
+        model=policy,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tok,
+        callbacks=callbacks or [],
+    )
+
+
 def run_sft(
     model: str | Path,
     data: list[str],
@@ -133,9 +166,6 @@ def run_sft(
     overwrite: bool = False,
 ) -> PostResult:
     """SFT ``model`` on chat stage directories ``data`` (or ``post.sft.phases``) into ``out``."""
-    from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
-
     cfg = cfg or PostConfig()
     s = cfg.sft
     check_causal_lm(model)
@@ -173,19 +203,14 @@ def run_sft(
                 raise BadInputError(
                     f"post sft: phase {k} has no row of at most {phase.max_tokens} tokens"
                 )
-            args = SFTConfig(
-                **trl_args(cfg, s, pdir, phase.epochs, max_steps),
-                max_length=phase.max_tokens,
-                packing=s.packing,
-                packing_strategy="bfd",
-                assistant_only_loss=s.assistant_only_loss,
-                eos_token="<|im_end|>",
-            )
-            trainer = SFTTrainer(
-                model=policy,
-                args=args,
-                train_dataset=Dataset.from_list(rows),
-                processing_class=tok,
+            trainer = sft_trainer(
+                policy,
+                tok,
+                rows,
+                cfg,
+                pdir,
+                phase,
+                max_steps,
                 callbacks=[metrics_callback(metrics, name, phase.max_tokens)],
             )
             _train(trainer, pdir, metrics, name, sd.resumed)
