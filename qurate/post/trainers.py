@@ -110,6 +110,9 @@ def _done(done: dict[str, Any], out: Path) -> PostResult:
 
 
 def _train(trainer: Any, phase_dir: Path, metrics: Path, stage: str, resume: bool) -> Any:
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # it prints every log dict; metrics.jsonl has them
     ck = latest_checkpoint(phase_dir) if resume else None
     if ck is not None:
         trim_metrics(metrics, stage, int(ck.name.split("-")[-1]))
