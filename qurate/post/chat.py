@@ -59,6 +59,8 @@ def check_messages(messages: Any) -> tuple[str, str] | None:
     for i, r in enumerate(body):
         if r != ("user" if i % 2 == 0 else "assistant"):
             return "bad_roles", f"turns must alternate user/assistant from a user turn: {roles}"
+    if body[-1] != "assistant":
+        return "no_assistant", "the last turn is not an assistant turn (nothing to learn after it)"
     for i, m in enumerate(messages):
         if not m["content"].strip():
             return "empty_turn", f"turn {i} ({m['role']}) is empty"

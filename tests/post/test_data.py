@@ -41,6 +41,13 @@ def _chats(tmp_path: Path) -> Path:
         {"messages": [{"role": "user", "content": 5}, {"role": "assistant", "content": "x"}]},
         {"messages": "not a list"},
         {"messages": [{"role": "user", "content": "only a question"}]},
+        {
+            "messages": [
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "content": "b"},
+                {"role": "user", "content": "c"},
+            ]
+        },
         {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "  "}]},
         {
             "messages": [
@@ -61,10 +68,10 @@ def _chats(tmp_path: Path) -> Path:
 
 def test_every_row_kept_or_rejected_with_its_reason(tmp_path):
     r = build_chat_data([_chats(tmp_path)], tmp_path / "sft", DataConfig(max_tokens=200))
-    assert r.n_in == 11 and r.kept + sum(r.rejected.values()) == r.n_in
+    assert r.n_in == 12 and r.kept + sum(r.rejected.values()) == r.n_in
     assert r.rejected == {
         "bad_roles": 3,
-        "no_assistant": 1,
+        "no_assistant": 2,
         "empty_turn": 1,
         "too_long": 1,
         "duplicate": 1,
