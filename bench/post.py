@@ -40,15 +40,19 @@ def build_model(d: Path, hidden: int = 128) -> Path:
     return d
 
 
-def chat_rows(n: int) -> list[dict]:
-    topics = ["rivers", "stars", "bread", "chess", "rain", "iron", "music", "trees", "salt"]
+def chat_rows(n: int, seed: int = 0) -> list[dict]:
+    """Distinct conversations (random word sequences, so dedup keeps them all)."""
+    import random
+
+    rng = random.Random(seed)
+    words = (
+        "river star bread chess rain iron music tree salt cloud stone paper glass field "
+        "light sound water fire wind road city market garden winter summer number letter"
+    ).split()
     rows = []
-    for i in range(n):
-        t = topics[i % len(topics)]
-        q = f"Question {i}: tell me three short facts about {t}, in plain words."
-        a = " ".join(
-            f"Fact {k} about {t} number {i}: it is interesting." for k in range(1, 4 + i % 6)
-        )
+    for _ in range(n):
+        q = " ".join(rng.choice(words) for _ in range(rng.randint(12, 30)))
+        a = " ".join(rng.choice(words) for _ in range(rng.randint(20, 80)))
         rows.append(
             {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
         )

@@ -171,6 +171,27 @@ def pass_rate(samples: list[Sample]) -> float | None:
     return sum(s.verified is True for s in judged) / len(judged) if judged else None
 
 
+def learnable_prompts(synth_dir: str | Path) -> list[dict[str, Any]]:
+    """GRPO prompts of a synth directory: those whose verifier pass rate over their samples is
+    strictly between 0 and 1 (a group where every sample passes, or every one fails, gives
+    GRPO equal rewards and zero gradient), with ``reference`` / ``tests`` for the rewards."""
+    rows = []
+    for (task, prompt), samples in read_groups(synth_dir).items():
+        rate = pass_rate(samples)
+        if rate is not None and 0.0 < rate < 1.0:
+            first = min(samples, key=lambda s: s.id)
+            rows.append(
+                {
+                    "prompt": prompt,
+                    "task": task,
+                    "reference": first.reference,
+                    "tests": first.tests,
+                    "pass_rate": rate,
+                }
+            )
+    return rows
+
+
 def build_pairs(
     synth_dir: str | Path,
     out: str | Path,
@@ -334,6 +355,7 @@ __all__ = [
     "PairsResult",
     "Sample",
     "build_pairs",
+    "learnable_prompts",
     "pair_group",
     "pass_rate",
     "read_groups",

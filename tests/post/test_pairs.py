@@ -10,7 +10,7 @@ import pytest
 from qurate.contract.shards import iter_rows
 from qurate.errors import BadInputError
 from qurate.post.config import PairsConfig
-from qurate.post.pairs import Sample, build_pairs, pair_group, read_pairs
+from qurate.post.pairs import Sample, build_pairs, learnable_prompts, pair_group, read_pairs
 from qurate.post.rewards import keep_learnable
 
 
@@ -79,3 +79,15 @@ def test_reward_model_pairs_need_the_margin():
 
 def test_keep_learnable_is_strictly_between_zero_and_one():
     assert keep_learnable({"a": 0.0, "b": 0.5, "c": 1.0, "d": None, "e": 0.25}) == ["b", "e"]
+
+
+def test_learnable_prompts_drop_all_pass_prompts(synth_dir, tmp_path):
+    from post_builders import write_jsonl
+
+    from qurate.post.rewards import read_prompts
+
+    rows = learnable_prompts(synth_dir)
+    assert len(rows) == 3 and all(r["pass_rate"] == 0.5 for r in rows)
+    assert "What is 1 + 1?" not in {r["prompt"] for r in rows}
+    prompts = read_prompts(write_jsonl(tmp_path / "rl.jsonl", rows))
+    assert [p["reference"] for p in prompts] == ["7", "9", "11"]
