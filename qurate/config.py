@@ -29,6 +29,7 @@ from qurate.contract.config import load_section
 from qurate.contract.executors import ExecutorConfig
 from qurate.curate.config import CurateConfig
 from qurate.mixers.config import MixConfig
+from qurate.post.config import PostConfig
 from qurate.score.config import ScoreConfig
 from qurate.synth.config import SynthConfig
 from qurate.train.config import TrainConfig
@@ -86,6 +87,10 @@ class PipelineConfig(BaseModel):
     ablate: AblateConfig = Field(
         default_factory=AblateConfig,
         description="proxy-model ablations (`qurate ablate`, `qurate eval`); not run by `qurate run`",
+    )
+    post: PostConfig = Field(
+        default_factory=PostConfig,
+        description="post-training data and TRL trainers (`qurate post ...` read this section)",
     )
 
 

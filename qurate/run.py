@@ -5,7 +5,8 @@ curate (decontaminated against the bundled HumanEval items) -> score (the embedd
 SmolLM2 judge annotates a small sample, fastText raters are distilled and applied to every
 document) -> augment (one round of math recall) -> synth (the embedded model as teacher,
 math verifier, code sandbox) -> mix (the Qwen2.5 down/up-sampling to a token budget, a
-long-context stage) -> report (HTML) -> train (the `tiny` Qwen2.5 on the mixed shards).
+long-context stage) -> report (HTML) -> train (the `tiny` Qwen2.5 on the mixed shards) ->
+post (SFT rows and DPO pairs from the synth output, a few SFT and DPO steps; report redrawn).
 Each stage writes a subdirectory of the run directory and is resumable on its own.
 
 With a config, ``run.inputs`` are curated, then each stage whose section is present runs
@@ -157,6 +158,17 @@ def run_demo(
             )
         ),
     )
+    # --- post-training (qurate post): SFT rows + DPO pairs from the synth output, a few steps
+    # of SFT and DPO on the exported demo model; the report is redrawn to plot their losses.
+    from qurate.post.demo import run_demo as post_demo
+
+    _stage(
+        result,
+        "post",
+        say,
+        lambda: post_demo(run / "synth-work" / "synth", run / "post", train_run=run / "train"),
+    )
+    result.report = render_report(run, run / "report.html")
     return result
 
 

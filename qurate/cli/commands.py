@@ -12,5 +12,6 @@ def register(app: typer.Typer) -> None:
     from qurate.cli import score; score.register(app)
     from qurate.cli import synth; synth.register(app)
     from qurate.cli import augment; augment.register(app)
+    from qurate.cli import post; post.register(app)
     from qurate.cli import run; run.register(app)
     from qurate.cli import ablate; ablate.register(app)

@@ -199,6 +199,35 @@ def fig_long_context(stages: list[StageData]) -> go.Figure | None:
     return fig
 
 
+POST_STAGES = ("post_sft", "post_dpo", "post_grpo")
+# Drawn only when a run has post-training (so not in FIGURES, which every report has).
+OPTIONAL_FIGURES = {"post-losses": "Post-training losses (SFT, DPO, GRPO)"}
+
+
+def fig_post_losses(stages: list[StageData]) -> go.Figure | None:
+    """Loss per step of every post-training run (``RUN/metrics.jsonl``), when there is one."""
+    import json
+
+    fig = go.Figure()
+    for s in stages:
+        metrics = s.path / "metrics.jsonl"
+        if s.kind not in POST_STAGES or not metrics.is_file():
+            continue
+        recs = [json.loads(x) for x in metrics.read_text().splitlines() if x.strip()]
+        recs = [r for r in recs if r.get("loss") is not None]
+        if recs:
+            fig.add_scatter(
+                x=list(range(1, len(recs) + 1)),
+                y=[r["loss"] for r in recs],
+                mode="lines+markers",
+                name=f"{s.kind.removeprefix('post_')} ({s.name})",
+            )
+    if not fig.data:
+        return None
+    fig.update_layout(xaxis_title="step", yaxis_title="loss")
+    return fig
+
+
 _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
@@ -252,6 +281,10 @@ def build_page(run_dir: Path, stages: list[StageData]) -> str:
     for fid, title, fig in ablation_figures(stages):
         figures.append((fid, fig))
         titles[fid] = title
+    post = fig_post_losses(stages)
+    if post is not None:
+        figures.append(("post-losses", post))
+        titles["post-losses"] = OPTIONAL_FIGURES["post-losses"]
     sections = []
     for i, (fid, fig) in enumerate(figures):
         fig.update_layout(template="plotly_white", margin={"t": 60})

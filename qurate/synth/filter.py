@@ -358,6 +358,9 @@ def _document(s: dict[str, Any], info: dict[str, Any], tok: Any) -> dict[str, An
         "meta": {
             "task": task,
             "prompt_chars": len(s.get("prompt") or "") if task != "knowledge" else 0,
+            # The turns as generated, so `post data` / `post pairs` rebuild the conversation.
+            "prompt": s.get("prompt"),
+            "response": s.get("response"),
             "reference": s.get("reference"),
             "tests": s.get("tests"),
             "seed_id": s.get("seed_id"),

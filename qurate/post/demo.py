@@ -1,0 +1,75 @@
+"""The post-training step of the embedded demo (``qurate run`` with no config).
+
+After the demo has trained its tiny Qwen2.5, this exports it to a Hugging Face directory and
+runs the commands a user would: ``post data`` and ``post pairs`` on the demo's synth output,
+then a few steps of SFT on the chat rows and of DPO on the pairs (from the SFT result). The
+demo's teacher is small, so its synth output may hold no pair (every sample of a prompt
+right, or every one wrong): then DPO is skipped and the summary says why, rather than
+training on invented pairs. Losses land in each run's ``metrics.jsonl``, which the report
+plots.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qurate.post.config import DataConfig, PairsConfig, PostConfig
+from qurate.post.data import build_chat_data
+from qurate.post.pairs import build_pairs
+from qurate.post.runs import read_metrics
+from qurate.post.trainers import run_dpo, run_sft
+
+
+def demo_config(steps: int) -> PostConfig:
+    """Small CPU settings: a handful of steps, short sequences, one checkpoint at the end."""
+    run = {"batch_size": 2, "save_steps": steps, "learning_rate": 1e-4}
+    return PostConfig(
+        device="cpu",
+        data=DataConfig(max_tokens=1024),
+        pairs=PairsConfig(max_prompt_tokens=512),
+        sft={**run, "max_tokens": 1024},
+        dpo={**run, "max_tokens": 1024, "learning_rate": 5e-5},
+    )
+
+
+def run_demo(
+    synth_dir: str | Path,
+    out: str | Path,
+    *,
+    train_run: str | Path | None = None,
+    model: str | Path | None = None,
+    steps: int = 4,
+) -> dict[str, Any]:
+    """Post data, post pairs, SFT and DPO on ``synth_dir`` into ``out``; the model is
+    ``model`` (an HF directory) or the export of the pretraining run ``train_run``."""
+    out = Path(out)
+    cfg = demo_config(steps)
+    if model is None:
+        if train_run is None:
+            raise ValueError("post demo: give model or train_run")
+        from qurate.train.api import export
+
+        model = export(train_run, out / "hf")
+    data = build_chat_data([synth_dir], out / "sft", cfg.data)
+    pairs = build_pairs(synth_dir, out / "prefs", cfg.pairs)
+    summary: dict[str, Any] = {
+        "data": {"in": data.n_in, "kept": data.kept, "rejected": data.rejected},
+        "pairs": {"prompts": pairs.prompts, "pairs": pairs.pairs, "rejected": pairs.rejected},
+    }
+    policy = Path(model)
+    if data.kept:
+        sft = run_sft(model, [str(out / "sft")], out / "sft-run", cfg, max_steps=steps)
+        policy = sft.final
+        summary["sft"] = {"steps": sft.steps, "losses": [r["loss"] for r in read_metrics(sft.out)]}
+    else:
+        summary["sft"] = {"skipped": "post data kept no conversation"}
+    if pairs.pairs:
+        dpo = run_dpo(policy, out / "prefs", out / "dpo-run", cfg, max_steps=steps)
+        summary["dpo"] = {"steps": dpo.steps, "losses": [r["loss"] for r in read_metrics(dpo.out)]}
+    else:
+        summary["dpo"] = {"skipped": "no prompt had both a verified and a verifier-failed sample"}
+    return summary
+
+
+__all__ = ["demo_config", "run_demo"]

@@ -1,0 +1,391 @@
+"""``post sft`` / ``dpo`` / ``grpo``: thin wrappers over TRL's SFTTrainer, DPOTrainer and
+GRPOTrainer (trl 1.16.0), with our data, our verifiers and the run directory of :mod:`runs`.
+
+SFT trains only assistant turns and their ``<|im_end|>`` (TRL's ``assistant_only_loss`` over
+Qwen2.5's template) and packs rows best-fit into ``max_tokens`` sequences without splitting
+any (TRL's ``bfd``; documents stay apart through position ids, padding-free). No row is ever
+truncated: a row longer than a phase's ``max_tokens`` (counted with the policy's own
+tokenizer and template) is left out of that phase and counted in the manifest. Two-phase
+long SFT (``post.sft.phases``) trains phase after phase, each from the previous result.
+
+DPO keeps TRL's default reference (no ``ref_model``: TRL reloads it from the model's
+directory, which is why the policy is always loaded from disk). GRPO needs a policy that
+sometimes succeeds (a group with equal rewards has zero gradient): start it from SFT.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qurate.contract.shards import check_stage_dir, iter_rows
+from qurate.contract.stagedir import StageDir, config_hash, fingerprint
+from qurate.errors import BadInputError
+from qurate.post.config import PhaseConfig, PostConfig
+from qurate.post.pairs import read_pairs
+from qurate.post.policy import check_causal_lm, load_policy, save_policy
+from qurate.post.rewards import build_rewards, read_prompts
+from qurate.post.runs import latest_checkpoint, metrics_callback, trim_metrics, trl_args
+
+log = logging.getLogger("qurate.post")
+
+
+@dataclass
+class PostResult:
+    out: Path
+    final: Path
+    steps: int
+    n_in: int
+    kept: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    final_loss: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def chat_length(tok: Any, messages: list[dict[str, str]]) -> int:
+    """Tokens of a conversation under the policy's chat template (what the trainer sees)."""
+    ids = tok.apply_chat_template(messages, tokenize=True)
+    if isinstance(ids, dict) or hasattr(ids, "keys"):
+        ids = ids["input_ids"]
+    return len(ids)
+
+
+def read_chat_rows(directory: str | Path) -> list[dict[str, Any]]:
+    d = check_stage_dir(directory)
+    rows = [
+        r for r in iter_rows(d, columns=["id", "messages"]) if isinstance(r.get("messages"), list)
+    ]
+    if not rows:
+        raise BadInputError(f"{d}: no chat rows with `messages` (is it `post data` output?)")
+    return rows
+
+
+def _weighted(rows: list[dict[str, Any]], weight: float, seed: int) -> list[dict[str, Any]]:
+    """``weight`` 2.5 = every row twice and a seeded half once more."""
+    whole, frac = int(weight), weight - int(weight)
+    extra = random.Random(seed).sample(rows, round(frac * len(rows))) if frac else []
+    return rows * whole + extra
+
+
+def phase_rows(
+    phase: PhaseConfig, data: list[str], tok: Any, seed: int
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The phase's training rows (weighted), rows read, rows left out as longer than the phase."""
+    sources = phase.data or {d: 1.0 for d in data}
+    if not sources:
+        raise BadInputError("post sft: no data: give --data or post.sft.phases[].data")
+    out: list[dict[str, Any]] = []
+    n_read = n_long = 0
+    for d, w in sources.items():
+        rows = read_chat_rows(d)
+        n_read += len(rows)
+        fit = [r for r in rows if chat_length(tok, r["messages"]) <= phase.max_tokens]
+        n_long += len(rows) - len(fit)
+        out += _weighted([{"messages": r["messages"]} for r in fit], w, seed)
+    return out, n_read, n_long
+
+
+def _begin(
+    out: str | Path, stage: str, fp: str, resume: bool, overwrite: bool
+) -> tuple[StageDir, dict | None]:
+    sd = StageDir(out, stage, overwrite=overwrite)
+    done = sd.begin(fp, resume=resume)
+    return sd, done
+
+
+def _done(done: dict[str, Any], out: Path) -> PostResult:
+    c = done["counts"]
+    return PostResult(
+        out,
+        out / "final",
+        done.get("steps", 0),
+        c["in"],
+        c["kept"],
+        c["rejected_by_reason"],
+        done.get("final_loss"),
+    )
+
+
+def _train(trainer: Any, phase_dir: Path, metrics: Path, stage: str, resume: bool) -> Any:
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # it prints every log dict; metrics.jsonl has them
+    ck = latest_checkpoint(phase_dir) if resume else None
+    if ck is not None:
+        trim_metrics(metrics, stage, int(ck.name.split("-")[-1]))
+        log.info("resuming %s from %s", stage, ck)
+    return trainer.train(resume_from_checkpoint=str(ck) if ck else None)
+
+
+def _last_loss(trainer: Any) -> float | None:
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    return float(losses[-1]) if losses else None
+
+
+def sft_trainer(
+    policy: Any,
+    tok: Any,
+    rows: list[dict[str, Any]],
+    cfg: PostConfig,
+    out: Path,
+    phase: PhaseConfig,
+    max_steps: int | None = None,
+    callbacks: list[Any] | None = None,
+) -> Any:
+    """The TRL SFTTrainer of one phase: assistant-only loss, best-fit packing into
+    ``phase.max_tokens`` (rows were already length-checked, so nothing is cut)."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    s = cfg.sft
+    args = SFTConfig(
+        **trl_args(cfg, s, out, phase.epochs, max_steps),
+        max_length=phase.max_tokens,
+        packing=s.packing,
+        packing_strategy="bfd",
+        assistant_only_loss=s.assistant_only_loss,
+        eos_token="<|im_end|>",
+    )
+    return SFTTrainer(
+        model=policy,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tok,
+        callbacks=callbacks or [],
+    )
+
+
+def run_sft(
+    model: str | Path,
+    data: list[str],
+    out: str | Path,
+    cfg: PostConfig | None = None,
+    *,
+    max_steps: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> PostResult:
+    """SFT ``model`` on chat stage directories ``data`` (or ``post.sft.phases``) into ``out``."""
+    cfg = cfg or PostConfig()
+    s = cfg.sft
+    check_causal_lm(model)
+    phases = s.phases or [PhaseConfig(max_tokens=s.max_tokens, epochs=s.epochs)]
+    inputs = sorted({*data, *(d for p in phases for d in p.data)})
+    sd, done = _begin(
+        out, "post_sft", fingerprint(cfg, [model, *inputs], max_steps=max_steps), resume, overwrite
+    )
+    if done is not None:
+        return _done(done, sd.path)
+    with sd:
+        policy, tok = load_policy(model)
+        metrics = sd.path / "metrics.jsonl"
+        if not sd.resumed:
+            metrics.write_text("")
+        n_in = n_out = steps = 0
+        per_phase, loss = [], None
+        for k, phase in enumerate(phases, start=1):
+            name = f"phase-{k}"
+            pdir = sd.path / name
+            rows, n_read, n_long = phase_rows(phase, data, tok, s.seed)
+            n_in, n_out = n_in + n_read, n_out + n_long
+            per_phase.append(
+                {
+                    "phase": k,
+                    "max_tokens": phase.max_tokens,
+                    "rows": len(rows),
+                    "left_out_too_long": n_long,
+                }
+            )
+            if (pdir / "model").is_dir() and sd.resumed:  # this phase finished before the kill
+                policy, tok = load_policy(pdir / "model")
+                continue
+            if not rows:
+                raise BadInputError(
+                    f"post sft: phase {k} has no row of at most {phase.max_tokens} tokens"
+                )
+            trainer = sft_trainer(
+                policy,
+                tok,
+                rows,
+                cfg,
+                pdir,
+                phase,
+                max_steps,
+                callbacks=[metrics_callback(metrics, name, phase.max_tokens)],
+            )
+            _train(trainer, pdir, metrics, name, sd.resumed)
+            steps += trainer.state.global_step
+            loss = _last_loss(trainer)
+            policy = trainer.model
+            if len(phases) > 1:
+                save_policy(policy, tok, pdir / "model")
+        final = save_policy(policy, tok, sd.path / "final")
+        sd.finish(
+            config_hash=config_hash(cfg),
+            inputs=[str(model), *inputs],
+            n_in=n_in,
+            n_kept=n_in - n_out,
+            rejected_by_reason={"too_long": n_out} if n_out else {},
+            extra={"steps": steps, "final_loss": loss, "phases": per_phase},
+        )
+    return PostResult(
+        sd.path, final, steps, n_in, n_in - n_out, {"too_long": n_out} if n_out else {}, loss
+    )
+
+
+def run_dpo(
+    model: str | Path,
+    data: str | Path,
+    out: str | Path,
+    cfg: PostConfig | None = None,
+    *,
+    max_steps: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> PostResult:
+    """DPO ``model`` on the pairs of ``data`` (``post pairs`` output) into ``out``."""
+    from datasets import Dataset
+    from trl import DPOConfig, DPOTrainer
+
+    cfg = cfg or PostConfig()
+    s = cfg.dpo
+    check_causal_lm(model)
+    pairs = read_pairs(data)
+    sd, done = _begin(
+        out, "post_dpo", fingerprint(cfg, [model, data], max_steps=max_steps), resume, overwrite
+    )
+    if done is not None:
+        return _done(done, sd.path)
+    with sd:
+        policy, tok = load_policy(model)
+        fit = [
+            {k: p[k] for k in ("prompt", "chosen", "rejected")}
+            for p in pairs
+            if max(chat_length(tok, p["prompt"] + p[side]) for side in ("chosen", "rejected"))
+            <= s.max_tokens
+        ]
+        if not fit:
+            raise BadInputError(f"{data}: no pair fits in post.dpo.max_tokens = {s.max_tokens}")
+        metrics = sd.path / "metrics.jsonl"
+        if not sd.resumed:
+            metrics.write_text("")
+        args = DPOConfig(
+            **trl_args(cfg, s, sd.path / "dpo", s.epochs, max_steps),
+            beta=s.beta,
+            max_length=s.max_tokens,
+        )
+        trainer = DPOTrainer(
+            model=policy,
+            args=args,
+            train_dataset=Dataset.from_list(fit),
+            processing_class=tok,
+            callbacks=[metrics_callback(metrics, "dpo", s.max_tokens)],
+        )
+        _train(trainer, sd.path / "dpo", metrics, "dpo", sd.resumed)
+        final = save_policy(trainer.model, tok, sd.path / "final")
+        n_long = len(pairs) - len(fit)
+        rej = {"too_long": n_long} if n_long else {}
+        loss = _last_loss(trainer)
+        sd.finish(
+            config_hash=config_hash(cfg),
+            inputs=[str(model), str(data)],
+            n_in=len(pairs),
+            n_kept=len(fit),
+            rejected_by_reason=rej,
+            extra={"steps": trainer.state.global_step, "final_loss": loss},
+        )
+    return PostResult(sd.path, final, trainer.state.global_step, len(pairs), len(fit), rej, loss)
+
+
+def run_grpo(
+    model: str | Path,
+    prompts: str | Path,
+    out: str | Path,
+    rewards: list[str],
+    cfg: PostConfig | None = None,
+    *,
+    max_steps: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> PostResult:
+    """GRPO ``model`` on ``prompts`` against ``rewards`` (math, code, rm:PATH) into ``out``."""
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    cfg = cfg or PostConfig()
+    s = cfg.grpo
+    check_causal_lm(model)
+    rows = read_prompts(prompts)
+    funcs, weights = build_rewards(
+        rewards, s.reward_weights, s.reward_timeout_s, s.code_test_timeout_s, s.code_workers
+    )
+    fp = fingerprint(cfg, [model, prompts], max_steps=max_steps, rewards=rewards)
+    sd, done = _begin(out, "post_grpo", fp, resume, overwrite)
+    if done is not None:
+        return _done(done, sd.path)
+    with sd:
+        policy, tok = load_policy(model)
+        metrics = sd.path / "metrics.jsonl"
+        if not sd.resumed:
+            metrics.write_text("")
+        batch = max(s.batch_size, s.num_generations)
+        batch -= batch % s.num_generations  # TRL: the batch must hold whole groups
+        args = GRPOConfig(
+            **{
+                **trl_args(cfg, s, sd.path / "grpo", s.epochs, max_steps),
+                "per_device_train_batch_size": batch,
+            },
+            num_generations=s.num_generations,
+            max_completion_length=s.max_completion_tokens,
+            temperature=s.temperature,
+            beta=s.beta,
+            reward_weights=weights,
+            use_vllm=s.use_vllm,
+        )
+        trainer = GRPOTrainer(
+            model=policy,
+            reward_funcs=funcs,
+            args=args,
+            train_dataset=Dataset.from_list(rows),
+            processing_class=tok,
+            callbacks=[metrics_callback(metrics, "grpo", s.max_completion_tokens)],
+        )
+        _train(trainer, sd.path / "grpo", metrics, "grpo", sd.resumed)
+        final = save_policy(trainer.model, tok, sd.path / "final")
+        failures = {f.name: f.failures for f in funcs}
+        sd.finish(
+            config_hash=config_hash(cfg),
+            inputs=[str(model), str(prompts)],
+            n_in=len(rows),
+            n_kept=len(rows),
+            rejected_by_reason={},
+            extra={
+                "steps": trainer.state.global_step,
+                "reward_failures": failures,
+                "rewards": rewards,
+            },
+        )
+    return PostResult(
+        sd.path,
+        final,
+        trainer.state.global_step,
+        len(rows),
+        len(rows),
+        {},
+        _last_loss(trainer),
+        {"reward_failures": failures},
+    )
+
+
+__all__ = [
+    "PostResult",
+    "chat_length",
+    "phase_rows",
+    "read_chat_rows",
+    "run_dpo",
+    "run_grpo",
+    "run_sft",
+]
