@@ -46,6 +46,7 @@ def test_post_demo_on_a_qurate_trained_run(synth_dir, tmp_path):
     import pyarrow.parquet as pq
     from transformers import AutoTokenizer
 
+    from qurate.contract.stagedir import write_manifest
     from qurate.train.api import train
 
     shards = tmp_path / "mixed"
@@ -57,6 +58,16 @@ def test_post_demo_on_a_qurate_trained_run(synth_dir, tmp_path):
         ids = [f"{s}-{i}" for i in range(120)]
         table = pa.table({"id": ids, "text": pa.array(texts, pa.large_string())})
         pq.write_table(table, shards / f"part-{s:05d}.parquet")
+    # a finished stage directory: the trainer refuses one without a manifest
+    write_manifest(
+        shards,
+        stage="test",
+        config_hash="t",
+        inputs=[],
+        n_in=240,
+        n_kept=240,
+        rejected_by_reason={},
+    )
     train(shards, tmp_path / "train", preset="tiny", max_steps=1, seq_len=64, micro_batch_size=2)
     s = run_demo(synth_dir, tmp_path / "post", train_run=tmp_path / "train", steps=1)
     assert len(s["sft"]["losses"]) == 1 and len(s["dpo"]["losses"]) == 1
