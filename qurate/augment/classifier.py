@@ -90,10 +90,11 @@ class RecallConfig(BaseModel):
     )
     judge_max_tokens: int = Field(512, ge=16, description="document tokens shown to the judge")
     seed: int = Field(0, description="sampling and training seed")
-    # The scoring issue's trainer (thread >= 11, checked weights, 200k buckets); not quantised here:
-    # the model lives for one round, and a row cutoff would cost recall.
     fasttext: RaterTrainConfig = Field(
-        default_factory=lambda: RaterTrainConfig(epoch=10, dim=64, lr=0.5, quantize=False)
+        default_factory=lambda: RaterTrainConfig(epoch=10, dim=64, lr=0.5, quantize=False),
+        description="fastText trainer of each round's classifier (the scoring trainer: thread "
+        ">= 11, checked weights, 200k buckets); not quantised: the model lives for one round, "
+        "and a row cutoff would cost recall",
     )
 
 

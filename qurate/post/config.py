@@ -43,8 +43,16 @@ class DataConfig(BaseModel):
         default_factory=list,
         description="benchmark files: user turns sharing a 13-gram with one are `contaminated`",
     )
-    decontam: DecontamConfig = Field(default_factory=DecontamConfig)
-    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    decontam: DecontamConfig = Field(
+        default_factory=DecontamConfig,
+        description="n-gram overlap of the user turns with the benchmarks (the curate stage's "
+        "index); matching rows are `contaminated`",
+    )
+    dedup: DedupConfig = Field(
+        default_factory=DedupConfig,
+        description="exact + MinHash near copies of the user turns, against the pool and earlier "
+        "rows (best synth reward kept); copies are `duplicate`",
+    )
     pool: list[str] = Field(
         default_factory=list,
         description="earlier chat stage directories: user turns already there are `duplicate`",
@@ -200,11 +208,26 @@ class PostConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    data: DataConfig = Field(default_factory=DataConfig)
-    pairs: PairsConfig = Field(default_factory=PairsConfig)
-    sft: SFTSection = Field(default_factory=SFTSection)
-    dpo: DPOSection = Field(default_factory=DPOSection)
-    grpo: GRPOSection = Field(default_factory=GRPOSection)
+    data: DataConfig = Field(
+        default_factory=DataConfig,
+        description="`post data`: chat rows from synth output and chat files, never truncated",
+    )
+    pairs: PairsConfig = Field(
+        default_factory=PairsConfig,
+        description="`post pairs`: DPO pairs from one synth filter directory",
+    )
+    sft: SFTSection = Field(
+        default_factory=SFTSection,
+        description="`post sft`: TRL SFTTrainer with assistant-only loss and packing",
+    )
+    dpo: DPOSection = Field(
+        default_factory=DPOSection,
+        description="`post dpo`: TRL DPOTrainer on `post pairs` output",
+    )
+    grpo: GRPOSection = Field(
+        default_factory=GRPOSection,
+        description="`post grpo`: TRL GRPOTrainer against our verifiers and reward models",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="where the trainers run; auto = CUDA when present, else CPU"
     )

@@ -71,7 +71,9 @@ class SandboxLimits(BaseModel):
         "per run when running as root (each run has its own uids)",
     )
     max_file_mb: int = Field(16, ge=1, description="largest file (and stdout) it may write")
-    max_open_files: int = Field(64, ge=16)
+    max_open_files: int = Field(
+        64, ge=16, description="open file descriptors a run may hold (RLIMIT_NOFILE)"
+    )
     workers: int = Field(2, ge=1, description="sandboxed runs in parallel")
     namespaces: bool = Field(
         True,

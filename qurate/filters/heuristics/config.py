@@ -17,14 +17,28 @@ class _Strict(BaseModel):
 
 
 class GopherQualityConfig(_Strict):
-    enabled: bool = True
-    # Counted in words; CJK/Thai characters count 1/cjk_chars_per_word of a word each.
-    min_doc_words: int | None = 30
-    max_doc_words: int | None = 100_000
-    cjk_chars_per_word: float = Field(1.5, gt=0)
-    # Skipped for CJK/Thai documents (their tokens are single characters).
-    min_avg_word_length: float | None = 3
-    max_avg_word_length: float | None = 10
+    enabled: bool = Field(True, description="run the Gopher quality rules")
+    min_doc_words: int | None = Field(
+        30,
+        description="reject documents shorter than this many words (CJK/Thai characters count "
+        "1/cjk_chars_per_word of a word each)",
+    )
+    max_doc_words: int | None = Field(
+        100_000, description="reject documents longer than this many words (counted as above)"
+    )
+    cjk_chars_per_word: float = Field(
+        1.5, gt=0, description="CJK/Thai characters that count as one word in the word counts"
+    )
+    min_avg_word_length: float | None = Field(
+        3,
+        description="reject when the mean word length (characters) is below this; skipped for "
+        "CJK/Thai documents (their tokens are single characters)",
+    )
+    max_avg_word_length: float | None = Field(
+        10,
+        description="reject when the mean word length (characters) is above this (gibberish, "
+        "run-together tokens); skipped for CJK/Thai documents",
+    )
     hangul_letters_per_syllable: float = Field(
         2.0,
         gt=0,
@@ -33,35 +47,75 @@ class GopherQualityConfig(_Strict):
         "characters every Korean help page fell under min_avg_word_length (13 of 18 on the "
         "web dev set). Gibberish and run-together tokens still exceed max_avg_word_length.",
     )
-    # '#' counts only mid-line (hashtags), not Markdown heading markers.
-    max_symbol_word_ratio: float | None = 0.1
-    max_bullet_lines_ratio: float | None = 0.9
-    max_ellipsis_lines_ratio: float | None = 0.3
-    # Share of whitespace-separated words with a letter (stock name: max_non_alpha_words_ratio).
-    # Stock: 0.8, which drops reference tables (character sets, error codes) and math.
-    min_alpha_words_ratio: float | None = 0.6
-    # Per language (lang from language ID); languages without a stop-word list skip it.
-    min_stop_words: int | None = 2
+    max_symbol_word_ratio: float | None = Field(
+        0.1,
+        description="reject when '#' per word, or ellipses ('...', '…') per word, exceed this; "
+        "'#' counts only mid-line (hashtags), not Markdown heading markers",
+    )
+    max_bullet_lines_ratio: float | None = Field(
+        0.9, description="reject when more than this share of lines start with a bullet"
+    )
+    max_ellipsis_lines_ratio: float | None = Field(
+        0.3, description="reject when more than this share of lines end in an ellipsis"
+    )
+    min_alpha_words_ratio: float | None = Field(
+        0.6,
+        description="reject when fewer than this share of whitespace-separated words contain a "
+        "letter (stock name: max_non_alpha_words_ratio; stock 0.8 drops reference tables such "
+        "as character sets and error codes, and math)",
+    )
+    min_stop_words: int | None = Field(
+        2,
+        description="reject documents with fewer stop words than this, per language (lang from "
+        "language ID); languages without a stop-word list skip the rule",
+    )
 
 
 class GopherRepetitionConfig(_Strict):
-    # Stock (Gopher paper) fractions are 0.3/0.3/0.2/0.2, top n-grams 0.2/0.18/0.16 and
-    # duplicated n-grams 0.15..0.10: API references, anthologies with repeated attributions
-    # and scripture exceed them. Ours sit 0.05-0.1 higher; real repeated-line junk and
-    # keyword stuffing score far above either.
-    enabled: bool = True
-    dup_line_frac: float | None = 0.4
-    dup_para_frac: float | None = 0.4
-    dup_line_char_frac: float | None = 0.3
-    dup_para_char_frac: float | None = 0.3
-    # n -> max character fraction of the most frequent n-gram.
-    top_n_grams: dict[int, float] = {2: 0.25, 3: 0.23, 4: 0.21}
-    # n -> max character fraction inside repeated n-grams.
-    dup_n_grams: dict[int, float] = {5: 0.25, 6: 0.24, 7: 0.23, 8: 0.22, 9: 0.21, 10: 0.20}
-    # On CJK/Thai text (tokens are characters) n-gram sizes are multiplied by this.
-    cjk_ngram_scale: float = Field(2.0, ge=1.0)
-    # Lines shorter than this are ignored when counting duplicate lines in code ("}", "end").
-    code_min_line_chars: int = 20
+    """Gopher repetition rules, with limits 0.05-0.1 above stock.
+
+    Stock (Gopher paper) fractions are 0.3/0.3/0.2/0.2, top n-grams 0.2/0.18/0.16 and
+    duplicated n-grams 0.15..0.10: API references, anthologies with repeated attributions
+    and scripture exceed them. Real repeated-line junk and keyword stuffing score far above
+    either.
+    """
+
+    enabled: bool = Field(True, description="run the Gopher repetition rules")
+    dup_line_frac: float | None = Field(
+        0.4, description="reject when more than this share of lines are duplicates (stock 0.3)"
+    )
+    dup_para_frac: float | None = Field(
+        0.4,
+        description="reject when more than this share of paragraphs are duplicates (stock 0.3)",
+    )
+    dup_line_char_frac: float | None = Field(
+        0.3,
+        description="reject when more than this share of characters sit in duplicated lines "
+        "(stock 0.2)",
+    )
+    dup_para_char_frac: float | None = Field(
+        0.3,
+        description="reject when more than this share of characters sit in duplicated "
+        "paragraphs (stock 0.2)",
+    )
+    top_n_grams: dict[int, float] = Field(
+        {2: 0.25, 3: 0.23, 4: 0.21},
+        description="n -> max character fraction of the most frequent n-gram (stock 0.2/0.18/0.16)",
+    )
+    dup_n_grams: dict[int, float] = Field(
+        {5: 0.25, 6: 0.24, 7: 0.23, 8: 0.22, 9: 0.21, 10: 0.20},
+        description="n -> max character fraction inside repeated n-grams (stock 0.15..0.10)",
+    )
+    cjk_ngram_scale: float = Field(
+        2.0,
+        ge=1.0,
+        description="on CJK/Thai text (tokens are characters) n-gram sizes are multiplied by this",
+    )
+    code_min_line_chars: int = Field(
+        20,
+        description='in code, lines shorter than this many characters ("}", "end") are ignored '
+        "when counting duplicate lines",
+    )
     licence_ngram_slack: float = Field(
         0.1,
         ge=0,
@@ -72,31 +126,59 @@ class GopherRepetitionConfig(_Strict):
 
 
 class C4Config(_Strict):
-    enabled: bool = True
-    filter_lorem_ipsum: bool = True
-    # Off by default (stock: on): a curly bracket rejects all code, LaTeX and JSON examples.
-    filter_curly_bracket: bool = False
-    # Sentence ends on prose and list lines. Stock: 5, which drops short reference
-    # sections; a page with no sentence at all (menus, tag lists) still goes.
-    min_num_sentences: int | None = 1
-    min_words_per_line: int = 3
-    # Stock removes lines mentioning javascript / cookies / terms; we mark, never rewrite
-    # text, so a document whose lines are mostly such site chrome is rejected instead.
-    max_boilerplate_lines_ratio: float | None = 0.3
-    min_boilerplate_lines: int = 3
+    enabled: bool = Field(True, description="run the C4 rules")
+    filter_lorem_ipsum: bool = Field(True, description="reject documents containing lorem ipsum")
+    filter_curly_bracket: bool = Field(
+        False,
+        description="reject documents containing a curly bracket; off (stock: on) because it "
+        "rejects all code, LaTeX and JSON examples",
+    )
+    min_num_sentences: int | None = Field(
+        1,
+        description="reject documents with fewer sentence ends on prose and list lines (stock 5 "
+        "drops short reference sections; a page with no sentence at all, menus or tag lists, "
+        "still goes)",
+    )
+    min_words_per_line: int = Field(
+        3,
+        description="a list line, or the first prose line, needs this many words for its "
+        "sentence ends to count toward min_num_sentences",
+    )
+    max_boilerplate_lines_ratio: float | None = Field(
+        0.3,
+        description="reject when more than this share of lines mention javascript / cookies / "
+        "terms (site chrome); stock removes those lines, we mark and never rewrite text",
+    )
+    min_boilerplate_lines: int = Field(
+        3, description="the boilerplate ratio applies only from this many such lines"
+    )
 
 
 class FineWebConfig(_Strict):
-    enabled: bool = True
-    # Share of prose lines (not headings, bullets, tables or code) that end in punctuation;
-    # lines of 80+ characters count as punctuated (quotations, unpunctuated headlines).
-    line_punct_thr: float | None = 0.06
-    line_punct_exclude_zero: bool = False
-    # Stock: terminal punctuation only; a prose line ending in , ; : continues a sentence.
-    stop_chars: str = ".!?,;:…。！？；：，、"
-    # Share of prose lines that are short AND unpunctuated (menus, tag clouds).
-    short_line_thr: float | None = 0.67
-    short_line_length: int = 30
+    enabled: bool = Field(True, description="run the FineWeb rules")
+    line_punct_thr: float | None = Field(
+        0.06,
+        description="reject when fewer than this share of prose lines (not headings, bullets, "
+        "tables or code) end in punctuation; lines of 80+ characters count as punctuated "
+        "(quotations, unpunctuated headlines)",
+    )
+    line_punct_exclude_zero: bool = Field(
+        False,
+        description="spare documents where no prose line ends in punctuation from line_punct_thr",
+    )
+    stop_chars: str = Field(
+        ".!?,;:…。！？；：，、",
+        description="characters that end a punctuated line (stock: terminal punctuation only; a "
+        "prose line ending in , ; : continues a sentence)",
+    )
+    short_line_thr: float | None = Field(
+        0.67,
+        description="reject when more than this share of prose lines are short AND unpunctuated "
+        "(menus, tag clouds)",
+    )
+    short_line_length: int = Field(
+        30, description="a prose line of at most this many characters (CJK count 2) is short"
+    )
     table_heading_ratio: float | None = Field(
         2.0,
         ge=0,
@@ -106,41 +188,86 @@ class FineWebConfig(_Strict):
         "tables' headings and any sentences sit in cells. Menus and tag clouds are not table rows, so they still count; number "
         "dumps are the web rules' web_numeric_table. null: never skip.",
     )
-    # Characters in repeated lines (of >= dup_min_line_chars) / all. Stock: 0.01 on all lines,
-    # which rejects any page that repeats a "Returns:" or "Example" line.
-    char_dup_ratio: float | None = 0.3
-    dup_min_line_chars: int = 20
-    new_line_ratio: float | None = 0.3
+    char_dup_ratio: float | None = Field(
+        0.3,
+        description="reject when more than this share of characters sit in repeated lines (of "
+        ">= dup_min_line_chars); stock 0.01 on all lines rejects any page that repeats a "
+        '"Returns:" or "Example" line',
+    )
+    dup_min_line_chars: int = Field(
+        20, description="shorter lines are ignored by char_dup_ratio (characters)"
+    )
+    new_line_ratio: float | None = Field(
+        0.3, description="reject when non-empty lines per word exceed this (lists of fragments)"
+    )
 
 
 class QualityConfig(_Strict):
     """qurate's own rules for junk the four stock families miss."""
 
-    enabled: bool = True
-    # ftfy badness hits per 1000 characters left after normalisation.
-    max_mojibake_per_1k: float | None = 1.0
-    # U+FFFD (lost characters): share of all characters, and of non-ASCII characters.
-    max_replacement_char_frac: float | None = 0.01
-    max_replacement_nonascii_frac: float | None = 0.3
-    # Share of letters that are Latin-1 accented letters (cp1251/cp1252 mix-ups ftfy can't fix).
-    max_latin1_letter_frac: float | None = 0.3
-    # Keyword stuffing: share of words taken by the most frequent content word.
-    max_top_word_frac: float | None = 0.15
-    min_words_for_top_word: int = 30
-    # Spam phrases per 100 words.
-    max_spam_per_100_words: float | None = 3.0
+    enabled: bool = Field(True, description="run qurate's own quality rules")
+    max_mojibake_per_1k: float | None = Field(
+        1.0,
+        description="reject when ftfy badness hits per 1000 characters left after "
+        "normalisation exceed this (mojibake)",
+    )
+    max_replacement_char_frac: float | None = Field(
+        0.01, description="reject when U+FFFD (lost characters) exceed this share of all characters"
+    )
+    max_replacement_nonascii_frac: float | None = Field(
+        0.3, description="reject when U+FFFD exceed this share of the non-ASCII characters"
+    )
+    max_latin1_letter_frac: float | None = Field(
+        0.3,
+        description="reject when more than this share of letters are Latin-1 accented letters "
+        "(cp1251/cp1252 mix-ups ftfy can't fix)",
+    )
+    max_top_word_frac: float | None = Field(
+        0.15,
+        description="keyword stuffing: reject when the most frequent content word takes more "
+        "than this share of words",
+    )
+    min_words_for_top_word: int = Field(
+        30, description="max_top_word_frac applies only to documents with this many words"
+    )
+    max_spam_per_100_words: float | None = Field(
+        3.0, description="reject when spam phrases per 100 words exceed this"
+    )
 
 
 class HeuristicsConfig(_Strict):
     """All heuristic rules. Code documents are judged by the repetition rules only."""
 
-    enabled: bool = True
-    # Detect code (from metadata file names / language, or a code-likeness score of the
-    # text) and skip prose rules for it.
-    code_aware: bool = True
-    code_line_frac: float = Field(0.5, ge=0, le=1)
-    gopher_quality: GopherQualityConfig = GopherQualityConfig()
-    gopher_repetition: GopherRepetitionConfig = GopherRepetitionConfig()
-    c4: C4Config = C4Config()
-    fineweb: FineWebConfig = FineWebConfig()
-    quality: QualityConfig = QualityConfig()
+    enabled: bool = Field(True, description="run the heuristic filters at all")
+    code_aware: bool = Field(
+        True,
+        description="detect code (from metadata file names / language, or a code-likeness score "
+        "of the text) and skip the prose rules for it",
+    )
+    code_line_frac: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="without a metadata hint, a text is code when at least this share of its "
+        "non-comment lines look like code (or fewer, if dense in code symbols)",
+    )
+    gopher_quality: GopherQualityConfig = Field(
+        default_factory=GopherQualityConfig,
+        description="Gopher quality: document length, word length, symbols, stop words",
+    )
+    gopher_repetition: GopherRepetitionConfig = Field(
+        default_factory=GopherRepetitionConfig,
+        description="Gopher repetition: duplicated lines, paragraphs and n-grams",
+    )
+    c4: C4Config = Field(
+        default_factory=C4Config,
+        description="C4: sentences, lorem ipsum, curly brackets, site boilerplate",
+    )
+    fineweb: FineWebConfig = Field(
+        default_factory=FineWebConfig,
+        description="FineWeb: line punctuation, short lines, duplicated characters, newlines",
+    )
+    quality: QualityConfig = Field(
+        default_factory=QualityConfig,
+        description="qurate's own rules: mojibake, lost characters, keyword stuffing, spam",
+    )
