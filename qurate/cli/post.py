@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 post_app = typer.Typer(
-    help="Post-training: SFT rows and DPO pairs from synth output, then SFT, DPO, GRPO on TRL.",
+    help="Post-training: SFT rows and DPO pairs from synth output, then SFT, DPO, GRPO on TRL. "
+    "Config section: `post` (post.data, post.pairs, post.sft, post.dpo, post.grpo).",
     no_args_is_help=True,
 )
 ConfigOpt = Annotated[
@@ -46,7 +47,7 @@ def _counts(title: str, kept: int, rejected: dict[str, int], unit: str = "rows")
 @post_app.command("data")
 def data_command(
     inputs: Annotated[list[Path], typer.Argument(help="synth filter directories and chat files")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="output chat stage directory")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="output chat stage directory")],
     max_tokens: Annotated[
         Optional[int], typer.Option("--max-tokens", min=16, help="longer rows: reject too_long")
     ] = None,
@@ -62,7 +63,9 @@ def data_command(
     config: ConfigOpt = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Build SFT chat rows (never truncated) with rejects for bad roles, length, dups, contamination."""
+    """Build SFT chat rows (never truncated) with rejects for bad roles, length, dups, contamination.
+
+    Config section: `post.data`."""
     from qurate.post.data import build_chat_data
 
     cfg = _load(
@@ -82,7 +85,7 @@ def data_command(
 @post_app.command("pairs")
 def pairs_command(
     synth: Annotated[Path, typer.Argument(help="a synth filter directory")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="output pairs directory")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="output pairs directory")],
     max_prompt_tokens: Annotated[
         Optional[int], typer.Option("--max-prompt-tokens", min=1, help="longer: reject too_long")
     ] = None,
@@ -92,7 +95,9 @@ def pairs_command(
     config: ConfigOpt = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Build DPO pairs: verified vs verifier-failed samples of the same prompt."""
+    """Build DPO pairs: verified vs verifier-failed samples of the same prompt.
+
+    Config section: `post.pairs`."""
     from qurate.post.pairs import build_pairs
 
     cfg = _load(
@@ -112,7 +117,7 @@ def _report(r: Any) -> None:
 @post_app.command("sft")
 def sft_command(
     model: Annotated[Path, typer.Option("--model", help="HF causal LM directory")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="run directory")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="run directory")],
     data: Annotated[
         Optional[list[Path]], typer.Option("--data", help="chat directory (repeat)")
     ] = None,
@@ -121,7 +126,9 @@ def sft_command(
     resume: Resume = False,
     overwrite: Overwrite = False,
 ) -> None:
-    """Supervised fine-tuning on chat rows (assistant-only loss, packing, two-phase long SFT)."""
+    """Supervised fine-tuning on chat rows (assistant-only loss, packing, two-phase long SFT).
+
+    Config section: `post.sft`."""
     from qurate.post.trainers import run_sft
 
     cfg = _load(config, {})
@@ -141,14 +148,16 @@ def sft_command(
 def dpo_command(
     model: Annotated[Path, typer.Option("--model", help="HF causal LM directory (e.g. SFT final)")],
     data: Annotated[Path, typer.Option("--data", help="post pairs directory")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="run directory")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="run directory")],
     beta: Annotated[Optional[float], typer.Option("--beta", min=0.0, help="DPO beta")] = None,
     config: ConfigOpt = None,
     max_steps: MaxSteps = None,
     resume: Resume = False,
     overwrite: Overwrite = False,
 ) -> None:
-    """Offline RL: DPO on preference pairs."""
+    """Offline RL: DPO on preference pairs.
+
+    Config section: `post.dpo`."""
     from qurate.post.trainers import run_dpo
 
     cfg = _load(config, {"dpo.beta": beta})
@@ -165,14 +174,16 @@ def grpo_command(
             "--prompts", help="post pairs directory or prompt file (prompt + reference/tests)"
         ),
     ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="run directory")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="run directory")],
     reward: Annotated[list[str], typer.Option("--reward", help="math | code | rm:PATH (repeat)")],
     config: ConfigOpt = None,
     max_steps: MaxSteps = None,
     resume: Resume = False,
     overwrite: Overwrite = False,
 ) -> None:
-    """Online RL: GRPO against our math verifier, code sandbox and reward models."""
+    """Online RL: GRPO against our math verifier, code sandbox and reward models.
+
+    Config section: `post.grpo`."""
     from qurate.post.trainers import run_grpo
 
     cfg = _load(config, {})
