@@ -45,13 +45,15 @@ DEFAULT_DIMENSIONS = [
     "knowledge_density",
     "reasoning_depth",
 ]
+# One spelling of every label everywhere (judge, domain classifiers, mix configs, README):
+# identifiers, so a label is the same word in a fastText label, a YAML key and a SQL query.
 DEFAULT_TAXONOMY = [
-    "e-commerce",
-    "social media",
+    "ecommerce",
+    "social_media",
     "entertainment",
     "technology",
     "science",
-    "academic research",
+    "academic",
     "news",
     "math",
     "code",
@@ -145,14 +147,20 @@ def load_rubric(spec: str) -> Rubric:
 class JudgeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Bundled rubric names or paths to YAML rubrics; one dimension each.
-    rubrics: list[str] = Field(default_factory=lambda: list(DEFAULT_DIMENSIONS))
-    # Domain labels, asked as a lettered list (at most 26).
-    taxonomy: list[str] = Field(default_factory=lambda: list(DEFAULT_TAXONOMY))
-    # Documents longer than this many tokens are cut (and flagged ``truncated``).
-    max_doc_tokens: int = Field(768, ge=16)
-    # Documents judged per engine call (also the prompt-cache commit size).
-    batch_size: int = Field(16, ge=1)
+    rubrics: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_DIMENSIONS),
+        description="Bundled rubric names or paths to YAML rubrics; one dimension each.",
+    )
+    taxonomy: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_TAXONOMY),
+        description="Domain labels, asked as a lettered list (at most 26); the mixer's domains.",
+    )
+    max_doc_tokens: int = Field(
+        768, ge=16, description="Documents longer than this many tokens are cut (flagged)."
+    )
+    batch_size: int = Field(
+        16, ge=1, description="Documents judged per engine call (the prompt-cache commit size)."
+    )
 
     @field_validator("taxonomy")
     @classmethod

@@ -65,6 +65,10 @@ def run(tmp_path_factory):
     cfg.distill.train.epoch = 5
     cfg.distill.train.quantize = False  # quantisation is covered in test_raters; slow here
     cfg.distill.min_per_class = 2
+    # The raters alone unless a test asks for more (perplexity and the reference classifier
+    # are on by default; test_signals.py covers them).
+    cfg.apply.perplexity = False
+    cfg.distill.reference = []
     m = annotate(base / "in", base / "ann", cfg)
     return base, cfg, m
 
@@ -162,6 +166,7 @@ def test_a_judge_that_failed_its_check_leaves_quality_to_the_other_signals(run, 
     meta["judge_check"] = {"n": 16, "auc": 0.45, "reliability": 0.0}
     raters_json.write_text(json.dumps(meta))
     cfg = cfg.model_copy(deep=True)
+    cfg.apply.check_docs = 0  # the judge check alone (signal checks: test_signals.py)
     cfg.perplexity.model, cfg.perplexity.device = str(cached_tiny_chat_model()), "cpu"
     cfg.perplexity.min_language_docs = 2
     out = apply(base / "in", tmp_path / "scored", tmp_path / "models", cfg, perplexity=True)
@@ -217,6 +222,7 @@ def test_cli_apply_splits_the_shards_among_tasks(run, tmp_path, capsys):
     base, cfg, _ = run
     distill(base / "ann", tmp_path / "models", cfg)
     args = ["score", "apply", str(base / "in"), "--raters", str(tmp_path / "models")]
+    args.append("--no-perplexity")
     quality = {}
     for tasks in (1, 3):  # the input has 3 shards
         out = tmp_path / f"t{tasks}"
