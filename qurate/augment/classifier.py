@@ -90,10 +90,49 @@ class RecallConfig(BaseModel):
     )
     judge_max_tokens: int = Field(512, ge=16, description="document tokens shown to the judge")
     seed: int = Field(0, description="sampling and training seed")
-    # The scoring issue's trainer (thread >= 11, checked weights, 200k buckets); not quantised here:
-    # the model lives for one round, and a row cutoff would cost recall.
+    holdout_fraction: float = Field(
+        0.2,
+        ge=0,
+        lt=1,
+        description="share of the seeds held out (by a hash of the text) to measure every "
+        "round's recall; none below 5 seeds (see augment/holdout.py)",
+    )
+    holdout_negatives: int = Field(
+        500,
+        ge=0,
+        description="pool documents held out (sampled per language; at most a fifth of the "
+        "pool) to measure every round's false-positive rate; never trained on",
+    )
+    min_negatives_per_language: int = Field(
+        20,
+        ge=0,
+        description="negatives drawn from every language of the pool at least (or all it has), "
+        "so text in a rare language is not recalled for looking unlike any negative",
+    )
+    calibrate: bool = Field(
+        False,
+        description="raise the cut above `threshold` as far as the held-out seeds stay "
+        "recalled at `target_recall`; off by default: narrow seeds overstate the pool's "
+        "recall and the cut goes too high (measured in augment/holdout.py)",
+    )
+    target_recall: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="held-out seed recall the calibrated cut keeps; recall above it is traded "
+        "for precision",
+    )
+    max_precision_drop: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="stop when a round's held-out balanced precision falls this far below the "
+        "best round's; the best round's scores and threshold are written",
+    )
     fasttext: RaterTrainConfig = Field(
-        default_factory=lambda: RaterTrainConfig(epoch=10, dim=64, lr=0.5, quantize=False)
+        default_factory=lambda: RaterTrainConfig(epoch=10, dim=64, lr=0.5, quantize=False),
+        description="fastText training (thread >= 11, checked weights, 200k buckets); not "
+        "quantised: the model lives for one round, and a row cutoff would cost recall",
     )
 
 

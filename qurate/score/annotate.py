@@ -29,6 +29,7 @@ from qurate.contract.shards import (
 from qurate.score.check import check_judge
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge, load_rubric
+from qurate.score.progress import Bar
 
 log = logging.getLogger("qurate.score")
 JUDGE_META_KEY = "judge"
@@ -86,9 +87,15 @@ def stratified_sample(in_dir: Path, n: int | None, seed: int) -> tuple[set[str],
 
 
 def annotate(
-    in_dir: str | Path, out_dir: str | Path, config: ScoreConfig | None = None
+    in_dir: str | Path,
+    out_dir: str | Path,
+    config: ScoreConfig | None = None,
+    *,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """LLM-judge a stratified sample of ``in_dir`` into the stage directory ``out_dir``."""
+    """LLM-judge a stratified sample of ``in_dir`` into the stage directory ``out_dir``
+    (``progress``: a bar with rate and ETA on stderr; the judge runs at a few documents a
+    second on a CPU)."""
     from qurate.llm import load_engine
 
     config = config or ScoreConfig()
@@ -144,15 +151,17 @@ def annotate(
                 kept += 1
                 writer.write(row)
             log.info(engine.meter.summary())
+            bar.advance(len(pending))
             pending.clear()
 
-        for row in iter_rows(src):
-            if row["id"] in chosen:
-                pending.append(row)
-                if len(pending) >= config.judge.batch_size:
-                    flush()
-        if pending:
-            flush()
+        with Bar("annotate", len(chosen), enabled=progress) as bar:
+            for row in iter_rows(src):
+                if row["id"] in chosen:
+                    pending.append(row)
+                    if len(pending) >= config.judge.batch_size:
+                        flush()
+            if pending:
+                flush()
     check = None
     if n_check:
         picked = sorted(for_check, reverse=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,12 +87,14 @@ def generate(
     *,
     cfg: GenerateConfig | None = None,
     engine: Engine | None = None,
+    progress: bool = False,
 ) -> GenerateResult:
     """Generate ``n`` samples per seed into ``out`` (samples, rejects, manifest).
 
     ``task``, ``engine_cfg`` and ``n`` override the same fields of ``cfg``. ``engine`` lets a
     caller (the ``qurate run`` demo, tests) pass an engine it already built; otherwise the
-    teacher config is loaded behind the prompt cache in ``out``.
+    teacher config is loaded behind the prompt cache in ``out``. ``progress`` draws a bar
+    with rate and ETA on stderr (a CPU teacher writes a few samples a minute).
     """
     cfg = cfg or GenerateConfig()
     upd: dict[str, Any] = {"task": task, "teacher": engine_cfg, "n": n}
@@ -117,10 +120,19 @@ def generate(
     rejected: list[dict[str, Any]] = []
     reasons: Counter[str] = Counter()
     hits0 = getattr(engine, "hits", 0)
+    bar = _bar(progress)
+    task_id = bar.add_task("generate", total=len(rows), rate="?") if bar else None
+    t_start = time.perf_counter()
     try:
+        if bar:
+            bar.start()
         for i in range(0, len(rows), cfg.chunk):
             chunk = rows[i : i + cfg.chunk]
             gens = engine.generate([t.render(s) for s in chunk], params)
+            if bar and task_id is not None:
+                done = min(i + cfg.chunk, len(rows))
+                rate = done / max(time.perf_counter() - t_start, 1e-9)
+                bar.update(task_id, completed=done, rate=f"{rate:.2f}")
             for seed, gen in zip(chunk, gens, strict=True):
                 texts = gen.texts if gen.error is None else [""] * cfg.n
                 for k in range(cfg.n):
@@ -133,6 +145,8 @@ def generate(
                         kept.append(row)
             log.info(engine.meter.summary())
     finally:
+        if bar:
+            bar.stop()
         if own:
             engine.close()
     write_samples(out / "samples.parquet", kept)
@@ -158,6 +172,32 @@ def generate(
         cached=getattr(engine, "hits", 0) - hits0,
         seconds=rates["seconds"],
         tokens_per_s=rates["tokens_per_s"],
+    )
+
+
+def _bar(enabled: bool) -> Any:
+    """A rich progress bar (seeds done, rate, ETA) on stderr, or None."""
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} seeds/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
     )
 
 

@@ -209,7 +209,8 @@ def test_judge_measures_precision_and_feeds_the_next_round(pool, tmp_path: Path)
     # 10 over 16 runs); 20 judged keep a bad draw below half to ~1e-3.
     assert r1["judged_yes"] >= 10
     # Confirmed documents become positives in round 2 (on top of seeds and pseudo-labels).
-    n_seeds = m["n_seeds"]
+    n_seeds = m["n_seeds"] - m["holdout"]["seeds"]  # held-out seeds are never trained on
+    assert m["holdout"]["seeds"] == 12  # 20% of 60
     assert r2["positives"] == n_seeds + r1["judged_yes"] + r2["pseudo_positives"]
     assert m["judge"] == "fake-judge"
     judged = [r for r in iter_rows(tmp_path / "j") if r["meta"] and "recall_judge" in r["meta"]]
