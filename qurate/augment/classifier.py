@@ -17,9 +17,8 @@ Training goes through the scoring issue's ``qurate.score.raters.train_classifier
 buckets), on our prepared lines; its whitespace collapsing does not change fastText's
 tokens, so training and scoring see the same words.
 
-``RecallFilter`` wraps a trained classifier as a datatrove step for users' own pipelines:
-it marks documents below the threshold ``not_recalled`` (mark, don't drop) and tags the rest
-with the domain and ``scores["recall_score"]``.
+(A ``RecallFilter`` datatrove step used to wrap a saved classifier; nothing saved one for a
+user to load, only a test used it, so it is gone: ``qurate augment recall`` is the way in.)
 """
 
 from __future__ import annotations
@@ -32,10 +31,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from datatrove.data import Document
 from pydantic import BaseModel, ConfigDict, Field
 
-from qurate.contract.rejects import QurateFilter
 from qurate.errors import BadInputError
 from qurate.filters.math_features import feature_tokens, math_features
 from qurate.llm.base import Engine
@@ -282,59 +279,11 @@ class DomainConfirmer:
         return [None if r.error or not r.probs else r.probs.get("Y", 0.0) >= 0.5 for r in results]
 
 
-class RecallFilter(QurateFilter):
-    """Datatrove step: keep documents the classifier puts in ``domain``, mark the rest.
-
-    Kept documents get ``domain``, ``domain_score`` and ``scores["recall_score"]``; the
-    others are marked ``not_recalled`` with their score in the detail.
-    """
-
-    name = "🔎 qurate recall"
-    stage = "recall"
-    batch_size = 512
-
-    def __init__(
-        self,
-        model_path: str | Path,
-        domain: Domain,
-        cfg: RecallConfig | None = None,
-        threshold: float | None = None,
-    ) -> None:
-        super().__init__()
-        self.cfg = cfg or RecallConfig()
-        self.model_path = str(model_path)
-        self.domain = domain
-        self.threshold = self.cfg.threshold if threshold is None else threshold
-        self._clf: RecallClassifier | None = None
-
-    def filter(self, doc: Document) -> bool | tuple:
-        return self.filter_batch([doc])[0]
-
-    def filter_batch(self, batch: list[Document]) -> list[bool | tuple]:
-        if self._clf is None:
-            self._clf = RecallClassifier.load(
-                self.model_path, max_chars=self.cfg.max_chars, features=self.cfg.feature_tokens
-            )
-        scores = self._clf.score([d.text for d in batch])
-        out: list[bool | tuple] = []
-        for doc, s in zip(batch, scores, strict=True):
-            s = float(s)
-            if s >= self.threshold:
-                doc.metadata["domain"] = self.domain
-                doc.metadata["domain_score"] = s
-                doc.metadata["scores"] = {**(doc.metadata.get("scores") or {}), SCORE_KEY: s}
-                out.append(True)
-            else:
-                out.append((False, NOT_RECALLED, f"{SCORE_KEY} {s:.3f} < {self.threshold:.3f}"))
-        return out
-
-
 __all__ = [
     "DomainConfirmer",
     "NOT_RECALLED",
     "SCORE_KEY",
     "RecallClassifier",
     "RecallConfig",
-    "RecallFilter",
     "prepare",
 ]
