@@ -51,4 +51,4 @@ class DomainClassifier:
             labels, probs = self.model.predict(lines, k=1)
         names = [ls[0][len(PREFIX) :] if ls else "other" for ls in labels]
         prob = np.array([ps[0] if len(ps) else np.nan for ps in probs], dtype=np.float32)
-        return names, prob
+        return names, np.clip(prob, 0.0, 1.0)  # fastText's softmax can read 1.00001

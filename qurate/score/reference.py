@@ -129,10 +129,11 @@ class ReferenceClassifier:
         lines = [clean(t, self.max_chars) for t in texts]
         with nan_guard(str(self.path)):
             labels, probs = self.model.predict(lines, k=-1)
-        return np.array(
+        return np.clip(
             [
                 dict(zip(ls, ps, strict=True)).get(LABEL, 0.0)
                 for ls, ps in zip(labels, probs, strict=True)
             ],
-            dtype=np.float64,
-        )
+            0.0,
+            1.0,
+        ).astype(np.float64)

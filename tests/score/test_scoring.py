@@ -265,3 +265,31 @@ def test_judge_in_tasks_scores_as_one_task(run, tmp_path):
     for k, (s1, q1) in scores[1].items():
         s2, q2 = scores[2][k]
         assert s2.keys() == s1.keys() and q2 == pytest.approx(q1, abs=1e-4)
+
+
+def test_distill_trains_a_reference_classifier_and_apply_checks_every_signal(run, tmp_path, capsys):
+    from qurate.cli import main
+    from qurate.score.domains import DomainClassifier
+
+    base, cfg, _ = run
+    cfg = cfg.model_copy(deep=True)
+    cfg.distill.reference = ["default"]
+    meta = distill(base / "ann", tmp_path / "models", cfg)
+    ref = meta["reference"]
+    assert ref["n_pool"] == 48 and ref["n_reference"] == 48  # the whole pool; balanced
+    assert (tmp_path / "models" / ref["file"]).is_file()
+    out = apply(base / "in", tmp_path / "scored", tmp_path / "models", cfg)
+    assert set(out["weights"]) == {"rater", "reference"}
+    checks = out["signal_checks"]
+    assert set(checks) == {"rater", "reference"} and all(c["n"] == 16 for c in checks.values())
+    rows = list(iter_rows(tmp_path / "scored"))
+    labels = set(DomainClassifier("default").labels)
+    assert all(0 <= r["scores"]["reference"] <= 1 and r["domain"] in labels for r in rows)
+    assert out["domain_model"].endswith("domains_v1.ftz")
+    # the CLI prints each signal's check and weight
+    args = ["score", "apply", str(base / "in"), "-o", str(tmp_path / "cli")]
+    with pytest.raises(SystemExit) as e:
+        main([*args, "--raters", str(tmp_path / "models"), "--no-perplexity"])
+    assert e.value.code == 0
+    printed = capsys.readouterr().out
+    assert "word-shuffled copy" in printed and "reference" in printed
