@@ -109,6 +109,7 @@ def run_demo(
             bundled_seeds("math"),
             "math",
             RecallConfig(rounds=1),
+            progress=progress,
         ),
     )
     _stage(result, "synth", say, lambda: synth_demo(run / "synth-work"))

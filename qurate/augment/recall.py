@@ -171,13 +171,14 @@ def _take(pool: _Pool, selection: list[np.ndarray]) -> list[tuple[str, str]]:
     return rows
 
 
-def _score(clf: RecallClassifier, pool: _Pool) -> list[np.ndarray]:
+def _score(clf: RecallClassifier, pool: _Pool, bar: Any = None) -> list[np.ndarray]:
     out = []
     for path in pool.shards:
-        parts = [
-            clf.score(b.column(0).to_pylist())
-            for b in pq.ParquetFile(path).iter_batches(batch_size=_BATCH, columns=["text"])
-        ]
+        parts = []
+        for b in pq.ParquetFile(path).iter_batches(batch_size=_BATCH, columns=["text"]):
+            parts.append(clf.score(b.column(0).to_pylist()))
+            if bar is not None:
+                bar.advance(bar.task_ids[0], b.num_rows)
         out.append(np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
     return out
 
@@ -231,6 +232,7 @@ def _run_rounds(
     cfg: RecallConfig,
     confirmer: DomainConfirmer | None,
     on_round: Callable[[RoundReport], None] | None,
+    bar: Any = None,
 ) -> tuple[list[np.ndarray], float, list[RoundReport], dict[str, bool], dict[str, int]]:
     judged: dict[str, bool] = {}
     judged_text: dict[str, str] = {}
@@ -281,7 +283,7 @@ def _run_rounds(
         negatives += [judged_text[i] for i, ok in judged.items() if not ok]
         reps = max(1, round(len(negatives) / max(len(positives), 1)))
         clf = RecallClassifier.train(positives * reps, negatives, cfg, seed=r)
-        scores = _score(clf, pool)
+        scores = _score(clf, pool, bar)
         fit = None
         base = cfg.threshold
         if held_seeds:
@@ -342,6 +344,42 @@ def _run_rounds(
     return best[1], best[2], reports, judged, holdout
 
 
+def _bar(enabled: bool, total: int) -> Any:
+    """A rich progress bar over the documents scored in all rounds (rate, ETA), or None."""
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:.0f} docs/s" if speed else "? docs/s")
+
+    bar = Progress(
+        TextColumn("recall"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        Rate(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    bar.add_task("recall", total=total)
+    bar.start()
+    return bar
+
+
 def _write(
     pool: _Pool,
     out: Path,
@@ -391,6 +429,7 @@ def recall(
     engine: Engine | None = None,
     rows_per_shard: int = 50_000,
     on_round: Callable[[RoundReport], None] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Recall ``domain`` documents from the stage directory ``pool_dir`` into ``out_dir``.
 
@@ -416,7 +455,14 @@ def recall(
     confirmer = (
         DomainConfirmer(engine, domain, cfg.judge_max_tokens) if engine is not None else None
     )
-    scores, cut, reports, judged, holdout = _run_rounds(pool, seed_texts, cfg, confirmer, on_round)
+    bar = _bar(progress, cfg.rounds * pool.size)
+    try:
+        scores, cut, reports, judged, holdout = _run_rounds(
+            pool, seed_texts, cfg, confirmer, on_round, bar
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
     n_in, n_kept, kept_tokens = _write(pool, out, scores, cut, domain, judged, rows_per_shard)
     manifest = write_manifest(
         out,

@@ -85,7 +85,9 @@ def recall_command(
             f"({rep.seconds:.1f} s)"
         )
 
-    manifest = recall(pool, out, seeds, domain, cfg, engine=engine, on_round=on_round)
+    manifest = recall(
+        pool, out, seeds, domain, cfg, engine=engine, on_round=on_round, progress=True
+    )
     t = Table(title=f"recall {domain} -> {out}", box=box.SIMPLE_HEAD)
     for col in (
         "round",

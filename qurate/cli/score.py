@@ -111,7 +111,7 @@ def annotate(
             "judge.max_doc_tokens": max_doc_tokens,
         },
     )
-    m = run(input, output, cfg)
+    m = run(input, output, cfg, progress=True)
     c = m["counts"]
     t = m["throughput"]
     console.print(

@@ -87,14 +87,15 @@ def generate(
     *,
     cfg: GenerateConfig | None = None,
     engine: Engine | None = None,
-    progress: bool = False,
+    progress: bool = True,
 ) -> GenerateResult:
     """Generate ``n`` samples per seed into ``out`` (samples, rejects, manifest).
 
     ``task``, ``engine_cfg`` and ``n`` override the same fields of ``cfg``. ``engine`` lets a
     caller (the ``qurate run`` demo, tests) pass an engine it already built; otherwise the
-    teacher config is loaded behind the prompt cache in ``out``. ``progress`` draws a bar
-    with rate and ETA on stderr (a CPU teacher writes a few samples a minute).
+    teacher config is loaded behind the prompt cache in ``out``. ``progress`` (on by
+    default, so `synth generate` and the demo show it) draws a bar with rate and ETA on
+    stderr (a CPU teacher writes a few samples a minute).
     """
     cfg = cfg or GenerateConfig()
     upd: dict[str, Any] = {"task": task, "teacher": engine_cfg, "n": n}
