@@ -79,6 +79,11 @@ def sample_by_group(
     if n == 0 or k <= 0:
         return [np.zeros(0, dtype=np.int64) for _ in masks]
     names, inv = np.unique(flat_grp.astype(str), return_inverse=True)
+    if len(names) == 1:  # one language: a plain uniform draw (the same draw as before groups)
+        picks = np.sort(rng.choice(n, size=min(k, n), replace=False))
+        return [
+            np.sort(pos[picks[shard_of[picks] == s]]).astype(np.int64) for s in range(len(masks))
+        ]
     sizes = np.bincount(inv, minlength=len(names))
     quota = np.minimum(sizes, np.maximum(min_per_group, np.floor(k * sizes / n).astype(int)))
     chosen: list[np.ndarray] = []
