@@ -5,15 +5,19 @@ perplexity over 256 tokens; ``--ppl-tokens 128`` halves that part):
 
     .venv/bin/python bench/score_quality.py [--out /tmp/qurate-score-quality] [--reuse]
 
-The chain is the issue's: ``qurate curate`` the labelled population of
-``bench/score_evalset.py`` (built if missing), then on what curate kept ``score annotate``
-(default judge, a stratified sample of 150), ``score distill``, and ``score apply`` with the
-raters and perplexity under the default reference LM. Labels are never shown to any step.
+The chain is the README's three commands with their defaults: ``qurate curate`` the labelled
+population of ``bench/score_evalset.py`` (built if missing), then on what curate kept
+``score annotate`` (default judge; a stratified sample of ``--sample``, 150 here instead of
+the default 500, and ``--judge-tokens`` 256 instead of 768, to fit the time), ``score
+distill`` (raters, reference classifier with the default reference) and ``score apply`` with
+no flags (raters, reference classifier, perplexity under the default reference LM, shipped
+domain classifier; each signal weighted by its own shuffle check). Labels are never shown
+to any step.
 
-Prints the ROC-AUC (good vs junk) of each signal and of ``quality``, overall and per junk
-type, among the documents curate kept; the last line is ``auc=<quality ROC-AUC>``. The
-judge's own AUC is over the annotated sample only. ``--reuse`` skips a step whose output
-manifest exists (the LLM steps are the slow ones).
+Prints the ROC-AUC (good vs junk) of each signal alone and of ``quality`` (the default
+pipeline), overall and per junk type, among the documents curate kept, then each signal's
+check and weight; the last line is ``auc=<quality ROC-AUC>``. The judge's own AUC is over
+the annotated sample only. ``--reuse`` skips a step whose output manifest exists.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ def run_chain(data: Path, out: Path, args: argparse.Namespace) -> None:
     if not (args.reuse and (out / "raters" / "raters.json").is_file()):
         distill(out / "annotations", out / "raters", cfg)
     if not _done(out / "scored", args.reuse):
-        apply(out / "curated", out / "scored", out / "raters", cfg, perplexity=True)
+        apply(out / "curated", out / "scored", out / "raters", cfg, progress=True)
 
 
 def report(data: Path, out: Path) -> float:
@@ -66,12 +70,14 @@ def report(data: Path, out: Path) -> float:
 
     labels = {j["id"]: j for j in map(json.loads, (data / "labels.jsonl").open())}
     rows = list(iter_rows(out / "scored", columns=["id", "lang", "scores", "quality"]))
+    manifest = read_manifest(out / "scored")
     y = np.array([labels[r["id"]]["label"] == "good" for r in rows])
     jt = np.array([labels[r["id"]]["junk_type"] or "good" for r in rows])
-    dims = [d for d in rows[0]["scores"] if d != "perplexity"]
+    dims = [d for d in rows[0]["scores"] if d not in ("perplexity", "reference")]
     ppl = np.array([r["scores"]["perplexity"] for r in rows])
     signals = {
         "rater mean": np.array([np.mean([r["scores"][d] for d in dims]) for r in rows]),
+        "reference classifier": np.array([r["scores"].get("reference", np.nan) for r in rows]),
         "perplexity (raw)": -ppl,
         "perplexity (pct in language)": percentile_by_group(
             -np.log(ppl), np.array([r["lang"] or "?" for r in rows], dtype=object), 20
@@ -103,8 +109,15 @@ def report(data: Path, out: Path) -> float:
             f"judge check: ROC-AUC {check['auc']:.3f} between {check['n']} documents and their "
             f"word-shuffled copies -> reliability {check['reliability']:.2f}"
         )
-    w = read_manifest(out / "scored")["weights"]
-    print("weights in quality: " + ", ".join(f"{k} {v:.2f}" for k, v in w.items()))
+    checks = manifest.get("signal_checks") or {}
+    for k, v in manifest["weights"].items():
+        c = checks.get(k) or {}
+        auc = c.get("auc")
+        print(
+            f"signal {k}: shuffle check ROC-AUC {auc if auc is None else round(auc, 3)} on "
+            f"{c.get('n')} documents -> weight {v:.2f}"
+        )
+    print(f"apply: {manifest['throughput']['docs_per_s']:.2f} docs/s (all signals, 2 cores)")
     agree = json.loads((out / "raters" / "agreement.json").read_text())
     sp = {d: round(m["spearman"], 2) for d, m in agree["dimensions"].items()}
     print(f"rater vs judge Spearman on held-out annotations: {sp}")

@@ -2,8 +2,9 @@
 
 With no config this is the embedded default: the bundled sample corpus goes through
 curate (decontaminated against the bundled HumanEval items) -> score (the embedded
-SmolLM2 judge annotates a small sample, fastText raters are distilled and applied to every
-document) -> augment (one round of math recall) -> synth (the embedded model as teacher,
+SmolLM2 judge annotates a small sample, fastText raters and a reference classifier are
+distilled; apply scores every document with them and with SmolLM2 perplexity, each signal
+weighted by its shuffle check, and labels domains with the shipped classifier) -> augment (one round of math recall) -> synth (the embedded model as teacher,
 math verifier, code sandbox) -> mix (the Qwen2.5 down/up-sampling to a token budget, a
 long-context stage) -> report (HTML) -> train (the `tiny` Qwen2.5 on the mixed shards) ->
 post (SFT rows and DPO pairs from the synth output, a few SFT and DPO steps; report redrawn).
@@ -23,6 +24,7 @@ from typing import Any
 
 from qurate.config import PipelineConfig
 from qurate.errors import ConfigError
+from qurate.score.config import ScoreConfig
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = DATA / "sample"
@@ -67,7 +69,6 @@ def run_demo(
     from qurate.curate.pipeline import curate
     from qurate.mixers import demo_mix_config, mix
     from qurate.report.page import render_report
-    from qurate.score.demo import demo_config
     from qurate.score.demo import run_demo as score_demo
     from qurate.synth.demo import run_demo as synth_demo
     from qurate.train.api import train
@@ -102,13 +103,13 @@ def run_demo(
             ).manifest
         ),
     )
-    # a small judged sample keeps the CPU demo to minutes (the judge loads in ~30 s, ~80 tokens/s)
-    # and the small judge's scores cluster, so one document's worth of a score is enough here
-    score_cfg = demo_config(sample=24, max_doc_tokens=96)
-    score_cfg.engine.cpu_threads = 2
-    score_cfg.distill.min_per_class = 1
-    score_cfg.annotate.check_docs = 8  # the judge check on a third of the sample
-    _stage(result, "score", say, lambda: score_demo(run / "curated", run, score_cfg))
+    score_cfg = demo_score_config()
+    _stage(
+        result,
+        "score",
+        say,
+        lambda: score_demo(run / "curated", run, score_cfg, progress=progress),
+    )
     _stage(
         result,
         "augment",
@@ -120,6 +121,7 @@ def run_demo(
             "math",
             RecallConfig(rounds=1),
             overwrite=overwrite,
+            progress=progress,
         ),
     )
     _stage(result, "synth", say, lambda: synth_demo(run / "synth-work"))
@@ -172,6 +174,21 @@ def run_demo(
     return result
 
 
+def demo_score_config() -> ScoreConfig:
+    """The score step of the demo (``tests/test_run.py`` checks what it yields on the sample)."""
+    from qurate.score.demo import demo_config
+
+    # a small judged sample keeps the CPU demo to minutes (the judge loads in ~30 s, ~80
+    # tokens/s) and the small judge's scores cluster, so one document's worth of a score is
+    # enough here; perplexity over 64 tokens (demo_config) carries most of the spread
+    cfg = demo_config(sample=24, max_doc_tokens=96)
+    cfg.engine.cpu_threads = 2
+    cfg.distill.min_per_class = 1
+    cfg.annotate.check_docs = 8  # the judge check on a third of the sample
+    cfg.apply.check_docs = 16
+    return cfg
+
+
 def _summary(train_result: Any) -> Any:
     return getattr(train_result, "__dict__", train_result)
 
@@ -217,7 +234,9 @@ def run_pipeline(
             result,
             "score annotate",
             say,
-            lambda: annotate(current, run / "annotations", score, overwrite=overwrite),
+            lambda: annotate(
+                current, run / "annotations", score, overwrite=overwrite, progress=progress
+            ),
         )
         _stage(
             result,
@@ -237,6 +256,7 @@ def run_pipeline(
                 perplexity=score.apply.perplexity,
                 executor=cfg.executor,
                 overwrite=overwrite,
+                progress=progress,
             ),
         )
         current = run / "scored"

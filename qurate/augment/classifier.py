@@ -17,9 +17,8 @@ Training goes through the scoring issue's ``qurate.score.raters.train_classifier
 buckets), on our prepared lines; its whitespace collapsing does not change fastText's
 tokens, so training and scoring see the same words.
 
-``RecallFilter`` wraps a trained classifier as a datatrove step for users' own pipelines:
-it marks documents below the threshold ``not_recalled`` (mark, don't drop) and tags the rest
-with the domain and ``scores["recall_score"]``.
+(A ``RecallFilter`` datatrove step used to wrap a saved classifier; nothing saved one for a
+user to load, only a test used it, so it is gone: ``qurate augment recall`` is the way in.)
 """
 
 from __future__ import annotations
@@ -31,10 +30,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from datatrove.data import Document
 from pydantic import BaseModel, ConfigDict, Field
 
-from qurate.contract.rejects import QurateFilter
 from qurate.contract.stagedir import atomic_write
 from qurate.errors import BadInputError
 from qurate.filters.math_features import feature_tokens, math_features
@@ -90,11 +87,49 @@ class RecallConfig(BaseModel):
     )
     judge_max_tokens: int = Field(512, ge=16, description="document tokens shown to the judge")
     seed: int = Field(0, description="sampling and training seed")
+    holdout_fraction: float = Field(
+        0.2,
+        ge=0,
+        lt=1,
+        description="share of the seeds held out (by a hash of the text) to measure every "
+        "round's recall; none below 5 seeds (see augment/holdout.py)",
+    )
+    holdout_negatives: int = Field(
+        500,
+        ge=0,
+        description="pool documents held out (sampled per language; at most a fifth of the "
+        "pool) to measure every round's false-positive rate; never trained on",
+    )
+    min_negatives_per_language: int = Field(
+        20,
+        ge=0,
+        description="negatives drawn from every language of the pool at least (or all it has), "
+        "so text in a rare language is not recalled for looking unlike any negative",
+    )
+    calibrate: bool = Field(
+        False,
+        description="raise the cut above `threshold` as far as the held-out seeds stay "
+        "recalled at `target_recall`; off by default: narrow seeds overstate the pool's "
+        "recall and the cut goes too high (measured in augment/holdout.py)",
+    )
+    target_recall: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="held-out seed recall the calibrated cut keeps; recall above it is traded "
+        "for precision",
+    )
+    max_precision_drop: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="stop when a round's held-out balanced precision falls this far below the "
+        "best round's; the best round's scores and threshold are written",
+    )
     fasttext: RaterTrainConfig = Field(
         default_factory=lambda: RaterTrainConfig(epoch=10, dim=64, lr=0.5, quantize=False),
-        description="fastText trainer of each round's classifier (the scoring trainer: thread "
-        ">= 11, checked weights, 200k buckets); not quantised: the model lives for one round, "
-        "and a row cutoff would cost recall",
+        description="fastText training (thread >= 11, checked weights, 200k buckets); not "
+        "quantised: the model lives for one round, and a row cutoff would cost recall",
     )
 
 
@@ -240,59 +275,11 @@ class DomainConfirmer:
         return [None if r.error or not r.probs else r.probs.get("Y", 0.0) >= 0.5 for r in results]
 
 
-class RecallFilter(QurateFilter):
-    """Datatrove step: keep documents the classifier puts in ``domain``, mark the rest.
-
-    Kept documents get ``domain``, ``domain_score`` and ``scores["recall_score"]``; the
-    others are marked ``not_recalled`` with their score in the detail.
-    """
-
-    name = "🔎 qurate recall"
-    stage = "recall"
-    batch_size = 512
-
-    def __init__(
-        self,
-        model_path: str | Path,
-        domain: Domain,
-        cfg: RecallConfig | None = None,
-        threshold: float | None = None,
-    ) -> None:
-        super().__init__()
-        self.cfg = cfg or RecallConfig()
-        self.model_path = str(model_path)
-        self.domain = domain
-        self.threshold = self.cfg.threshold if threshold is None else threshold
-        self._clf: RecallClassifier | None = None
-
-    def filter(self, doc: Document) -> bool | tuple:
-        return self.filter_batch([doc])[0]
-
-    def filter_batch(self, batch: list[Document]) -> list[bool | tuple]:
-        if self._clf is None:
-            self._clf = RecallClassifier.load(
-                self.model_path, max_chars=self.cfg.max_chars, features=self.cfg.feature_tokens
-            )
-        scores = self._clf.score([d.text for d in batch])
-        out: list[bool | tuple] = []
-        for doc, s in zip(batch, scores, strict=True):
-            s = float(s)
-            if s >= self.threshold:
-                doc.metadata["domain"] = self.domain
-                doc.metadata["domain_score"] = s
-                doc.metadata["scores"] = {**(doc.metadata.get("scores") or {}), SCORE_KEY: s}
-                out.append(True)
-            else:
-                out.append((False, NOT_RECALLED, f"{SCORE_KEY} {s:.3f} < {self.threshold:.3f}"))
-        return out
-
-
 __all__ = [
     "DomainConfirmer",
     "NOT_RECALLED",
     "SCORE_KEY",
     "RecallClassifier",
     "RecallConfig",
-    "RecallFilter",
     "prepare",
 ]

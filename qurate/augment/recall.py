@@ -42,6 +42,7 @@ from qurate.augment.classifier import (
     RecallClassifier,
     RecallConfig,
 )
+from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
 from qurate.contract.schema import scores_dict
 from qurate.contract.shards import (
@@ -80,6 +81,11 @@ class RoundReport:
     judged_yes: int = 0
     judge_errors: int = 0
     precision: float | None = None  # judged_yes / judged, when a judge ran
+    # measured on the held-out split (augment/holdout.py), at this round's threshold
+    holdout_recall: float | None = None
+    holdout_precision: float | None = None  # balanced: recall / (recall + pool rate)
+    holdout_pool_rate: float | None = None
+    used: bool = True  # False: a later round was better, or this round drifted (stopped here)
     seconds: float = 0.0
 
 
@@ -89,6 +95,7 @@ class _Pool:
     rows: list[int]
     tokens: list[np.ndarray] = field(default_factory=list)
     chars: list[np.ndarray] = field(default_factory=list)
+    langs: list[np.ndarray] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -125,8 +132,15 @@ def _open_pool(pool_dir: Path) -> _Pool:
     pool = _Pool(shards, [])
     for path in shards:
         check_schema_version(path)
+        names = pq.ParquetFile(path).schema_arrow.names
         table = pq.read_table(path, columns=["n_tokens", "n_chars"])
         pool.rows.append(table.num_rows)
+        lang = (
+            pq.read_table(path, columns=["lang"]).column("lang").fill_null("?").to_pylist()
+            if "lang" in names
+            else ["?"] * table.num_rows
+        )
+        pool.langs.append(np.array(lang, dtype=object))
         pool.tokens.append(table.column("n_tokens").fill_null(0).to_numpy().astype(np.int64))
         pool.chars.append(table.column("n_chars").fill_null(0).to_numpy().astype(np.int64))
     return pool
@@ -157,23 +171,23 @@ def _take(pool: _Pool, selection: list[np.ndarray]) -> list[tuple[str, str]]:
     return rows
 
 
-def _score(clf: RecallClassifier, pool: _Pool) -> list[np.ndarray]:
+def _score(clf: RecallClassifier, pool: _Pool, bar: Any = None) -> list[np.ndarray]:
     out = []
     for path in pool.shards:
-        parts = [
-            clf.score(b.column(0).to_pylist())
-            for b in pq.ParquetFile(path).iter_batches(batch_size=_BATCH, columns=["text"])
-        ]
+        parts = []
+        for b in pq.ParquetFile(path).iter_batches(batch_size=_BATCH, columns=["text"]):
+            parts.append(clf.score(b.column(0).to_pylist()))
+            if bar is not None:
+                bar.advance(bar.task_ids[0], b.num_rows)
         out.append(np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
     return out
 
 
-def _cutoff(scores: list[np.ndarray], cfg: RecallConfig) -> float:
-    """The threshold, raised so that at most ``max_fraction`` of the pool is recalled.
+def _cutoff(scores: list[np.ndarray], cfg: RecallConfig, thr: float) -> float:
+    """``thr``, raised so that at most ``max_fraction`` of the pool is recalled.
 
     With ties at the cut (e.g. many documents at P=1.0) fewer are recalled, never more.
     """
-    thr = cfg.threshold
     if cfg.max_fraction < 1.0:
         flat = np.concatenate(scores)
         k = int(math.floor(cfg.max_fraction * len(flat)))
@@ -209,21 +223,37 @@ def _run_rounds(
     cfg: RecallConfig,
     confirmer: DomainConfirmer | None,
     on_round: Callable[[RoundReport], None] | None,
-) -> tuple[list[np.ndarray], float, list[RoundReport], dict[str, bool]]:
+    bar: Any = None,
+) -> tuple[list[np.ndarray], float, list[RoundReport], dict[str, bool], dict[str, int]]:
     judged: dict[str, bool] = {}
     judged_text: dict[str, str] = {}
     reports: list[RoundReport] = []
     prev: list[np.ndarray] | None = None
     prev_cut = cfg.threshold
-    scores: list[np.ndarray] = []
-    cut = cfg.threshold
+    # The held-out split (augment/holdout.py): seeds and pool documents never trained on.
+    train_seeds, held_seeds = split_seeds(seeds, cfg.holdout_fraction, cfg.seed)
+    rng0 = np.random.default_rng([cfg.seed, 0])
+    every = [np.ones(n, dtype=bool) for n in pool.rows]
+    held_idx = (
+        # at most a fifth of the pool: the rest is for training
+        sample_by_group(every, pool.langs, min(cfg.holdout_negatives, pool.size // 5), 1, rng0)
+        if held_seeds
+        else [np.zeros(0, dtype=np.int64) for _ in pool.rows]
+    )
+    trainable = [np.ones(n, dtype=bool) for n in pool.rows]
+    for m, idx in zip(trainable, held_idx, strict=True):
+        m[idx] = False
+    held_neg = [t for _, t in _take(pool, held_idx)]
+    best: tuple[float, list[np.ndarray], float, int] | None = None  # (precision, scores, cut, i)
     for r in range(1, cfg.rounds + 1):
         t0 = time.perf_counter()
         rng = np.random.default_rng([cfg.seed, r])
-        positives = list(seeds) + [judged_text[i] for i, ok in judged.items() if ok]
+        positives = list(train_seeds) + [judged_text[i] for i, ok in judged.items() if ok]
         n_pseudo = 0
         if prev is not None and cfg.max_pseudo_positives:
-            masks = [s >= cfg.pseudo_positive_score for s in prev]
+            masks = [
+                (s >= cfg.pseudo_positive_score) & t for s, t in zip(prev, trainable, strict=True)
+            ]
             picked = [
                 t
                 for i, t in _take(pool, _sample(masks, cfg.max_pseudo_positives, rng))
@@ -233,18 +263,31 @@ def _run_rounds(
             n_pseudo = len(picked)
         need = min(cfg.max_negatives, math.ceil(cfg.neg_per_pos * len(positives)))
         masks = (
-            [np.ones(n, dtype=bool) for n in pool.rows]
+            [t.copy() for t in trainable]
             if prev is None
-            else [s < prev_cut for s in prev]
+            else [(s < prev_cut) & t for s, t in zip(prev, trainable, strict=True)]
         )
         if not any(m.any() for m in masks):  # the last round recalled everything
-            masks = [np.ones(n, dtype=bool) for n in pool.rows]
-        negatives = [t for i, t in _take(pool, _sample(masks, need, rng)) if not judged.get(i)]
+            masks = [t.copy() for t in trainable]
+        picks = sample_by_group(masks, pool.langs, need, cfg.min_negatives_per_language, rng)
+        negatives = [t for i, t in _take(pool, picks) if not judged.get(i)]
         negatives += [judged_text[i] for i, ok in judged.items() if not ok]
         reps = max(1, round(len(negatives) / max(len(positives), 1)))
         clf = RecallClassifier.train(positives * reps, negatives, cfg, seed=r)
-        scores = _score(clf, pool)
-        cut = _cutoff(scores, cfg)
+        scores = _score(clf, pool, bar)
+        fit = None
+        base = cfg.threshold
+        if held_seeds:
+            pos_s, neg_s = clf.score(held_seeds), clf.score(held_neg)
+            fit = (
+                calibrate(pos_s, neg_s, cfg.target_recall, base)
+                if cfg.calibrate
+                else measure(pos_s, neg_s, base)
+            )
+            base = fit.threshold
+        cut = _cutoff(scores, cfg, base)
+        if fit is not None and cut != fit.threshold:
+            fit = measure(clf.score(held_seeds), clf.score(held_neg), cut)
         recalled = [s >= cut for s in scores]
         rep = RoundReport(
             round=r,
@@ -258,6 +301,10 @@ def _run_rounds(
             ),
             recalled_chars=int(sum(c[m].sum() for c, m in zip(pool.chars, recalled, strict=True))),
         )
+        if fit is not None:
+            rep.holdout_recall = round(fit.recall, 4)
+            rep.holdout_precision = round(fit.balanced_precision, 4)
+            rep.holdout_pool_rate = round(fit.pool_rate, 4)
         if confirmer is not None and cfg.judge_sample:
             sample = _take(pool, _sample(recalled, cfg.judge_sample, rng))
             verdicts = confirmer.confirm([t for _, t in sample])
@@ -274,8 +321,54 @@ def _run_rounds(
         reports.append(rep)
         if on_round is not None:
             on_round(rep)
+        precision = fit.balanced_precision if fit is not None else 1.0
+        if best is not None and precision < best[0] - cfg.max_precision_drop:
+            rep.used = False  # drift: keep the best round's output and stop
+            break
+        if best is None or precision >= best[0] - cfg.max_precision_drop:
+            best = (max(precision, best[0]) if best else precision, scores, cut, r)
         prev, prev_cut = scores, cut
-    return scores, cut, reports, judged
+    assert best is not None
+    for rep in reports:
+        rep.used = rep.round == best[3]
+    holdout = {"seeds": len(held_seeds), "pool_docs": len(held_neg), "used_round": best[3]}
+    return best[1], best[2], reports, judged, holdout
+
+
+def _bar(enabled: bool, total: int) -> Any:
+    """A rich progress bar over the documents scored in all rounds (rate, ETA), or None."""
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:.0f} docs/s" if speed else "? docs/s")
+
+    bar = Progress(
+        TextColumn("recall"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        Rate(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    bar.add_task("recall", total=total)
+    bar.start()
+    return bar
 
 
 def _write(
@@ -328,6 +421,7 @@ def recall(
     rows_per_shard: int = 50_000,
     on_round: Callable[[RoundReport], None] | None = None,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Recall ``domain`` documents from the stage directory ``pool_dir`` into ``out_dir``.
 
@@ -352,17 +446,36 @@ def recall(
         if done is not None:
             return done
         args = (pool_dir, seeds, seed_texts, domain, cfg, engine, rows_per_shard, on_round, t0)
-        return _recall(pool, sd, *args)
+        return _recall(pool, sd, *args, progress=progress)
 
 
 def _recall(
-    pool, sd, pool_dir, seeds, seed_texts, domain, cfg, engine, rows_per_shard, on_round, t0
+    pool,
+    sd,
+    pool_dir,
+    seeds,
+    seed_texts,
+    domain,
+    cfg,
+    engine,
+    rows_per_shard,
+    on_round,
+    t0,
+    *,
+    progress: bool,
 ):
     out = sd.path
     confirmer = (
         DomainConfirmer(engine, domain, cfg.judge_max_tokens) if engine is not None else None
     )
-    scores, cut, reports, judged = _run_rounds(pool, seed_texts, cfg, confirmer, on_round)
+    bar = _bar(progress, cfg.rounds * pool.size)
+    try:
+        scores, cut, reports, judged, holdout = _run_rounds(
+            pool, seed_texts, cfg, confirmer, on_round, bar
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
     n_in, n_kept, kept_tokens = _write(pool, out, scores, cut, domain, judged, rows_per_shard)
     return sd.finish(
         config_hash=config_hash(cfg),
@@ -380,6 +493,7 @@ def _recall(
             "judge": engine.model_id if engine is not None else None,
             "tokens_by_domain": {domain: int(kept_tokens)},
             "rounds": [asdict(r) for r in reports],
+            "holdout": holdout,
             "elapsed_s": round(time.perf_counter() - t0, 3),
         },
     )

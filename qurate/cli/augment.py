@@ -86,12 +86,26 @@ def recall_command(
 
     def on_round(rep) -> None:
         judged = f", judged precision {rep.precision:.2f}" if rep.precision is not None else ""
+        held = (
+            f", held-out recall {rep.holdout_recall:.2f} precision {rep.holdout_precision:.2f}"
+            if rep.holdout_recall is not None
+            else ""
+        )
         console.print(
-            f"round {rep.round}: recalled {rep.recalled_docs:,} docs{judged} ({rep.seconds:.1f} s)"
+            f"round {rep.round}: recalled {rep.recalled_docs:,} docs{judged}{held} "
+            f"({rep.seconds:.1f} s)"
         )
 
     manifest = recall(
-        pool, out, seeds, domain, cfg, engine=engine, on_round=on_round, overwrite=overwrite
+        pool,
+        out,
+        seeds,
+        domain,
+        cfg,
+        engine=engine,
+        on_round=on_round,
+        overwrite=overwrite,
+        progress=True,
     )
     t = Table(title=f"recall {domain} -> {out}", box=box.SIMPLE_HEAD)
     for col in (
@@ -104,6 +118,9 @@ def recall_command(
         "tokens",
         "judged",
         "precision",
+        "held-out R",
+        "held-out P",
+        "used",
     ):
         t.add_column(col, justify="right")
     for r in manifest["rounds"]:
@@ -118,6 +135,9 @@ def recall_command(
             f"{r['recalled_tokens']:,}",
             str(r["judged"]),
             prec,
+            "-" if r.get("holdout_recall") is None else f"{r['holdout_recall']:.2f}",
+            "-" if r.get("holdout_precision") is None else f"{r['holdout_precision']:.2f}",
+            "yes" if r.get("used", True) else "",
         )
     Console().print(t)
     c = manifest["counts"]

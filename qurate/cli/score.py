@@ -84,7 +84,7 @@ def annotate(
             "judge.max_doc_tokens": max_doc_tokens,
         },
     )
-    m = run(input, output, cfg, overwrite=overwrite)
+    m = run(input, output, cfg, overwrite=overwrite, progress=True)
     c = m["counts"]
     t = m["throughput"]
     console.print(
@@ -115,17 +115,34 @@ def distill(
             "default: judge median."
         ),
     ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference",
+            help="Reference-quality text for the reference classifier (vs a random sample of "
+            "the pool): JSONL/Parquet files, stage dirs, .txt/.md folders; default: the "
+            "bundled sample. Repeat for several.",
+        ),
+    ] = None,
     config: ConfigPath = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Train a fastText rater per dimension + a domain classifier; print held-out agreement.
+    """Train a fastText rater per dimension, a domain classifier and a reference classifier;
+    print held-out agreement.
 
     Config section: `score` (score.distill)."""
     from qurate.score.distill import distill as run
 
-    cfg = _config(config, **{"distill.keep_threshold": keep_threshold})
+    cfg = _config(
+        config, **{"distill.keep_threshold": keep_threshold, "distill.reference": reference}
+    )
     meta = run(annotations, output, cfg, overwrite=overwrite)
     render_agreement(meta)
+    ref = meta.get("reference")
+    if ref:
+        console.print(
+            f"reference classifier: {ref['n_reference']} reference vs {ref['n_pool']} pool documents"
+        )
     console.print(f"raters -> {output} (agreement.json, raters.json)")
 
 
@@ -184,6 +201,13 @@ def apply(
             "as a percentile within the document's language (score.perplexity.normalize).",
         ),
     ] = None,
+    no_perplexity: Annotated[
+        bool,
+        typer.Option(
+            "--no-perplexity",
+            help="Leave perplexity out (on by default; it is the costly signal).",
+        ),
+    ] = False,
     keep_threshold: Annotated[
         Optional[float],
         typer.Option(
@@ -226,15 +250,17 @@ def apply(
         raters,
         cfg,
         judge=judge is not None,
-        perplexity=perplexity is not None or cfg.apply.perplexity,
+        perplexity=False if no_perplexity else (perplexity is not None or cfg.apply.perplexity),
         executor=executor(config),
         overwrite=overwrite,
+        progress=True,
     )
     c, t = m["counts"], m["throughput"]
     console.print(
         f"scored {c['in']} documents: {c['kept']} kept, {c['rejected']} rejected as low_quality "
         f"({t['docs_per_s']:.0f} docs/s, {t['mb_per_s']:.2f} MB/s) -> {output}"
     )
+    render_checks(m)
     by_lang = (m.get("perplexity") or {}).get("by_language")
     if by_lang:
         table = Table(title="perplexity by language (quality: percentile within language)")
@@ -243,6 +269,23 @@ def apply(
         for lang, q in by_lang.items():
             table.add_row(lang, str(q["n"]), *(f"{q[k]:.1f}" for k in ("p10", "p50", "p90")))
         console.print(table)
+
+
+def render_checks(m: dict[str, Any]) -> None:
+    """Per signal: how well it tells documents from their word-shuffled copies, and its weight."""
+    checks = m.get("signal_checks") or {}
+    if not checks and not m.get("weights"):
+        return
+    table = Table(title="signals: original vs word-shuffled copy (ROC-AUC) -> weight in quality")
+    for col in ("signal", "docs", "ROC-AUC", "weight"):
+        table.add_column(col, justify="left" if col == "signal" else "right")
+    for name, w in (m.get("weights") or {}).items():
+        c = checks.get(name) or {}
+        auc = c.get("auc")
+        table.add_row(name, str(c.get("n", "-")), _fmt(auc), f"{w:.2f}")
+    console.print(table)
+    if m.get("domain_model"):
+        console.print(f"domains: {m['domain_model']}")
 
 
 def register(root: typer.Typer) -> None:

@@ -1,13 +1,13 @@
 """Scoring stage 3, apply: score every document and combine the signals into ``quality``.
 
-Each signal becomes a component in [0, 1]:
-
-- **rater**: the fastText raters' weighted mean score / 5 (cheap: the one to run on all);
-- **judge**: the LLM judge's mean normalised score (``--judge``; one LLM prefill a document);
-- **perplexity** under a reference LM (``--perplexity``; the CCNet idea).
-
-``quality`` is the weighted mean of the components a document has (weights in
-``score.apply``); below ``keep_threshold`` a document goes to rejects as ``low_quality``.
+Each signal becomes a component in [0, 1] (``score/signals.py``): the distilled raters, the
+LLM judge (``--judge``), perplexity under a reference LM (on by default; the CCNet idea) and
+the DCLM-style reference classifier that ``score distill`` trains. Every signal is first
+checked against word-shuffled copies of input documents, and its weight is scaled by how
+well it tells them apart (the weights and checks are in the manifest). ``quality`` is the
+weighted mean of the components a document has; below ``keep_threshold`` a document goes to
+rejects as ``low_quality``. ``domain`` comes from the shipped domain classifier
+(``score/domains.py``) unless ``score.apply.domains`` says otherwise.
 
 Perplexity depends on the language at least as much as on quality: under SmolLM2 the median
 kept document scores 17-27 in Chinese, Russian or English and 100-128 in Czech, Swedish or
@@ -31,11 +31,11 @@ import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 
 from qurate.contract.executors import ExecutorConfig
 from qurate.contract.shards import (
@@ -51,14 +51,50 @@ from qurate.contract.shards import (
 )
 from qurate.contract.stagedir import StageDir
 from qurate.errors import BadInputError, ConfigError
-from qurate.score.check import check_judge, reliability_of
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge
-from qurate.score.metrics import rankdata
+from qurate.score.progress import Bar
+from qurate.score.ranking import percentile_by_group, perplexity_quantiles, raters_summary
 from qurate.score.raters import RATERS_FILE, Raters
+from qurate.score.signals import (
+    COMPONENTS,
+    MIN_CHECK_WORDS,
+    combine,
+    score_batch,
+    signal_checks,
+    signal_weights,
+)
 
 STAGING = "_staging"
-COMPONENTS = ("rater", "judge", "perplexity")
+__all__ = [
+    "COMPONENTS",
+    "STAGING",
+    "apply",
+    "combine",
+    "percentile_by_group",
+    "perplexity_quantiles",
+    "raters_summary",
+    "score_batch",
+]
+
+
+@dataclass
+class Models:
+    """What scores a document: any of raters, judge, perplexity, reference, domain model."""
+
+    raters: Raters | None = None
+    judge: Judge | None = None
+    perplexity: Any = None
+    reference: Any = None
+    domains: Any = None
+
+    def close(self) -> None:
+        for engine in (
+            getattr(self.judge, "engine", None),
+            getattr(self.perplexity, "engine", None),
+        ):
+            if engine is not None:
+                engine.close()
 
 
 PARTS = "_parts"  # per-task counts and components, removed once the manifest is written
@@ -76,6 +112,7 @@ class _Job:
     perplexity: bool
     weights: dict[str, float]
     tasks: int
+    progress: bool = False
 
     @property
     def relative(self) -> bool:
@@ -87,19 +124,28 @@ class _Job:
     def prefix(self, rank: int) -> str:
         return "part" if self.tasks == 1 else f"part-{rank:05d}"
 
-    def load(self, rank: int) -> tuple[Raters | None, Judge | None, Any]:
-        raters = Raters(self.raters_dir) if self.raters_dir else None
-        judge = scorer = None
+    def load(self, rank: int) -> Models:
+        m = Models(raters=Raters(self.raters_dir) if self.raters_dir else None)
         if self.judge:
             from qurate.llm import load_engine
 
             cache = Path(self.out) / "cache" / f"llm-{rank:05d}.sqlite"
-            judge = Judge(load_engine(self.config.engine, cache_path=cache), self.config.judge)
+            m.judge = Judge(load_engine(self.config.engine, cache_path=cache), self.config.judge)
         if self.perplexity:
             from qurate.score.perplexity import PerplexityScorer
 
-            scorer = PerplexityScorer(self.config.perplexity)
-        return raters, judge, scorer
+            m.perplexity = PerplexityScorer(self.config.perplexity)
+        if m.raters is not None and m.raters.meta.get("reference"):
+            from qurate.score.reference import ReferenceClassifier
+
+            m.reference = ReferenceClassifier(
+                Path(self.raters_dir or ".") / m.raters.meta["reference"]["file"]
+            )
+        if self.config.apply.domains is not None:
+            from qurate.score.domains import DomainClassifier
+
+            m.domains = DomainClassifier(self.config.apply.domains)
+        return m
 
 
 class _Emitter:
@@ -149,12 +195,12 @@ def _fresh(job: _Job, rank: int, which: str) -> bool:
     return True
 
 
-def _score_task(job: _Job, rank: int, models: tuple | None = None) -> None:
+def _score_task(job: _Job, rank: int, models: Models | None = None) -> None:
     """Pass 1 of one task: score its shards. Without per-language ranking the rows are
     written at once; with it they are staged and their components saved for the ranking."""
     if not _fresh(job, rank, "score"):
         return
-    raters, judge, scorer = models or job.load(rank)
+    models = models or job.load(rank)
     out, acfg = Path(job.out), job.config.apply
     parts = out / PARTS
     n_in = n_bytes = 0
@@ -163,21 +209,23 @@ def _score_task(job: _Job, rank: int, models: tuple | None = None) -> None:
     emitter = None if job.relative else _Emitter(job, rank)
     staging = ShardWriter(out / STAGING, prefix=job.prefix(rank)) if job.relative else None
     rows = (r for path in job.shards(rank) for r in iter_rows_of(path))
-    for batch in _batches(rows, acfg.batch_size):
-        n_in += len(batch)
-        n_bytes += sum(len((r["text"] or "").encode()) for r in batch)
-        comps = score_batch(batch, raters, judge, scorer, job.config)
-        if staging is not None:
-            for c in COMPONENTS:
-                staged[c].append(comps.get(c, np.full(len(batch), np.nan)))
-            langs += [r.get("lang") or "?" for r in batch]
-            for row in batch:
-                staging.write(row)
-        else:
-            assert emitter is not None
-            if scorer is not None:
-                comps["perplexity"] = scorer.quality(comps["perplexity"])
-            emitter.emit(batch, combine(comps, job.weights))
+    total = _rows_in(job.shards(rank))
+    with Bar("score apply", total, enabled=job.progress and job.tasks == 1) as bar:
+        for batch in _batches(rows, acfg.batch_size):
+            n_in += len(batch)
+            n_bytes += sum(len((r["text"] or "").encode()) for r in batch)
+            comps = score_batch(batch, models, job.config, on_progress=bar.advance)
+            if staging is not None:
+                for c in COMPONENTS:
+                    staged[c].append(comps.get(c, np.full(len(batch), np.nan)))
+                langs += [r.get("lang") or "?" for r in batch]
+                for row in batch:
+                    staging.write(row)
+            else:
+                assert emitter is not None
+                if models.perplexity is not None:
+                    comps["perplexity"] = models.perplexity.quality(comps["perplexity"])
+                emitter.emit(batch, combine(comps, job.weights))
     counts: dict[str, Any] = {"in": n_in, "bytes": n_bytes, "kept": 0, "rejected": {}}
     if staging is not None:
         staging.close()
@@ -239,7 +287,9 @@ def _fingerprint(job: _Job) -> str:
     )
 
 
-def _run_pass(job: _Job, which: str, executor: ExecutorConfig | None, models: tuple) -> None:
+def _run_pass(
+    job: _Job, which: str, executor: ExecutorConfig | None, models: Models | None
+) -> None:
     if job.tasks == 1:  # in this process, with the models already loaded
         if which == "score":
             _score_task(job, 0, models)
@@ -267,12 +317,15 @@ def apply(
     config: ScoreConfig | None = None,
     *,
     judge: bool = False,
-    perplexity: bool = False,
+    perplexity: bool | None = None,
     executor: ExecutorConfig | None = None,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Score every document of ``in_dir`` with the raters (and optionally the judge and
-    perplexity under ``config.perplexity.model``); write ``out_dir``.
+    """Score every document of ``in_dir`` with the raters (and the reference classifier
+    distilled with them), perplexity under ``config.perplexity.model`` (``perplexity``; None =
+    ``score.apply.perplexity``, on by default) and optionally the judge; write ``out_dir``.
+    Each signal's weight is its configured weight scaled by its check (``score/signals.py``).
 
     With ``score.apply.tasks`` > 1 the input shards are split among that many tasks, run on
     ``executor`` (datatrove's local or Ray executor; local by default). Per-language
@@ -285,9 +338,14 @@ def apply(
     in ``cache/`` stay).
     """
     config = config or ScoreConfig()
+    perplexity = config.apply.perplexity if perplexity is None else perplexity
     src, out = check_stage_dir(in_dir), Path(out_dir)
     if raters_dir is None and not judge and not perplexity:
         raise BadInputError("nothing to score with: give --raters, --judge or --perplexity")
+    if raters_dir is not None and not (Path(raters_dir) / RATERS_FILE).is_file():
+        raise BadInputError(
+            f"{raters_dir}: no {RATERS_FILE} (train raters with `qurate score distill`)"
+        )
     if config.apply.tasks > 1 and executor is not None and executor.kind == "slurm":
         raise ConfigError(
             "score.apply.tasks: several tasks run on the local or Ray executor, not Slurm "
@@ -302,27 +360,29 @@ def apply(
         if done is not None:
             return done
         (out / PARTS).mkdir(parents=True, exist_ok=True)
-        return _apply(probe, sd, executor)
+        return _apply(probe, sd, executor, progress)
 
 
-def _apply(probe: _Job, sd: StageDir, executor: ExecutorConfig | None) -> dict[str, Any]:
+def _apply(
+    probe: _Job, sd: StageDir, executor: ExecutorConfig | None, progress: bool
+) -> dict[str, Any]:
     src, out, config = Path(probe.src), sd.path, probe.config
     pcfg, judge, perplexity = config.perplexity, probe.judge, probe.perplexity
     raters_dir = probe.raters_dir
     # Loaded here even for several tasks: the judge check needs the judge, and a bad model
     # path fails once, in one line, before any task starts.
     models = probe.load(0)
-    raters, the_judge, scorer = models
-    weights, present, judge_check = _weights(src, config, raters, the_judge, scorer)
+    checks = signal_checks(models, _check_texts(src, config.apply.check_docs), config)
+    weights, present = signal_weights(models, config, checks)
     tasks = max(1, min(config.apply.tasks, len(shard_paths(src))))
-    job = _Job(probe.src, probe.out, probe.raters_dir, config, judge, perplexity, weights, tasks)
-    judge_meta = the_judge.metadata() if the_judge else None
-    ppl_model = scorer.model_id if scorer else None
+    job = _Job(probe.src, probe.out, probe.raters_dir, config, judge, perplexity, weights, tasks,
+               progress)  # fmt: skip
+    judge_meta = models.judge.metadata() if models.judge else None
+    ppl_model = models.perplexity.model_id if models.perplexity else None
+    domain_model = str(models.domains.path) if models.domains else None
     if tasks > 1:  # every task loads its own models: free this process's (a GPU, say)
-        for engine in (getattr(the_judge, "engine", None), getattr(scorer, "engine", None)):
-            if engine is not None:
-                engine.close()
-        models = raters = the_judge = scorer = None
+        models.close()
+        models = None
     started = time.perf_counter()
     _run_pass(job, "score", executor, models)
     parts = out / PARTS
@@ -355,7 +415,10 @@ def _apply(probe: _Job, sd: StageDir, executor: ExecutorConfig | None) -> dict[s
         "judge": judge_meta,
         "perplexity_model": ppl_model,
         "weights": {c: weights[c] for c in present},
-        "judge_check": judge_check,
+        # each signal's ROC-AUC between input documents and their word-shuffled copies
+        "signal_checks": checks,
+        "judge_check": checks.get("judge"),
+        "domain_model": domain_model,
         "tasks": tasks,
         "throughput": {
             "docs_per_s": n_in / wall if wall else None,
@@ -378,43 +441,30 @@ def _apply(probe: _Job, sd: StageDir, executor: ExecutorConfig | None) -> dict[s
     )
 
 
-def _weights(
-    src: Path, config: ScoreConfig, raters: Raters | None, judge: Judge | None, scorer: Any
-) -> tuple[dict[str, float], list[str], dict[str, Any] | None]:
-    """Each component's weight in ``quality``, the components present, and the judge check.
+def _rows_in(paths: list[Path]) -> int | None:
+    """Rows in ``paths`` from the Parquet footers (None when one cannot be read: reading the
+    shard then reports it in one line)."""
+    try:
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+    except (OSError, ValueError):
+        return None
 
-    A judge that failed its check (scoring_check.py) passes its low reliability on to the
-    raters distilled from it; a judge asked here is checked on the first documents (their
-    answers are cached, so scoring them again later costs nothing).
-    """
-    acfg = config.apply
-    judge_check = None
-    if judge is not None and config.annotate.check_docs:
-        head = [
-            r["text"] or ""
-            for r in islice(iter_rows(src, columns=["text"]), config.annotate.check_docs)
-        ]
-        quality = [judge.quality(j.scores) if not j.error else np.nan for j in judge.judge(head)]
-        judge_check = check_judge(judge, head, quality)
-    configured = {
-        "rater": acfg.rater_weight,
-        "judge": acfg.judge_weight,
-        "perplexity": acfg.perplexity_weight,
-    }
-    weights = {
-        **configured,
-        "rater": acfg.rater_weight
-        * reliability_of(raters.meta.get("judge_check") if raters else None),
-        "judge": acfg.judge_weight * reliability_of(judge_check),
-    }
-    present = [
-        c for c, on in zip(COMPONENTS, (raters, judge, scorer), strict=True) if on is not None
-    ]
-    if not sum(weights[c] for c in present):
-        # Nothing else to lean on: the checked signal is all there is, so it keeps its weight
-        # (the manifest records the check, so the weakness is on record).
-        weights = configured
-    return weights, present, judge_check
+
+def _check_texts(src: Path, n: int) -> list[str]:
+    """The first ``n`` input documents long enough to check a signal on (a shard that cannot
+    be read ends the list: the task that owns it reports it)."""
+    out: list[str] = []
+    if not n:
+        return out
+    try:
+        for r in iter_rows(src, columns=["text"]):
+            if len((r["text"] or "").split()) >= MIN_CHECK_WORDS:
+                out.append(r["text"])
+                if len(out) >= n:
+                    break
+    except BadInputError:
+        pass
+    return out
 
 
 def _batches(rows: Any, size: int) -> Any:
@@ -426,112 +476,3 @@ def _batches(rows: Any, size: int) -> Any:
             batch = []
     if batch:
         yield batch
-
-
-def score_batch(
-    rows: list[dict[str, Any]],
-    raters: Raters | None,
-    judge: Judge | None,
-    scorer: Any,
-    config: ScoreConfig,
-) -> dict[str, np.ndarray]:
-    """Fill scores / domain / domain_score of ``rows`` in place; return the components:
-    ``rater`` and ``judge`` in [0, 1] (NaN where missing) and ``perplexity`` raw."""
-    acfg = config.apply
-    texts = [r["text"] or "" for r in rows]
-    comps: dict[str, np.ndarray] = {}
-    new_scores: list[dict[str, float]] = [{} for _ in rows]
-    if raters is not None:
-        scores, domains, dprob = raters.predict(texts)
-        comp = np.zeros(len(rows), dtype=np.float64)
-        total_w = 0.0
-        for dim, vals in scores.items():
-            w = acfg.weights.get(dim, 1.0)
-            comp += w * np.clip(vals, 0, 5) / 5.0
-            total_w += w
-            for i, v in enumerate(vals.tolist()):
-                new_scores[i][dim] = v
-        if total_w > 0:
-            comps["rater"] = comp / total_w
-        if raters.domain_model is not None:
-            for i, row in enumerate(rows):
-                row["domain"], row["domain_score"] = domains[i], float(dprob[i])
-    if judge is not None:
-        comp = np.full(len(rows), np.nan)
-        for i, j in enumerate(judge.judge(texts)):
-            if j.error:
-                continue
-            comp[i] = judge.quality(j.scores)
-            for dim, v in j.scores.items():
-                new_scores[i][f"judge_{dim}"] = v
-            if raters is None or raters.domain_model is None:
-                rows[i]["domain"], rows[i]["domain_score"] = j.domain, j.domain_score
-        comps["judge"] = comp
-    if scorer is not None:
-        ppl = scorer.perplexity(texts)
-        for i, p in enumerate(ppl.tolist()):
-            if not np.isnan(p):
-                new_scores[i]["perplexity"] = p
-        comps["perplexity"] = ppl
-    for row, s in zip(rows, new_scores, strict=True):
-        row["scores"] = {**(row.get("scores") or {}), **s}
-    return comps
-
-
-def combine(comps: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """Weighted mean of the components each document has (NaN when it has none)."""
-    n = len(next(iter(comps.values()))) if comps else 0
-    num, den = np.zeros(n), np.zeros(n)
-    for name, comp in comps.items():
-        ok = ~np.isnan(comp)
-        num[ok] += weights[name] * comp[ok]
-        den[ok] += weights[name]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
-
-
-def _indices_by_group(groups: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Sorted group names and, for each, the positions that hold it (one sort, not a mask
-    over the whole array per group)."""
-    names, inv = np.unique(groups.astype(str), return_inverse=True)
-    order = np.argsort(inv, kind="stable")
-    return names, np.split(order, np.cumsum(np.bincount(inv, minlength=len(names)))[:-1])
-
-
-def percentile_by_group(values: np.ndarray, groups: np.ndarray, min_group: int) -> np.ndarray:
-    """Mid-rank percentile in (0, 1) of each value within its group (ties share a rank);
-    NaN stays NaN; groups with fewer than ``min_group`` values are ranked together."""
-    out = np.full(len(values), np.nan)
-    ok = np.flatnonzero(~np.isnan(values))
-    if not len(ok):
-        return out
-    _, parts = _indices_by_group(groups[ok])
-    small = [p for p in parts if len(p) < min_group]
-    ranked = [p for p in parts if len(p) >= min_group]
-    if small:
-        ranked.append(np.concatenate(small))
-    for part in ranked:
-        idx = ok[part]
-        out[idx] = (rankdata(values[idx]) - 0.5) / len(idx)
-    return out
-
-
-def perplexity_quantiles(ppl: np.ndarray, groups: np.ndarray) -> dict[str, dict[str, float]]:
-    """Per-language document count and 10/50/90th percentile perplexity (CCNet-style cuts)."""
-    ok = np.flatnonzero(~np.isnan(ppl))
-    table: dict[str, dict[str, float]] = {}
-    if not len(ok):
-        return table
-    names, parts = _indices_by_group(groups[ok])
-    for name, part in zip(names.tolist(), parts, strict=True):
-        p10, p50, p90 = np.percentile(ppl[ok[part]], [10, 50, 90])
-        table[name] = {"n": len(part), "p10": float(p10), "p50": float(p50), "p90": float(p90)}
-    return table
-
-
-def raters_summary(models_dir: str | Path) -> dict[str, Any]:
-    """The saved ``raters.json`` of a models directory (for rendering)."""
-    path = Path(models_dir) / RATERS_FILE
-    if not path.is_file():
-        raise BadInputError(f"{models_dir}: no {RATERS_FILE}")
-    return json.loads(path.read_text())

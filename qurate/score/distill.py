@@ -29,6 +29,7 @@ from qurate.score.raters import (
     Raters,
     write_raters_meta,
 )
+from qurate.score.reference import load_reference, pool_sample, train_reference
 
 
 def _is_test(doc_id: str, fraction: float) -> bool:
@@ -133,12 +134,25 @@ def _distill(src: Path, out: Path, config: ScoreConfig) -> tuple[dict[str, Any],
             [texts[i] for i in tr], [dom[i] for i in tr], out, "domain", dcfg.train
         )
         files.append(path.name)
-        meta["domain"] = {"file": path.name, "folded_into_other": folded}
+        labels = sorted({dom[i] for i in tr})
+        meta["domain"] = {"file": path.name, "folded_into_other": folded, "labels": labels}
     else:
         meta["domain"] = None
         metrics["domain_note"] = (
             f"fewer than two domain labels with >= {dcfg.min_per_class} examples: no domain classifier"
         )
+    meta["reference"] = None
+    if dcfg.reference:
+        ref_texts, ref_sources = load_reference(dcfg.reference)
+        pool = pool_sample(src, texts, dcfg.reference_pool, config.annotate.seed)
+        path = train_reference(ref_texts, pool, out, dcfg.train)
+        files.append(path.name)
+        meta["reference"] = {
+            "file": path.name,
+            "sources": ref_sources,
+            "n_reference": min(len(ref_texts), len(pool)),
+            "n_pool": len(pool),
+        }
     write_raters_meta(out, meta)
     for p in out.glob("*-*.*"):  # model files of earlier runs into the same directory
         if p.suffix in (".ftz", ".bin") and p.name not in files:

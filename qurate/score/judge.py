@@ -45,13 +45,15 @@ DEFAULT_DIMENSIONS = [
     "knowledge_density",
     "reasoning_depth",
 ]
+# One spelling of every label everywhere (judge, domain classifiers, mix configs, README):
+# identifiers, so a label is the same word in a fastText label, a YAML key and a SQL query.
 DEFAULT_TAXONOMY = [
-    "e-commerce",
-    "social media",
+    "ecommerce",
+    "social_media",
     "entertainment",
     "technology",
     "science",
-    "academic research",
+    "academic",
     "news",
     "math",
     "code",
@@ -151,17 +153,13 @@ class JudgeConfig(BaseModel):
     )
     taxonomy: list[str] = Field(
         default_factory=lambda: list(DEFAULT_TAXONOMY),
-        description="Domain labels, asked as a lettered list (at most 26).",
+        description="Domain labels, asked as a lettered list (at most 26); the mixer's domains.",
     )
     max_doc_tokens: int = Field(
-        768,
-        ge=16,
-        description="Documents longer than this many tokens are cut (and flagged ``truncated``).",
+        768, ge=16, description="Documents longer than this many tokens are cut (flagged)."
     )
     batch_size: int = Field(
-        16,
-        ge=1,
-        description="Documents judged per engine call (also the prompt-cache commit size).",
+        16, ge=1, description="Documents judged per engine call (the prompt-cache commit size)."
     )
 
     @field_validator("taxonomy")

@@ -16,6 +16,7 @@ in log space around ``pivot``, the perplexity that scores 0.5.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -29,14 +30,19 @@ class PerplexityConfig(BaseModel):
 
     model: str = Field(
         "default",
-        description='A local causal LM: HF checkpoint dir, .gguf file, or "default" (embedded SmolLM2).',
+        description="Reference causal LM: an HF checkpoint dir, a .gguf file, or 'default' "
+        "(the embedded SmolLM2-135M-Instruct).",
     )
-    max_tokens: int = Field(256, ge=8, description="tokens of each document scored (its head)")
-    batch_size: int = Field(4, ge=1, description="documents per forward pass")
-    device: str = Field("auto", description="cpu, cuda, cuda:N or auto (cuda when available)")
+    max_tokens: int = Field(
+        256, ge=8, description="Perplexity over the first this many tokens of a document."
+    )
+    batch_size: int = Field(4, ge=1, description="Documents per forward pass.")
+    device: str = Field("auto", description="torch device: auto, cpu, cuda, ...")
     normalize: Literal["language", "absolute"] = Field(
         "language",
-        description='"language": the percentile of the document\'s perplexity among the input\'s documents of its language (two passes; CCNet\'s per-language cuts). "absolute": a logistic of ln(perplexity) around pivot (see pivot, scale).',
+        description="'language': the percentile of the document's perplexity among the "
+        "input's documents of its language (two passes; CCNet's per-language cuts). "
+        "'absolute': a fixed logistic around pivot (one pass).",
     )
     min_language_docs: int = Field(
         20, ge=1, description="Languages with fewer documents than this are ranked together."
@@ -74,15 +80,26 @@ class PerplexityScorer:
     def model_id(self) -> str:
         return self.engine.model_id
 
-    def perplexity(self, texts: list[str]) -> np.ndarray:
+    def perplexity(
+        self, texts: list[str], on_progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Perplexity of each text; ``on_progress(n)`` after every chunk of ``n`` texts (a
+        transformer on a CPU scores a few documents a second: the caller draws a bar)."""
         out = np.full(len(texts), np.nan, dtype=np.float64)
         idx = [i for i, t in enumerate(texts) if t and t.strip()]
+        if on_progress is not None and len(idx) < len(texts):
+            on_progress(len(texts) - len(idx))
         # Similar lengths in a batch waste less padding.
         idx.sort(key=lambda i: len(texts[i]))
-        res = self.engine.loglikelihood([texts[i] for i in idx], self.config.max_tokens)
-        for i, (logp, n) in zip(idx, res, strict=True):
-            if n > 0:
-                out[i] = math.exp(-logp / n)
+        chunk = self.config.batch_size * 8
+        for start in range(0, len(idx), chunk):
+            part = idx[start : start + chunk]
+            res = self.engine.loglikelihood([texts[i] for i in part], self.config.max_tokens)
+            for i, (logp, n) in zip(part, res, strict=True):
+                if n > 0:
+                    out[i] = math.exp(-logp / n)
+            if on_progress is not None:
+                on_progress(len(part))
         return out
 
     def quality(self, ppl: np.ndarray) -> np.ndarray:

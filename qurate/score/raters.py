@@ -23,7 +23,7 @@ import numpy as np
 
 from qurate.contract.shards import atomic_write_bytes
 from qurate.errors import BadInputError
-from qurate.llm.fasttext import _import_fasttext, _unlabel, clean, nan_guard
+from qurate.llm.fasttext import _import_fasttext, _label, _unlabel, clean, nan_guard
 
 RATERS_FILE = "raters.json"
 PREPROCESS_VERSION = 1
@@ -64,6 +64,10 @@ class Raters:
         self.domain_model = (
             self._load(fasttext, self.meta["domain"]["file"]) if self.meta.get("domain") else None
         )
+        # fastText labels cannot hold spaces: map each back to the taxonomy's own spelling.
+        self.domain_names = {
+            _label(name): name for name in (self.meta.get("domain") or {}).get("labels", [])
+        }
 
     def _load(self, fasttext: Any, name: str) -> Any:
         path = self.directory / name
@@ -97,7 +101,9 @@ class Raters:
         if self.domain_model is not None:
             with nan_guard(str(self.directory / self.meta["domain"]["file"])):
                 labels, probs = self.domain_model.predict(lines, k=1)
-            domains = [_unlabel(ls[0]) if ls else None for ls in labels]
+            domains = [
+                self.domain_names.get(ls[0], _unlabel(ls[0])) if ls else None for ls in labels
+            ]
             dprob = np.array([ps[0] if len(ps) else np.nan for ps in probs], dtype=np.float32)
         return scores, domains, dprob
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,7 @@ def generate(
     cfg: GenerateConfig | None = None,
     engine: Engine | None = None,
     overwrite: bool = False,
+    progress: bool = True,
 ) -> GenerateResult:
     """Generate ``n`` samples per seed into ``out`` (samples, rejects, manifest).
 
@@ -98,7 +100,9 @@ def generate(
 
     Rerun policy (``StageDir``): the same run again is a no-op, an interrupted one restarts
     in place and the prompt cache (``cache.sqlite``, kept) answers what was asked; a
-    different run needs ``overwrite``.
+    different run needs ``overwrite``. ``progress`` (on by default, so `synth generate` and
+    the demo show it) draws a bar with rate and ETA on stderr (a CPU teacher writes a few
+    samples a minute).
     """
     cfg = cfg or GenerateConfig()
     upd: dict[str, Any] = {"task": task, "teacher": engine_cfg, "n": n}
@@ -123,10 +127,12 @@ def generate(
                 out=out, template=done["template"], seeds=done["seeds"], outputs=c["in"],
                 kept=c["kept"], rejected=c["rejected_by_reason"], skipped=True,
             )  # fmt: skip
-        return _generate(sd, seeds, rows, t, cfg, engine)
+        return _generate(sd, seeds, rows, t, cfg, engine, progress)
 
 
-def _generate(sd, seeds, rows, t, cfg: GenerateConfig, engine: Engine | None) -> GenerateResult:
+def _generate(
+    sd, seeds, rows, t, cfg: GenerateConfig, engine: Engine | None, progress: bool
+) -> GenerateResult:
     out = sd.path
     own = engine is None
     if engine is None:
@@ -143,10 +149,19 @@ def _generate(sd, seeds, rows, t, cfg: GenerateConfig, engine: Engine | None) ->
     rejected: list[dict[str, Any]] = []
     reasons: Counter[str] = Counter()
     hits0 = getattr(engine, "hits", 0)
+    bar = _bar(progress)
+    task_id = bar.add_task("generate", total=len(rows), rate="?") if bar else None
+    t_start = time.perf_counter()
     try:
+        if bar:
+            bar.start()
         for i in range(0, len(rows), cfg.chunk):
             chunk = rows[i : i + cfg.chunk]
             gens = engine.generate([t.render(s) for s in chunk], params)
+            if bar and task_id is not None:
+                done = min(i + cfg.chunk, len(rows))
+                rate = done / max(time.perf_counter() - t_start, 1e-9)
+                bar.update(task_id, completed=done, rate=f"{rate:.2f}")
             for seed, gen in zip(chunk, gens, strict=True):
                 texts = gen.texts if gen.error is None else [""] * cfg.n
                 for k in range(cfg.n):
@@ -159,6 +174,8 @@ def _generate(sd, seeds, rows, t, cfg: GenerateConfig, engine: Engine | None) ->
                         kept.append(row)
             log.info(engine.meter.summary())
     finally:
+        if bar:
+            bar.stop()
         if own:
             engine.close()
     write_samples(out / "samples.parquet", kept)
@@ -182,6 +199,32 @@ def _generate(sd, seeds, rows, t, cfg: GenerateConfig, engine: Engine | None) ->
         cached=getattr(engine, "hits", 0) - hits0,
         seconds=rates["seconds"],
         tokens_per_s=rates["tokens_per_s"],
+    )
+
+
+def _bar(enabled: bool) -> Any:
+    """A rich progress bar (seeds done, rate, ETA) on stderr, or None."""
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} seeds/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
     )
 
 

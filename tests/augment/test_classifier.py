@@ -121,7 +121,11 @@ def test_classifier_separates_math_from_prose(pool) -> None:
 def test_recall_stage_contract_and_quality(pool, tmp_path: Path) -> None:
     pool_dir, labels = pool
     out = tmp_path / "math"
-    m = recall(pool_dir, out, SAMPLE / "seeds" / "math.jsonl", "math", tiny())
+    # No held-out split here (test_holdout.py covers it): in a 346-document pool the training
+    # negatives are most of the pool and the model memorises them, so holding 69 out of
+    # training (and 12 of the 60 seeds) costs precision here that a real pool would not see
+    # (measured over 4 seeds: 0.68-0.95 with the split, 0.92-0.98 without).
+    m = recall(pool_dir, out, SAMPLE / "seeds" / "math.jsonl", "math", tiny(holdout_fraction=0.0))
     c = m["counts"]
     assert c["in"] == len(labels) == c["kept"] + c["rejected"]
     assert c["rejected_by_reason"] == {NOT_RECALLED: c["rejected"]}
@@ -144,10 +148,10 @@ def test_recall_stage_contract_and_quality(pool, tmp_path: Path) -> None:
     assert m["rounds"][-1]["recalled_docs"] == len(got)
     assert m["rounds"][-1]["recalled_tokens"] == sum(r["n_tokens"] for r in kept)
     # A finished identical run is a no-op; another run into the same directory is refused.
-    assert (
-        recall(pool_dir, out, SAMPLE / "seeds" / "math.jsonl", "math", tiny())["created"]
-        == m["created"]
+    again = recall(
+        pool_dir, out, SAMPLE / "seeds" / "math.jsonl", "math", tiny(holdout_fraction=0.0)
     )
+    assert again["created"] == m["created"]
     with pytest.raises(BadInputError, match="different finished run"):
         recall(pool_dir, out, SAMPLE / "seeds" / "math.jsonl", "math", tiny(threshold=0.6))
 
@@ -209,7 +213,8 @@ def test_judge_measures_precision_and_feeds_the_next_round(pool, tmp_path: Path)
     # 10 over 16 runs); 20 judged keep a bad draw below half to ~1e-3.
     assert r1["judged_yes"] >= 10
     # Confirmed documents become positives in round 2 (on top of seeds and pseudo-labels).
-    n_seeds = m["n_seeds"]
+    n_seeds = m["n_seeds"] - m["holdout"]["seeds"]  # held-out seeds are never trained on
+    assert m["holdout"]["seeds"] == 12  # 20% of 60
     assert r2["positives"] == n_seeds + r1["judged_yes"] + r2["pseudo_positives"]
     assert m["judge"] == "fake-judge"
     judged = [r for r in iter_rows(tmp_path / "j") if r["meta"] and "recall_judge" in r["meta"]]
@@ -255,22 +260,15 @@ def test_user_mistakes_are_one_line_errors(pool, tmp_path: Path) -> None:
     assert read_manifest(pool_dir)["stage"] == "curate"  # the pool is never touched
 
 
-def test_recall_filter_step_marks_and_tags(tmp_path: Path) -> None:
-    from datatrove.data import Document
-
-    from qurate.augment.classifier import RecallFilter
-    from qurate.contract.rejects import REJECT_REASON
-
+def test_a_saved_classifier_loads_and_scores_the_same(tmp_path: Path) -> None:
     rows = labelled_pool()
     seeds = load_seeds(SAMPLE / "seeds" / "math.jsonl")
     others = [t for _, t, lab in rows if lab == "other"]
     cfg = tiny()
-    RecallClassifier.train(seeds * 4, others[: 4 * len(seeds)], cfg).save(tmp_path / "m.bin")
-    math = next(t for _, t, lab in rows if lab == "math" and "$" in t)
-    docs = [Document(text=math, id="m"), Document(text=others[-1], id="o")]
-    out = list(RecallFilter(tmp_path / "m.bin", "math", cfg).run(iter(docs)))
-    assert [d.id for d in out] == ["m", "o"]
-    assert out[0].metadata["domain"] == "math" and out[0].metadata["scores"][SCORE_KEY] >= 0.3
-    assert out[1].metadata[REJECT_REASON] == NOT_RECALLED
+    clf = RecallClassifier.train(seeds * 4, others[: 4 * len(seeds)], cfg)
+    clf.save(tmp_path / "m.bin")
+    texts = [t for _, t, _ in rows[:50]]
+    loaded = RecallClassifier.load(tmp_path / "m.bin", max_chars=cfg.max_chars)
+    np.testing.assert_allclose(loaded.score(texts), clf.score(texts), rtol=1e-6)
     with pytest.raises(BadInputError, match="no such recall model"):
         RecallClassifier.load(tmp_path / "missing.bin")

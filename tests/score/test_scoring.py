@@ -65,6 +65,10 @@ def run(tmp_path_factory):
     cfg.distill.train.epoch = 5
     cfg.distill.train.quantize = False  # quantisation is covered in test_raters; slow here
     cfg.distill.min_per_class = 2
+    # The raters alone unless a test asks for more (perplexity and the reference classifier
+    # are on by default; test_signals.py covers them).
+    cfg.apply.perplexity = False
+    cfg.distill.reference = []
     m = annotate(base / "in", base / "ann", cfg)
     return base, cfg, m
 
@@ -167,6 +171,7 @@ def test_a_judge_that_failed_its_check_leaves_quality_to_the_other_signals(run, 
     meta["judge_check"] = {"n": 16, "auc": 0.45, "reliability": 0.0}
     raters_json.write_text(json.dumps(meta))
     cfg = cfg.model_copy(deep=True)
+    cfg.apply.check_docs = 0  # the judge check alone (signal checks: test_signals.py)
     cfg.perplexity.model, cfg.perplexity.device = str(cached_tiny_chat_model()), "cpu"
     cfg.perplexity.min_language_docs = 2
     out = apply(base / "in", tmp_path / "scored", tmp_path / "models", cfg, perplexity=True)
@@ -224,6 +229,7 @@ def test_cli_apply_splits_the_shards_among_tasks(run, tmp_path, capsys):
     base, cfg, _ = run
     distill(base / "ann", tmp_path / "models", cfg)
     args = ["score", "apply", str(base / "in"), "--raters", str(tmp_path / "models")]
+    args.append("--no-perplexity")
     quality = {}
     for tasks in (1, 3):  # the input has 3 shards
         out = tmp_path / f"t{tasks}"
@@ -266,3 +272,31 @@ def test_judge_in_tasks_scores_as_one_task(run, tmp_path):
     for k, (s1, q1) in scores[1].items():
         s2, q2 = scores[2][k]
         assert s2.keys() == s1.keys() and q2 == pytest.approx(q1, abs=1e-4)
+
+
+def test_distill_trains_a_reference_classifier_and_apply_checks_every_signal(run, tmp_path, capsys):
+    from qurate.cli import main
+    from qurate.score.domains import DomainClassifier
+
+    base, cfg, _ = run
+    cfg = cfg.model_copy(deep=True)
+    cfg.distill.reference = ["default"]
+    meta = distill(base / "ann", tmp_path / "models", cfg)
+    ref = meta["reference"]
+    assert ref["n_pool"] == 48 and ref["n_reference"] == 48  # the whole pool; balanced
+    assert (tmp_path / "models" / ref["file"]).is_file()
+    out = apply(base / "in", tmp_path / "scored", tmp_path / "models", cfg)
+    assert set(out["weights"]) == {"rater", "reference"}
+    checks = out["signal_checks"]
+    assert set(checks) == {"rater", "reference"} and all(c["n"] == 16 for c in checks.values())
+    rows = list(iter_rows(tmp_path / "scored"))
+    labels = set(DomainClassifier("default").labels)
+    assert all(0 <= r["scores"]["reference"] <= 1 and r["domain"] in labels for r in rows)
+    assert out["domain_model"].endswith("domains_v1.ftz")
+    # the CLI prints each signal's check and weight
+    args = ["score", "apply", str(base / "in"), "-o", str(tmp_path / "cli")]
+    with pytest.raises(SystemExit) as e:
+        main([*args, "--raters", str(tmp_path / "models"), "--no-perplexity"])
+    assert e.value.code == 0
+    printed = capsys.readouterr().out
+    assert "word-shuffled copy" in printed and "reference" in printed
