@@ -273,7 +273,7 @@ def _run_rounds(
         negatives = [t for i, t in _take(pool, picks) if not judged.get(i)]
         negatives += [judged_text[i] for i, ok in judged.items() if not ok]
         reps = max(1, round(len(negatives) / max(len(positives), 1)))
-        clf = RecallClassifier.train(positives * reps, negatives, cfg, seed=r)
+        clf = RecallClassifier.train_averaged(positives * reps, negatives, cfg, seed=r)
         scores = _score(clf, pool, bar)
         fit = None
         base = cfg.threshold
