@@ -22,10 +22,18 @@ def _cmd(stage: str, src: Path, out: Path) -> list[str]:
     base = [sys.executable, "-m", "qurate"]
     if stage == "augment ingest":
         return [*base, "augment", "ingest", str(src), "-o", str(out), "--domain", "math"]
+    if stage == "curate":
+        return [*base, "curate", str(src), "-o", str(out)]
     return [*base, "synth", "filter", str(src), "-o", str(out), "--no-verify"]
 
 
 def _inputs(stage: str, tmp: Path) -> Path:
+    if stage == "curate":  # real prose from the bundled sample, each document twice (dedup)
+        sample = Path(__file__).resolve().parents[1] / "qurate" / "data" / "sample" / "docs.jsonl"
+        lines = sample.read_text().splitlines()[:400]
+        src = tmp / "docs.jsonl"
+        src.write_text("\n".join(lines + lines) + "\n")
+        return src
     if stage == "augment ingest":
         src = tmp / "math.jsonl"
         src.write_text("".join(json.dumps({"id": f"m{i}", "text": f"{MATH} ({i})"}) + "\n"
@@ -48,7 +56,7 @@ def _result(out: Path) -> tuple:
     return manifest["counts"], kept, rejected
 
 
-@pytest.mark.parametrize("stage", ["augment ingest", "synth filter"])
+@pytest.mark.parametrize("stage", ["curate", "augment ingest", "synth filter"])
 def test_a_killed_stage_reruns_to_identical_output(tmp_path: Path, stage: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     src = _inputs(stage, tmp_path)
@@ -66,4 +74,5 @@ def test_a_killed_stage_reruns_to_identical_output(tmp_path: Path, stage: str) -
         rerun = subprocess.run(_cmd(stage, src, out), env=env, capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr
         assert _result(out) == expected
-        assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+        # nothing hidden is left, but curate's work directory (logs, dedup index) stays
+        assert not [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".work"]
