@@ -33,6 +33,19 @@ def demo_config(steps: int) -> PostConfig:
     )
 
 
+def _export_once(train_run: Path, dest: Path) -> Path:
+    """The HF export of ``train_run``, redone only when the run changed since: a fresh export
+    would give the model new file times, and so the post stages a new fingerprint, and a
+    second `qurate run` would refuse to overwrite them."""
+    from qurate.train.api import export
+
+    made = dest / "config.json"
+    newest = max((f.stat().st_mtime_ns for f in train_run.rglob("*") if f.is_file()), default=0)
+    if made.is_file() and made.stat().st_mtime_ns >= newest:
+        return dest
+    return export(train_run, dest)
+
+
 def run_demo(
     synth_dir: str | Path,
     out: str | Path,
@@ -48,9 +61,7 @@ def run_demo(
     if model is None:
         if train_run is None:
             raise ValueError("post demo: give model or train_run")
-        from qurate.train.api import export
-
-        model = export(train_run, out / "hf")
+        model = _export_once(Path(train_run), out / "hf")
     data = build_chat_data([synth_dir], out / "sft", cfg.data)
     pairs = build_pairs(synth_dir, out / "prefs", cfg.pairs)
     summary: dict[str, Any] = {
