@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from train_builders import small_cfg
 
 from qurate.train.api import export, load_config, train_config
 from qurate.train.checkpoint import latest_checkpoint, load_hf_model
@@ -19,21 +20,7 @@ transformers = pytest.importorskip("transformers")
 
 
 def _cfg(data: Path, out: Path, tok: Path, **kw):
-    base = dict(
-        data=str(data),
-        out=str(out),
-        tokenizer=str(tok),
-        preset="moe-tiny",
-        seq_len=32,
-        micro_batch_size=2,
-        batch_tokens=128,
-        lr=3e-3,
-        max_steps=6,
-        eval_every=3,
-        eval_batches=1,
-        save_every=3,
-    )
-    return load_config(None, **{**base, **kw})
+    return small_cfg(data, out, tok, **{"preset": "moe-tiny", **kw})
 
 
 def _rows(run: Path) -> list[dict]:

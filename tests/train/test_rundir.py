@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from train_builders import small_cfg
 
 from qurate.cli import main
 from qurate.train.api import load_config, train_config
@@ -25,20 +26,7 @@ def _run(argv: list[str]) -> int:
 
 
 def _cfg(data: Path, out: Path, tok: Path, **kw):
-    base = dict(
-        data=str(data),
-        out=str(out),
-        tokenizer=str(tok),
-        preset="tiny",
-        seq_len=32,
-        micro_batch_size=2,
-        batch_tokens=128,
-        lr=3e-3,
-        max_steps=6,
-        eval_every=0,
-        save_every=3,
-    )
-    return load_config(None, **{**base, **kw})
+    return small_cfg(data, out, tok, **{"eval_every": 0, **kw})
 
 
 def _rows(run: Path) -> list[dict]:
