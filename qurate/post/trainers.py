@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,45 @@ def _train(trainer: Any, phase_dir: Path, metrics: Path, stage: str, resume: boo
 def _last_loss(trainer: Any) -> float | None:
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     return float(losses[-1]) if losses else None
+
+
+def _open(sd: StageDir, model: str | Path) -> tuple[Any, Any, Path]:
+    """The policy and tokenizer loaded from disk, and the run's ``metrics.jsonl`` (emptied
+    unless the run resumes)."""
+    policy, tok = load_policy(model)
+    metrics = sd.path / "metrics.jsonl"
+    if not sd.resumed:
+        metrics.write_text("")
+    return policy, tok, metrics
+
+
+def _train_and_finish(
+    sd: StageDir,
+    trainer: Any,
+    tok: Any,
+    stage: str,
+    metrics: Path,
+    cfg: PostConfig,
+    inputs: list[str],
+    counts: tuple[int, int, dict[str, int]],
+    extra: Callable[[], dict[str, Any]] = dict,
+) -> PostResult:
+    """Train (resuming from the stage's last checkpoint), save ``final`` and write the
+    manifest. ``counts`` is (in, kept, rejected by reason); ``extra`` is called after
+    training, so it can report what training counted."""
+    _train(trainer, sd.path / stage, metrics, stage, sd.resumed)
+    final = save_policy(trainer.model, tok, sd.path / "final")
+    loss, steps, more = _last_loss(trainer), trainer.state.global_step, extra()
+    n_in, n_kept, rejected = counts
+    sd.finish(
+        config_hash=config_hash(cfg),
+        inputs=inputs,
+        n_in=n_in,
+        n_kept=n_kept,
+        rejected_by_reason=rejected,
+        extra={"steps": steps, "final_loss": loss, **more},
+    )
+    return PostResult(sd.path, final, steps, n_in, n_kept, rejected, loss, more)
 
 
 def sft_trainer(
@@ -260,7 +300,7 @@ def run_dpo(
     if done is not None:
         return _done(done, sd.path)
     with sd:
-        policy, tok = load_policy(model)
+        policy, tok, metrics = _open(sd, model)
         fit = [
             {k: p[k] for k in ("prompt", "chosen", "rejected")}
             for p in pairs
@@ -269,9 +309,6 @@ def run_dpo(
         ]
         if not fit:
             raise BadInputError(f"{data}: no pair fits in post.dpo.max_tokens = {s.max_tokens}")
-        metrics = sd.path / "metrics.jsonl"
-        if not sd.resumed:
-            metrics.write_text("")
         args = DPOConfig(
             **trl_args(cfg, s, sd.path / "dpo", s.epochs, max_steps),
             beta=s.beta,
@@ -284,20 +321,11 @@ def run_dpo(
             processing_class=tok,
             callbacks=[metrics_callback(metrics, "dpo", s.max_tokens)],
         )
-        _train(trainer, sd.path / "dpo", metrics, "dpo", sd.resumed)
-        final = save_policy(trainer.model, tok, sd.path / "final")
         n_long = len(pairs) - len(fit)
-        rej = {"too_long": n_long} if n_long else {}
-        loss = _last_loss(trainer)
-        sd.finish(
-            config_hash=config_hash(cfg),
-            inputs=[str(model), str(data)],
-            n_in=len(pairs),
-            n_kept=len(fit),
-            rejected_by_reason=rej,
-            extra={"steps": trainer.state.global_step, "final_loss": loss},
+        counts = (len(pairs), len(fit), {"too_long": n_long} if n_long else {})
+        return _train_and_finish(
+            sd, trainer, tok, "dpo", metrics, cfg, [str(model), str(data)], counts
         )
-    return PostResult(sd.path, final, trainer.state.global_step, len(pairs), len(fit), rej, loss)
 
 
 def run_grpo(
@@ -327,10 +355,7 @@ def run_grpo(
     if done is not None:
         return _done(done, sd.path)
     with sd:
-        policy, tok = load_policy(model)
-        metrics = sd.path / "metrics.jsonl"
-        if not sd.resumed:
-            metrics.write_text("")
+        policy, tok, metrics = _open(sd, model)
         batch = max(s.batch_size, s.num_generations)
         batch -= batch % s.num_generations  # TRL: the batch must hold whole groups
         args = GRPOConfig(
@@ -353,31 +378,17 @@ def run_grpo(
             processing_class=tok,
             callbacks=[metrics_callback(metrics, "grpo", s.max_completion_tokens)],
         )
-        _train(trainer, sd.path / "grpo", metrics, "grpo", sd.resumed)
-        final = save_policy(trainer.model, tok, sd.path / "final")
-        failures = {f.name: f.failures for f in funcs}
-        sd.finish(
-            config_hash=config_hash(cfg),
-            inputs=[str(model), str(prompts)],
-            n_in=len(rows),
-            n_kept=len(rows),
-            rejected_by_reason={},
-            extra={
-                "steps": trainer.state.global_step,
-                "reward_failures": failures,
-                "rewards": rewards,
-            },
+        return _train_and_finish(
+            sd,
+            trainer,
+            tok,
+            "grpo",
+            metrics,
+            cfg,
+            [str(model), str(prompts)],
+            (len(rows), len(rows), {}),
+            lambda: {"reward_failures": {f.name: f.failures for f in funcs}, "rewards": rewards},
         )
-    return PostResult(
-        sd.path,
-        final,
-        trainer.state.global_step,
-        len(rows),
-        len(rows),
-        {},
-        _last_loss(trainer),
-        {"reward_failures": failures},
-    )
 
 
 __all__ = [
