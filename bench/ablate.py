@@ -7,8 +7,10 @@ depend on what the weights know).
 
 - qurate: ``evaluate_model`` on the stage directory, end to end: read the shards, tokenize,
   pack windows, forward, per-token loss, per-document sums, bits per byte;
-- bare: the forward pass alone (``model(input_ids, doc_ids)``) over the same packed rows,
-  already tokenized and on the device: the work no evaluation can avoid.
+- bare: the forward pass alone (``model(input_ids, doc_ids)``: embedding, blocks, final norm
+  and the head's logits, under ``torch.inference_mode``, the same rows per pass) over the
+  same packed rows, already tokenized and on the device: the work no evaluation can avoid.
+  It does not include the log-softmax that bits per byte needs; that is qurate's cost.
 
 The two alternate round by round so load on a shared machine hits both alike; the median
 round of each is compared. Prints tokens/s of each and, last, ``ratio=<qurate/bare>``.
@@ -94,7 +96,7 @@ def main() -> None:
         ids = torch.from_numpy(p.input_ids)
         seg = torch.from_numpy(p.segments)
 
-        @torch.no_grad()
+        @torch.inference_mode()
         def bare() -> None:
             for r0 in range(0, len(ids), step):
                 lm.model(ids[r0 : r0 + step], doc_ids=seg[r0 : r0 + step])
