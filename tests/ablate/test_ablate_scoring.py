@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from qurate.ablate.scoring import IGNORE, load_model, pack, token_nll
+from qurate.ablate.scoring import IGNORE, head_nll, load_model, pack, token_nll
 from qurate.ablate.tasks import bits_per_byte
 
 TEXTS = [
@@ -81,3 +81,23 @@ def test_token_nll_is_the_cross_entropy_and_zero_where_ignored(dtype):
     assert (got[labels.reshape(-1) != IGNORE] > 0).all()
     if dtype == torch.bfloat16:  # the caller's logits are untouched when a copy is made
         assert torch.equal(logits, kept)
+
+
+def test_head_nll_through_a_reused_buffer_is_the_forward_s_loss():
+    from qurate.train.model import ModelConfig, Qwen2
+
+    torch.manual_seed(0)
+    model = Qwen2(ModelConfig(300, 32, 64, 2, 4, 2, 128, 10_000.0)).eval()
+    ids = torch.randint(0, 300, (2, 16))
+    seg = torch.tensor([[1] * 10 + [2] * 6, [3] * 16])
+    labels = torch.randint(0, 300, (2, 16))
+    labels[0, 9] = IGNORE
+    with torch.inference_mode():
+        want = token_nll(model(ids, doc_ids=seg), labels)
+        buf = torch.full((40, 300), float("nan"))  # larger than needed, dirty
+        got = head_nll(model, model.hidden_states(ids, doc_ids=seg), labels, buf)
+        again = head_nll(model, model.hidden_states(ids, doc_ids=seg), labels, buf)
+        plain = head_nll(model, model.hidden_states(ids, doc_ids=seg), labels, None)
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    assert torch.equal(got, again) and torch.equal(plain, got)
+    assert got[9] == 0 and (got[torch.arange(32) != 9] > 0).all()
