@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from qurate.contract.stagedir import atomic_write_text
-from qurate.errors import BadInputError
+from qurate.errors import QurateError
 
 RECIPE = "recipe.json"
 TRAINED = "train.json"
@@ -57,7 +57,7 @@ def train_torchrun(tcfg: Any, run: Path, nproc_per_node: int) -> dict[str, Any]:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_env())
     if proc.returncode != 0 or not (run / TRAINED).is_file():
         tail = (proc.stderr or proc.stdout or "")[-TAIL_CHARS:].strip().replace("\n", " | ")
-        raise BadInputError(
+        raise QurateError(  # the job's own error is in the tail; the CLI prints one line
             f"torchrun job for {run} failed (exit {proc.returncode}): {' '.join(cmd)}: {tail}"
         )
     return json.loads((run / TRAINED).read_text())

@@ -11,7 +11,7 @@ from ablate_builders import word_docs
 from qurate.ablate.config import AblateConfig
 from qurate.ablate.launch import torchrun_command
 from qurate.ablate.runner import run_ablation
-from qurate.errors import BadInputError, ConfigError
+from qurate.errors import ConfigError, QurateError
 
 SMALL = {"tokens": 1024, "seq_len": 32, "micro_batch_size": 4, "batch_tokens": 128, "lr": 3e-3}
 
@@ -59,8 +59,9 @@ def test_a_failing_torchrun_job_is_one_line_naming_the_run(tmp_path, jsonl, monk
     monkeypatch.setattr(
         launch, "torchrun_command", lambda recipe, n: [sys.executable, "-c", "raise SystemExit(1)"]
     )
-    with pytest.raises(BadInputError, match=r"torchrun job for .*seed-0 failed \(exit 1\)"):
+    with pytest.raises(QurateError, match=r"torchrun job for .*seed-0 failed \(exit 1\)") as e:
         run_ablation(cfg({"a": arm}, {"held": held}, launcher="torchrun"), tmp_path / "out")
+    assert "\n" not in str(e.value)
 
 
 def test_torchrun_with_parallel_is_a_config_error(tmp_path, jsonl):
