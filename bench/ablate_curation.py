@@ -8,11 +8,15 @@ the training pool, cut into pieces of at most 3,000 characters at paragraph brea
 The raw arm is the pool plus junk that this script writes itself (not ``bench/junk.py``, which
 curate's thresholds were tuned against): random-character gibberish, navigation boilerplate,
 keyword spam made of a real piece's words, base64 blobs, and 3 extra copies of one piece in
-five. The curated arm is ``qurate curate`` (defaults) over the raw arm. Both train the same
-tiny proxy on the same tokens with 2 seeds (``qurate ablate``), then bits per byte on the
-held-out packages.
+five. The curated arm is ``qurate curate`` (defaults) over the raw arm. The scored arm is the
+curated arm after ``qurate score`` with the embedded default (the ``qurate run`` demo's
+scoring: SmolLM2 judges a sample, fastText raters distilled from it, ``score apply`` with the
+raters, the reference classifier and perplexity), cut to the top half by ``quality``
+(``--no-score`` leaves it out). Every arm trains the same tiny proxy on the same tokens with
+2 seeds (``qurate ablate``, one tokenizer for all), then bits per byte on the held-out
+packages.
 
-    python bench/ablate_curation.py --out /tmp/ablate-curation [--tokens 60000] [--seeds 2]
+    python bench/ablate_curation.py --out /tmp/ablate-curation [--tokens 60000] [--seeds 2] [--no-score]
 
 Last line: ``ratio=<curated bpb / raw bpb>`` (below 1: curation helps).
 """
@@ -30,8 +34,13 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from qurate.ablate.config import AblateConfig
 from qurate.ablate.runner import run_ablation
+from qurate.contract.shards import iter_rows
+from qurate.score.demo import run_demo
 
 NAV = [
     "Home",
@@ -98,12 +107,36 @@ def junk(pool: list[str], rng: random.Random) -> list[str]:
     return out
 
 
+def quality_cut(out: Path, curated: Path, keep: float) -> Path:
+    """``score`` the curated arm (the embedded default, untuned here) and keep the top
+    ``keep`` share of the curated documents by ``quality``, as a Parquet arm."""
+    scored = out / "score" / "scored"
+    if not (scored / "manifest.json").is_file():
+        run_demo(curated, out / "score")
+    n_curated = sum(1 for _ in iter_rows(curated))
+    rows = sorted(iter_rows(scored), key=lambda r: (-(r["quality"] or 0.0), r["id"]))
+    top = rows[: round(n_curated * keep)]
+    path = out / f"scored-top{round(keep * 100)}.parquet"
+    pq.write_table(
+        pa.table({k: [r[k] for r in top] for k in ("id", "text", "quality", "domain")}), path
+    )
+    qs = [r["quality"] for r in top]
+    print(
+        f"scored: {len(rows)} of {n_curated} curated docs kept by score apply; top {len(top)} "
+        f"by quality ({min(qs):.3f}-{max(qs):.3f}) -> {path.name}",
+        flush=True,
+    )
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--tokens", type=int, default=60_000)
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--max-eval", type=int, default=30)
+    ap.add_argument("--no-score", action="store_true", help="leave out the scored arm")
+    ap.add_argument("--keep", type=float, default=0.5, help="share kept by the quality cut")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(0)
@@ -137,8 +170,11 @@ def main() -> None:
             ],
             check=True,
         )
+    arms = {"raw": str(raw_path), "curated": str(curated)}
+    if not a.no_score:
+        arms[f"scored-top{round(a.keep * 100)}"] = str(quality_cut(a.out, curated, a.keep))
     cfg = AblateConfig(
-        arms={"raw": str(raw_path), "curated": str(curated)},
+        arms=arms,
         evals={"heldout": str(held_path)},
         tokens=a.tokens,
         seeds=a.seeds,
@@ -155,11 +191,14 @@ def main() -> None:
     by = res["summary"]["by_eval"]["heldout"]
     for arm, s in by.items():
         print(f"{arm}: bpb mean {s['mean']:.4f} sd {s['sd']} values {s['values']}")
-    d = res["summary"]["differences"][0]
-    print(
-        f"delta {d['a']}-{d['b']} = {d['delta']:+.4f}, seed spread {d['spread']}, "
-        f"exceeds: {d['exceeds_spread']}"
-    )
+    for d in res["summary"]["differences"]:
+        print(
+            f"delta {d['a']}-{d['b']} = {d['delta']:+.4f}, seed spread {d['spread']}, "
+            f"exceeds: {d['exceeds_spread']}"
+        )
+    for arm in arms:
+        if arm not in ("raw", "curated"):
+            print(f"{arm} / curated = {by[arm]['mean'] / by['curated']['mean']:.4f}")
     print(f"ratio={by['curated']['mean'] / by['raw']['mean']:.4f}")
 
 

@@ -6,6 +6,8 @@ command-line flags override the file. ``qurate init`` prints it with these defau
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -54,6 +56,15 @@ class AblateConfig(BaseModel):
     )
     parallel: int = Field(
         1, ge=1, le=64, description="arm runs at once on this machine (processes share the cores)"
+    )
+    launcher: Literal["local", "torchrun"] = Field(
+        "local",
+        description="local: train in this process (or `parallel` worker processes); torchrun: "
+        "each arm and seed is one `torchrun --standalone` job over `nproc_per_node` devices "
+        "(GPUs: NCCL; CPU: gloo), jobs one after another",
+    )
+    nproc_per_node: int = Field(
+        1, ge=1, le=1024, description="processes (GPUs) per torchrun job (launcher: torchrun)"
     )
     eval_seq_len: int = Field(
         512, gt=1, description="window for bits per byte; longer documents are scored in windows"

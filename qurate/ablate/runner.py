@@ -4,7 +4,8 @@ Order of work: read and check every evaluation and arm first (a bad file fails i
 not after hours of training), train or load the shared tokenizer, write each arm's
 training shard (sampled or repeated to the budget), then run the (arm, seed) jobs, one
 after another or ``parallel`` at once in worker processes that split the cores. A job
-trains with the built-in trainer (``qurate.train.api``) into ``OUT/<arm>/seed-<k>/``,
+trains with the built-in trainer (``qurate.train.api``; with ``launcher: torchrun`` as one
+``torchrun`` job, ``ablate/launch.py``) into ``OUT/<arm>/seed-<k>/``,
 evaluates the final checkpoint and writes ``result.json`` there last (atomically): a job
 with that file is finished, so a killed ablation resumes keeping finished runs, and an
 interrupted run continues from its last checkpoint. The output directory follows the
@@ -25,6 +26,7 @@ from typing import Any
 
 from qurate.ablate.arms import ArmData, arm_texts, prepare_arm, recipe, shared_tokenizer
 from qurate.ablate.config import AblateConfig
+from qurate.ablate.launch import train_torchrun
 from qurate.ablate.leakage import leakage_table
 from qurate.ablate.scoring import load_model
 from qurate.ablate.summary import curves, summarize
@@ -33,6 +35,7 @@ from qurate.contract.stagedir import StageDir, atomic_write_text, config_hash, f
 from qurate.errors import ConfigError
 
 RESULT = "result.json"
+TRAIN_FACTS = ("tokens", "steps", "params", "batch_tokens", "lr", "final_loss")
 RESULTS = "results.json"
 Say = Callable[[str], None]
 
@@ -84,20 +87,20 @@ def _job(
         return json.loads(done.read_text())
     tcfg = recipe(cfg, arm.data_dir, run, seed, tokenizer=tok_dir)
     t0 = time.perf_counter()
-    res = train_config(tcfg, resume=True)
+    if cfg.launcher == "torchrun":
+        trained = train_torchrun(tcfg, run, cfg.nproc_per_node)
+    else:
+        res = train_config(tcfg, resume=True)
+        trained = {k: getattr(res, k) for k in TRAIN_FACTS} | {"checkpoint": str(res.checkpoint)}
     train_s = time.perf_counter() - t0
     record = {
         "arm": arm.name,
         "seed": seed,
         "run_dir": str(run),
-        "tokens": res.tokens,
-        "steps": res.steps,
-        "params": res.params,
-        "batch_tokens": res.batch_tokens,
-        "lr": res.lr,
-        "final_loss": res.final_loss,
+        **{k: trained[k] for k in TRAIN_FACTS},
+        "launcher": cfg.launcher,
         "train_wall_s": round(train_s, 3),
-        "evals": evaluate_model(res.checkpoint, evals, cfg),
+        "evals": evaluate_model(trained["checkpoint"], evals, cfg),
     }
     atomic_write_text(done, json.dumps(record, indent=2))
     return record
@@ -113,6 +116,11 @@ def run_ablation(
     cfg: AblateConfig, out: str | Path, *, overwrite: bool = False, say: Say = lambda s: None
 ) -> dict[str, Any]:
     """Run the ablation ``cfg`` describes into ``out``; returns what ``results.json`` holds."""
+    if cfg.launcher == "torchrun" and cfg.parallel > 1:
+        raise ConfigError(
+            "ablate: launcher torchrun runs one job at a time over nproc_per_node devices; "
+            "set parallel: 1 (or launcher: local)"
+        )
     if len(cfg.arms) < 1:
         raise ConfigError("ablate: give at least one arm NAME=PATH (two to compare)")
     if not cfg.evals:

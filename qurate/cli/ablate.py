@@ -92,6 +92,17 @@ def ablate(
     parallel: Annotated[
         Optional[int], typer.Option("--parallel", help="Arm runs at once on this machine.")
     ] = None,
+    launcher: Annotated[
+        Optional[str],
+        typer.Option(
+            "--launcher",
+            help="local (default) or torchrun: each arm and seed as one `torchrun` job.",
+        ),
+    ] = None,
+    nproc_per_node: Annotated[
+        Optional[int],
+        typer.Option("--nproc-per-node", help="Processes (GPUs) per torchrun job (default 1)."),
+    ] = None,
     config: ConfigOpt = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace a different finished ablation in -o.")
@@ -120,6 +131,8 @@ def ablate(
             "batch_tokens": batch_tokens,
             "lr": lr,
             "parallel": parallel,
+            "launcher": launcher,
+            "nproc_per_node": nproc_per_node,
         },
     )
     results = run_ablation(cfg, out, overwrite=overwrite, say=lambda s: console.print(s))

@@ -395,6 +395,21 @@ class Qwen2(nn.Module):
         (the load-balancing loss, still attached to the graph, and the expert loads); the
         trainer adds ``router_aux_loss_coef`` times it, so evaluation stays the plain LM loss.
         """
+        h = self.hidden_states(input_ids, doc_ids, position_ids)
+        if labels is None:
+            return self.lm_head(h)
+        # the head and the loss fused in token chunks: the full logits never exist
+        return lm_loss(h.reshape(-1, h.shape[-1]), self.lm_head.weight, labels.reshape(-1))
+
+    def hidden_states(
+        self,
+        input_ids: torch.Tensor,
+        doc_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The final norm's output (B, T, H): what the head reads. ``forward`` without the
+        head, for callers that apply ``lm_head.weight`` their own way (evaluation writes the
+        logits into one reused buffer)."""
         mask = doc_mask(doc_ids) if doc_ids is not None else None
         if position_ids is None:
             if doc_ids is not None:
@@ -414,11 +429,7 @@ class Qwen2(nn.Module):
             self.router_stats = load_balancing_loss(
                 list(probs), list(counts), self.config.num_experts_per_tok
             )
-        h = self.model.norm(x)
-        if labels is None:
-            return self.lm_head(h)
-        # the head and the loss fused in token chunks: the full logits never exist
-        return lm_loss(h.reshape(-1, h.shape[-1]), self.lm_head.weight, labels.reshape(-1))
+        return self.model.norm(x)
 
     # ------------------------------------------------------------ HF state dicts (disk)
 

@@ -93,15 +93,17 @@ def test_a_killed_ablation_resumes_keeping_finished_arms(tmp_path, corpus, monke
 
 def test_bad_arms_are_one_line_errors_naming_the_arm(tmp_path, corpus, jsonl):
     empty = jsonl(tmp_path / "empty.jsonl", [{"text": ""}, {"text": "   "}])
-    with pytest.raises(BadInputError, match=r"arm hollow .*no text"):
+    with pytest.raises(BadInputError, match=r"arm hollow .*no text") as e:
         run_ablation(cfg({"hollow": empty}, {"held": corpus["held"]}), tmp_path / "o1")
+    assert "\n" not in str(e.value)
     tiny = jsonl(tmp_path / "tiny.jsonl", [{"text": "a few words only"}])
     with pytest.raises(
         BadInputError, match=r"arm small: \d+ tokens, fewer than one training batch"
-    ):
+    ) as e:
         run_ablation(
             cfg({"small": tiny, "a": corpus["a"]}, {"held": corpus["held"]}), tmp_path / "o2"
         )
+    assert "\n" not in str(e.value)
     bad_eval = jsonl(
         tmp_path / "bad.jsonl", [{"question": "q", "choices": ["x", "y"], "answer": 3}]
     )
@@ -156,3 +158,38 @@ def test_parallel_runs_give_the_same_identical_arm_results(tmp_path, corpus):
     res = run_ablation(c, tmp_path / "out")
     vals = {r["arm"]: r["evals"]["held"]["value"] for r in res["runs"]}
     assert vals["a"] == vals["b"] and len(res["runs"]) == 2
+
+
+def test_a_kill_mid_arm_resumes_from_its_checkpoint_to_the_same_result(
+    tmp_path, corpus, monkeypatch
+):
+    import qurate.train.api as api
+
+    c = cfg({"a": corpus["a"]}, {"held": corpus["held"]})
+    whole = run_ablation(c, tmp_path / "whole")["runs"][0]
+    real = api.train_config
+    calls = []
+
+    def killed_after_step_3(tcfg, **kw):
+        calls.append(kw)
+        if len(calls) == 1:
+            real(tcfg, stop_at=3, **kw)  # trains 3 of 8 steps and checkpoints them
+            raise KeyboardInterrupt  # then the kill
+        return real(tcfg, **kw)
+
+    monkeypatch.setattr(api, "train_config", killed_after_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        run_ablation(c, tmp_path / "out")
+    run = tmp_path / "out" / "a" / "seed-0"
+    assert not (run / "result.json").exists()
+    steps = [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert max(steps) == 3
+    resumed = run_ablation(c, tmp_path / "out")["runs"][0]
+    assert calls[1].get("resume") is True and len(calls) == 2
+    steps = [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and max(steps) == 8  # no step trained twice
+    assert resumed["tokens"] == whole["tokens"] == 1024
+    assert resumed["final_loss"] == pytest.approx(whole["final_loss"], rel=1e-5)
+    assert resumed["evals"]["held"]["value"] == pytest.approx(
+        whole["evals"]["held"]["value"], rel=1e-5
+    )

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from qurate.ablate.scoring import load_model, pack
+from qurate.ablate.scoring import IGNORE, head_nll, load_model, pack, token_nll
 from qurate.ablate.tasks import bits_per_byte
 
 TEXTS = [
@@ -61,3 +61,43 @@ def test_pack_scores_every_token_once_and_respects_the_start():
         for c in range(p.input_ids.shape[1] - 1):
             if p.owner[r, c] == 0 and p.segments[r, c] == p.segments[r, c + 1]:
                 assert p.labels[r, c] == p.input_ids[r, c + 1]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_token_nll_is_the_cross_entropy_and_zero_where_ignored(dtype):
+    g = torch.Generator().manual_seed(0)
+    logits = (torch.randn(3, 5, 50, generator=g) * 4).to(dtype)
+    labels = torch.randint(0, 50, (3, 5), generator=g)
+    labels[0, :2] = IGNORE
+    labels[2, 4] = IGNORE
+    want = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, 50).float(), labels.reshape(-1), ignore_index=IGNORE, reduction="none"
+    )
+    kept = logits.clone()
+    got = token_nll(logits, labels)
+    assert got.dtype == torch.float32 and got.shape == (15,)
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    assert (got[labels.reshape(-1) == IGNORE] == 0).all()
+    assert (got[labels.reshape(-1) != IGNORE] > 0).all()
+    if dtype == torch.bfloat16:  # the caller's logits are untouched when a copy is made
+        assert torch.equal(logits, kept)
+
+
+def test_head_nll_through_a_reused_buffer_is_the_forward_s_loss():
+    from qurate.train.model import ModelConfig, Qwen2
+
+    torch.manual_seed(0)
+    model = Qwen2(ModelConfig(300, 32, 64, 2, 4, 2, 128, 10_000.0)).eval()
+    ids = torch.randint(0, 300, (2, 16))
+    seg = torch.tensor([[1] * 10 + [2] * 6, [3] * 16])
+    labels = torch.randint(0, 300, (2, 16))
+    labels[0, 9] = IGNORE
+    with torch.inference_mode():
+        want = token_nll(model(ids, doc_ids=seg), labels)
+        buf = torch.full((40, 300), float("nan"))  # larger than needed, dirty
+        got = head_nll(model, model.hidden_states(ids, doc_ids=seg), labels, buf)
+        again = head_nll(model, model.hidden_states(ids, doc_ids=seg), labels, buf)
+        plain = head_nll(model, model.hidden_states(ids, doc_ids=seg), labels, None)
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    assert torch.equal(got, again) and torch.equal(plain, got)
+    assert got[9] == 0 and (got[torch.arange(32) != 9] > 0).all()
