@@ -19,6 +19,10 @@ and ``scores["recall_score"]`` both the last round's P(domain); every other pool
 in ``rejects/`` with reason ``not_recalled`` and its score (scores are kept, so the threshold
 can be retuned without rescoring). The manifest's ``rounds`` list gives, per round, the
 training set sizes, the threshold, documents and tokens recalled, and judged precision.
+
+Every finished round is kept (``qurate.augment.checkpoint``), so a rerun after kill -9
+resumes after it; training is deterministic by default (one seeded fastText thread), so the
+output equals an uninterrupted run's.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from qurate.augment import checkpoint
+from qurate.augment.checkpoint import RoundsState
 from qurate.augment.classifier import (
     NOT_RECALLED,
     SCORE_KEY,
@@ -224,12 +230,19 @@ def _run_rounds(
     confirmer: DomainConfirmer | None,
     on_round: Callable[[RoundReport], None] | None,
     bar: Any = None,
+    state_dir: Path | None = None,
 ) -> tuple[list[np.ndarray], float, list[RoundReport], dict[str, bool], dict[str, int]]:
-    judged: dict[str, bool] = {}
-    judged_text: dict[str, str] = {}
-    reports: list[RoundReport] = []
-    prev: list[np.ndarray] | None = None
-    prev_cut = cfg.threshold
+    """The rounds; with ``state_dir`` each finished round is kept there and a rerun resumes
+    after the last one kept (``augment/checkpoint.py``)."""
+    st = (checkpoint.load(state_dir) if state_dir is not None else None) or RoundsState(
+        prev_cut=cfg.threshold
+    )
+    reports = [RoundReport(**d) for d in st.reports]
+    prev = checkpoint.scores_of(state_dir, st.done, pool.rows) if st.done else None
+    if st.done:
+        log.info("recall: resuming after round %d (kept in %s)", st.done, state_dir)
+        if bar is not None:
+            bar.advance(bar.task_ids[0], st.done * pool.size)
     # The held-out split (augment/holdout.py): seeds and pool documents never trained on.
     train_seeds, held_seeds = split_seeds(seeds, cfg.holdout_fraction, cfg.seed)
     rng0 = np.random.default_rng([cfg.seed, 0])
@@ -244,8 +257,10 @@ def _run_rounds(
     for m, idx in zip(trainable, held_idx, strict=True):
         m[idx] = False
     held_neg = [t for _, t in _take(pool, held_idx)]
-    best: tuple[float, list[np.ndarray], float, int] | None = None  # (precision, scores, cut, i)
-    for r in range(1, cfg.rounds + 1):
+    judged, judged_text = st.judged, st.judged_text
+    for r in range(st.done + 1, cfg.rounds + 1):
+        if st.stopped:
+            break
         t0 = time.perf_counter()
         rng = np.random.default_rng([cfg.seed, r])
         positives = list(train_seeds) + [judged_text[i] for i, ok in judged.items() if ok]
@@ -265,7 +280,7 @@ def _run_rounds(
         masks = (
             [t.copy() for t in trainable]
             if prev is None
-            else [(s < prev_cut) & t for s, t in zip(prev, trainable, strict=True)]
+            else [(s < st.prev_cut) & t for s, t in zip(prev, trainable, strict=True)]
         )
         if not any(m.any() for m in masks):  # the last round recalled everything
             masks = [t.copy() for t in trainable]
@@ -322,17 +337,26 @@ def _run_rounds(
         if on_round is not None:
             on_round(rep)
         precision = fit.balanced_precision if fit is not None else 1.0
-        if best is not None and precision < best[0] - cfg.max_precision_drop:
+        if st.best is not None and precision < st.best[0] - cfg.max_precision_drop:
             rep.used = False  # drift: keep the best round's output and stop
-            break
-        if best is None or precision >= best[0] - cfg.max_precision_drop:
-            best = (max(precision, best[0]) if best else precision, scores, cut, r)
-        prev, prev_cut = scores, cut
-    assert best is not None
+            st.stopped = True
+        else:
+            top = max(precision, st.best[0]) if st.best is not None else precision
+            st.best = (top, cut, r)
+            prev, st.prev_cut = scores, cut
+        st.done, st.reports = r, [asdict(x) for x in reports]
+        if state_dir is not None:
+            checkpoint.save(state_dir, st, scores)
+        elif r == st.best[2]:
+            best_scores = scores
+    assert st.best is not None
+    best_round = st.best[2]
+    if state_dir is not None:
+        best_scores = checkpoint.scores_of(state_dir, best_round, pool.rows)
     for rep in reports:
-        rep.used = rep.round == best[3]
-    holdout = {"seeds": len(held_seeds), "pool_docs": len(held_neg), "used_round": best[3]}
-    return best[1], best[2], reports, judged, holdout
+        rep.used = rep.round == best_round
+    holdout = {"seeds": len(held_seeds), "pool_docs": len(held_neg), "used_round": best_round}
+    return best_scores, st.best[1], reports, judged, holdout
 
 
 def _bar(enabled: bool, total: int) -> Any:
@@ -428,7 +452,9 @@ def recall(
     ``seeds`` is a JSONL/Parquet path (records with ``text``) or a list of texts; ``engine``
     (optional) is the LLM judge. Returns the manifest. Rerun policy (``StageDir``): a rerun
     of a finished identical run returns the existing manifest without work, an interrupted
-    one restarts in place, a different one needs ``overwrite``.
+    one resumes after its last finished round (``augment/checkpoint.py``; with the default
+    ``deterministic`` training its output is the uninterrupted run's), a different one needs
+    ``overwrite``.
     """
     cfg = cfg or RecallConfig()
     if domain not in DOMAINS:
@@ -442,7 +468,8 @@ def recall(
         raise BadInputError("no seed documents")
     pool = _open_pool(pool_dir)
     with StageDir(out, STAGE, overwrite=overwrite) as sd:
-        done = sd.begin(_fingerprint(pool, seed_texts, domain, cfg, engine), resume=False)
+        # resume=True: finished rounds kept in the scratch directory survive a kill
+        done = sd.begin(_fingerprint(pool, seed_texts, domain, cfg, engine), resume=True)
         if done is not None:
             return done
         args = (pool_dir, seeds, seed_texts, domain, cfg, engine, rows_per_shard, on_round, t0)
@@ -471,11 +498,14 @@ def _recall(
     bar = _bar(progress, cfg.rounds * pool.size)
     try:
         scores, cut, reports, judged, holdout = _run_rounds(
-            pool, seed_texts, cfg, confirmer, on_round, bar
+            pool, seed_texts, cfg, confirmer, on_round, bar, sd.scratch(checkpoint.SCRATCH)
         )
     finally:
         if bar is not None:
             bar.stop()
+    # shards a killed attempt wrote are rewritten from the kept rounds
+    for stale in [*out.glob("part-*.parquet"), *(out / "rejects").glob("part-*.parquet")]:
+        stale.unlink()
     n_in, n_kept, kept_tokens = _write(pool, out, scores, cut, domain, judged, rows_per_shard)
     return sd.finish(
         config_hash=config_hash(cfg),
