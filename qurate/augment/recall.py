@@ -334,8 +334,6 @@ def _run_rounds(
         rep.seconds = round(time.perf_counter() - t0, 3)
         log.info("recall round %d: %s", r, rep)
         reports.append(rep)
-        if on_round is not None:
-            on_round(rep)
         precision = fit.balanced_precision if fit is not None else 1.0
         if st.best is not None and precision < st.best[0] - cfg.max_precision_drop:
             rep.used = False  # drift: keep the best round's output and stop
@@ -349,6 +347,8 @@ def _run_rounds(
             checkpoint.save(state_dir, st, scores)
         elif r == st.best[2]:
             best_scores = scores
+        if on_round is not None:  # after the round is kept
+            on_round(rep)
     assert st.best is not None
     best_round = st.best[2]
     if state_dir is not None:
