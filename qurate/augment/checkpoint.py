@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from qurate.contract.stagedir import atomic_write_bytes, atomic_write_text
+from qurate.errors import BadInputError
 
 SCRATCH = ".recall-rounds"
 
@@ -65,7 +66,10 @@ def scores_of(directory: Path, r: int, rows: list[int]) -> list[np.ndarray]:
     """Round ``r``'s pool scores, split per shard."""
     flat = np.load(directory / f"round-{r}.npy", allow_pickle=False)
     if len(flat) != sum(rows):
-        raise ValueError(f"{directory}: round {r} holds {len(flat)} scores, pool {sum(rows)}")
+        raise BadInputError(
+            f"{directory}: round {r} holds {len(flat)} scores for a pool of {sum(rows)}; "
+            "rerun with --overwrite"
+        )
     return _split(flat, rows)
 
 

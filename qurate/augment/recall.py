@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -50,9 +51,7 @@ from qurate.augment.classifier import (
 from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds
 from qurate.augment.pool import STAGE
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
-from qurate.contract.shards import (
-    config_hash,
-)
+from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import MANIFEST, StageDir
 from qurate.errors import BadInputError, ConfigError
 from qurate.llm.base import Engine
@@ -390,6 +389,9 @@ def _recall(
     n_in, n_kept, kept_tokens = pooling.write(
         pool, out, scores, cut, domain, judged, rows_per_shard
     )
+    # The kept rounds go before the manifest commits the run: a kill in between costs a
+    # rerun of the rounds (same output), never a finished directory with scratch left in it.
+    shutil.rmtree(out / checkpoint.SCRATCH, ignore_errors=True)
     return sd.finish(
         config_hash=config_hash(cfg),
         inputs=[str(p) for p in pool.shards],

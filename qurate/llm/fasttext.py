@@ -102,7 +102,7 @@ def zero_filled_malloc() -> Iterator[None]:
     except (OSError, AttributeError):
         raise EngineError(
             "thread=1 (deterministic fastText) needs glibc's mallopt to zero-fill its "
-            "weights; use thread >= 11 on this platform"
+            "weights; use thread >= 11 on this platform (augment recall: deterministic: false)"
         ) from None
     if not mallopt(_M_PERTURB, 0xFF):
         raise EngineError("mallopt(M_PERTURB) refused: cannot zero-fill fastText's weights")

@@ -81,20 +81,26 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_output(pool_dir: Path, tmp_pa
     assert ref.returncode == 0, ref.stderr
     duration = time.monotonic() - t0
     expected = _result(tmp_path / "ref")
-    resumed = 0
-    for i, fraction in enumerate((0.35, 0.6, 0.85)):
+    # kill at 35% and 85% of the reference run's time, and right after round 1 is kept
+    for i, when in enumerate((0.35, "round-1", 0.85)):
         out = tmp_path / f"out{i}"
         proc = subprocess.Popen(cmd(out), env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(duration * fraction)
+        if isinstance(when, float):
+            time.sleep(duration * when)
+        else:
+            kept = out / ".recall-rounds" / f"{when}.json"
+            while not kept.exists() and proc.poll() is None:
+                time.sleep(0.02)
+            assert proc.poll() is None, "the run ended before round 1 was seen"
         proc.kill()
         proc.wait()
-        resumed += bool(list(out.glob(".recall-rounds/round-*.json")))
+        if when == "round-1":  # the rerun starts from a kept round: the resume path
+            assert (out / ".recall-rounds" / "round-1.npy").exists()
         rerun = subprocess.run(cmd(out), env=env, capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr
-        assert _result(out) == expected
+        assert _result(out) == expected, f"kill at {when}"
         assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
-    assert resumed  # at least one kill landed after a finished round: the resume path ran
 
 
 _DIRTY_HEAP = r"""
