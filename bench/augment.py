@@ -1,25 +1,33 @@
-"""Recall quality on a held-out pool, and recall scoring throughput vs bare fastText predict.
+"""Recall quality on the dev pool (tuned on), and recall scoring throughput vs bare fastText.
 
 Usage (after ``bash bench/setup-eval.sh``, which installs the Debian packages the text
-comes from):
+comes from; ``ln -s /work/main/bench/data bench/data`` in a worktree):
 
-    .venv/bin/python bench/augment.py [--rounds 3] [--rebuild] [--repeat 5] [--bundled-seeds]
+    .venv/bin/python bench/augment.py [--rounds 3] [--rebuild] [--repeat 5] [--wide-seeds]
+        [--domain math] [--set key=JSON ...] [--no-throughput] [--train-cost]
 
-1. **Held-out pool** (cached in ``bench/data/augment/pool.jsonl``): real text from the
-   ``eval`` side of ``corpus_sources.split_of``. Math: docstrings with LaTeX from sympy,
-   mpmath, numpy, networkx, torch, pandas; code: source files in 8 languages; other: Python
-   docs, Debian Reference in 4 languages, English man pages, the KJV Bible, fortunes.
-2. **Seeds** (cached in ``bench/data/augment/seeds-{math,code}.jsonl``): the same kinds of
-   text from the ``sample`` side, so no seed shares a source text with the pool. With
-   ``--bundled-seeds`` the bundled ``qurate/data/sample/seeds/{math,code}.jsonl`` are used
-   instead (sympy-only math seeds and 21 code files: narrower, and the recall shows it).
-3. **Quality**: ``qurate augment recall`` (the library call, default config, no judge) for
-   math and for code; recall and precision of the kept documents against the labels, plus
-   the per-round report.
+1. **Dev pool** (cached in ``bench/data/augment/pool.jsonl``; the recall defaults were tuned
+   on it, so its figures flatter them: ``bench/augment_untuned.py`` has the pool reported
+   once): real text from the ``eval`` side of ``corpus_sources.split_of``. Math: docstrings
+   with LaTeX from sympy, mpmath, numpy, networkx, torch, pandas; code: source files in 8
+   languages; other: Python docs, Debian Reference in 4 languages, man pages in 15
+   languages (120 English, 30 each other), the KJV Bible, fortunes. Every document carries
+   its ``lang`` (code: ``code``), as curate's language ID would set it, so the negatives
+   cover every language.
+2. **Seeds**: the bundled ``qurate/data/sample/seeds/{math,code}.jsonl`` (60 sympy
+   docstrings, 21 code files: the narrow seeds of issue 15). With ``--wide-seeds``, the
+   same kinds of text as the pool from the ``sample`` side (cached in
+   ``bench/data/augment/seeds-{math,code}.jsonl``), so no seed shares a source text with it.
+3. **Quality**: ``qurate augment recall`` (the library call, default config plus ``--set``
+   overrides, no judge); every round's true recall and precision at its cut and at other
+   cuts (from the round's kept scores) next to its held-out figures, then the final
+   figures, recall by source and the false positives by label, language and source.
 4. **Throughput**: a recall classifier's ``score(texts)`` (our input preparation, math
    features and predict) against bare ``model.predict`` of the same model on the same texts
    cut to the same ``max_chars`` (with the newline replacement fastText needs), best of
    ``--repeat`` alternating runs. The last line is ``ratio=<qurate/baseline>`` (docs/s).
+   ``--train-cost`` instead times one round-1 model trained deterministically (one seeded
+   thread, the default) against hogwild (12 threads): ``ratio=<deterministic/hogwild>``.
 """
 
 from __future__ import annotations
@@ -39,6 +47,23 @@ sys.path.insert(0, str(ROOT))
 POOL = HERE / "data" / "augment" / "pool.jsonl"
 SEEDS = ROOT / "qurate" / "data" / "sample" / "seeds"
 MATH_PACKAGES = ("sympy", "mpmath", "numpy", "networkx", "torch", "pandas")
+MAN_LANGS = (
+    "en",
+    "de",
+    "fr",
+    "es",
+    "ru",
+    "ja",
+    "zh",
+    "it",
+    "pl",
+    "nl",
+    "pt",
+    "sv",
+    "uk",
+    "tr",
+    "cs",
+)
 
 
 def build_pool(path: Path) -> None:
@@ -60,6 +85,8 @@ def build_pool(path: Path) -> None:
         ]
     docs += [("code", d) for d in cs.code_docs(split, 40)]
     other = cs.pydoc_docs(split) + cs.kjv_docs(split, 150) + list(cs.man_docs("en", split, 120))
+    for lang in MAN_LANGS[1:]:  # man pages in 15 languages, as in issue 15's pool
+        other += list(cs.man_docs(lang, split, 30))
     for lang in ("en", "de", "fr", "zh"):
         other += cs.debref_docs(lang, split)
     other += cs.fortune_docs("en", split)
@@ -69,7 +96,13 @@ def build_pool(path: Path) -> None:
         for i, (label, d) in enumerate(docs):
             f.write(
                 json.dumps(
-                    {"id": f"pool-{i:05d}", "text": d.text, "label": label, "source": d.source}
+                    {
+                        "id": f"pool-{i:05d}",
+                        "text": d.text,
+                        "label": label,
+                        "source": d.source,
+                        "lang": d.lang,
+                    }
                 )
                 + "\n"
             )
@@ -121,6 +154,7 @@ def write_stage(rows: list[dict], directory: Path) -> None:
                     "id": r["id"],
                     "text": r["text"],
                     "source": r["source"],
+                    "lang": r.get("lang") or "?",  # what curate's language ID would set
                     "n_chars": len(r["text"]),
                     "n_tokens": len(r["text"]) // 4,
                 }
@@ -136,43 +170,95 @@ def write_stage(rows: list[dict], directory: Path) -> None:
     )
 
 
-def quality(
-    rows: list[dict], pool_dir: Path, rounds: int, work: Path, seeds: Path
-) -> dict[str, tuple[float, float]]:
-    from qurate.augment.classifier import RecallConfig
+def recall_once(
+    rows: list[dict], pool_dir: Path, out: Path, seeds: Path, domain: str, cfg
+) -> tuple[float, float, dict]:
+    """One ``qurate augment recall`` (library call, no judge): (recall, precision, manifest)
+    against the labels, printing every round's true recall and precision at its cut (read
+    from the round's kept scores) next to its held-out figures."""
+    import numpy as np
+
+    from qurate.augment.checkpoint import SCRATCH
     from qurate.augment.recall import recall
     from qurate.contract.shards import iter_rows
 
+    ids = [r["id"] for r in iter_rows(pool_dir, columns=["id"])]
     labels = {r["id"]: r["label"] for r in rows}
+    is_pos = np.array([labels[i] == domain for i in ids])
+    t = time.perf_counter()
+
+    def on_round(rep) -> None:
+        sc = np.load(out / SCRATCH / f"round-{rep.round}.npy")
+        got = sc >= rep.threshold
+        tp = int((got & is_pos).sum())
+        held = (
+            f"held-out R {rep.holdout_recall:.3f} P {rep.holdout_precision:.3f}"
+            if rep.holdout_recall is not None
+            else "no held-out split"
+        )
+        print(
+            f"  round {rep.round}: positives {rep.positives} (pseudo {rep.pseudo_positives}), "
+            f"negatives {rep.negatives}, cut {rep.threshold:.3f}, recalled {int(got.sum())}: "
+            f"true R {tp / is_pos.sum():.3f} P {tp / max(int(got.sum()), 1):.3f}; {held}"
+            f"{'' if rep.used else ' (drift: not used)'} [{rep.seconds:.1f} s]",
+            flush=True,
+        )
+        curve = []
+        for c in (0.1, 0.2, 0.3, 0.5, 0.7, 0.9):
+            g = sc >= c
+            t = int((g & is_pos).sum())
+            curve.append(f"{c}: R {t / is_pos.sum():.2f} P {t / max(int(g.sum()), 1):.2f}")
+        print("    true R/P at other cuts: " + "; ".join(curve), flush=True)
+
+    manifest = recall(pool_dir, out, seeds, domain, cfg, on_round=on_round)
+    kept = {r["id"] for r in iter_rows(out, columns=["id"])}
+    truth = {i for i in ids if labels[i] == domain}
+    tp = len(kept & truth)
+    rec, prec = tp / len(truth), tp / max(len(kept), 1)
+    wrong: dict[str, int] = {}
+    for i in kept - truth:
+        row = next(r for r in rows if r["id"] == i)
+        key = f"{labels[i]}:{row['lang']}:{row['source'].split(':')[0]}"
+        wrong[key] = wrong.get(key, 0) + 1
+    per_source: dict[str, list[int]] = {}
+    for r in rows:
+        if r["label"] == domain:
+            hit = per_source.setdefault(r["source"].split(":")[0].split("/")[0], [0, 0])
+            hit[0] += r["id"] in kept
+            hit[1] += 1
+    print("  recall by source: " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per_source.items()))
+    print(
+        f"  final (round {manifest['holdout'].get('used_round')}): recall {rec:.3f}  precision "
+        f"{prec:.3f}  (kept {len(kept)}, true positives {tp} of {len(truth)}), "
+        f"{time.perf_counter() - t:.1f} s; false positives by label:lang:source {wrong}",
+        flush=True,
+    )
+    return rec, prec, manifest
+
+
+def config(rounds: int, overrides: list[str]):
+    """The default RecallConfig with ``--rounds`` and ``key=value`` overrides (JSON values)."""
+    from qurate.augment.classifier import RecallConfig
+
+    kw: dict = {"rounds": rounds}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        kw[key] = json.loads(value)
+    return RecallConfig(**kw)
+
+
+def quality(
+    rows: list[dict], pool_dir: Path, work: Path, seeds: Path, cfg, domains=("math", "code")
+) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     prefix = "" if seeds == SEEDS else "seeds-"
-    for domain in ("math", "code"):
-        t = time.perf_counter()
-        manifest = recall(
-            pool_dir,
-            work / domain,
-            seeds / f"{prefix}{domain}.jsonl",
-            domain,
-            RecallConfig(rounds=rounds),
+    for domain in domains:
+        n = sum(r["label"] == domain for r in rows)
+        print(f"\n{domain}: pool {len(rows)} docs ({n} {domain}), seeds {seeds}", flush=True)
+        rec, prec, _ = recall_once(
+            rows, pool_dir, work / domain, seeds / f"{prefix}{domain}.jsonl", domain, cfg
         )
-        kept = {r["id"] for r in iter_rows(work / domain, columns=["id"])}
-        truth = {i for i, lab in labels.items() if lab == domain}
-        tp = len(kept & truth)
-        rec, prec = tp / len(truth), tp / max(len(kept), 1)
         out[domain] = (rec, prec)
-        print(
-            f"\n{domain}: {manifest['n_seeds']} seeds, pool {len(rows)} docs ({len(truth)} {domain}), "
-            f"{time.perf_counter() - t:.1f} s"
-        )
-        for rep in manifest["rounds"]:
-            print(
-                f"  round {rep['round']}: positives {rep['positives']} (pseudo {rep['pseudo_positives']}), "
-                f"negatives {rep['negatives']}, recalled {rep['recalled_docs']} docs / "
-                f"{rep['recalled_tokens']} tokens at P>={rep['threshold']:.3f}"
-            )
-        print(
-            f"  final: recall {rec:.3f}  precision {prec:.3f}  (kept {len(kept)}, true positives {tp})"
-        )
     return out
 
 
@@ -210,6 +296,29 @@ def throughput(rows: list[dict], repeat: int) -> float:
     return best["baseline"] / best["qurate"]
 
 
+def train_cost(rows: list[dict], repeat: int) -> float:
+    """Seconds to train one round-1 recall model on the dev pool: deterministic (one seeded
+    thread, the default) against hogwild (``fasttext.thread`` = 12), alternating, best of
+    ``repeat``. Returns deterministic / hogwild."""
+    from qurate.augment.classifier import RecallClassifier, RecallConfig
+    from qurate.augment.recall import load_seeds
+
+    seeds = load_seeds(SEEDS / "math.jsonl")
+    negs = [r["text"] for r in rows if r["label"] != "math"][:: max(1, len(rows) // 600)]
+    pos = seeds * max(1, round(len(negs) / len(seeds)))
+    best = {True: float("inf"), False: float("inf")}
+    for _ in range(repeat):
+        for det in (False, True):
+            t = time.perf_counter()
+            RecallClassifier.train(pos, negs, RecallConfig(deterministic=det))
+            best[det] = min(best[det], time.perf_counter() - t)
+    print(
+        f"\ntraining one model ({len(pos)} positive + {len(negs)} negative lines), best of "
+        f"{repeat}: hogwild {best[False]:.2f} s, deterministic {best[True]:.2f} s"
+    )
+    return best[True] / best[False]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
@@ -217,17 +326,34 @@ def main() -> None:
     ap.add_argument(
         "--rebuild", action="store_true", help="rebuild the cached held-out pool and seeds"
     )
-    ap.add_argument("--bundled-seeds", action="store_true", help="use qurate/data/sample/seeds/")
+    ap.add_argument(
+        "--wide-seeds",
+        action="store_true",
+        help="seeds from the sample side of the same sources (6 packages), not the bundled "
+        "60 sympy docstrings",
+    )
+    ap.add_argument("--domain", action="append", help="math and/or code (default: both)")
+    ap.add_argument("--set", action="append", default=[], help="RecallConfig key=JSON value")
+    ap.add_argument("--no-throughput", action="store_true")
+    ap.add_argument(
+        "--train-cost",
+        action="store_true",
+        help="only time deterministic vs hogwild training (ratio = deterministic / hogwild)",
+    )
     args = ap.parse_args()
     rows = load_pool(args.rebuild)
+    if args.train_cost:
+        print(f"ratio={train_cost(rows, args.repeat):.3f}")
+        return
     counts = {lab: sum(r["label"] == lab for r in rows) for lab in ("math", "code", "other")}
-    print(f"held-out pool: {len(rows)} docs {counts}")
+    print(f"dev pool (tuned on): {len(rows)} docs {counts}")
+    cfg = config(args.rounds, args.set)
+    print(f"config: {cfg.model_dump(mode='json', exclude={'fasttext'})}")
     with tempfile.TemporaryDirectory(prefix="qurate-bench-augment-") as tmp:
         pool_dir = Path(tmp) / "pool"
         write_stage(rows, pool_dir)
-        seeds = SEEDS if args.bundled_seeds else POOL.parent
-        print(f"seeds: {seeds}")
-        q = quality(rows, pool_dir, args.rounds, Path(tmp), seeds)
+        seeds = POOL.parent if args.wide_seeds else SEEDS
+        q = quality(rows, pool_dir, Path(tmp), seeds, cfg, tuple(args.domain or ("math", "code")))
     ok = all(r >= 0.9 and p >= 0.9 for r, p in q.values())
     print(
         "\nquality bar (recall >= 0.9 at precision >= 0.9): "
@@ -235,8 +361,9 @@ def main() -> None:
         + " -- "
         + ", ".join(f"{d} R={r:.3f} P={p:.3f}" for d, (r, p) in q.items())
     )
-    ratio = throughput(rows, args.repeat)
-    print(f"ratio={ratio:.3f}")
+    if not args.no_throughput:
+        ratio = throughput(rows, args.repeat)
+        print(f"ratio={ratio:.3f}")
 
 
 if __name__ == "__main__":

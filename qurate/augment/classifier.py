@@ -12,9 +12,9 @@ rewrite in Python costs more than fastText's own predict (measured: ~0.8 ms vs ~
 ``\\frac{``, ``def`` and ``):`` inside whitespace tokens. Everything here is a handful of
 single-pass C string operations, which keeps scoring close to bare ``predict`` speed.
 
-Training goes through the scoring issue's ``qurate.score.raters.train_classifier``
-(``thread >= 11``, weights checked, a retry with a new seed on a bad model, 200k
-buckets), on our prepared lines; its whitespace collapsing does not change fastText's
+Training goes through ``qurate.llm.fasttext.train_classifier`` (weights checked, a retry
+with a new seed on a bad model, 200k buckets; one seeded thread when ``deterministic``, the
+default), on our prepared lines; its whitespace collapsing does not change fastText's
 tokens, so training and scoring see the same words.
 
 (A ``RecallFilter`` datatrove step used to wrap a saved classifier; nothing saved one for a
@@ -101,19 +101,28 @@ class RecallConfig(BaseModel):
         "pool) to measure every round's false-positive rate; never trained on",
     )
     min_negatives_per_language: int = Field(
-        20,
+        50,
         ge=0,
         description="negatives drawn from every language of the pool at least (or all it has), "
-        "so text in a rare language is not recalled for looking unlike any negative",
+        "so text in a rare language is not recalled for looking unlike any negative; 50, not "
+        "20: on the tests' pool (78 Chinese/Japanese pages) 20 let 0-3 of them back as math "
+        "over 4 seeds and 50 none, precision 0.85-0.98 -> 0.91-1.00",
+    )
+    deterministic: bool = Field(
+        True,
+        description="train fastText on one seeded thread (`fasttext.thread` is ignored), so "
+        "a rerun, or a run resumed after kill -9, gives the same output; with it off fastText "
+        "trains hogwild on `fasttext.thread` threads and every run differs a little. Cost: "
+        "see bench/RESULTS.md (the training sets are small)",
     )
     models: int = Field(
         1,
         ge=1,
         le=16,
         description="fastText models trained per round (seeds differ), their scores averaged. "
-        "fastText trains hogwild on 12 threads, so one model varies from run to run; on the "
-        "tests' 346-document pool one model's precision ranged 0.71-0.98 over 8 runs. Each "
-        "extra model costs one more training and one more pass over the pool",
+        "Hogwild training (`deterministic: false`) varies from run to run: on the tests' "
+        "346-document pool one model's precision ranged 0.71-0.98 over 8 runs. Each extra "
+        "model costs one more training and one more pass over the pool",
     )
     calibrate: bool = Field(
         False,
@@ -205,12 +214,16 @@ class RecallClassifier:
                 "seed": cfg.fasttext.seed + seed,
                 "max_chars": 10 * cfg.max_chars,
                 "epoch": epoch,
+                **({"thread": 1} if cfg.deterministic else {}),
             }
         )
+        # Interleave the classes (seeded): one thread reads the file in order, and a file of
+        # all positives then all negatives trains the last class seen.
+        texts, labels = pos + neg, ["pos"] * len(pos) + ["neg"] * len(neg)
+        order = np.random.default_rng([cfg.seed, seed]).permutation(len(texts))
+        texts, labels = [texts[i] for i in order], [labels[i] for i in order]
         with tempfile.TemporaryDirectory(prefix="qurate-recall-") as tmp:
-            path = train_classifier(
-                pos + neg, ["pos"] * len(pos) + ["neg"] * len(neg), Path(tmp), "recall", params
-            )
+            path = train_classifier(texts, labels, Path(tmp), "recall", params)
             model = fasttext.load_model(str(path))
         return cls(model, max_chars=cfg.max_chars, features=cfg.feature_tokens)
 

@@ -19,22 +19,28 @@ and ``scores["recall_score"]`` both the last round's P(domain); every other pool
 in ``rejects/`` with reason ``not_recalled`` and its score (scores are kept, so the threshold
 can be retuned without rescoring). The manifest's ``rounds`` list gives, per round, the
 training set sizes, the threshold, documents and tokens recalled, and judged precision.
+
+Every finished round is kept (``qurate.augment.checkpoint``), so a rerun after kill -9
+resumes after it; training is deterministic by default (one seeded fastText thread), so the
+output equals an uninterrupted run's.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
+from qurate.augment import checkpoint
+from qurate.augment import pool as pooling
+from qurate.augment.checkpoint import RoundsState
 from qurate.augment.classifier import (
     NOT_RECALLED,
     SCORE_KEY,
@@ -43,25 +49,16 @@ from qurate.augment.classifier import (
     RecallConfig,
 )
 from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds
+from qurate.augment.pool import STAGE
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
-from qurate.contract.schema import scores_dict
-from qurate.contract.shards import (
-    ShardWriter,
-    check_schema_version,
-    check_stage_dir,
-    config_hash,
-    shard_paths,
-)
+from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import MANIFEST, StageDir
 from qurate.errors import BadInputError, ConfigError
 from qurate.llm.base import Engine
 from qurate.readers.inputs import InputReader, list_inputs
 
-STAGE = "recall"
 DOMAINS = ("math", "code")
-_MARKER = ".recall-started"
 BUNDLED_SEEDS = Path(__file__).resolve().parent.parent / "data" / "sample" / "seeds"
-_BATCH = 2048
 log = logging.getLogger("qurate.augment")
 
 
@@ -89,19 +86,6 @@ class RoundReport:
     seconds: float = 0.0
 
 
-@dataclass
-class _Pool:
-    shards: list[Path]
-    rows: list[int]
-    tokens: list[np.ndarray] = field(default_factory=list)
-    chars: list[np.ndarray] = field(default_factory=list)
-    langs: list[np.ndarray] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return sum(self.rows)
-
-
 def bundled_seeds(domain: str) -> Path:
     """The bundled seed file of a domain (``qurate run``'s default): sympy docstrings for
     math, 21 source files in 7 languages for code. Narrow: see bench/RESULTS.md."""
@@ -124,65 +108,6 @@ def load_seeds(path: str | Path) -> list[str]:
     return texts
 
 
-def _open_pool(pool_dir: Path) -> _Pool:
-    check_stage_dir(pool_dir)
-    shards = shard_paths(pool_dir)
-    if not shards:
-        raise BadInputError(f"{pool_dir}: no kept documents (part-*.parquet) to recall from")
-    pool = _Pool(shards, [])
-    for path in shards:
-        check_schema_version(path)
-        names = pq.ParquetFile(path).schema_arrow.names
-        table = pq.read_table(path, columns=["n_tokens", "n_chars"])
-        pool.rows.append(table.num_rows)
-        lang = (
-            pq.read_table(path, columns=["lang"]).column("lang").fill_null("?").to_pylist()
-            if "lang" in names
-            else ["?"] * table.num_rows
-        )
-        pool.langs.append(np.array(lang, dtype=object))
-        pool.tokens.append(table.column("n_tokens").fill_null(0).to_numpy().astype(np.int64))
-        pool.chars.append(table.column("n_chars").fill_null(0).to_numpy().astype(np.int64))
-    return pool
-
-
-def _sample(masks: list[np.ndarray], k: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """``k`` positions drawn without replacement among the True ones, as per-shard indices."""
-    eligible = [np.flatnonzero(m) for m in masks]
-    n = sum(len(e) for e in eligible)
-    if n == 0 or k <= 0:
-        return [np.zeros(0, dtype=np.int64) for _ in masks]
-    picks = np.sort(rng.choice(n, size=min(k, n), replace=False))
-    out, start = [], 0
-    for e in eligible:
-        lo, hi = np.searchsorted(picks, [start, start + len(e)])
-        out.append(e[picks[lo:hi] - start])
-        start += len(e)
-    return out
-
-
-def _take(pool: _Pool, selection: list[np.ndarray]) -> list[tuple[str, str]]:
-    """(id, text) of the selected rows, in shard order."""
-    rows: list[tuple[str, str]] = []
-    for path, idx in zip(pool.shards, selection, strict=True):
-        if len(idx):
-            t = pq.read_table(path, columns=["id", "text"]).take(idx)
-            rows.extend(zip(t.column("id").to_pylist(), t.column("text").to_pylist(), strict=True))
-    return rows
-
-
-def _score(clf: RecallClassifier, pool: _Pool, bar: Any = None) -> list[np.ndarray]:
-    out = []
-    for path in pool.shards:
-        parts = []
-        for b in pq.ParquetFile(path).iter_batches(batch_size=_BATCH, columns=["text"]):
-            parts.append(clf.score(b.column(0).to_pylist()))
-            if bar is not None:
-                bar.advance(bar.task_ids[0], b.num_rows)
-        out.append(np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
-    return out
-
-
 def _cutoff(scores: list[np.ndarray], cfg: RecallConfig, thr: float) -> float:
     """``thr``, raised so that at most ``max_fraction`` of the pool is recalled.
 
@@ -198,7 +123,7 @@ def _cutoff(scores: list[np.ndarray], cfg: RecallConfig, thr: float) -> float:
 
 
 def _fingerprint(
-    pool: _Pool, seeds: list[str], domain: str, cfg: RecallConfig, engine: Engine | None
+    pool: pooling.Pool, seeds: list[str], domain: str, cfg: RecallConfig, engine: Engine | None
 ) -> str:
     return config_hash(
         {
@@ -218,18 +143,25 @@ def _fingerprint(
 
 
 def _run_rounds(
-    pool: _Pool,
+    pool: pooling.Pool,
     seeds: list[str],
     cfg: RecallConfig,
     confirmer: DomainConfirmer | None,
     on_round: Callable[[RoundReport], None] | None,
     bar: Any = None,
+    state_dir: Path | None = None,
 ) -> tuple[list[np.ndarray], float, list[RoundReport], dict[str, bool], dict[str, int]]:
-    judged: dict[str, bool] = {}
-    judged_text: dict[str, str] = {}
-    reports: list[RoundReport] = []
-    prev: list[np.ndarray] | None = None
-    prev_cut = cfg.threshold
+    """The rounds; with ``state_dir`` each finished round is kept there and a rerun resumes
+    after the last one kept (``augment/checkpoint.py``)."""
+    st = (checkpoint.load(state_dir) if state_dir is not None else None) or RoundsState(
+        prev_cut=cfg.threshold
+    )
+    reports = [RoundReport(**d) for d in st.reports]
+    prev = checkpoint.scores_of(state_dir, st.done, pool.rows) if st.done else None
+    if st.done:
+        log.info("recall: resuming after round %d (kept in %s)", st.done, state_dir)
+        if bar is not None:
+            bar.advance(bar.task_ids[0], st.done * pool.size)
     # The held-out split (augment/holdout.py): seeds and pool documents never trained on.
     train_seeds, held_seeds = split_seeds(seeds, cfg.holdout_fraction, cfg.seed)
     rng0 = np.random.default_rng([cfg.seed, 0])
@@ -243,9 +175,11 @@ def _run_rounds(
     trainable = [np.ones(n, dtype=bool) for n in pool.rows]
     for m, idx in zip(trainable, held_idx, strict=True):
         m[idx] = False
-    held_neg = [t for _, t in _take(pool, held_idx)]
-    best: tuple[float, list[np.ndarray], float, int] | None = None  # (precision, scores, cut, i)
-    for r in range(1, cfg.rounds + 1):
+    held_neg = [t for _, t in pooling.take(pool, held_idx)]
+    judged, judged_text = st.judged, st.judged_text
+    for r in range(st.done + 1, cfg.rounds + 1):
+        if st.stopped:
+            break
         t0 = time.perf_counter()
         rng = np.random.default_rng([cfg.seed, r])
         positives = list(train_seeds) + [judged_text[i] for i, ok in judged.items() if ok]
@@ -256,7 +190,7 @@ def _run_rounds(
             ]
             picked = [
                 t
-                for i, t in _take(pool, _sample(masks, cfg.max_pseudo_positives, rng))
+                for i, t in pooling.take(pool, pooling.sample(masks, cfg.max_pseudo_positives, rng))
                 if i not in judged
             ]
             positives += picked
@@ -265,16 +199,16 @@ def _run_rounds(
         masks = (
             [t.copy() for t in trainable]
             if prev is None
-            else [(s < prev_cut) & t for s, t in zip(prev, trainable, strict=True)]
+            else [(s < st.prev_cut) & t for s, t in zip(prev, trainable, strict=True)]
         )
         if not any(m.any() for m in masks):  # the last round recalled everything
             masks = [t.copy() for t in trainable]
         picks = sample_by_group(masks, pool.langs, need, cfg.min_negatives_per_language, rng)
-        negatives = [t for i, t in _take(pool, picks) if not judged.get(i)]
+        negatives = [t for i, t in pooling.take(pool, picks) if not judged.get(i)]
         negatives += [judged_text[i] for i, ok in judged.items() if not ok]
         reps = max(1, round(len(negatives) / max(len(positives), 1)))
         clf = RecallClassifier.train_averaged(positives * reps, negatives, cfg, seed=r)
-        scores = _score(clf, pool, bar)
+        scores = pooling.score(clf, pool, bar)
         fit = None
         base = cfg.threshold
         if held_seeds:
@@ -306,7 +240,7 @@ def _run_rounds(
             rep.holdout_precision = round(fit.balanced_precision, 4)
             rep.holdout_pool_rate = round(fit.pool_rate, 4)
         if confirmer is not None and cfg.judge_sample:
-            sample = _take(pool, _sample(recalled, cfg.judge_sample, rng))
+            sample = pooling.take(pool, pooling.sample(recalled, cfg.judge_sample, rng))
             verdicts = confirmer.confirm([t for _, t in sample])
             for (doc_id, text), ok in zip(sample, verdicts, strict=True):
                 if ok is None:
@@ -319,20 +253,29 @@ def _run_rounds(
         rep.seconds = round(time.perf_counter() - t0, 3)
         log.info("recall round %d: %s", r, rep)
         reports.append(rep)
-        if on_round is not None:
-            on_round(rep)
         precision = fit.balanced_precision if fit is not None else 1.0
-        if best is not None and precision < best[0] - cfg.max_precision_drop:
+        if st.best is not None and precision < st.best[0] - cfg.max_precision_drop:
             rep.used = False  # drift: keep the best round's output and stop
-            break
-        if best is None or precision >= best[0] - cfg.max_precision_drop:
-            best = (max(precision, best[0]) if best else precision, scores, cut, r)
-        prev, prev_cut = scores, cut
-    assert best is not None
+            st.stopped = True
+        else:
+            top = max(precision, st.best[0]) if st.best is not None else precision
+            st.best = (top, cut, r)
+            prev, st.prev_cut = scores, cut
+        st.done, st.reports = r, [asdict(x) for x in reports]
+        if state_dir is not None:
+            checkpoint.save(state_dir, st, scores)
+        elif r == st.best[2]:
+            best_scores = scores
+        if on_round is not None:  # after the round is kept
+            on_round(rep)
+    assert st.best is not None
+    best_round = st.best[2]
+    if state_dir is not None:
+        best_scores = checkpoint.scores_of(state_dir, best_round, pool.rows)
     for rep in reports:
-        rep.used = rep.round == best[3]
-    holdout = {"seeds": len(held_seeds), "pool_docs": len(held_neg), "used_round": best[3]}
-    return best[1], best[2], reports, judged, holdout
+        rep.used = rep.round == best_round
+    holdout = {"seeds": len(held_seeds), "pool_docs": len(held_neg), "used_round": best_round}
+    return best_scores, st.best[1], reports, judged, holdout
 
 
 def _bar(enabled: bool, total: int) -> Any:
@@ -371,45 +314,6 @@ def _bar(enabled: bool, total: int) -> Any:
     return bar
 
 
-def _write(
-    pool: _Pool,
-    out: Path,
-    scores: list[np.ndarray],
-    cut: float,
-    domain: str,
-    judged: dict[str, bool],
-    rows_per_shard: int,
-) -> tuple[int, int, int]:
-    kept = ShardWriter(out, rows_per_shard=rows_per_shard)
-    rejected = ShardWriter(out / "rejects", rejects=True, rows_per_shard=rows_per_shard)
-    n_in = tokens = 0
-    for path, sc in zip(pool.shards, scores, strict=True):
-        offset = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=_BATCH):
-            for j, row in enumerate(batch.to_pylist()):
-                s = float(sc[offset + j])
-                row["scores"] = {**(scores_dict(row.get("scores")) or {}), SCORE_KEY: s}
-                if row["id"] in judged:
-                    meta = json.loads(row["meta"]) if row.get("meta") else {}
-                    meta.setdefault("qurate", {})["recall_judge"] = (
-                        "yes" if judged[row["id"]] else "no"
-                    )
-                    row["meta"] = meta
-                n_in += 1
-                if s >= cut:
-                    row["domain"], row["domain_score"] = domain, s
-                    tokens += row.get("n_tokens") or 0
-                    kept.write(row)
-                else:
-                    row["reject_reason"], row["stage"] = NOT_RECALLED, STAGE
-                    row["reject_detail"] = f"{SCORE_KEY} {s:.4f} < {cut:.4f}"
-                    rejected.write(row)
-            offset += batch.num_rows
-    kept.close()
-    rejected.close()
-    return n_in, kept.count, tokens
-
-
 def recall(
     pool_dir: str | Path,
     out_dir: str | Path,
@@ -428,7 +332,9 @@ def recall(
     ``seeds`` is a JSONL/Parquet path (records with ``text``) or a list of texts; ``engine``
     (optional) is the LLM judge. Returns the manifest. Rerun policy (``StageDir``): a rerun
     of a finished identical run returns the existing manifest without work, an interrupted
-    one restarts in place, a different one needs ``overwrite``.
+    one resumes after its last finished round (``augment/checkpoint.py``; with the default
+    ``deterministic`` training its output is the uninterrupted run's), a different one needs
+    ``overwrite``.
     """
     cfg = cfg or RecallConfig()
     if domain not in DOMAINS:
@@ -440,9 +346,10 @@ def recall(
     seed_texts = list(seeds) if isinstance(seeds, list) else load_seeds(seeds)
     if not seed_texts:
         raise BadInputError("no seed documents")
-    pool = _open_pool(pool_dir)
+    pool = pooling.open_pool(pool_dir)
     with StageDir(out, STAGE, overwrite=overwrite) as sd:
-        done = sd.begin(_fingerprint(pool, seed_texts, domain, cfg, engine), resume=False)
+        # resume=True: finished rounds kept in the scratch directory survive a kill
+        done = sd.begin(_fingerprint(pool, seed_texts, domain, cfg, engine), resume=True)
         if done is not None:
             return done
         args = (pool_dir, seeds, seed_texts, domain, cfg, engine, rows_per_shard, on_round, t0)
@@ -471,12 +378,20 @@ def _recall(
     bar = _bar(progress, cfg.rounds * pool.size)
     try:
         scores, cut, reports, judged, holdout = _run_rounds(
-            pool, seed_texts, cfg, confirmer, on_round, bar
+            pool, seed_texts, cfg, confirmer, on_round, bar, sd.scratch(checkpoint.SCRATCH)
         )
     finally:
         if bar is not None:
             bar.stop()
-    n_in, n_kept, kept_tokens = _write(pool, out, scores, cut, domain, judged, rows_per_shard)
+    # shards a killed attempt wrote are rewritten from the kept rounds
+    for stale in [*out.glob("part-*.parquet"), *(out / "rejects").glob("part-*.parquet")]:
+        stale.unlink()
+    n_in, n_kept, kept_tokens = pooling.write(
+        pool, out, scores, cut, domain, judged, rows_per_shard
+    )
+    # The kept rounds go before the manifest commits the run: a kill in between costs a
+    # rerun of the rounds (same output), never a finished directory with scratch left in it.
+    shutil.rmtree(out / checkpoint.SCRATCH, ignore_errors=True)
     return sd.finish(
         config_hash=config_hash(cfg),
         inputs=[str(p) for p in pool.shards],

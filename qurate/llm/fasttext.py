@@ -7,6 +7,14 @@ filled by an 11th block. With fewer threads whatever was in that memory stays; t
 one huge value into thousands of rows or fails with "Encountered NaN" (at train or predict
 time). So we train with ``thread >= 11``, check every trained model's weights (finite and
 below ``WEIGHT_LIMIT``) and retrain with a new seed on a bad one or on that error.
+
+Deterministic training: more than one thread trains hogwild, so two runs on the same data
+differ. ``thread=1`` is deterministic (one seeded thread) but fills only the first tenth of
+the input matrix; the rest is whatever ``malloc`` returns (a freed heap block is reused, so
+fresh ``mmap`` pages cannot be relied on: weights of 6.7e7 and 2.8e18 came back). So while
+fastText trains on one thread glibc fills every ``malloc`` with zeros
+(``mallopt(M_PERTURB)``), and the unfilled rows start at 0 (the output matrix is zeroed
+too, and the rows still learn).
 ``wordNgrams=2`` with 2M buckets is an 800 MB model, so ``bucket=200000``; and models are
 product-quantised with a row cutoff (``.ftz``, ~200 KB). Files are named by content hash,
 since datatrove's model cache (and any other) keys by path.
@@ -17,12 +25,12 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qurate.contract.shards import atomic_write_bytes
 from qurate.errors import EngineError
@@ -45,8 +53,8 @@ class RaterTrainConfig(BaseModel):
     )
     thread: int = Field(
         12,
-        ge=11,
-        description="fastText threads; >= 11 makes fastText initialise every weight (see module docstring); no slower on 2 cores.",
+        ge=1,
+        description="fastText threads; >= 11 makes fastText initialise every weight (see module docstring); no slower on 2 cores. 1: deterministic (one seeded thread, unfilled weights start at 0); 2-10 are refused.",
     )
     max_retries: int = Field(
         5,
@@ -66,6 +74,42 @@ class RaterTrainConfig(BaseModel):
         ge=100,
         description="Characters of each document the rater reads (the judge read a token-truncated head).",
     )
+
+    @field_validator("thread")
+    @classmethod
+    def _whole_init(cls, v: int) -> int:
+        if 1 < v < 11:
+            raise ValueError(
+                f"thread={v}: 2-10 threads leave fastText weights uninitialised; use 1 "
+                "(deterministic) or >= 11"
+            )
+        return v
+
+
+# glibc mallopt(M_PERTURB, b): every malloc fills its block with ``b ^ 0xff`` (0xff: zeros).
+_M_PERTURB = -6
+
+
+@contextmanager
+def zero_filled_malloc() -> Iterator[None]:
+    """While inside, glibc's ``malloc`` returns zero-filled memory (``M_PERTURB``); what
+    ``thread=1`` training needs (module docstring). Freed blocks are filled too, so keep the
+    block short. EngineError where mallopt is missing (not glibc)."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        raise EngineError(
+            "thread=1 (deterministic fastText) needs glibc's mallopt to zero-fill its "
+            "weights; use thread >= 11 on this platform (augment recall: deterministic: false)"
+        ) from None
+    if not mallopt(_M_PERTURB, 0xFF):
+        raise EngineError("mallopt(M_PERTURB) refused: cannot zero-fill fastText's weights")
+    try:
+        yield
+    finally:
+        mallopt(_M_PERTURB, 0)
 
 
 def clean(text: str, max_chars: int = 10_000) -> str:
@@ -136,18 +180,19 @@ def train_classifier(
         last: Exception | None = None
         for attempt in range(cfg.max_retries + 1):
             try:
-                model = fasttext.train_supervised(
-                    str(train_path),
-                    epoch=cfg.epoch,
-                    lr=cfg.lr,
-                    dim=cfg.dim,
-                    wordNgrams=cfg.word_ngrams,
-                    bucket=cfg.bucket,
-                    minCount=cfg.min_count,
-                    thread=cfg.thread,
-                    seed=cfg.seed + attempt,
-                    verbose=0,
-                )
+                with zero_filled_malloc() if cfg.thread == 1 else nullcontext():
+                    model = fasttext.train_supervised(
+                        str(train_path),
+                        epoch=cfg.epoch,
+                        lr=cfg.lr,
+                        dim=cfg.dim,
+                        wordNgrams=cfg.word_ngrams,
+                        bucket=cfg.bucket,
+                        minCount=cfg.min_count,
+                        thread=cfg.thread,
+                        seed=cfg.seed + attempt,
+                        verbose=0,
+                    )
             except RuntimeError as e:  # "Encountered NaN": retry with a new seed
                 if "NaN" not in str(e):
                     raise

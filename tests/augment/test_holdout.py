@@ -80,7 +80,7 @@ def test_every_round_is_measured_on_the_held_out_split(tmp_path):
     got = {r["id"] for r in iter_rows(tmp_path / "out")}
     truth = {i for i, lab in labels.items() if lab == "math"}
     # Chinese and Japanese pages (78) were among the negatives: at most a stray one or two
-    # comes back as math (a tiny dim-8 model, trained with threads: not bit-reproducible)
+    # comes back as math (a tiny dim-8 model; training is deterministic, so this run is too)
     langs = {r["id"]: r["lang"] for r in iter_rows(pool_dir)}
     assert sum(langs[i] in ("zh", "ja") for i in got) <= 2
     assert len(got & truth) / len(got) >= 0.9 and len(got & truth) / len(truth) >= 0.8

@@ -115,6 +115,12 @@ def test_ingest_errors(tmp_path: Path, code_tree: Path) -> None:
         ingest([tmp_path / "pics"], tmp_path / "o3", "code")
 
 
+def recall_args(pool: Path, out: Path, seeds: Path | str, domain: str, *extra: str) -> list[str]:
+    """``qurate augment recall POOL -o OUT --seeds SEEDS --domain DOMAIN [extra...]``."""
+    return ["augment", "recall", str(pool), "-o", str(out), "--seeds", str(seeds), "--domain",
+            domain, *extra]  # fmt: skip
+
+
 def test_cli_ingest_and_recall(code_tree: Path, tmp_path: Path, capsys) -> None:
     code, out, err = run_cli(
         ["augment", "ingest", str(code_tree), "-o", str(tmp_path / "ing"), "--domain", "code"],
@@ -123,22 +129,9 @@ def test_cli_ingest_and_recall(code_tree: Path, tmp_path: Path, capsys) -> None:
     assert code == 0, err
     assert "code_minified" in out and "kept" in out and "python 4" in err
     # Recall over the ingested stage (a tiny pool: 4 code files) with the bundled code seeds.
-    code, out, err = run_cli(
-        [
-            "augment",
-            "recall",
-            str(tmp_path / "ing"),
-            "-o",
-            str(tmp_path / "rec"),
-            "--seeds",
-            str(SAMPLE / "seeds" / "code.jsonl"),
-            "--domain",
-            "code",
-            "--rounds",
-            "1",
-        ],
-        capsys,
-    )
+    seeds = SAMPLE / "seeds" / "code.jsonl"
+    args = recall_args(tmp_path / "ing", tmp_path / "rec", seeds, "code", "--rounds", "1")
+    code, out, err = run_cli(args, capsys)
     assert code == 0, err
     assert "round 1" in err and "pool documents" in err
     manifest = json.loads((tmp_path / "rec" / "manifest.json").read_text())
@@ -146,50 +139,14 @@ def test_cli_ingest_and_recall(code_tree: Path, tmp_path: Path, capsys) -> None:
 
 
 def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "o"
     code, _, err = run_cli(
-        [
-            "augment",
-            "recall",
-            str(tmp_path),
-            "-o",
-            str(tmp_path / "o"),
-            "--seeds",
-            str(SAMPLE / "seeds" / "math.jsonl"),
-            "--domain",
-            "math",
-        ],
-        capsys,
+        recall_args(tmp_path, out, SAMPLE / "seeds" / "math.jsonl", "math"), capsys
     )
     assert code == 2 and err.strip().startswith("error:") and len(err.strip().splitlines()) == 1
-    code, _, err = run_cli(
-        [
-            "augment",
-            "recall",
-            str(tmp_path),
-            "-o",
-            str(tmp_path / "o"),
-            "--seeds",
-            "s.jsonl",
-            "--domain",
-            "poetry",
-        ],
-        capsys,
-    )
+    code, _, err = run_cli(recall_args(tmp_path, out, "s.jsonl", "poetry"), capsys)
     assert code == 2 and "math or code" in err
     code, _, err = run_cli(
-        [
-            "augment",
-            "recall",
-            str(tmp_path),
-            "-o",
-            str(tmp_path / "o"),
-            "--seeds",
-            "s.jsonl",
-            "--domain",
-            "math",
-            "--threshold",
-            "1.5",
-        ],
-        capsys,
+        recall_args(tmp_path, out, "s.jsonl", "math", "--threshold", "1.5"), capsys
     )
     assert code == 2 and "less than 1" in err
