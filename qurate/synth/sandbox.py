@@ -164,15 +164,19 @@ def _world_executable(path: str) -> bool:
 
 @cache
 def _interpreter(configured: str | None, drop: bool) -> str | None:
-    """The sandbox's interpreter; None when dropping privileges and no other user can run
-    any."""
+    """The sandbox's interpreter: the configured one, else the first default this user may
+    execute (a non-root user may not reach this process's own, e.g. a venv under a private
+    /root: every sample used to crash); when dropping privileges, one any user may run.
+    None when there is none."""
     candidates = (
         [configured]
         if configured
         else [sys.executable, "/usr/bin/python3", "/usr/local/bin/python3", shutil.which("python3")]
     )
     for c in candidates:
-        if c and (not drop or _world_executable(c)):
+        if not c or not (configured or os.access(c, os.X_OK)):  # configured: used as given
+            continue
+        if not drop or _world_executable(c):
             return c
     return None
 
