@@ -181,3 +181,67 @@ def test_a_killed_train_resumes_to_the_uninterrupted_run(
     got = _train_result(run)
     assert got[1:] == expected[1:]
     assert got[0] == expected[0]  # every tensor, bit for bit
+
+
+# ---------------------------------------------------------------------------- synth filter
+
+
+def _alive_in(directory: Path) -> list[int]:
+    """Live processes whose command line names ``directory`` (a sandbox run's files)."""
+    out = []
+    for p in Path("/proc").iterdir():
+        try:
+            if p.name.isdigit() and str(directory).encode() in (p / "cmdline").read_bytes():
+                if (p / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    out.append(int(p.name))
+        except (OSError, IndexError):
+            pass
+    return out
+
+
+@pytest.fixture(scope="module")
+def verify_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float, tuple]:
+    root = tmp_path_factory.mktemp("verify")
+    src = root / "samples.jsonl"
+    right = "```python\ndef sq(x):\n    return x * x\n```"
+    wrong = "```python\ndef sq(x):\n    return x + x\n```"
+    words = " ".join(GOOD_EN).split()
+    rng = random.Random(3)  # distinct prompts, so that dedup keeps every sample
+    rows = [{"id": f"c{i}", "task": "code", "tests": "assert sq(3) == 9",
+             "prompt": "Write sq for: " + " ".join(rng.sample(words, 40)),
+             "response": wrong if i % 3 == 0 else right} for i in range(90)]  # fmt: skip
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    import time
+
+    t0 = time.monotonic()
+    _run([*QURATE, "synth", "filter", str(src), "-o", str(root / "ref")])
+    return src, time.monotonic() - t0, stage_result(root / "ref")
+
+
+@pytest.mark.parametrize("point", ["first sample running", "past half-way"])
+def test_a_killed_synth_filter_with_code_tests_reruns_identically(
+    tmp_path: Path, verify_setup: tuple[Path, float, tuple], point: str, monkeypatch
+) -> None:
+    """Verification on: the samples running in the sandbox die with the killed process, and
+    the rerun gives the uninterrupted verdicts."""
+    import time
+
+    src, duration, expected = verify_setup
+    counts, kept, rejected = expected
+    assert counts["in"] == 90 and len(kept) == 60 and len(rejected) == 30
+    runs = tmp_path / "sbx"  # the sandbox's temp files, so its command lines, land here
+    runs.mkdir(mode=0o755)
+    monkeypatch.setenv("TMPDIR", str(runs))
+    out = tmp_path / "out"
+    cmd = [*QURATE, "synth", "filter", str(src), "-o", str(out)]
+    t0 = time.monotonic()
+    if point == "first sample running":
+        kill_when(cmd, lambda: len(_alive_in(runs)) >= 3)
+    else:
+        kill_when(cmd, lambda: time.monotonic() - t0 > 0.6 * duration)
+    deadline = time.monotonic() + 5
+    while _alive_in(runs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive_in(runs), "a sandboxed sample outlived the killed command"
+    _run(cmd)
+    assert stage_result(out) == expected
