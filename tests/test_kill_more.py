@@ -8,6 +8,7 @@ import json
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -211,8 +212,6 @@ def verify_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float,
              "prompt": "Write sq for: " + " ".join(rng.sample(words, 40)),
              "response": wrong if i % 3 == 0 else right} for i in range(90)]  # fmt: skip
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    import time
-
     t0 = time.monotonic()
     _run([*QURATE, "synth", "filter", str(src), "-o", str(root / "ref")])
     return src, time.monotonic() - t0, stage_result(root / "ref")
@@ -224,8 +223,6 @@ def test_a_killed_synth_filter_with_code_tests_reruns_identically(
 ) -> None:
     """Verification on: the samples running in the sandbox die with the killed process, and
     the rerun gives the uninterrupted verdicts."""
-    import time
-
     src, duration, expected = verify_setup
     counts, kept, rejected = expected
     assert counts["in"] == 90 and len(kept) == 60 and len(rejected) == 30
