@@ -7,7 +7,9 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,7 +49,29 @@ def _inputs(stage: str, tmp: Path) -> Path:
     return src
 
 
-def _result(out: Path) -> tuple:
+def cli_env() -> dict[str, str]:
+    """The environment of a `qurate` subprocess: this test's import path, one thread."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
+
+
+def kill_when(cmd: list[str], ready: Callable[[], bool], timeout: float = 300) -> None:
+    """Start ``cmd``, SIGKILL it as soon as ``ready()`` holds (polled every 5 ms), and fail
+    unless it was still running then: a kill after the end would test nothing."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=cli_env(), stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None and not ready() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        proc.kill()  # SIGKILL: no handler runs
+        proc.wait()
+        err.seek(0)
+        tail = err.read().decode(errors="replace")[-2000:]
+    assert proc.returncode == -9, f"not killed mid-run (exit {proc.returncode}): {tail}"
+
+
+def stage_result(out: Path) -> tuple:
+    """A stage directory's counts, kept rows and rejected rows (sorted): what a rerun after
+    a kill must reproduce exactly."""
     manifest = json.loads((out / "manifest.json").read_text())
     kept = sorted(json.dumps(r, sort_keys=True, default=str) for r in iter_rows(out))
     rejected = sorted(
@@ -58,12 +82,12 @@ def _result(out: Path) -> tuple:
 
 @pytest.mark.parametrize("stage", ["curate", "augment ingest", "synth filter"])
 def test_a_killed_stage_reruns_to_identical_output(tmp_path: Path, stage: str) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = cli_env()
     src = _inputs(stage, tmp_path)
     t0 = time.monotonic()
     subprocess.run(_cmd(stage, src, tmp_path / "ref"), env=env, check=True, capture_output=True)
     duration = time.monotonic() - t0
-    expected = _result(tmp_path / "ref")
+    expected = stage_result(tmp_path / "ref")
     for i, fraction in enumerate((0.4, 0.8)):
         out = tmp_path / f"out{i}"
         proc = subprocess.Popen(_cmd(stage, src, out), env=env, stdout=subprocess.DEVNULL,
@@ -73,6 +97,6 @@ def test_a_killed_stage_reruns_to_identical_output(tmp_path: Path, stage: str) -
         proc.wait()
         rerun = subprocess.run(_cmd(stage, src, out), env=env, capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr
-        assert _result(out) == expected
+        assert stage_result(out) == expected
         # nothing hidden is left, but curate's work directory (logs, dedup index) stays
         assert not [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".work"]

@@ -27,6 +27,7 @@ perplexity through a fixed logistic (one pass; calibrate ``pivot`` for the refer
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections import Counter
@@ -408,8 +409,13 @@ def _apply(
     rejected: Counter[str] = Counter()
     for c in counts:
         rejected.update(c["rejected"])
-    for d in (STAGING, PARTS):
-        shutil.rmtree(out / d, ignore_errors=True)
+    # The pass markers go first and at once (renamed away, then removed): one that outlived
+    # the staged rows or its sibling markers made a rerun skip a pass whose rows were gone
+    # (a kill mid-cleanup lost every kept document). The next begin() clears a leftover.
+    trash = out / f".{PARTS}.{os.getpid()}.tmp"
+    os.replace(out / PARTS, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+    shutil.rmtree(out / STAGING, ignore_errors=True)
     extra: dict[str, Any] = {
         "raters": str(raters_dir) if raters_dir else None,
         "judge": judge_meta,

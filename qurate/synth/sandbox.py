@@ -164,15 +164,19 @@ def _world_executable(path: str) -> bool:
 
 @cache
 def _interpreter(configured: str | None, drop: bool) -> str | None:
-    """The sandbox's interpreter; None when dropping privileges and no other user can run
-    any."""
+    """The sandbox's interpreter: the configured one, else the first default this user may
+    execute (a non-root user may not reach this process's own, e.g. a venv under a private
+    /root: every sample used to crash); when dropping privileges, one any user may run.
+    None when there is none."""
     candidates = (
         [configured]
         if configured
         else [sys.executable, "/usr/bin/python3", "/usr/local/bin/python3", shutil.which("python3")]
     )
     for c in candidates:
-        if c and (not drop or _world_executable(c)):
+        if not c or not (configured or os.access(c, os.X_OK)):  # configured: used as given
+            continue
+        if not drop or _world_executable(c):
             return c
     return None
 
@@ -237,11 +241,29 @@ def _child(python: str) -> list[str]:
     return [python, "-I", "-B", "-c", boot]
 
 
+@cache
+def _die_with_us() -> list[str]:
+    """``setpriv --pdeathsig KILL --`` where util-linux has it (else nothing): ``unshare``,
+    the top of a contained run, is then killed by the kernel when the thread that started
+    it dies, and takes the run's PID namespace with it. Without it a ``qurate`` killed with
+    SIGKILL left every running sample behind (a sleeping one for ever). Outside a PID
+    namespace the child does the same for itself (``sandbox_child.main``)."""
+    exe = shutil.which("setpriv")
+    if exe is None:
+        return []
+    cmd = [exe, "--pdeathsig", "KILL", "--"]
+    try:
+        ok = subprocess.run([*cmd, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return cmd if ok else []
+
+
 def _command(cfg_path: Path, iso: dict[str, Any]) -> list[str]:
     cmd = [*_child(str(iso["python"])), str(cfg_path)]
     unshare = shutil.which("unshare") or "unshare"
     if iso["pid_namespace"]:
-        return [unshare, *_NAMESPACES, "--", *cmd]
+        return [*_die_with_us(), unshare, *_NAMESPACES, "--", *cmd]
     if iso["network_namespace"]:
         return [unshare, "--net", "--", *cmd]
     return cmd
@@ -287,6 +309,7 @@ def run_in_sandbox(code: str, tests: str, limits: SandboxLimits | None = None) -
         (run / "tests.py").write_text(tests, encoding="utf-8")
         cfg = {
             "namespaces": iso["pid_namespace"],
+            "parent": os.getpid(),  # outside a PID namespace the child dies with it
             "workdir": str(work) if work else None,
             "workdir_name": f"qurate-sbx-{secrets.token_hex(8)}",
             "tmp_mb": limits.tmp_mb,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -67,12 +69,12 @@ def tokenizer(cfg: TrainConfig, mcfg: ModelConfig, run: Path, main: bool) -> Tok
         src = Path(cfg.tokenizer or cfg.init_from)  # type: ignore[arg-type]
         tok = load_tokenizer(src)
         if main:
-            save_tokenizer_dir(tok, own, src if src.is_dir() else None)
+            _save_whole(tok, own, src if src.is_dir() else None)
     elif main:
         shards = list_shards(cfg.data)  # type: ignore[arg-type]
         texts = iter_texts_once(iter_texts(shards), cfg.tokenizer_train_chars)
         tok = train_bpe(texts, cfg.tokenizer_vocab or mcfg.vocab_size)
-        save_tokenizer_dir(tok, own)
+        _save_whole(tok, own)
     else:
         raise RuntimeError("the main process trains the tokenizer first")  # caller syncs
     if vocab_size(tok) > mcfg.vocab_size:
@@ -81,6 +83,17 @@ def tokenizer(cfg: TrainConfig, mcfg: ModelConfig, run: Path, main: bool) -> Tok
             f"{mcfg.vocab_size}; pick a larger preset or set model.vocab_size"
         )
     return tok
+
+
+def _save_whole(tok: Tokenizer, own: Path, source: Path | None = None) -> None:
+    """Write the run's tokenizer directory whole or not at all (a temp name, then renamed):
+    a run killed mid-write used to leave a truncated ``tokenizer.json`` (or one without its
+    ``tokenizer_config.json``) that ``--resume`` then took for the run's own."""
+    tmp = own.with_name(f".{own.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_tokenizer_dir(tok, tmp, source)
+    shutil.rmtree(own, ignore_errors=True)  # whatever an older killed run left there
+    os.replace(tmp, own)
 
 
 @dataclass(frozen=True)

@@ -168,3 +168,50 @@ def test_the_solution_cannot_stop_or_kill_the_tests_process():
     assert "hit []" in r.stdout, r
     # The tests process lived to run the asserts and decide: the wrong answer is caught.
     assert r.status == "failed" and "AssertionError" in r.detail, r
+
+
+_SLEEPER_DRIVER = """
+import sys, tempfile
+sys.path.insert(0, sys.argv[1])
+tempfile.tempdir = sys.argv[2]  # the run's files, and so its command lines, carry this path
+from qurate.synth.sandbox import SandboxLimits, run_in_sandbox
+limits = SandboxLimits(timeout_s=120, namespaces=sys.argv[3] == "ns")
+run_in_sandbox("import time\\ntime.sleep(300)\\ndef f():\\n    pass\\n", "f()\\n", limits)
+"""
+
+
+@pytest.mark.parametrize(
+    "mode", [pytest.param("ns", marks=needs_kernel), "no-ns"], ids=["namespaces", "fallback"]
+)
+def test_a_run_dies_with_a_qurate_killed_by_sigkill(tmp_path, mode):
+    """kill -9 of the process that runs the sandbox (a `synth filter` killed mid-run) used to
+    leave every running sample behind, a sleeping one for 300 s here."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    here = tmp_path / f"sbx-{uuid.uuid4().hex}"
+    here.mkdir(mode=0o755)
+    tmp_path.chmod(0o755)  # the run's uids pass through on their way to the fallback work dir
+    driver = here / "driver.py"
+    driver.write_text(_SLEEPER_DRIVER)
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, str(driver), str(repo), str(here), mode])
+    run = f"{here}/qurate-sbx-run-"  # on every command line of the run (not of its probe)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_alive_with(run)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)  # its supervisor, the solution and the tests (and unshare)
+        assert len(_alive_with(run)) >= 3, "the sample never started"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert not _alive_with(run, wait_s=5.0), "the sample outlived its qurate"
+    finally:
+        proc.kill()
+        for pid in _alive_with(str(here)):  # only what this test started
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
