@@ -197,15 +197,17 @@ def apply(
         Optional[str],
         typer.Option(
             "--perplexity",
-            help="Reference causal LM for perplexity ('default' = SmolLM2); it enters quality "
-            "as a percentile within the document's language (score.perplexity.normalize).",
+            help="Score perplexity under this reference causal LM ('default' = SmolLM2), "
+            "whatever it costs; it enters quality as a percentile within the document's "
+            "language (score.perplexity.normalize). Without it, perplexity runs when its "
+            "CPU price is within score.apply.perplexity_budget_core_hours or on a GPU.",
         ),
     ] = None,
     no_perplexity: Annotated[
         bool,
         typer.Option(
             "--no-perplexity",
-            help="Leave perplexity out (on by default; it is the costly signal).",
+            help="Leave perplexity out (it is the costly signal).",
         ),
     ] = False,
     keep_threshold: Annotated[
@@ -250,7 +252,7 @@ def apply(
         raters,
         cfg,
         judge=judge is not None,
-        perplexity=False if no_perplexity else (perplexity is not None or cfg.apply.perplexity),
+        perplexity=False if no_perplexity else (True if perplexity else cfg.apply.perplexity),
         executor=executor(config),
         overwrite=overwrite,
         progress=True,
@@ -261,6 +263,9 @@ def apply(
         f"({t['docs_per_s']:.0f} docs/s, {t['mb_per_s']:.2f} MB/s) -> {output}"
     )
     render_checks(m)
+    decision = m.get("perplexity_decision") or {}
+    if decision.get("setting") == "auto":
+        console.print(decision["reason"], markup=False)
     by_lang = (m.get("perplexity") or {}).get("by_language")
     if by_lang:
         table = Table(title="perplexity by language (quality: percentile within language)")

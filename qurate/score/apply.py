@@ -1,7 +1,8 @@
 """Scoring stage 3, apply: score every document and combine the signals into ``quality``.
 
 Each signal becomes a component in [0, 1] (``score/signals.py``): the distilled raters, the
-LLM judge (``--judge``), perplexity under a reference LM (on by default; the CCNet idea) and
+LLM judge (``--judge``), perplexity under a reference LM (the CCNet idea; ``auto`` by
+default: on when its price for the input is within budget, ``score/budget.py``) and
 the DCLM-style reference classifier that ``score distill`` trains. Every signal is first
 checked against word-shuffled copies of input documents, and its weight is scaled by how
 well it tells them apart (the weights and checks are in the manifest). ``quality`` is the
@@ -32,7 +33,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -51,6 +52,7 @@ from qurate.contract.shards import (
 )
 from qurate.contract.stagedir import StageDir
 from qurate.errors import BadInputError, ConfigError
+from qurate.score.budget import PerplexityDecision, decide_perplexity
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge
 from qurate.score.progress import Bar
@@ -317,15 +319,17 @@ def apply(
     config: ScoreConfig | None = None,
     *,
     judge: bool = False,
-    perplexity: bool | None = None,
+    perplexity: bool | Literal["auto"] | None = None,
     executor: ExecutorConfig | None = None,
     overwrite: bool = False,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Score every document of ``in_dir`` with the raters (and the reference classifier
     distilled with them), perplexity under ``config.perplexity.model`` (``perplexity``; None =
-    ``score.apply.perplexity``, on by default) and optionally the judge; write ``out_dir``.
-    Each signal's weight is its configured weight scaled by its check (``score/signals.py``).
+    ``score.apply.perplexity``: ``auto`` by default, i.e. on when its price for this input is
+    within budget or a GPU is there, see ``score/budget.py``) and optionally the judge; write
+    ``out_dir``. Each signal's weight is its configured weight scaled by its check
+    (``score/signals.py``). The manifest's ``perplexity_decision`` says what ran and why.
 
     With ``score.apply.tasks`` > 1 the input shards are split among that many tasks, run on
     ``executor`` (datatrove's local or Ray executor; local by default). Per-language
@@ -338,10 +342,13 @@ def apply(
     in ``cache/`` stay).
     """
     config = config or ScoreConfig()
-    perplexity = config.apply.perplexity if perplexity is None else perplexity
     src, out = check_stage_dir(in_dir), Path(out_dir)
+    setting = config.apply.perplexity if perplexity is None else perplexity
+    decision = decide_perplexity(setting, src, config)
+    perplexity = decision.on
     if raters_dir is None and not judge and not perplexity:
-        raise BadInputError("nothing to score with: give --raters, --judge or --perplexity")
+        why = f" ({decision.reason})" if setting == "auto" else ""
+        raise BadInputError(f"nothing to score with: give --raters, --judge or --perplexity{why}")
     if raters_dir is not None and not (Path(raters_dir) / RATERS_FILE).is_file():
         raise BadInputError(
             f"{raters_dir}: no {RATERS_FILE} (train raters with `qurate score distill`)"
@@ -360,11 +367,15 @@ def apply(
         if done is not None:
             return done
         (out / PARTS).mkdir(parents=True, exist_ok=True)
-        return _apply(probe, sd, executor, progress)
+        return _apply(probe, sd, executor, progress, decision)
 
 
 def _apply(
-    probe: _Job, sd: StageDir, executor: ExecutorConfig | None, progress: bool
+    probe: _Job,
+    sd: StageDir,
+    executor: ExecutorConfig | None,
+    progress: bool,
+    decision: PerplexityDecision,
 ) -> dict[str, Any]:
     src, out, config = Path(probe.src), sd.path, probe.config
     pcfg, judge, perplexity = config.perplexity, probe.judge, probe.perplexity
@@ -414,6 +425,7 @@ def _apply(
         "raters": str(raters_dir) if raters_dir else None,
         "judge": judge_meta,
         "perplexity_model": ppl_model,
+        "perplexity_decision": decision.as_dict(),
         "weights": {c: weights[c] for c in present},
         # each signal's ROC-AUC between input documents and their word-shuffled copies
         "signal_checks": checks,
