@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from qurate.contract.executors import ExecutorConfig
 from qurate.contract.shards import (
@@ -46,7 +45,6 @@ from qurate.contract.shards import (
     atomic_write_bytes,
     check_stage_dir,
     config_hash,
-    iter_rows,
     iter_rows_of,
     shard_paths,
 )
@@ -58,9 +56,9 @@ from qurate.score.judge import Judge
 from qurate.score.progress import Bar
 from qurate.score.ranking import percentile_by_group, perplexity_quantiles, raters_summary
 from qurate.score.raters import RATERS_FILE, Raters
+from qurate.score.rows import Emitter, batches, check_texts, rows_in
 from qurate.score.signals import (
     COMPONENTS,
-    MIN_CHECK_WORDS,
     combine,
     score_batch,
     signal_checks,
@@ -150,38 +148,8 @@ class _Job:
         return m
 
 
-class _Emitter:
-    """Writes one task's scored rows: kept ones to shards, the rest to rejects."""
-
-    def __init__(self, job: _Job, rank: int) -> None:
-        out = Path(job.out)
-        self.threshold = job.config.apply.keep_threshold
-        self.writer = ShardWriter(out, prefix=job.prefix(rank))
-        self.rejects = ShardWriter(out / REJECTS, prefix=job.prefix(rank), rejects=True)
-        self.kept = 0
-        self.rejected: Counter[str] = Counter()
-
-    def emit(self, rows: list[dict[str, Any]], quality: np.ndarray) -> None:
-        for row, q in zip(rows, quality.tolist(), strict=True):
-            row["quality"] = None if np.isnan(q) else float(q)
-            if self.threshold is not None and not q >= self.threshold:
-                self.rejected["low_quality"] += 1
-                self.rejects.write(
-                    {
-                        **row,
-                        "reject_reason": "low_quality",
-                        "stage": "score.apply",
-                        "reject_detail": f"quality={q:.3f} < {self.threshold}",
-                    }
-                )
-            else:
-                self.kept += 1
-                self.writer.write(row)
-
-    def close(self) -> dict[str, Any]:
-        self.writer.close()
-        self.rejects.close()
-        return {"kept": self.kept, "rejected": dict(self.rejected)}
+def _emitter(job: _Job, rank: int) -> Emitter:
+    return Emitter(Path(job.out), job.prefix(rank), job.config.apply.keep_threshold)
 
 
 def _fresh(job: _Job, rank: int, which: str) -> bool:
@@ -208,12 +176,12 @@ def _score_task(job: _Job, rank: int, models: Models | None = None) -> None:
     n_in = n_bytes = 0
     staged: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
     langs: list[str] = []
-    emitter = None if job.relative else _Emitter(job, rank)
+    emitter = None if job.relative else _emitter(job, rank)
     staging = ShardWriter(out / STAGING, prefix=job.prefix(rank)) if job.relative else None
     rows = (r for path in job.shards(rank) for r in iter_rows_of(path))
-    total = _rows_in(job.shards(rank))
+    total = rows_in(job.shards(rank))
     with Bar("score apply", total, enabled=job.progress and job.tasks == 1) as bar:
-        for batch in _batches(rows, acfg.batch_size):
+        for batch in batches(rows, acfg.batch_size):
             n_in += len(batch)
             n_bytes += sum(len((r["text"] or "").encode()) for r in batch)
             comps = score_batch(batch, models, job.config, on_progress=bar.advance)
@@ -248,11 +216,11 @@ def _write_task(job: _Job, rank: int) -> None:
         return
     out, parts = Path(job.out), Path(job.out) / PARTS
     quality = np.load(parts / f"quality-{rank:05d}.npy")
-    emitter = _Emitter(job, rank)
+    emitter = _emitter(job, rank)
     staged = sorted((out / STAGING).glob(f"{job.prefix(rank)}-*.parquet"))
     k = 0
     rows = (r for path in staged for r in iter_rows_of(path))
-    for batch in _batches(rows, job.config.apply.batch_size):
+    for batch in batches(rows, job.config.apply.batch_size):
         emitter.emit(batch, quality[k : k + len(batch)])
         k += len(batch)
     atomic_write_bytes(parts / f"write-{rank:05d}.json", json.dumps(emitter.close()).encode())
@@ -383,7 +351,7 @@ def _apply(
     # Loaded here even for several tasks: the judge check needs the judge, and a bad model
     # path fails once, in one line, before any task starts.
     models = probe.load(0)
-    checks = signal_checks(models, _check_texts(src, config.apply.check_docs), config)
+    checks = signal_checks(models, check_texts(src, config.apply.check_docs), config)
     weights, present = signal_weights(models, config, checks)
     tasks = max(1, min(config.apply.tasks, len(shard_paths(src))))
     job = _Job(probe.src, probe.out, probe.raters_dir, config, judge, perplexity, weights, tasks,
@@ -451,40 +419,3 @@ def _apply(
         rejected_by_reason=dict(rejected),
         extra=extra,
     )
-
-
-def _rows_in(paths: list[Path]) -> int | None:
-    """Rows in ``paths`` from the Parquet footers (None when one cannot be read: reading the
-    shard then reports it in one line)."""
-    try:
-        return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
-    except (OSError, ValueError):
-        return None
-
-
-def _check_texts(src: Path, n: int) -> list[str]:
-    """The first ``n`` input documents long enough to check a signal on (a shard that cannot
-    be read ends the list: the task that owns it reports it)."""
-    out: list[str] = []
-    if not n:
-        return out
-    try:
-        for r in iter_rows(src, columns=["text"]):
-            if len((r["text"] or "").split()) >= MIN_CHECK_WORDS:
-                out.append(r["text"])
-                if len(out) >= n:
-                    break
-    except BadInputError:
-        pass
-    return out
-
-
-def _batches(rows: Any, size: int) -> Any:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
