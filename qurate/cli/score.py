@@ -282,13 +282,20 @@ def render_checks(m: dict[str, Any]) -> None:
     if not checks and not m.get("weights"):
         return
     table = Table(title="signals: original vs word-shuffled copy (ROC-AUC) -> weight in quality")
-    for col in ("signal", "docs", "ROC-AUC", "weight"):
+    for col in ("signal", "docs", "ROC-AUC", "reliability", "weight"):
         table.add_column(col, justify="left" if col == "signal" else "right")
     for name, w in (m.get("weights") or {}).items():
         c = checks.get(name) or {}
-        auc = c.get("auc")
-        table.add_row(name, str(c.get("n", "-")), _fmt(auc), f"{w:.2f}")
+        table.add_row(
+            name, str(c.get("n", "-")), _fmt(c.get("auc")), _fmt(c.get("reliability")), f"{w:.2f}"
+        )
     console.print(table)
+    judged = m.get("rater_judge_check") or {}
+    if "rater" in (m.get("weights") or {}) and judged.get("auc") is not None:
+        console.print(
+            f"rater weight also x {judged['reliability']:.2f}: the judge check (ROC-AUC "
+            f"{judged['auc']:.3f} on {judged['n']} documents) of the judge the raters learned from"
+        )
     if m.get("domain_model"):
         console.print(f"domains: {m['domain_model']}")
 

@@ -357,6 +357,7 @@ def _apply(
     job = _Job(probe.src, probe.out, probe.raters_dir, config, judge, perplexity, weights, tasks,
                progress)  # fmt: skip
     judge_meta = models.judge.metadata() if models.judge else None
+    rater_judge_check = models.raters.meta.get("judge_check") if models.raters else None
     ppl_model = models.perplexity.model_id if models.perplexity else None
     domain_model = str(models.domains.path) if models.domains else None
     if tasks > 1:  # every task loads its own models: free this process's (a GPU, say)
@@ -398,6 +399,8 @@ def _apply(
         # each signal's ROC-AUC between input documents and their word-shuffled copies
         "signal_checks": checks,
         "judge_check": checks.get("judge"),
+        # the raters' weight is also scaled by the check of the judge they learned from
+        "rater_judge_check": rater_judge_check,
         "domain_model": domain_model,
         "tasks": tasks,
         "throughput": {
