@@ -101,6 +101,8 @@ def variants(scorer, texts: list[str], mean_tokens: float) -> None:
     the documents (Spearman of -log perplexity against fp32, 256 tokens), which is all that
     per-language percentiles use. 18T core-hours count min(256 or the window, mean tokens)
     tokens a document, as perplexity reads only the window."""
+    import copy
+
     import torch
 
     from qurate.score.metrics import spearman
@@ -118,15 +120,17 @@ def variants(scorer, texts: list[str], mean_tokens: float) -> None:
     scorer.config.max_tokens = 128
     rows.append(("fp32, 128 tokens", 128, *timed(scorer.perplexity)))
     scorer.config.max_tokens = 256
-    scorer.engine.model = model.to(torch.bfloat16)
+    scorer.engine.model = copy.deepcopy(model).to(torch.bfloat16)
     scorer.perplexity(texts[:2])
     rows.append(("bf16, 256 tokens", 256, *timed(scorer.perplexity)))
     scorer.engine.model = torch.ao.quantization.quantize_dynamic(
-        model.to(torch.float32), {torch.nn.Linear}, dtype=torch.qint8
+        model, {torch.nn.Linear}, dtype=torch.qint8, inplace=False
     )
     scorer.perplexity(texts[:2])
     rows.append(("int8 dynamic (Linear), 256 tokens", 256, *timed(scorer.perplexity)))
     scorer.engine.model = model
+    # the baseline again: how far the machine's load moved the figures during the run
+    rows.append(("fp32, 256 tokens (baseline again)", 256, *timed(scorer.perplexity)))
     print(f"perplexity variants on {len(texts)} documents, 1 thread")
     print(f"{'variant':<36} {'tok/s/core':>10} {'x fp32':>7} {'spearman':>9} {'18T core-h':>14}")
     for name, window, r, lp in rows:

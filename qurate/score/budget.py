@@ -107,9 +107,10 @@ def decide_perplexity(
             gpu=True,
         )  # fmt: skip
     docs, tokens = scored_tokens(src, pcfg.max_tokens)
+    name = "SmolLM2-135M" if pcfg.model == "default" else pcfg.model
     core_h = tokens / CPU_TOKENS_PER_S / 3600
     cost = (
-        f"{docs:,} documents, {tokens:,} tokens under {pcfg.model} on CPU: "
+        f"{docs:,} documents, {tokens:,} tokens under {name} on CPU: "
         f"~{core_h:,.1f} core-hours at {CPU_TOKENS_PER_S:.0f} tokens/s/core"
     )
     on = core_h <= budget
