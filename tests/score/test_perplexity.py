@@ -56,3 +56,18 @@ def test_perplexity_after_the_judge_reuses_its_loaded_weights_until_the_files_ch
     again = PerplexityScorer(PerplexityConfig(model=str(d), device="cpu"))
     assert again.engine.model is not scorer.engine.model
     np.testing.assert_allclose(again.perplexity(["the cat sat on the mat."]), before, rtol=1e-5)
+
+
+def test_bf16_perplexity_ranks_documents_like_fp32(tmp_path):
+    """score.perplexity.dtype: bfloat16 (1.5x faster on an AVX512-BF16 CPU) changes the
+    numbers a little and the ranking, which is all the per-language percentiles use, not at
+    all on these documents."""
+    d = build_tiny_chat_model(tmp_path / "lm")
+    texts = [REFERENCE, "zq xv kj wp qq zz jx vk", "the dog sat on the cat."]  # ~30% apart
+    runs = {}
+    for dtype in ("float32", "bfloat16"):
+        scorer = PerplexityScorer(PerplexityConfig(model=str(d), device="cpu", dtype=dtype))
+        assert scorer.engine.model.dtype == getattr(torch, dtype)
+        runs[dtype] = scorer.perplexity(texts)
+    np.testing.assert_allclose(runs["bfloat16"], runs["float32"], rtol=0.05)
+    assert (np.argsort(runs["bfloat16"]) == np.argsort(runs["float32"])).all()
