@@ -109,16 +109,17 @@ def decide_perplexity(
     docs, tokens = scored_tokens(src, pcfg.max_tokens)
     name = "SmolLM2-135M" if pcfg.model == "default" else pcfg.model
     core_h = tokens / CPU_TOKENS_PER_S / 3600
+    hours = f"{core_h:,.1f}" if core_h >= 1 else f"{core_h:.2g}"
     cost = (
         f"{docs:,} documents, {tokens:,} tokens under {name} on CPU: "
-        f"~{core_h:,.1f} core-hours at {CPU_TOKENS_PER_S:.0f} tokens/s/core"
+        f"~{hours} core-hours at {CPU_TOKENS_PER_S:.0f} tokens/s/core"
     )
     on = core_h <= budget
     if on:
-        reason = f"perplexity: on (auto: {cost}, within the budget of {budget:,.0f})"
+        reason = f"perplexity: on (auto: {cost}, within the budget of {budget:,g})"
     else:
         reason = (
-            f"perplexity: off (auto: {cost}, over the budget of {budget:,.0f} "
+            f"perplexity: off (auto: {cost}, over the budget of {budget:,g} "
             f"(score.apply.perplexity_budget_core_hours); force it with {FORCE} or run on a GPU)"
         )
     return PerplexityDecision(setting, on, reason, docs, tokens, round(core_h, 3), budget)
