@@ -51,9 +51,12 @@ def demo(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
 def test_the_demo_scores_every_curated_document_with_a_visible_spread(demo):
     run, m = demo
     rows = list(iter_rows(run / "scored", columns=["quality"]))
-    assert len(rows) == m["apply"]["counts"]["in"] == read_manifest(run / "curated")["counts"][
-        "kept"
-    ] > 100
+    assert (
+        len(rows)
+        == m["apply"]["counts"]["in"]
+        == read_manifest(run / "curated")["counts"]["kept"]
+        > 100
+    )
     q = np.array([r["quality"] for r in rows], dtype=float)
     assert not np.isnan(q).any()
     p5, p95 = np.nanpercentile(q, [5, 95])
