@@ -3,7 +3,8 @@
 With no config this is the embedded default: the bundled sample corpus goes through
 curate (decontaminated against the bundled HumanEval items) -> score (the embedded
 SmolLM2 judge annotates a small sample, fastText raters and a reference classifier are
-distilled; apply scores every document with them and with SmolLM2 perplexity, each signal
+distilled; apply scores every document with them and with SmolLM2 perplexity (``auto``: the
+sample is far within its CPU budget), each signal
 weighted by its shuffle check, and labels domains with the shipped classifier) -> augment (one round of math recall) -> synth (the embedded model as teacher,
 math verifier, code sandbox) -> mix (the Qwen2.5 down/up-sampling to a token budget, a
 long-context stage) -> report (HTML) -> train (the `tiny` Qwen2.5 on the mixed shards) ->
@@ -104,12 +105,13 @@ def run_demo(
         ),
     )
     score_cfg = demo_score_config()
-    _stage(
+    scored = _stage(
         result,
         "score",
         say,
         lambda: score_demo(run / "curated", run, score_cfg, progress=progress),
     )
+    _say_perplexity(scored["apply"], say)
     _stage(
         result,
         "augment",
@@ -189,6 +191,13 @@ def demo_score_config() -> ScoreConfig:
     return cfg
 
 
+def _say_perplexity(manifest: dict[str, Any], say: Say) -> None:
+    """The one line of ``score.apply.perplexity: auto``: on or off, and what it costs."""
+    decision = manifest.get("perplexity_decision") or {}
+    if decision.get("setting") == "auto":
+        say(decision["reason"])
+
+
 def _summary(train_result: Any) -> Any:
     return getattr(train_result, "__dict__", train_result)
 
@@ -244,7 +253,7 @@ def run_pipeline(
             say,
             lambda: distill(run / "annotations", run / "raters", score, overwrite=overwrite),
         )
-        _stage(
+        applied = _stage(
             result,
             "score apply",
             say,
@@ -259,6 +268,7 @@ def run_pipeline(
                 progress=progress,
             ),
         )
+        _say_perplexity(applied, say)
         current = run / "scored"
     if cfg.mix is not None:
         from qurate.mixers import mix

@@ -197,15 +197,17 @@ def apply(
         Optional[str],
         typer.Option(
             "--perplexity",
-            help="Reference causal LM for perplexity ('default' = SmolLM2); it enters quality "
-            "as a percentile within the document's language (score.perplexity.normalize).",
+            help="Score perplexity under this reference causal LM ('default' = SmolLM2), "
+            "whatever it costs; it enters quality as a percentile within the document's "
+            "language (score.perplexity.normalize). Without it, perplexity runs when its "
+            "CPU price is within score.apply.perplexity_budget_core_hours or on a GPU.",
         ),
     ] = None,
     no_perplexity: Annotated[
         bool,
         typer.Option(
             "--no-perplexity",
-            help="Leave perplexity out (on by default; it is the costly signal).",
+            help="Leave perplexity out (it is the costly signal).",
         ),
     ] = False,
     keep_threshold: Annotated[
@@ -250,7 +252,7 @@ def apply(
         raters,
         cfg,
         judge=judge is not None,
-        perplexity=False if no_perplexity else (perplexity is not None or cfg.apply.perplexity),
+        perplexity=False if no_perplexity else (True if perplexity else cfg.apply.perplexity),
         executor=executor(config),
         overwrite=overwrite,
         progress=True,
@@ -261,6 +263,9 @@ def apply(
         f"({t['docs_per_s']:.0f} docs/s, {t['mb_per_s']:.2f} MB/s) -> {output}"
     )
     render_checks(m)
+    decision = m.get("perplexity_decision") or {}
+    if decision.get("setting") == "auto":
+        console.print(decision["reason"], markup=False)
     by_lang = (m.get("perplexity") or {}).get("by_language")
     if by_lang:
         table = Table(title="perplexity by language (quality: percentile within language)")
@@ -277,13 +282,20 @@ def render_checks(m: dict[str, Any]) -> None:
     if not checks and not m.get("weights"):
         return
     table = Table(title="signals: original vs word-shuffled copy (ROC-AUC) -> weight in quality")
-    for col in ("signal", "docs", "ROC-AUC", "weight"):
+    for col in ("signal", "docs", "ROC-AUC", "reliability", "weight"):
         table.add_column(col, justify="left" if col == "signal" else "right")
     for name, w in (m.get("weights") or {}).items():
         c = checks.get(name) or {}
-        auc = c.get("auc")
-        table.add_row(name, str(c.get("n", "-")), _fmt(auc), f"{w:.2f}")
+        table.add_row(
+            name, str(c.get("n", "-")), _fmt(c.get("auc")), _fmt(c.get("reliability")), f"{w:.2f}"
+        )
     console.print(table)
+    judged = m.get("rater_judge_check") or {}
+    if "rater" in (m.get("weights") or {}) and judged.get("auc") is not None:
+        console.print(
+            f"rater weight also x {judged['reliability']:.2f}: the judge check (ROC-AUC "
+            f"{judged['auc']:.3f} on {judged['n']} documents) of the judge the raters learned from"
+        )
     if m.get("domain_model"):
         console.print(f"domains: {m['domain_model']}")
 

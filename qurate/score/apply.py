@@ -1,7 +1,8 @@
 """Scoring stage 3, apply: score every document and combine the signals into ``quality``.
 
 Each signal becomes a component in [0, 1] (``score/signals.py``): the distilled raters, the
-LLM judge (``--judge``), perplexity under a reference LM (on by default; the CCNet idea) and
+LLM judge (``--judge``), perplexity under a reference LM (the CCNet idea; ``auto`` by
+default: on when its price for the input is within budget, ``score/budget.py``) and
 the DCLM-style reference classifier that ``score distill`` trains. Every signal is first
 checked against word-shuffled copies of input documents, and its weight is scaled by how
 well it tells them apart (the weights and checks are in the manifest). ``quality`` is the
@@ -33,10 +34,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from qurate.contract.executors import ExecutorConfig
 from qurate.contract.shards import (
@@ -46,20 +46,20 @@ from qurate.contract.shards import (
     atomic_write_bytes,
     check_stage_dir,
     config_hash,
-    iter_rows,
     iter_rows_of,
     shard_paths,
 )
 from qurate.contract.stagedir import StageDir
 from qurate.errors import BadInputError, ConfigError
+from qurate.score.budget import PerplexityDecision, decide_perplexity
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge
 from qurate.score.progress import Bar
 from qurate.score.ranking import percentile_by_group, perplexity_quantiles, raters_summary
 from qurate.score.raters import RATERS_FILE, Raters
+from qurate.score.rows import Emitter, batches, check_texts, rows_in
 from qurate.score.signals import (
     COMPONENTS,
-    MIN_CHECK_WORDS,
     combine,
     score_batch,
     signal_checks,
@@ -149,38 +149,8 @@ class _Job:
         return m
 
 
-class _Emitter:
-    """Writes one task's scored rows: kept ones to shards, the rest to rejects."""
-
-    def __init__(self, job: _Job, rank: int) -> None:
-        out = Path(job.out)
-        self.threshold = job.config.apply.keep_threshold
-        self.writer = ShardWriter(out, prefix=job.prefix(rank))
-        self.rejects = ShardWriter(out / REJECTS, prefix=job.prefix(rank), rejects=True)
-        self.kept = 0
-        self.rejected: Counter[str] = Counter()
-
-    def emit(self, rows: list[dict[str, Any]], quality: np.ndarray) -> None:
-        for row, q in zip(rows, quality.tolist(), strict=True):
-            row["quality"] = None if np.isnan(q) else float(q)
-            if self.threshold is not None and not q >= self.threshold:
-                self.rejected["low_quality"] += 1
-                self.rejects.write(
-                    {
-                        **row,
-                        "reject_reason": "low_quality",
-                        "stage": "score.apply",
-                        "reject_detail": f"quality={q:.3f} < {self.threshold}",
-                    }
-                )
-            else:
-                self.kept += 1
-                self.writer.write(row)
-
-    def close(self) -> dict[str, Any]:
-        self.writer.close()
-        self.rejects.close()
-        return {"kept": self.kept, "rejected": dict(self.rejected)}
+def _emitter(job: _Job, rank: int) -> Emitter:
+    return Emitter(Path(job.out), job.prefix(rank), job.config.apply.keep_threshold)
 
 
 def _fresh(job: _Job, rank: int, which: str) -> bool:
@@ -207,12 +177,12 @@ def _score_task(job: _Job, rank: int, models: Models | None = None) -> None:
     n_in = n_bytes = 0
     staged: dict[str, list[np.ndarray]] = {c: [] for c in COMPONENTS}
     langs: list[str] = []
-    emitter = None if job.relative else _Emitter(job, rank)
+    emitter = None if job.relative else _emitter(job, rank)
     staging = ShardWriter(out / STAGING, prefix=job.prefix(rank)) if job.relative else None
     rows = (r for path in job.shards(rank) for r in iter_rows_of(path))
-    total = _rows_in(job.shards(rank))
+    total = rows_in(job.shards(rank))
     with Bar("score apply", total, enabled=job.progress and job.tasks == 1) as bar:
-        for batch in _batches(rows, acfg.batch_size):
+        for batch in batches(rows, acfg.batch_size):
             n_in += len(batch)
             n_bytes += sum(len((r["text"] or "").encode()) for r in batch)
             comps = score_batch(batch, models, job.config, on_progress=bar.advance)
@@ -247,11 +217,11 @@ def _write_task(job: _Job, rank: int) -> None:
         return
     out, parts = Path(job.out), Path(job.out) / PARTS
     quality = np.load(parts / f"quality-{rank:05d}.npy")
-    emitter = _Emitter(job, rank)
+    emitter = _emitter(job, rank)
     staged = sorted((out / STAGING).glob(f"{job.prefix(rank)}-*.parquet"))
     k = 0
     rows = (r for path in staged for r in iter_rows_of(path))
-    for batch in _batches(rows, job.config.apply.batch_size):
+    for batch in batches(rows, job.config.apply.batch_size):
         emitter.emit(batch, quality[k : k + len(batch)])
         k += len(batch)
     atomic_write_bytes(parts / f"write-{rank:05d}.json", json.dumps(emitter.close()).encode())
@@ -318,15 +288,17 @@ def apply(
     config: ScoreConfig | None = None,
     *,
     judge: bool = False,
-    perplexity: bool | None = None,
+    perplexity: bool | Literal["auto"] | None = None,
     executor: ExecutorConfig | None = None,
     overwrite: bool = False,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Score every document of ``in_dir`` with the raters (and the reference classifier
     distilled with them), perplexity under ``config.perplexity.model`` (``perplexity``; None =
-    ``score.apply.perplexity``, on by default) and optionally the judge; write ``out_dir``.
-    Each signal's weight is its configured weight scaled by its check (``score/signals.py``).
+    ``score.apply.perplexity``: ``auto`` by default, i.e. on when its price for this input is
+    within budget or a GPU is there, see ``score/budget.py``) and optionally the judge; write
+    ``out_dir``. Each signal's weight is its configured weight scaled by its check
+    (``score/signals.py``). The manifest's ``perplexity_decision`` says what ran and why.
 
     With ``score.apply.tasks`` > 1 the input shards are split among that many tasks, run on
     ``executor`` (datatrove's local or Ray executor; local by default). Per-language
@@ -339,10 +311,13 @@ def apply(
     in ``cache/`` stay).
     """
     config = config or ScoreConfig()
-    perplexity = config.apply.perplexity if perplexity is None else perplexity
     src, out = check_stage_dir(in_dir), Path(out_dir)
+    setting = config.apply.perplexity if perplexity is None else perplexity
+    decision = decide_perplexity(setting, src, config)
+    perplexity = decision.on
     if raters_dir is None and not judge and not perplexity:
-        raise BadInputError("nothing to score with: give --raters, --judge or --perplexity")
+        why = f" ({decision.reason})" if setting == "auto" else ""
+        raise BadInputError(f"nothing to score with: give --raters, --judge or --perplexity{why}")
     if raters_dir is not None and not (Path(raters_dir) / RATERS_FILE).is_file():
         raise BadInputError(
             f"{raters_dir}: no {RATERS_FILE} (train raters with `qurate score distill`)"
@@ -361,11 +336,15 @@ def apply(
         if done is not None:
             return done
         (out / PARTS).mkdir(parents=True, exist_ok=True)
-        return _apply(probe, sd, executor, progress)
+        return _apply(probe, sd, executor, progress, decision)
 
 
 def _apply(
-    probe: _Job, sd: StageDir, executor: ExecutorConfig | None, progress: bool
+    probe: _Job,
+    sd: StageDir,
+    executor: ExecutorConfig | None,
+    progress: bool,
+    decision: PerplexityDecision,
 ) -> dict[str, Any]:
     src, out, config = Path(probe.src), sd.path, probe.config
     pcfg, judge, perplexity = config.perplexity, probe.judge, probe.perplexity
@@ -373,12 +352,13 @@ def _apply(
     # Loaded here even for several tasks: the judge check needs the judge, and a bad model
     # path fails once, in one line, before any task starts.
     models = probe.load(0)
-    checks = signal_checks(models, _check_texts(src, config.apply.check_docs), config)
+    checks = signal_checks(models, check_texts(src, config.apply.check_docs), config)
     weights, present = signal_weights(models, config, checks)
     tasks = max(1, min(config.apply.tasks, len(shard_paths(src))))
     job = _Job(probe.src, probe.out, probe.raters_dir, config, judge, perplexity, weights, tasks,
                progress)  # fmt: skip
     judge_meta = models.judge.metadata() if models.judge else None
+    rater_judge_check = models.raters.meta.get("judge_check") if models.raters else None
     ppl_model = models.perplexity.model_id if models.perplexity else None
     domain_model = str(models.domains.path) if models.domains else None
     if tasks > 1:  # every task loads its own models: free this process's (a GPU, say)
@@ -420,10 +400,13 @@ def _apply(
         "raters": str(raters_dir) if raters_dir else None,
         "judge": judge_meta,
         "perplexity_model": ppl_model,
+        "perplexity_decision": decision.as_dict(),
         "weights": {c: weights[c] for c in present},
         # each signal's ROC-AUC between input documents and their word-shuffled copies
         "signal_checks": checks,
         "judge_check": checks.get("judge"),
+        # the raters' weight is also scaled by the check of the judge they learned from
+        "rater_judge_check": rater_judge_check,
         "domain_model": domain_model,
         "tasks": tasks,
         "throughput": {
@@ -445,40 +428,3 @@ def _apply(
         rejected_by_reason=dict(rejected),
         extra=extra,
     )
-
-
-def _rows_in(paths: list[Path]) -> int | None:
-    """Rows in ``paths`` from the Parquet footers (None when one cannot be read: reading the
-    shard then reports it in one line)."""
-    try:
-        return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
-    except (OSError, ValueError):
-        return None
-
-
-def _check_texts(src: Path, n: int) -> list[str]:
-    """The first ``n`` input documents long enough to check a signal on (a shard that cannot
-    be read ends the list: the task that owns it reports it)."""
-    out: list[str] = []
-    if not n:
-        return out
-    try:
-        for r in iter_rows(src, columns=["text"]):
-            if len((r["text"] or "").split()) >= MIN_CHECK_WORDS:
-                out.append(r["text"])
-                if len(out) >= n:
-                    break
-    except BadInputError:
-        pass
-    return out
-
-
-def _batches(rows: Any, size: int) -> Any:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -6,6 +6,8 @@ perplexity configs so one YAML section (``score:``) configures the whole lever.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from qurate.llm.config import EngineConfig
@@ -97,11 +99,22 @@ class ApplyConfig(BaseModel):
     reference_weight: float = Field(
         1.0, ge=0, description="Configured weight of the reference classifier in quality."
     )
-    perplexity: bool = Field(
-        True,
-        description="Score perplexity under score.perplexity.model. On by default: on held-out "
-        "text it is the signal that separates good text from machine-made junk (ROC-AUC 0.89, "
-        "bench/RESULTS.md); --no-perplexity turns it off (it is the costly signal).",
+    perplexity: bool | Literal["auto"] = Field(
+        "auto",
+        description="Score perplexity under score.perplexity.model: on held-out text it is the "
+        "signal that separates good text from machine-made junk (ROC-AUC 0.89, "
+        "bench/RESULTS.md), and the costly one (~330 tokens/s per CPU core). 'auto' prices it "
+        "for the input first (score/budget.py): on a GPU, or when the CPU core-hours are within "
+        "perplexity_budget_core_hours, it runs; otherwise it is off and apply says what it "
+        "would cost. true forces it (--perplexity MODEL), false leaves it out (--no-perplexity).",
+    )
+    perplexity_budget_core_hours: float = Field(
+        100.0,
+        ge=0,
+        description="perplexity: auto runs perplexity on a CPU only when its estimated cost "
+        "(documents x min(tokens, score.perplexity.max_tokens) at the measured tokens/s per "
+        "core) is at most this many core-hours. 100 is ~470k documents of 256 tokens: a sample "
+        "or a small corpus, not a crawl (18T tokens would take ~millions of core-hours).",
     )
     check_docs: int = Field(
         16,

@@ -300,3 +300,5 @@ def test_distill_trains_a_reference_classifier_and_apply_checks_every_signal(run
     assert e.value.code == 0
     printed = capsys.readouterr().out
     assert "word-shuffled copy" in printed and "reference" in printed
+    # ... and the judge check the raters inherit, which scales their weight too
+    assert "the judge check" in printed and "reliability" in printed

@@ -1,5 +1,5 @@
 """Every signal is checked against word-shuffled copies and weighted by it; the reference
-classifier and the shipped domain classifier; the default-on perplexity switch."""
+classifier and the shipped domain classifier; the default perplexity switch (auto)."""
 
 from __future__ import annotations
 
@@ -119,5 +119,6 @@ def test_apply_refuses_a_raters_directory_without_raters_json(tmp_path):
         apply(tmp_path / "in", tmp_path / "out", tmp_path / "empty", ScoreConfig())
 
 
-def test_perplexity_is_on_by_default():
-    assert ScoreConfig().apply.perplexity is True
+def test_perplexity_is_priced_by_default():
+    # on when its CPU price is within budget (tests/score/test_budget.py), not unconditionally
+    assert ScoreConfig().apply.perplexity == "auto"
