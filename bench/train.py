@@ -10,7 +10,9 @@ of each and, last, ``ratio=<qurate/baseline>`` for the first thread setting.
     python bench/train.py [--moe] [--threads 0,1] [--rounds 5] [--steps 3] [--seq 256]
 
 ``--threads 0`` is torch's default (all cores). ``--compile`` adds a third row, ours with
-its blocks compiled (needs g++ on CPU; the warm-up then includes the compile time). MFU on a GPU: ``--preset 0.5B --seq 4096
+its blocks compiled (needs g++ on CPU; the warm-up then includes the compile time).
+``--profile`` ends with one profiled step of each: time in GEMMs and in the optimizer, and
+the ratio a step with the same GEMMs and optimizer cannot beat (baseline / (GEMMs + opt)). MFU on a GPU: ``--preset 0.5B --seq 4096
 --bf16`` (``--moe --preset moe-A2.7B`` for the MoE) prints the MFU of each model.
 """
 
@@ -91,6 +93,11 @@ def main() -> None:
     ap.add_argument("--threads", default="0", help="comma-separated; 0 = torch's default")
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile one step of each: matmul and optimizer time, and the ratio they cap",
+    )
+    ap.add_argument(
         "--compile",
         action="store_true",
         help="also time a third model: ours with its blocks compiled (qurate.train.compiled)",
@@ -167,7 +174,34 @@ def main() -> None:
                 + ", ".join(f"{r:.2f}" for r in pairs)
                 + f"); load average {os.getloadavg()[0]:.1f}"
             )
+    if args.profile:
+        profile(steps, ids)
     print(f"ratio={ratios[0]:.3f}")
+
+
+_MATMUL = {"aten::mm", "aten::addmm", "aten::addmm_", "aten::bmm", "aten::_grouped_mm"}
+
+
+def profile(steps: dict, ids: torch.Tensor) -> None:
+    """One profiled step of each model: the time in matmuls (self CPU time of the GEMM ops)
+    and in the optimizer. Both models run the same GEMMs at the same shapes, so the best
+    any implementation of the same step can reach is baseline / (its matmuls + optimizer)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    for name, fn in steps.items():
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+            t = time.perf_counter()
+            fn(ids)
+            total = time.perf_counter() - t
+        ev = prof.key_averages()
+        mm = sum(e.self_cpu_time_total for e in ev if e.key in _MATMUL) / 1e6
+        opt = sum(e.cpu_time_total for e in ev if e.key.startswith("Optimizer.step")) / 1e6
+        print(
+            f"profile {name}: step {total:.3f} s, matmuls {mm:.3f} s ({mm / total:.0%}), "
+            f"optimizer {opt:.3f} s; step / (matmuls + optimizer) = {total / (mm + opt):.2f} "
+            "(for the baseline: the most any step with the same GEMMs and optimizer can gain)"
+        )
 
 
 if __name__ == "__main__":
