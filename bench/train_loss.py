@@ -87,7 +87,7 @@ def main() -> None:
     ref = None
     for name, fn in fns.items():  # warm-up, and the same loss from every path
         h.grad = w.grad = None
-        v = float(fn())
+        v = float(fn().detach())
         ref = v if ref is None else ref
         print(f"{name}: loss {v:.4f} (rel. diff {abs(v - ref) / ref:.1e})")
     times: dict[str, list[float]] = {name: [] for name in fns}
