@@ -9,19 +9,24 @@ of each and, last, ``ratio=<qurate/baseline>`` for the first thread setting.
 
     python bench/train.py [--moe] [--threads 0,1] [--rounds 5] [--steps 3] [--seq 256]
 
-``--threads 0`` is torch's default (all cores). MFU on a GPU: ``--preset 0.5B --seq 4096
+``--threads 0`` is torch's default (all cores). ``--compile`` adds a third row, ours with
+its blocks compiled (needs g++ on CPU; the warm-up then includes the compile time).
+``--profile`` ends with one profiled step of each: time in GEMMs and in the optimizer, and
+the ratio a step with the same GEMMs and optimizer cannot beat (baseline / (GEMMs + opt)). MFU on a GPU: ``--preset 0.5B --seq 4096
 --bf16`` (``--moe --preset moe-A2.7B`` for the MoE) prints the MFU of each model.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
 import torch
 from transformers import Qwen2Config, Qwen2ForCausalLM, Qwen2MoeConfig, Qwen2MoeForCausalLM
 
+from qurate.train.compiled import compile_blocks, compile_unavailable
 from qurate.train.model import PRESETS, ModelConfig, Qwen2, config_to_hf
 
 # Qwen2.5-0.5B's shape scaled to a CPU: head_dim 64, FFN 5.5x hidden, vocab 170x hidden
@@ -87,6 +92,16 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", default="0", help="comma-separated; 0 = torch's default")
     ap.add_argument("--bf16", action="store_true")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile one step of each: matmul and optimizer time, and the ratio they cap",
+    )
+    ap.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time a third model: ours with its blocks compiled (qurate.train.compiled)",
+    )
     ap.add_argument("--peak-flops", type=float, default=989e12, help="for MFU on GPU")
     args = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -103,9 +118,23 @@ def main() -> None:
         "qurate": step_fn(ours, True, args.bf16, device),
         "transformers": step_fn(hf, False, args.bf16, device),
     }
+    if args.compile:  # same weights again, blocks compiled in place
+        why = compile_unavailable(torch.device(device))
+        if why is not None:
+            print(f"compile: {why}; no compiled row")
+        else:
+            fast = Qwen2(cfg).to(device).train()
+            fast.load_state_dict(ours.state_dict())
+            compile_blocks(fast.model.layers)
+            steps["qurate+compile"] = step_fn(fast, True, args.bf16, device)
     ids = torch.randint(0, cfg.vocab_size, (args.batch, args.seq + 1), device=device)
+    t0 = time.perf_counter()
     first = {name: fn(ids) for name, fn in steps.items()}  # warm-up; same weights, same loss
-    print(f"first-step loss: qurate {first['qurate']:.6f} transformers {first['transformers']:.6f}")
+    print(
+        "first-step loss: "
+        + ", ".join(f"{name} {v:.6f}" for name, v in first.items())
+        + f" (warm-up incl. any compile {time.perf_counter() - t0:.0f} s)"
+    )
     print(
         f"config: {'MoE ' if cfg.is_moe else ''}hidden {cfg.hidden_size}, layers "
         f"{cfg.num_hidden_layers}, vocab {cfg.vocab_size}, seq {args.seq}, batch {args.batch}, "
@@ -134,14 +163,45 @@ def main() -> None:
                 line += f", MFU {cfg.flops_per_token(args.seq) * v / args.peak_flops:.1%}"
             print(line)
         # ratio of each round's pair, then the median: robust to load that shifts between rounds
-        pairs = [a / b for a, b in zip(per_round["qurate"], per_round["transformers"], strict=True)]
-        ratios.append(statistics.median(pairs))
-        print(
-            f"threads {torch.get_num_threads()}: ratio {ratios[-1]:.3f} (per round: "
-            + ", ".join(f"{r:.2f}" for r in pairs)
-            + ")"
-        )
+        for name in [n for n in steps if n != "transformers"]:
+            base = per_round["transformers"]
+            pairs = [a / b for a, b in zip(per_round[name], base, strict=True)]
+            if name == "qurate":
+                ratios.append(statistics.median(pairs))
+            print(
+                f"threads {torch.get_num_threads()}: {name} ratio "
+                f"{statistics.median(pairs):.3f} (per round: "
+                + ", ".join(f"{r:.2f}" for r in pairs)
+                + f"); load average {os.getloadavg()[0]:.1f}"
+            )
+    if args.profile:
+        profile(steps, ids)
     print(f"ratio={ratios[0]:.3f}")
+
+
+_MATMUL = {"aten::mm", "aten::addmm", "aten::addmm_", "aten::bmm", "aten::_grouped_mm"}
+
+
+def profile(steps: dict, ids: torch.Tensor) -> None:
+    """One profiled step of each model: the time in matmuls (self CPU time of the GEMM ops)
+    and in the optimizer. Both models run the same GEMMs at the same shapes, so the best
+    any implementation of the same step can reach is baseline / (its matmuls + optimizer)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    for name, fn in steps.items():
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+            t = time.perf_counter()
+            fn(ids)
+            total = time.perf_counter() - t
+        ev = prof.key_averages()
+        mm = sum(e.self_cpu_time_total for e in ev if e.key in _MATMUL) / 1e6
+        opt = sum(e.cpu_time_total for e in ev if e.key.startswith("Optimizer.step")) / 1e6
+        print(
+            f"profile {name}: step {total:.3f} s, matmuls {mm:.3f} s ({mm / total:.0%}), "
+            f"optimizer {opt:.3f} s; step / (matmuls + optimizer) = {total / (mm + opt):.2f} "
+            "(for the baseline: the most any step with the same GEMMs and optimizer can gain)"
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -28,6 +29,7 @@ from qurate.errors import BadInputError, QurateError
 from qurate.train import checkpoint as ck
 from qurate.train import dist as dl
 from qurate.train import prepare, rundir
+from qurate.train.compiled import compile_blocks, compile_unavailable
 from qurate.train.config import TrainConfig
 from qurate.train.data import (
     Loader,
@@ -153,7 +155,16 @@ class Trainer:
         self.n_params = sum(p.numel() for p in self.raw.parameters())
         wrapped = dl.wrap(self.raw, self.d, self.cfg.parallel)
         self.wrapped = wrapped  # what the state-dict API sees (not the compiled wrapper)
-        self.model = torch.compile(wrapped) if self.cfg.compile else wrapped
+        self.model = wrapped
+        self.compiled: str | None = None  # None: not asked; else what compile did
+        if self.cfg.compile:
+            why = compile_unavailable(self.d.device)
+            if why is None:  # in place: parameter names and the DDP/FSDP wrapper unchanged
+                self.compiled = f"{compile_blocks(self.raw.model.layers)} blocks compiled"
+            else:
+                self.compiled = f"eager: {why}"
+                if self.d.main:
+                    print(f"compile: {why}; running eager", file=sys.stderr)
         self.opt = _optimizer(wrapped, self.cfg)
         self.step, self.tokens_seen, self.stage = 0, 0, -1
         self.last_ckpt: Path | None = self.resume_from
@@ -348,6 +359,7 @@ class Trainer:
             "world": self.d.world,
             "device": str(self.d.device),
             "note": self.sched.note,
+            "compile": self.compiled,
         }
         self.on_event("start", info)
         metrics = self.run_dir / "metrics.jsonl"

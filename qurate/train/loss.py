@@ -7,7 +7,9 @@ logits, their log-softmax and their gradient alive at once. Here the head is app
 the head weight) are computed right away, so only one chunk of logits ever exists, and the
 softmax gradient ``softmax - onehot`` is formed in place instead of through a zero-filled
 one-hot scatter and a separate log-softmax backward (the idea of Liger-Kernel's
-FusedLinearCrossEntropy, in plain PyTorch).
+FusedLinearCrossEntropy, in plain PyTorch). The softmax overwrites the logits in place and
+the log-sum-exp is read back from it, so a chunk costs one max pass and one softmax pass
+(see ``bench/RESULTS.md``, issue 16 speed section, for the measured effect).
 
 The gradients are computed during the forward pass, so the function is used only when a
 backward will follow; evaluation takes the chunked loss without gradients.
@@ -57,7 +59,7 @@ class FusedLinearCrossEntropy(torch.autograd.Function):
         n = hidden.shape[0]
         step = _chunk_rows(weight.shape[0])
         grad_h = torch.empty_like(hidden)
-        grad_w = torch.zeros_like(weight, dtype=torch.float32)
+        grad_w: torch.Tensor | None = None  # fp32; the first chunk writes it (no zero fill)
         total = torch.zeros((), dtype=torch.float32, device=hidden.device)
         for s in range(0, n, step):
             h, lab = hidden[s : s + step], labels[s : s + step]
@@ -66,10 +68,15 @@ class FusedLinearCrossEntropy(torch.autograd.Function):
             safe = lab.clamp(min=0)
             g = logits.float()  # the logits are not needed after this: work in place
             target = g.gather(1, safe[:, None]).squeeze(1)
-            lse = torch.logsumexp(g, dim=-1)  # one fused kernel (max, exp, sum, log)
+            top, arg = g.max(dim=-1)
+            # d(sum CE)/d logits = softmax - onehot. The softmax is written over the logits
+            # in place: one kernel that keeps each row in cache, where logsumexp + sub + exp
+            # made five passes over the chunk and a temporary of its size.
+            torch.softmax(g, dim=-1, out=g)
+            # log-sum-exp back from it: the largest logit's probability is >= 1/V, so its
+            # log never underflows (lse = max - log p_max)
+            lse = top - g.gather(1, arg[:, None]).squeeze(1).log()
             total += ((lse - target) * valid).sum()
-            # d(sum CE)/d logits = softmax - onehot, zero on ignored tokens; built in place
-            g.sub_(lse[:, None]).exp_()
             g.scatter_add_(1, safe[:, None], -valid[:, None].to(g.dtype))
             if not bool(valid.all()):
                 g.mul_(valid[:, None])
@@ -77,10 +84,16 @@ class FusedLinearCrossEntropy(torch.autograd.Function):
             if g.dtype == weight.dtype == hidden.dtype == torch.float32 and not _autocast(g):
                 # write and accumulate in place: no temporary (T, H) or (V, H) matrices
                 torch.mm(g, weight, out=grad_h[s : s + step])
-                grad_w.addmm_(g.t(), h)
+                if grad_w is None:
+                    grad_w = torch.mm(g.t(), h)
+                else:
+                    grad_w.addmm_(g.t(), h)
             else:
                 grad_h[s : s + step] = g @ weight
-                grad_w += (g.t() @ h).float()
+                part = (g.t() @ h).float()
+                grad_w = part if grad_w is None else grad_w.add_(part)
+        if grad_w is None:  # no tokens at all
+            grad_w = torch.zeros_like(weight, dtype=torch.float32)
         ctx.save_for_backward(grad_h, grad_w.to(weight.dtype))
         return total
 
