@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from test_classifier import SAMPLE, labelled_pool, tiny, write_pool  # (same folder)
-from test_kill_stages import _result  # tests/: counts, kept rows and rejected rows, sorted
+from test_kill_stages import stage_result  # tests/: counts, kept rows and rejected rows, sorted
 
 import qurate.augment.recall as rec
 from qurate.augment.recall import recall
@@ -28,11 +28,11 @@ def pool_dir(tmp_path_factory) -> Path:
 def test_two_uninterrupted_runs_give_identical_output(pool_dir: Path, tmp_path: Path) -> None:
     a = recall(pool_dir, tmp_path / "a", SEEDS, "math", tiny())
     b = recall(pool_dir, tmp_path / "b", SEEDS, "math", tiny())
-    assert _result(tmp_path / "a") == _result(tmp_path / "b")  # every score, to the bit
+    assert stage_result(tmp_path / "a") == stage_result(tmp_path / "b")  # every score, to the bit
     assert [r["threshold"] for r in a["rounds"]] == [r["threshold"] for r in b["rounds"]]
     # the control: the flag is what decides (12 hogwild threads train another model)
     c = recall(pool_dir, tmp_path / "c", SEEDS, "math", tiny(deterministic=False))
-    assert _result(tmp_path / "c") != _result(tmp_path / "a")
+    assert stage_result(tmp_path / "c") != stage_result(tmp_path / "a")
     assert c["counts"]["in"] == a["counts"]["in"]
 
 
@@ -59,7 +59,7 @@ def test_a_crashed_run_resumes_after_its_last_finished_round(
     monkeypatch.setattr(rec.RecallClassifier, "train_averaged", staticmethod(spy))
     m = recall(pool_dir, out, SEEDS, "math", tiny(rounds=3))
     assert trained == [3]  # rounds 1 and 2 were kept, not retrained
-    assert _result(out) == _result(tmp_path / "ref")
+    assert stage_result(out) == stage_result(tmp_path / "ref")
     assert [r["round"] for r in m["rounds"]] == [1, 2, 3]
     assert [r["threshold"] for r in m["rounds"]] == [r["threshold"] for r in expected["rounds"]]
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # scratch removed
@@ -80,7 +80,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_output(pool_dir: Path, tmp_pa
     ref = subprocess.run(cmd(tmp_path / "ref"), env=env, capture_output=True, text=True)
     assert ref.returncode == 0, ref.stderr
     duration = time.monotonic() - t0
-    expected = _result(tmp_path / "ref")
+    expected = stage_result(tmp_path / "ref")
     # kill at 35% and 85% of the reference run's time, and right after round 1 is kept
     for i, when in enumerate((0.35, "round-1", 0.85)):
         out = tmp_path / f"out{i}"
@@ -99,7 +99,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_output(pool_dir: Path, tmp_pa
             assert (out / ".recall-rounds" / "round-1.npy").exists()
         rerun = subprocess.run(cmd(out), env=env, capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr
-        assert _result(out) == expected, f"kill at {when}"
+        assert stage_result(out) == expected, f"kill at {when}"
         assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
 
 
