@@ -144,7 +144,7 @@ def report(name: str, labels: list[dict], fate: dict[str, str | None]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--side", choices=("dev", "test"), default="dev")
+    ap.add_argument("--side", choices=("dev", "dev-wide", "test"), default="dev")
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "data" / "web")
     ap.add_argument("--out", type=Path, default=None, help="qurate output dir (reused if done)")
     ap.add_argument("--no-stock", action="store_true")
