@@ -194,9 +194,9 @@ class FineWebConfig(_Strict):
         description="for the line-punctuation and short-line rules, treat an unpunctuated line "
         "that introduces a list item or a punctuated sentence as a heading, and a list item "
         "that ends in punctuation as a prose sentence: extracted web pages carry no heading "
-        "marks, and help pages are headings over lists of steps (without it, 2.0% of help "
-        "pages on the webset's dev side were dropped). Menus and tag clouds introduce "
-        "nothing and still count. false: stock line classes",
+        "marks, and help pages are headings over lists of steps (on the web set's wide dev "
+        "side, tuned on, it spares 7 of the 8 help pages these two rules dropped, of 1,966). "
+        "Menus and tag clouds introduce nothing and still count. false: stock line classes",
     )
     table_heading_ratio: float | None = Field(
         2.0,
