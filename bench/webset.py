@@ -6,6 +6,8 @@ Usage (Debian 12; tcl8.6 and the common licences are usually present already):
         guile-3.0-libs tcl8.6
     PYTHONPATH=. python bench/webset.py [--seed 0] [--out bench/data/web]
     PYTHONPATH=. python bench/web_quality.py --side dev    # then, once: --side test
+    PYTHONPATH=. python bench/webset.py --wide 100         # optional: OUT/dev-wide, more dev
+    PYTHONPATH=. python bench/web_quality.py --side dev-wide
 
 It writes, for each side (``dev``: tune on it; ``test``: report once), under ``OUT/<side>/``:
 

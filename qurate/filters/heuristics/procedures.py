@@ -3,7 +3,7 @@
 A help page that explains two tasks often starts both procedures with the same steps
 ("Open the Activities overview and start typing Printers.", "Click Printers to open the
 panel."), and Gopher's repetition rules read those repeats as a page that repeats itself:
-on the web set's wide dev side (1,966 help pages, tuned on) one such page and its
+on the web set's wide dev side (1,791 help pages, tuned on) one such page and its
 translations made 10 of the 26 help pages that the repetition rules (and keyword stuffing)
 dropped; all 10 are kept now. The heuristics
 judge a page again with each repeated list item kept once, when the page fails a repetition
