@@ -142,9 +142,23 @@ def report(name: str, labels: list[dict], fate: dict[str, str | None]) -> dict:
     return m
 
 
+def lang_table(result: dict) -> str:
+    """Markdown: per language, qurate's and stock's junk F1 and good kept, side by side."""
+    q = result["qurate"]["per_lang"]
+    st = result.get("stock", {}).get("per_lang", {})
+    rows = ["| lang | qurate F1 | qurate good kept | stock F1 | stock good kept | both targets |",
+            "|---|---|---|---|---|---|"]  # fmt: skip
+    for la, v in q.items():
+        s = st.get(la)
+        ok = "yes" if v["f1"] >= 0.85 and v["good_kept"] >= 0.95 else "no"
+        stock = f"{s['f1']:.2f} | {s['good_kept']:.0%}" if s else "- | -"
+        rows.append(f"| {la} | {v['f1']:.2f} | {v['good_kept']:.0%} | {stock} | {ok} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--side", choices=("dev", "test"), default="dev")
+    ap.add_argument("--side", choices=("dev", "dev-wide", "test"), default="dev")
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "data" / "web")
     ap.add_argument("--out", type=Path, default=None, help="qurate output dir (reused if done)")
     ap.add_argument("--no-stock", action="store_true")
@@ -164,6 +178,7 @@ def main() -> None:
     result["line_removal"] = lr
     if not args.no_stock:
         result["stock"] = report("stock datatrove (FineWeb filters)", labels, run_stock(side_dir))
+    print("\n" + lang_table(result))
     (out / "web_quality.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
 
 

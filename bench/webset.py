@@ -6,6 +6,8 @@ Usage (Debian 12; tcl8.6 and the common licences are usually present already):
         guile-3.0-libs tcl8.6
     PYTHONPATH=. python bench/webset.py [--seed 0] [--out bench/data/web]
     PYTHONPATH=. python bench/web_quality.py --side dev    # then, once: --side test
+    PYTHONPATH=. python bench/webset.py --wide 100         # optional: OUT/dev-wide, more dev
+    PYTHONPATH=. python bench/web_quality.py --side dev-wide
 
 It writes, for each side (``dev``: tune on it; ``test``: report once), under ``OUT/<side>/``:
 
@@ -256,19 +258,24 @@ def numeric(rng: random.Random, src: ws.Source) -> list[tuple[str, str]]:
 # --- the set ---------------------------------------------------------------------------------
 
 
-def build_side(side: str, rng: random.Random) -> list[tuple[str, dict]]:
-    """(html, label) pairs of one side, shuffled."""
+def build_side(
+    side: str, rng: random.Random, help_per_lang: int = GOOD_HELP_PER_LANG
+) -> list[tuple[str, dict]]:
+    """(html, label) pairs of one side, shuffled; ``help_per_lang`` good help pages each."""
     items: list[tuple[str, dict]] = []
     helps = ws.help_docs(side)
     by_lang: dict[str, list[ws.Source]] = {}
     for d in helps:
         by_lang.setdefault(d.lang or "en", []).append(d)
     # Languages whose help is translated enough for a page set of their own (22 of 27).
-    langs = sorted(la for la in CHROME if len(by_lang.get(la, ())) >= GOOD_HELP_PER_LANG + 4)
+    # (A wide set takes what a language has, keeping 4 pages for its junk.)
+    min_pages = GOOD_HELP_PER_LANG + 4
+    langs = sorted(la for la in CHROME if len(by_lang.get(la, ())) >= min_pages)
+    n_help = {la: min(help_per_lang, len(by_lang[la]) - 4) for la in langs}
     good: list[ws.Source] = []
     for lang in langs:
         rng.shuffle(by_lang[lang])
-        good += by_lang[lang][:GOOD_HELP_PER_LANG]
+        good += by_lang[lang][: n_help[lang]]
     good += ws.gcide_docs(side, N_DICT, rng) + ws.wordnet_docs(side, N_GLOSS, rng)
     # Debian copyright files repeat each other (one upstream, many packages): keep one of each.
     lic, code = cs.drop_near_dups(ws.licence_docs(side)), cs.drop_near_dups(ws.code_docs(side))
@@ -280,7 +287,7 @@ def build_side(side: str, rng: random.Random) -> list[tuple[str, dict]]:
                "chrome": ch["shown"], "body": [t for _, t in src.blocks]}  # fmt: skip
         items.append((page(src.lang, title, body_html(src.blocks), ch), lab))
     for lang in langs:
-        pool = by_lang[lang][GOOD_HELP_PER_LANG:]
+        pool = by_lang[lang][n_help[lang] :]
         for kind, n in JUNK_PER_LANG.items():
             for _ in range(n):
                 src = rng.choice(pool)
@@ -338,7 +345,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "data" / "web")
+    ap.add_argument(
+        "--wide",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also write OUT/dev-wide: N help pages per language from the dev side's sources "
+        "(more dev pages to tune on; it shares no source file with test)",
+    )
     args = ap.parse_args()
+    if args.wide:
+        rng = random.Random(f"{args.seed}:dev-wide")
+        items = build_side("dev", rng, args.wide)
+        write_side(args.out / "dev-wide", "dev-wide", items)
+        n_junk = sum(lab["label"] == "junk" for _, lab in items)
+        print(f"dev-wide: {len(items)} pages ({n_junk} junk) -> {args.out / 'dev-wide'}")
+        return
     for side in ("dev", "test"):
         rng = random.Random(f"{args.seed}:{side}")
         items = build_side(side, rng)

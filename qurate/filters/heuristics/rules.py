@@ -41,16 +41,19 @@ from qurate.filters.heuristics.lexicon import (
     STOP_WORDS,
 )
 from qurate.filters.heuristics.mojibake import Result, fail, mojibake
+from qurate.filters.heuristics.procedures import collapse_repeated_steps
 from qurate.filters.heuristics.stats import (
     duplicates,
     line_stats,
     looks_like_code,
     ngram_repetition,
 )
-from qurate.filters.text import doc_tokens
+from qurate.filters.text import TOKENS_KEY, doc_tokens
 from qurate.filters.web.lines import is_licence
 
 IS_CODE_KEY = "is_code"
+# Rules that a page of repeated procedure steps can fail (see procedures.py).
+_REPETITION_REASONS = ("gopher_rep_", "fineweb_char_dup_ratio", "keyword_stuffing")
 _PARA_RE = re.compile(r"\n\s*\n")
 _NON_ALPHA_CHUNK_RE = re.compile(r"(?<!\S)(?:[^\w\s]|[\d_])+(?!\S)")
 _TABLE_CHUNK_RE = re.compile(r"(?<!\S)[|+\-=_~*#.:\u2500-\u257f]+(?!\S)")
@@ -118,6 +121,21 @@ class Heuristics(QurateFilter):
         self._stop_chars = tuple(self.cfg.fineweb.stop_chars)
 
     def filter(self, doc: Document) -> Result:
+        res = self._judge(doc)
+        max_frac = self.cfg.gopher_repetition.repeated_steps_max_frac
+        if res is True or max_frac is None or not res[1].startswith(_REPETITION_REASONS):
+            return res
+        collapsed = collapse_repeated_steps(doc.text, max_frac)
+        if collapsed is None:
+            return res
+        # Judged again as if each repeated procedure step appeared once (procedures.py).
+        meta = {k: v for k, v in doc.metadata.items() if k != TOKENS_KEY}
+        again = self._judge(Document(text=collapsed, id=doc.id, metadata=meta))
+        if again is True:
+            doc.metadata[IS_CODE_KEY] = meta.get(IS_CODE_KEY, False)
+        return again if again is True else res
+
+    def _judge(self, doc: Document) -> Result:
         cfg = self.cfg
         text = doc.text
         q, gq, gr, c4, fw = (
@@ -139,7 +157,12 @@ class Heuristics(QurateFilter):
         lines = text.split("\n")
         boilerplate = c4.enabled and _has_boilerplate(lower)
         st = line_stats(
-            lines, self._stop_chars, fw.short_line_length, c4.min_words_per_line, boilerplate
+            lines,
+            self._stop_chars,
+            fw.short_line_length,
+            c4.min_words_per_line,
+            boilerplate,
+            fw.context_headings,
         )
         is_code = cfg.code_aware and looks_like_code(doc.metadata, st, cfg.code_line_frac, text)
         doc.metadata[IS_CODE_KEY] = is_code
@@ -307,8 +330,10 @@ class Heuristics(QurateFilter):
 
     def _fineweb(self, text: str, letter_lines: list[str], toks, st) -> Result:
         fw = self.cfg.fineweb
-        if st.n_prose:
-            ratio = st.n_prose_punct / st.n_prose
+        # Headings known from context are not prose; sentences written as list items are.
+        n_prose = st.n_prose - st.n_ctx_heading + st.n_bullet_punct
+        if n_prose:
+            ratio = (st.n_prose_punct + st.n_bullet_punct) / n_prose
             # In a page of tables, the short "prose" lines are the tables' section headings.
             tables = self._table_page(st)
             if (
@@ -318,7 +343,7 @@ class Heuristics(QurateFilter):
                 and not tables
             ):
                 return _fail("fineweb_line_punct_ratio", ratio, fw.line_punct_thr, "<")
-            ratio = st.n_prose_short / st.n_prose
+            ratio = (st.n_prose_short - st.n_ctx_heading_short) / n_prose
             if fw.short_line_thr is not None and ratio > fw.short_line_thr and not tables:
                 return _fail("fineweb_short_line_ratio", ratio, fw.short_line_thr)
         if fw.char_dup_ratio is not None:

@@ -31,6 +31,7 @@ BOILERPLATE_RE = re.compile("|".join(map(re.escape, BOILERPLATE_PHRASES)))
 _HEADING_RE = re.compile(r"#{1,6}(?:\s|$)")
 _RULE_RE = re.compile(r"^([=\-~^*_#+])\1{2,}$")
 _NUMBERED_RE = re.compile(r"(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]\s")
+_BULLETS = "-•*+·–▪◦‣"
 _SENT_END_RE = re.compile(r"[.!?。！？](?=[\s\"'”’»)）」』]|$)")
 # Sentences are counted up to this many: no rule needs an exact count above it.
 _SENTENCE_CAP = 16
@@ -68,6 +69,11 @@ _CODE_ENDS = (";", "{", "}", "):", ") {", "){", "=>", "\\", "(", "[")
 _PROSE_ENDS = (".", "!", "?", '"', "”", "。", "！", "？")
 
 
+def is_list_item(s: str) -> bool:
+    """Whether a stripped, non-empty line is a bullet or numbered list item (not a rule)."""
+    return (s[0] in _BULLETS or _NUMBERED_RE.match(s) is not None) and not _RULE_RE.match(s)
+
+
 def is_code_line(s: str, line: str | None = None) -> bool:
     """``s``: a stripped, non-empty line; ``line``: the same with its indentation."""
     if s.endswith(_CODE_ENDS):
@@ -100,7 +106,10 @@ _LANG_KEYS = ("language", "programming_language", "lang_code", "code_language")
 class LineStats:
     n_nonempty: int = 0
     n_bullet: int = 0
+    n_bullet_punct: int = 0
     n_heading: int = 0
+    n_ctx_heading: int = 0
+    n_ctx_heading_short: int = 0
     n_comment: int = 0
     n_table: int = 0
     n_code: int = 0
@@ -119,15 +128,29 @@ def line_stats(
     short_len: int,
     min_words: int,
     boilerplate: bool = False,
+    context_headings: bool = False,
 ) -> LineStats:
     """Classify every line once and count what the line-based rules need.
 
     ``boilerplate``: whether the text contains any boilerplate phrase at all (checked once
     by the caller); only then is each line checked.
+
+    ``context_headings``: extracted web text has no ``#`` marks, so a heading is known by
+    what follows it: an unpunctuated line under 80 characters whose next non-empty line is a
+    list item ("Find your IP address" over the steps) or a punctuated sentence (a page title
+    over its first paragraph) is a heading, not an unpunctuated prose line. A menu or tag
+    cloud is a run of short lines that introduce nothing, so it stays prose. Bullet items
+    that end in terminal punctuation are counted in ``n_bullet_punct`` (sentences written as
+    list items, the body of a help page). Context headings stay in ``n_prose`` (and in
+    ``n_prose_short``) and are counted apart in ``n_ctx_heading`` (``n_ctx_heading_short``),
+    so only the rules that ask for them see the difference.
     """
     # Counters are locals and regex methods are bound once: this loop runs for every line
     # of every document, and attribute access is most of its cost in CPython.
-    n_nonempty = n_bullet = n_heading = n_comment = n_table = n_code = 0
+    n_nonempty = n_bullet = n_bullet_punct = n_heading = n_comment = n_table = n_code = 0
+    # The previous non-empty line, when it was a candidate context heading: 1, or 2 when
+    # it was also short; 0 otherwise.
+    pending = n_ctx_heading = n_ctx_heading_short = 0
     n_prose = n_prose_punct = n_prose_short = n_end_ellipsis = n_boilerplate = 0
     n_sentences = n_heading_hashes = 0
     in_fence = False
@@ -143,6 +166,7 @@ def line_stats(
             continue
         n_nonempty += 1
         c = s[0]
+        prev, pending = pending, 0
         if s.startswith(("```", "~~~")):
             in_fence = not in_fence
             n_code += 1
@@ -163,11 +187,16 @@ def line_stats(
         if s.startswith(("//", "/*", "*/", "#!", ";;", "; ")):  # C, shell, Lisp comments
             n_comment += 1
             continue
-        if c in "-•*+·–▪◦‣" or numbered_match(s):
+        if c in _BULLETS or numbered_match(s):
             if rule_match(s):
                 n_heading += 1
                 continue
             n_bullet += 1
+            if context_headings:
+                if prev:
+                    n_ctx_heading += 1
+                    n_ctx_heading_short += prev == 2
+                n_bullet_punct += s.rstrip(_CLOSERS).endswith(stop_chars)
             if n_sentences < _SENTENCE_CAP:
                 n_words = len(s.split()) + (0 if s.isascii() else len(no_space_findall(s)))
                 if n_words >= min_words:
@@ -186,11 +215,18 @@ def line_stats(
         punct = end.endswith(stop_chars)
         # A line of a dozen words is a sentence even without its full stop (quotations,
         # headlines); menus and tag lists, what the rule is for, are short lines.
-        n_prose_punct += punct or len(s) + n_cjk >= _LONG_LINE_CHARS
+        sentence_like = punct or len(s) + n_cjk >= _LONG_LINE_CHARS
+        n_prose_punct += sentence_like
         # CJK characters are double width and carry about a word each: a 15-character
         # Chinese line is not a "short line".
-        if not punct and len(s) + n_cjk <= short_len:
-            n_prose_short += 1
+        short = not punct and len(s) + n_cjk <= short_len
+        n_prose_short += short
+        if context_headings:
+            if not sentence_like:
+                pending = 2 if short else 1
+            elif prev:
+                n_ctx_heading += 1
+                n_ctx_heading_short += prev == 2
         # A wrapped sentence ends on a line of any length; C4's words-per-line minimum
         # applies to the line holding most of it, which hard-wrapped text cannot tell.
         if n_sentences < _SENTENCE_CAP and (n_prose > 1 or len(s.split()) + n_cjk >= min_words):
@@ -200,7 +236,10 @@ def line_stats(
     return LineStats(
         n_nonempty=n_nonempty,
         n_bullet=n_bullet,
+        n_bullet_punct=n_bullet_punct,
         n_heading=n_heading,
+        n_ctx_heading=n_ctx_heading,
+        n_ctx_heading_short=n_ctx_heading_short,
         n_comment=n_comment,
         n_table=n_table,
         n_code=n_code,
