@@ -24,8 +24,10 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 demo: $(STAMP_DEMO)
 	$(BIN)/qurate run
 
+# Test files are spread over up to 4 workers (whole files, so module fixtures are built once):
+# the demo test (~5 min) runs beside the rest instead of after it.
 test: $(STAMP_TEST)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check qurate tests bench
