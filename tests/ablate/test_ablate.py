@@ -7,25 +7,12 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ablate_builders import word_docs
+from ablate_builders import small_cfg, word_docs
 
 from qurate.ablate import runner
-from qurate.ablate.config import AblateConfig
 from qurate.ablate.runner import run_ablation
 from qurate.contract.stagedir import write_manifest
 from qurate.errors import BadInputError
-
-SMALL = {"tokens": 1024, "seq_len": 32, "micro_batch_size": 4, "batch_tokens": 128, "lr": 3e-3}
-
-
-def cfg(arms: dict, evals: dict, **kw) -> AblateConfig:
-    return AblateConfig(
-        arms={k: str(v) for k, v in arms.items()},
-        evals={k: str(v) for k, v in evals.items()},
-        tokenizer_chars=50_000,
-        model={"vocab_size": 512},
-        **{**SMALL, "seeds": 1, **kw},
-    )
 
 
 @pytest.fixture
@@ -41,7 +28,7 @@ def corpus(tmp_path, jsonl):
 
 
 def test_identical_arms_give_identical_results_and_seeds_differ(tmp_path, corpus):
-    c = cfg({"a": corpus["a"], "b": corpus["a_copy"]}, {"held": corpus["held"]}, seeds=2)
+    c = small_cfg({"a": corpus["a"], "b": corpus["a_copy"]}, {"held": corpus["held"]}, seeds=2)
     res = run_ablation(c, tmp_path / "out")
     by = {(r["arm"], r["seed"]): r["evals"]["held"]["value"] for r in res["runs"]}
     assert by[("a", 0)] == by[("b", 0)] and by[("a", 1)] == by[("b", 1)]
@@ -60,14 +47,14 @@ def test_identical_arms_give_identical_results_and_seeds_differ(tmp_path, corpus
 
 
 def test_leakage_is_reported_per_arm(tmp_path, corpus):
-    c = cfg({"a": corpus["a"], "other": corpus["other"]}, {"held": corpus["held"]})
+    c = small_cfg({"a": corpus["a"], "other": corpus["other"]}, {"held": corpus["held"]})
     res = run_ablation(c, tmp_path / "out")
     assert res["leakage"]["a"]["held"]["any"] == 0
     assert res["leakage"]["other"]["held"]["exact"] == 1
 
 
 def test_a_killed_ablation_resumes_keeping_finished_arms(tmp_path, corpus, monkeypatch):
-    c = cfg({"a": corpus["a"], "b": corpus["other"]}, {"held": corpus["held"]})
+    c = small_cfg({"a": corpus["a"], "b": corpus["other"]}, {"held": corpus["held"]})
     real = runner._job
 
     def dies_on_b(arm, *args):
@@ -94,21 +81,21 @@ def test_a_killed_ablation_resumes_keeping_finished_arms(tmp_path, corpus, monke
 def test_bad_arms_are_one_line_errors_naming_the_arm(tmp_path, corpus, jsonl):
     empty = jsonl(tmp_path / "empty.jsonl", [{"text": ""}, {"text": "   "}])
     with pytest.raises(BadInputError, match=r"arm hollow .*no text") as e:
-        run_ablation(cfg({"hollow": empty}, {"held": corpus["held"]}), tmp_path / "o1")
+        run_ablation(small_cfg({"hollow": empty}, {"held": corpus["held"]}), tmp_path / "o1")
     assert "\n" not in str(e.value)
     tiny = jsonl(tmp_path / "tiny.jsonl", [{"text": "a few words only"}])
     with pytest.raises(
         BadInputError, match=r"arm small: \d+ tokens, fewer than one training batch"
     ) as e:
         run_ablation(
-            cfg({"small": tiny, "a": corpus["a"]}, {"held": corpus["held"]}), tmp_path / "o2"
+            small_cfg({"small": tiny, "a": corpus["a"]}, {"held": corpus["held"]}), tmp_path / "o2"
         )
     assert "\n" not in str(e.value)
     bad_eval = jsonl(
         tmp_path / "bad.jsonl", [{"question": "q", "choices": ["x", "y"], "answer": 3}]
     )
     with pytest.raises(BadInputError, match="eval mc .*no usable mc rows"):
-        run_ablation(cfg({"a": corpus["a"]}, {"mc": bad_eval}), tmp_path / "o3")
+        run_ablation(small_cfg({"a": corpus["a"]}, {"mc": bad_eval}), tmp_path / "o3")
     assert not (tmp_path / "o3").exists()  # checked before anything is written
 
 
@@ -131,7 +118,7 @@ def test_arms_of_different_schema_versions_compare(tmp_path, corpus):
             rejected_by_reason={},
         )
         stages[name] = d
-    res = run_ablation(cfg(stages, {"held": corpus["held"]}), tmp_path / "out")
+    res = run_ablation(small_cfg(stages, {"held": corpus["held"]}), tmp_path / "out")
     assert res["arms"]["old"]["schema_versions"] != res["arms"]["new"]["schema_versions"]
     vals = {r["arm"]: r["evals"]["held"]["value"] for r in res["runs"]}
     assert vals["old"] == vals["new"]  # same text, same recipe: the version does not matter
@@ -142,7 +129,7 @@ def test_a_small_arm_is_repeated_and_a_large_one_sampled(tmp_path, corpus):
 
     from qurate.ablate.arms import arm_texts, prepare_arm, shared_tokenizer
 
-    c = cfg({"a": corpus["a"]}, {"held": corpus["held"]}, tokens=50_000)
+    c = small_cfg({"a": corpus["a"]}, {"held": corpus["held"]}, tokens=50_000)
     rows, facts = arm_texts("a", str(corpus["a"]))
     tok = shared_tokenizer({"a": rows}, c, tmp_path / "tok")
     assert isinstance(tok, Tokenizer)
@@ -154,7 +141,7 @@ def test_a_small_arm_is_repeated_and_a_large_one_sampled(tmp_path, corpus):
 
 
 def test_parallel_runs_give_the_same_identical_arm_results(tmp_path, corpus):
-    c = cfg({"a": corpus["a"], "b": corpus["a_copy"]}, {"held": corpus["held"]}, parallel=2)
+    c = small_cfg({"a": corpus["a"], "b": corpus["a_copy"]}, {"held": corpus["held"]}, parallel=2)
     res = run_ablation(c, tmp_path / "out")
     vals = {r["arm"]: r["evals"]["held"]["value"] for r in res["runs"]}
     assert vals["a"] == vals["b"] and len(res["runs"]) == 2
@@ -165,7 +152,7 @@ def test_a_kill_mid_arm_resumes_from_its_checkpoint_to_the_same_result(
 ):
     import qurate.train.api as api
 
-    c = cfg({"a": corpus["a"]}, {"held": corpus["held"]})
+    c = small_cfg({"a": corpus["a"]}, {"held": corpus["held"]})
     whole = run_ablation(c, tmp_path / "whole")["runs"][0]
     real = api.train_config
     calls = []

@@ -6,25 +6,11 @@ from __future__ import annotations
 import sys
 
 import pytest
-from ablate_builders import word_docs
+from ablate_builders import small_cfg, word_docs
 
-from qurate.ablate.config import AblateConfig
 from qurate.ablate.launch import torchrun_command
 from qurate.ablate.runner import run_ablation
 from qurate.errors import ConfigError, QurateError
-
-SMALL = {"tokens": 1024, "seq_len": 32, "micro_batch_size": 4, "batch_tokens": 128, "lr": 3e-3}
-
-
-def cfg(arms: dict, evals: dict, **kw) -> AblateConfig:
-    return AblateConfig(
-        arms={k: str(v) for k, v in arms.items()},
-        evals={k: str(v) for k, v in evals.items()},
-        tokenizer_chars=50_000,
-        model={"vocab_size": 512},
-        seeds=1,
-        **{**SMALL, **kw},
-    )
 
 
 def test_the_command_is_torchrun_over_this_interpreter(tmp_path):
@@ -37,9 +23,10 @@ def test_the_command_is_torchrun_over_this_interpreter(tmp_path):
 def test_a_torchrun_job_per_arm_matches_the_local_launcher(tmp_path, jsonl):
     arm = jsonl(tmp_path / "a.jsonl", word_docs(120, seed=3))
     held = jsonl(tmp_path / "held.jsonl", word_docs(15, seed=4))
-    local = run_ablation(cfg({"a": arm}, {"held": held}), tmp_path / "local")
+    local = run_ablation(small_cfg({"a": arm}, {"held": held}), tmp_path / "local")
     tr = run_ablation(
-        cfg({"a": arm}, {"held": held}, launcher="torchrun", nproc_per_node=1), tmp_path / "tr"
+        small_cfg({"a": arm}, {"held": held}, launcher="torchrun", nproc_per_node=1),
+        tmp_path / "tr",
     )
     (lr,), (tr1,) = local["runs"], tr["runs"]
     assert tr1["launcher"] == "torchrun" and lr["launcher"] == "local"
@@ -60,11 +47,13 @@ def test_a_failing_torchrun_job_is_one_line_naming_the_run(tmp_path, jsonl, monk
         launch, "torchrun_command", lambda recipe, n: [sys.executable, "-c", "raise SystemExit(1)"]
     )
     with pytest.raises(QurateError, match=r"torchrun job for .*seed-0 failed \(exit 1\)") as e:
-        run_ablation(cfg({"a": arm}, {"held": held}, launcher="torchrun"), tmp_path / "out")
+        run_ablation(small_cfg({"a": arm}, {"held": held}, launcher="torchrun"), tmp_path / "out")
     assert "\n" not in str(e.value)
 
 
 def test_torchrun_with_parallel_is_a_config_error(tmp_path, jsonl):
     arm = jsonl(tmp_path / "a.jsonl", word_docs(120, seed=3))
     with pytest.raises(ConfigError, match="parallel: 1"):
-        run_ablation(cfg({"a": arm}, {"h": arm}, launcher="torchrun", parallel=2), tmp_path / "out")
+        run_ablation(
+            small_cfg({"a": arm}, {"h": arm}, launcher="torchrun", parallel=2), tmp_path / "out"
+        )
