@@ -7,6 +7,16 @@ from pathlib import Path
 
 import pytest
 
+# The longest files first, so that with `make test`'s workers (pytest-xdist, whole files) the
+# demo test (~5 min) starts at once beside the rest instead of last, alphabetically.
+FIRST = ("test_run.py", "test_kill_more.py", "test_kill_stages.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: k for k, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(FIRST)))  # stable: order kept
+
+
 GOOD_EN = [
     "The Amazon River carries more water than any other river on Earth. It drains a basin of about seven million "
     "square kilometres, much of it covered by tropical rainforest. Scientists estimate that the river discharges "
