@@ -113,6 +113,7 @@ class Trainer:
         self.d.barrier()
         if resume:
             cfg = rundir.for_resume(cfg)  # `--resume` alone: the run's own config
+        cfg = prepare.preset_train_defaults(cfg)  # the tiny preset's rows and batch, if unset
         if cfg.data is None:
             raise BadInputError("training needs a data directory (--data) and an output (-o)")
         latest = ck.latest_checkpoint(self.run_dir)

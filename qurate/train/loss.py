@@ -12,7 +12,8 @@ the log-sum-exp is read back from it, so a chunk costs one max pass and one soft
 (see ``bench/RESULTS.md``, issue 16 speed section, for the measured effect).
 
 The gradients are computed during the forward pass, so the function is used only when a
-backward will follow; evaluation takes the chunked loss without gradients.
+backward will follow; evaluation takes the chunked loss without gradients (an in-place
+log-softmax per chunk, ``_chunk_nll``).
 """
 
 from __future__ import annotations
@@ -36,13 +37,19 @@ def _chunk_rows(vocab: int) -> int:
     return max(256, (1 << 25) // vocab)
 
 
-def _chunk_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(summed loss, log-sum-exp) of one chunk, in fp32; ignored labels contribute 0."""
-    logits = logits.float()
-    lse = torch.logsumexp(logits, dim=-1)
+def _chunk_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Summed loss of one chunk, in fp32; ignored labels contribute 0.
+
+    ``logits`` must be a fresh tensor (the head's output): the log-softmax is written over it
+    in place, one row-wise kernel, where ``logsumexp - target`` allocated a logits-sized
+    temporary (the same finding as ``qurate.ablate.scoring.token_nll``; measured for this
+    path in ``bench/train_loss.py --eval``).
+    """
+    lp = logits.float()  # a new tensor under bf16 autocast, else the fresh logits themselves
+    torch.log_softmax(lp, dim=-1, out=lp)
     valid = labels != IGNORE_INDEX
-    target = logits.gather(1, labels.clamp(min=0)[:, None]).squeeze(1)
-    return ((lse - target) * valid).sum(), lse
+    picked = lp.gather(1, labels.clamp(min=0)[:, None]).squeeze(1)
+    return -(picked * valid).sum()
 
 
 def _autocast(t: torch.Tensor) -> bool:
@@ -110,5 +117,5 @@ def lm_loss(hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor) ->
     step = _chunk_rows(weight.shape[0])
     total = torch.zeros((), dtype=torch.float32, device=hidden.device)
     for s in range(0, hidden.shape[0], step):
-        total += _chunk_loss(hidden[s : s + step] @ weight.t(), labels[s : s + step])[0]
+        total += _chunk_nll(hidden[s : s + step] @ weight.t(), labels[s : s + step])
     return total

@@ -21,6 +21,7 @@ from qurate.train.checkpoint import read_hf_config
 from qurate.train.config import StageConfig, TrainConfig
 from qurate.train.data import estimate_tokens, iter_texts, list_shards
 from qurate.train.model import ModelConfig, preset
+from qurate.train.presets import TRAIN_DEFAULTS
 from qurate.train.tokenizer import (
     iter_texts_once,
     load_tokenizer,
@@ -36,6 +37,26 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
         raise ConfigError("model overrides cannot change an --init-from checkpoint's shape")
     base = read_hf_config(Path(cfg.init_from)) if cfg.init_from else preset(cfg.preset)
     return base.replace(**cfg.model).validate() if cfg.model else base
+
+
+def preset_train_defaults(cfg: TrainConfig) -> TrainConfig:
+    """The preset's own row length and batch (``TRAIN_DEFAULTS``) when the user chose neither.
+
+    Only for a fresh model without stages: a user who sets ``seq_len`` or ``batch_tokens``
+    (the demo, ``qurate ablate``), starts from a checkpoint, or lists stages keeps the
+    generic defaults and the scaling-law plan. The fields are written into the run's config,
+    so ``--resume`` and the finished-run check see the values that were trained.
+    """
+    extra = dict(TRAIN_DEFAULTS.get(cfg.preset, {}))
+    chosen = {"seq_len", "batch_tokens"} & cfg.model_fields_set
+    if not extra or chosen or cfg.init_from or cfg.stages:
+        return cfg
+    optim = extra.pop("optim", {})
+    update = {k: v for k, v in extra.items() if k not in cfg.model_fields_set}
+    if optim:  # the schedule fields the user did not set
+        mine = {k: v for k, v in optim.items() if k not in cfg.optim.model_fields_set}
+        update["optim"] = cfg.optim.model_copy(update=mine)
+    return cfg.model_copy(update=update)
 
 
 def fit_seq_len(cfg: TrainConfig, mcfg: ModelConfig) -> TrainConfig:

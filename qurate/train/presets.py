@@ -282,6 +282,23 @@ PRESETS: dict[str, ModelConfig] = {
 }
 
 
+# What a preset trains with when the user sets neither seq_len nor batch_tokens (see
+# ``qurate.train.prepare.preset_train_defaults``). The tiny preset: the scaling-law plan
+# gives ~2k tokens a step for its 0.1M body parameters, and at that batch 60 steps took the
+# held-out loss only ~11% below the first steps' on the bundled docs; gradient noise, not lr,
+# width, depth or vocabulary, was the limit. 16k tokens a step in 128-token rows and a
+# warmup-stable-decay schedule to 0 reach ~20% (bench/RESULTS.md, "Tiny preset defaults
+# that learn"; bench/train_tiny.py).
+TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "seq_len": 128,
+        "batch_tokens": 16384,
+        "micro_batch_size": 32,
+        "optim": {"schedule": "wsd", "min_lr_ratio": 0.0},
+    },
+}
+
+
 def preset(name: str) -> ModelConfig:
     """The preset called ``name``; an unknown name lists the valid ones."""
     try:
