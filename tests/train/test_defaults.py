@@ -50,3 +50,23 @@ def test_init_from_a_shorter_context_takes_its_length(
         train_config(
             load_config(None, **base, out=str(tmp_path / "c"), init_from=str(hf), seq_len=128)
         )
+
+
+def test_tiny_preset_brings_its_rows_batch_and_schedule_only_when_none_is_chosen() -> None:
+    from qurate.train.prepare import preset_train_defaults
+
+    base = dict(data="d", out="o")
+    cfg = preset_train_defaults(load_config(None, **base, lr=0.003))
+    assert (cfg.seq_len, cfg.batch_tokens, cfg.micro_batch_size) == (128, 16384, 32)
+    assert cfg.optim.schedule == "wsd" and cfg.optim.min_lr_ratio == 0 and cfg.optim.lr == 0.003
+    # a schedule field the user set stays theirs
+    mine = preset_train_defaults(load_config(None, **base, **{"optim.schedule": "cosine"}))
+    assert mine.optim.schedule == "cosine" and mine.optim.min_lr_ratio == 0
+    # the demo and `qurate ablate` set seq_len: the generic defaults and the plan, unchanged
+    for kept in (
+        load_config(None, **base, seq_len=128, micro_batch_size=8),
+        load_config(None, **base, batch_tokens=4096),
+        load_config(None, **base, preset="mini"),
+        load_config(None, **base, init_from="/some/checkpoint"),
+    ):
+        assert preset_train_defaults(kept) == kept
