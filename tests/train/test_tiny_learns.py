@@ -24,7 +24,7 @@ from qurate.train.api import train
 
 SAMPLE = Path(__file__).resolve().parents[2] / "qurate" / "data" / "sample" / "docs.jsonl"
 
-pytestmark = pytest.mark.slow  # ~30-60 s on the shared 2-core machine
+pytestmark = pytest.mark.slow  # 90 s at load 9.5 on the shared 2-core machine (1 thread)
 
 
 def _shard(directory: Path) -> Path:
