@@ -3,8 +3,9 @@
 The Qwen2.5-Math recipe, over a stage directory (the pool) and a seed file:
 
 1. **Train** a fastText classifier (``qurate.augment.classifier``) on the positives against
-   negatives sampled from the pool. Round 1: positives are the seeds and negatives a uniform
-   sample of the pool. Later rounds: positives also take pool documents the last round
+   negatives sampled from the pool. Round 1: positives are the seeds and, for math, the pool
+   documents the math prior picks (``augment/prior.py``, ``augment/prior_split.py``: the pool's
+   own math, which narrow seeds cannot teach), negatives a sample of the rest. Later rounds: positives also take pool documents the last round
    scored >= ``pseudo_positive_score`` and those the LLM judge confirmed; negatives are
    sampled only from documents the last round did *not* recall, plus those the judge
    rejected. Positives are repeated to balance the classes.
