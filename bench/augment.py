@@ -4,7 +4,7 @@ Usage (after ``bash bench/setup-eval.sh``, which installs the Debian packages th
 comes from; ``ln -s /work/main/bench/data bench/data`` in a worktree):
 
     .venv/bin/python bench/augment.py [--rounds 3] [--rebuild] [--repeat 5] [--wide-seeds]
-        [--domain math] [--set key=JSON ...] [--no-throughput] [--train-cost]
+        [--domain math] [--set key=JSON ...] [--no-throughput] [--train-cost] [--prior-cost]
 
 1. **Dev pool** (cached in ``bench/data/augment/pool.jsonl``; the recall defaults were tuned
    on it, so its figures flatter them: ``bench/augment_untuned.py`` has the pool reported
@@ -28,6 +28,8 @@ comes from; ``ln -s /work/main/bench/data bench/data`` in a worktree):
    ``--repeat`` alternating runs. The last line is ``ratio=<qurate/baseline>`` (docs/s).
    ``--train-cost`` instead times one round-1 model trained deterministically (one seeded
    thread, the default) against hogwild (12 threads): ``ratio=<deterministic/hogwild>``.
+   ``--prior-cost`` times the math prior's pass over the pool (``augment/prior.py``, once
+   per run) against one scoring pass: ``ratio=<prior/scoring>``.
 """
 
 from __future__ import annotations
@@ -319,6 +321,32 @@ def train_cost(rows: list[dict], repeat: int) -> float:
     return best[True] / best[False]
 
 
+def prior_cost(rows: list[dict], repeat: int) -> float:
+    """The math prior's pass over the pool (``augment/prior.py``, once per run) against one
+    round's scoring pass of the same texts (our ``score``), best of ``repeat`` alternating.
+    Returns prior / scoring."""
+    from qurate.augment.classifier import RecallClassifier, RecallConfig
+    from qurate.augment.prior import math_priors
+    from qurate.augment.recall import load_seeds
+
+    cfg = RecallConfig()
+    texts = [r["text"] for r in rows]
+    seeds = load_seeds(SEEDS / "math.jsonl")
+    clf = RecallClassifier.train(seeds * 4, texts[:: max(1, len(texts) // 240)], cfg)
+    best = {"score": float("inf"), "prior": float("inf")}
+    for _ in range(repeat):
+        for name, fn in (("score", clf.score), ("prior", math_priors)):
+            t = time.perf_counter()
+            fn(texts)
+            best[name] = min(best[name], time.perf_counter() - t)
+    n = len(texts)
+    print(
+        f"\n{n} docs, best of {repeat}: scoring {n / best['score']:,.0f} docs/s, "
+        f"math prior {n / best['prior']:,.0f} docs/s"
+    )
+    return best["prior"] / best["score"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
@@ -340,8 +368,16 @@ def main() -> None:
         action="store_true",
         help="only time deterministic vs hogwild training (ratio = deterministic / hogwild)",
     )
+    ap.add_argument(
+        "--prior-cost",
+        action="store_true",
+        help="only time the math prior's pass against a scoring pass (ratio = prior / score)",
+    )
     args = ap.parse_args()
     rows = load_pool(args.rebuild)
+    if args.prior_cost:
+        print(f"ratio={prior_cost(rows, args.repeat):.3f}")
+        return
     if args.train_cost:
         print(f"ratio={train_cost(rows, args.repeat):.3f}")
         return

@@ -54,7 +54,12 @@ class RecallConfig(BaseModel):
 
     rounds: int = Field(3, ge=1, le=20, description="train-score-select rounds")
     threshold: float = Field(
-        0.3, gt=0, lt=1, description="recall a document when P(domain) >= this"
+        0.4,
+        gt=0,
+        lt=1,
+        description="recall a document when P(domain) >= this; 0.4 (was 0.3) with the math "
+        "prior: on the two dev pools, over seeds 0 and 2, 0.3 gave precision 0.89-0.90 on the "
+        "first, 0.5 recall 0.88-0.89 on the second (bench/RESULTS.md)",
     )
     max_fraction: float = Field(
         1.0, gt=0, le=1, description="recall at most this share of the pool (raises the threshold)"
@@ -71,8 +76,10 @@ class RecallConfig(BaseModel):
         200_000, ge=10, description="cap on sampled pool negatives per round"
     )
     pseudo_positive_score: float = Field(
-        0.7, gt=0, le=1,
-        description="from round 2, pool documents the last round scored >= this join the positives",
+        0.9, gt=0, le=1,
+        description="from round 2, pool documents the last round scored >= this join the "
+        "positives; 0.9 (was 0.7): with the math prior, 0.7 let Python docs and code in "
+        "(dev pool precision 0.87 -> 0.90)",
     )  # fmt: skip
     max_pseudo_positives: int = Field(
         20_000, ge=0, description="cap on pool documents added as positives per round (0 = none)"
@@ -143,6 +150,29 @@ class RecallConfig(BaseModel):
         le=1,
         description="stop when a round's held-out balanced precision falls this far below the "
         "best round's; the best round's scores and threshold are written",
+    )
+    prior: bool = Field(
+        True,
+        description="math only: pool documents whose math prior (share of mathematical "
+        "content words, augment/prior.py) is >= `prior_threshold` join the positives from "
+        "round 1 and none of them is a negative, so narrow seeds learn the pool's own math: "
+        "from the 60 sympy seeds, Maxima/GAP recall 0.01 without it (bench/RESULTS.md)",
+    )
+    prior_threshold: float = Field(
+        0.015,
+        gt=0,
+        lt=1,
+        description="math prior at which a pool document is a round-1 positive; on the two "
+        "dev pools 0.03 / 0.02 / 0.015 / 0.01 gave final recall 0.94-0.78 / 0.97-0.90 / "
+        "0.99-0.97 / 1.00-0.98, precision falling at 0.01 (bench/RESULTS.md)",
+    )
+    prior_clean_below: float = Field(
+        0.005,
+        ge=0,
+        lt=1,
+        description="held-out pool documents (the drift guard's negatives) are drawn from "
+        "those with a math prior below this, so math in the pool does not read as false "
+        "positives (dev pool: 10% of all documents are math, 3% of these)",
     )
     fasttext: RaterTrainConfig = Field(
         default_factory=lambda: RaterTrainConfig(epoch=10, dim=64, lr=0.5, quantize=False),

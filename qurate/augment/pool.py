@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from qurate.augment.classifier import NOT_RECALLED, SCORE_KEY, RecallClassifier
+from qurate.augment.prior import math_priors
 from qurate.contract.schema import scores_dict
 from qurate.contract.shards import ShardWriter, check_schema_version, check_stage_dir, shard_paths
 from qurate.errors import BadInputError
@@ -96,6 +97,18 @@ def score(clf: RecallClassifier, pool: Pool, bar: Any = None) -> list[np.ndarray
     return out
 
 
+def priors(pool: Pool) -> list[np.ndarray]:
+    """The math prior (``augment/prior.py``) of every pool document, shard by shard."""
+    out = []
+    for path in pool.shards:
+        parts = [
+            math_priors(b.column(0).to_pylist())
+            for b in pq.ParquetFile(path).iter_batches(batch_size=_BATCH, columns=["text"])
+        ]
+        out.append(np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
+    return out
+
+
 def write(
     pool: Pool,
     out: Path,
@@ -135,4 +148,4 @@ def write(
     return n_in, kept.count, tokens
 
 
-__all__ = ["STAGE", "Pool", "open_pool", "sample", "score", "take", "write"]
+__all__ = ["STAGE", "Pool", "open_pool", "priors", "sample", "score", "take", "write"]

@@ -3,8 +3,9 @@
 The Qwen2.5-Math recipe, over a stage directory (the pool) and a seed file:
 
 1. **Train** a fastText classifier (``qurate.augment.classifier``) on the positives against
-   negatives sampled from the pool. Round 1: positives are the seeds and negatives a uniform
-   sample of the pool. Later rounds: positives also take pool documents the last round
+   negatives sampled from the pool. Round 1: positives are the seeds and, for math, the pool
+   documents the math prior picks (``augment/prior.py``, ``augment/prior_split.py``: the pool's
+   own math, which narrow seeds cannot teach), negatives a sample of the rest. Later rounds: positives also take pool documents the last round
    scored >= ``pseudo_positive_score`` and those the LLM judge confirmed; negatives are
    sampled only from documents the last round did *not* recall, plus those the judge
    rejected. Positives are repeated to balance the classes.
@@ -50,6 +51,7 @@ from qurate.augment.classifier import (
 )
 from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds
 from qurate.augment.pool import STAGE
+from qurate.augment.prior_split import prior_split
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import MANIFEST, StageDir
@@ -150,6 +152,7 @@ def _run_rounds(
     on_round: Callable[[RoundReport], None] | None,
     bar: Any = None,
     state_dir: Path | None = None,
+    domain: str = "math",
 ) -> tuple[list[np.ndarray], float, list[RoundReport], dict[str, bool], dict[str, int]]:
     """The rounds; with ``state_dir`` each finished round is kept there and a rerun resumes
     after the last one kept (``augment/checkpoint.py``)."""
@@ -165,17 +168,8 @@ def _run_rounds(
     # The held-out split (augment/holdout.py): seeds and pool documents never trained on.
     train_seeds, held_seeds = split_seeds(seeds, cfg.holdout_fraction, cfg.seed)
     rng0 = np.random.default_rng([cfg.seed, 0])
-    every = [np.ones(n, dtype=bool) for n in pool.rows]
-    held_idx = (
-        # at most a fifth of the pool: the rest is for training
-        sample_by_group(every, pool.langs, min(cfg.holdout_negatives, pool.size // 5), 1, rng0)
-        if held_seeds
-        else [np.zeros(0, dtype=np.int64) for _ in pool.rows]
-    )
-    trainable = [np.ones(n, dtype=bool) for n in pool.rows]
-    for m, idx in zip(trainable, held_idx, strict=True):
-        m[idx] = False
-    held_neg = [t for _, t in pooling.take(pool, held_idx)]
+    split = prior_split(pool, cfg, domain, bool(held_seeds), rng0)
+    trainable, held_neg, held_pos = split.trainable, split.held_neg, held_seeds + split.held_pos
     judged, judged_text = st.judged, st.judged_text
     for r in range(st.done + 1, cfg.rounds + 1):
         if st.stopped:
@@ -183,10 +177,12 @@ def _run_rounds(
         t0 = time.perf_counter()
         rng = np.random.default_rng([cfg.seed, r])
         positives = list(train_seeds) + [judged_text[i] for i, ok in judged.items() if ok]
-        n_pseudo = 0
+        positives += split.prior_pos
+        n_pseudo = len(split.prior_pos)
         if prev is not None and cfg.max_pseudo_positives:
             masks = [
-                (s >= cfg.pseudo_positive_score) & t for s, t in zip(prev, trainable, strict=True)
+                (s >= cfg.pseudo_positive_score) & t & ~p
+                for s, t, p in zip(prev, trainable, split.prior_mask, strict=True)
             ]
             picked = [
                 t
@@ -194,10 +190,10 @@ def _run_rounds(
                 if i not in judged
             ]
             positives += picked
-            n_pseudo = len(picked)
+            n_pseudo += len(picked)
         need = min(cfg.max_negatives, math.ceil(cfg.neg_per_pos * len(positives)))
         masks = (
-            [t.copy() for t in trainable]
+            [t & ~p for t, p in zip(trainable, split.prior_mask, strict=True)]
             if prev is None
             else [(s < st.prev_cut) & t for s, t in zip(prev, trainable, strict=True)]
         )
@@ -211,8 +207,8 @@ def _run_rounds(
         scores = pooling.score(clf, pool, bar)
         fit = None
         base = cfg.threshold
-        if held_seeds:
-            pos_s, neg_s = clf.score(held_seeds), clf.score(held_neg)
+        if held_pos:
+            pos_s, neg_s = clf.score(held_pos), clf.score(held_neg)
             fit = (
                 calibrate(pos_s, neg_s, cfg.target_recall, base)
                 if cfg.calibrate
@@ -221,7 +217,7 @@ def _run_rounds(
             base = fit.threshold
         cut = _cutoff(scores, cfg, base)
         if fit is not None and cut != fit.threshold:
-            fit = measure(clf.score(held_seeds), clf.score(held_neg), cut)
+            fit = measure(clf.score(held_pos), clf.score(held_neg), cut)
         recalled = [s >= cut for s in scores]
         rep = RoundReport(
             round=r,
@@ -274,7 +270,12 @@ def _run_rounds(
         best_scores = checkpoint.scores_of(state_dir, best_round, pool.rows)
     for rep in reports:
         rep.used = rep.round == best_round
-    holdout = {"seeds": len(held_seeds), "pool_docs": len(held_neg), "used_round": best_round}
+    holdout = {
+        "seeds": len(held_seeds),
+        "prior_positives": len(split.held_pos),
+        "pool_docs": len(held_neg),
+        "used_round": best_round,
+    }
     return best_scores, st.best[1], reports, judged, holdout
 
 
@@ -378,7 +379,14 @@ def _recall(
     bar = _bar(progress, cfg.rounds * pool.size)
     try:
         scores, cut, reports, judged, holdout = _run_rounds(
-            pool, seed_texts, cfg, confirmer, on_round, bar, sd.scratch(checkpoint.SCRATCH)
+            pool,
+            seed_texts,
+            cfg,
+            confirmer,
+            on_round,
+            bar,
+            sd.scratch(checkpoint.SCRATCH),
+            domain,
         )
     finally:
         if bar is not None:

@@ -42,7 +42,7 @@ def recall_command(
     threshold: Annotated[
         Optional[float],
         typer.Option(
-            "--threshold", help="Recall when P(domain) >= this (augment.recall.threshold, 0.3)."
+            "--threshold", help="Recall when P(domain) >= this (augment.recall.threshold, 0.4)."
         ),
     ] = None,
     judge: Annotated[

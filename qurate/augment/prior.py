@@ -1,0 +1,105 @@
+"""A domain-general math prior: how much of a document's vocabulary is mathematics.
+
+Narrow seeds teach fastText their own package's vocabulary and layout, not mathematics
+(60 sympy docstrings recalled 2 of 300 Maxima/GAP manual sections: bench/RESULTS.md). The
+prior is what the seeds cannot give: a fixed lexicon of mathematical content words
+(written from general knowledge of the subject, in English and the main European languages,
+never read off a bench pool) and CJK math terms, counted per word of the document's head.
+It is used only to pick round-1 pseudo-positives of high precision (and, at the other end,
+negatives that are surely not math), so that the classifier trains on the *pool's* own
+math from round 1 and self-training has something to grow from.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+PRIOR_CHARS = 3000
+
+# Mathematical content words: subjects, objects and operations that are rare outside
+# mathematics. Generic words shared with programming ("function", "value", "set", "map",
+# "list", "number", "array", "order", "table") are left out on purpose.
+_EN = """
+theorem theorems lemma lemmas corollary proof proofs conjecture axiom axioms polynomial
+polynomials monomial monomials coefficient coefficients rational rationals irrational real-
+valued complex-valued prime primes divisor divisors divisible modulo modular congruence
+congruent gcd lcm factorial factorization factorisation factorize factorise factors matrix
+matrices determinant determinants eigenvalue eigenvalues eigenvector eigenvectors eigenspace
+transpose invertible diagonalizable orthogonal orthonormal hermitian unitary triangular
+nullspace linear bilinear quadratic cubic quartic equation equations inequality inequalities
+derivative derivatives differentiate differentiation differential integral integrals
+integrate integration integrand antiderivative convergence convergent divergent converges
+diverges asymptotic logarithm logarithms logarithmic exponential exponent exponents sine
+cosine tangent sinh cosh tanh trigonometric hyperbolic arcsin arccos arctan sqrt radical
+radicals subgroup subgroups coset cosets homomorphism homomorphisms isomorphism isomorphic
+isomorphisms automorphism automorphisms endomorphism permutation permutations cyclic abelian
+commutative associative nilpotent solvable conjugacy conjugate conjugates centralizer
+normalizer stabilizer orbit orbits algebraic semigroup monoid polynomial-time manifold
+manifolds topological tensor tensors gradient divergence jacobian hessian laplacian fourier
+laplace taylor laurent legendre hermite bessel gamma zeta riemann probability probabilities
+variance expectation stochastic combinatorial binomial multinomial combinatorics geometric
+euclidean affine projective numerator denominator remainder infinitesimal bijective
+injective surjective bijection hypergeometric elliptic modular simplification unknowns
+parabola hyperbola ellipse
+"""
+_FR = """
+théorème lemme corollaire démonstration preuve polynôme polynômes coefficient coefficients
+rationnel rationnels diviseur diviseurs matrice matrices déterminant équation équations
+inégalité dérivée dérivées intégrale intégrales logarithme exponentielle groupes anneau
+idéal homomorphisme isomorphisme permutation permutations dénominateur numérateur
+"""
+_DE = """
+beweis lemma korollar polynom polynome koeffizient koeffizienten primzahl primzahlen teiler
+matrix matrizen determinante eigenwert eigenwerte eigenvektor gleichung gleichungen
+ungleichung ableitung integral integrale grenzwert logarithmus untergruppe homomorphismus
+isomorphismus nenner zähler bruch
+"""
+_ES_IT_PT = """
+teorema lema corolario demostración polinomio polinomios coeficiente coeficientes matriz
+matrices determinante autovalor ecuación ecuaciones derivada integral logaritmo subgrupo
+polinomi coefficiente matrice equazione equazioni derivata integrale logaritmo sottogruppo
+polinômio polinômios coeficiente inteiro inteiros matriz equação equações derivada integral
+logaritmo subgrupo corpo
+"""
+_RU = """
+теорема лемма доказательство многочлен многочлена коэффициент коэффициенты матрица матрицы
+определитель уравнение уравнения производная интеграл предел логарифм подгруппа кольцо
+"""
+MATH_WORDS = frozenset((_EN + _FR + _DE + _ES_IT_PT + _RU).split())
+# Chinese and Japanese do not split words with spaces: these are counted as substrings.
+# Single characters that are common outside math (环 in 环境 "environment", 群 in 群组
+# "user group") and 置換 (Japanese "replace", as in text substitution) are left out.
+MATH_CJK = (
+    "定理", "引理", "证明", "証明", "多项式", "多項式", "系数", "係数", "整数", "素数",
+    "矩阵", "行列式", "特征值", "固有値", "向量", "ベクトル", "方程式", "方程", "不等式",
+    "导数", "導関数", "微分", "积分", "積分", "极限", "極限", "级数", "級数", "对数", "対数",
+    "子群", "部分群", "同构", "置换",
+)  # fmt: skip
+
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
+
+
+def math_prior(text: str, chars: int = PRIOR_CHARS) -> float:
+    """Share of the words of ``text[:chars]`` that are mathematical content words, in
+    [0, 1]; CJK terms count as one word each against a word count of CJK characters / 2."""
+    head = text[:chars]
+    words = _WORD.findall(head.lower())
+    hits = sum(w in MATH_WORDS for w in words)
+    n = len(words)
+    if not head.isascii():
+        cjk = sum(head.count(t) for t in MATH_CJK)
+        if cjk:
+            n_cjk = sum(1 for ch in head if "\u3040" <= ch <= "\u9fff")
+            hits += cjk
+            n += n_cjk // 2
+    return hits / n if n else 0.0
+
+
+def math_priors(texts: list[str]) -> np.ndarray:
+    """``math_prior`` of each text, as float32."""
+    return np.fromiter((math_prior(t) for t in texts), np.float32, len(texts))
+
+
+__all__ = ["MATH_CJK", "MATH_WORDS", "PRIOR_CHARS", "math_prior", "math_priors"]

@@ -1,0 +1,78 @@
+"""Round-1 positives from the math prior, and the held-out split that goes with them.
+
+``qurate augment recall`` for math picks, before round 1, the pool documents whose math
+prior (``augment/prior.py``) is at least ``prior_threshold``: they train as positives in
+every round (none of them is ever a negative), and a ``holdout_fraction`` of them is held
+out beside the held-out seeds, so each round's held-out recall is measured on the pool's
+own kind of math and not only on the seeds' narrow kind. The held-out pool documents (the
+drift guard's negatives) are drawn from those with a prior below ``prior_clean_below``: a
+pool rich in math then no longer reads rising recall as falling precision.
+
+With ``prior`` off, or for code, the split is the one ``augment/holdout.py`` describes
+(the same random draws).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qurate.augment import pool as pooling
+from qurate.augment.classifier import RecallConfig
+from qurate.augment.holdout import sample_by_group
+
+
+@dataclass
+class PriorSplit:
+    """Per-shard masks and the texts held out or added as positives."""
+
+    trainable: list[np.ndarray]  # may be sampled for training (not held out)
+    prior_mask: list[np.ndarray]  # prior >= prior_threshold: never a negative
+    prior_pos: list[str]  # prior picks that train as positives
+    held_pos: list[str]  # prior picks held out (measure recall)
+    held_neg: list[str]  # pool documents held out (measure the false-positive rate)
+
+
+def prior_split(
+    pool: pooling.Pool, cfg: RecallConfig, domain: str, holdout: bool, rng: np.random.Generator
+) -> PriorSplit:
+    """The split of ``pool`` for a run of ``domain`` (``holdout``: the seeds were split)."""
+    use = cfg.prior and domain == "math"
+    none = [np.zeros(n, dtype=bool) for n in pool.rows]
+    if use:
+        pri = pooling.priors(pool)
+        clean = [p < cfg.prior_clean_below for p in pri]
+        picked = [p >= cfg.prior_threshold for p in pri]
+    else:
+        clean, picked = [np.ones(n, dtype=bool) for n in pool.rows], none
+    held_idx = (
+        # at most a fifth of the pool: the rest is for training
+        sample_by_group(clean, pool.langs, min(cfg.holdout_negatives, pool.size // 5), 1, rng)
+        if holdout
+        else [np.zeros(0, dtype=np.int64) for _ in pool.rows]
+    )
+    trainable = [np.ones(n, dtype=bool) for n in pool.rows]
+    for m, idx in zip(trainable, held_idx, strict=True):
+        m[idx] = False
+    held_neg = [t for _, t in pooling.take(pool, held_idx)]
+    prior_pos: list[str] = []
+    held_pos: list[str] = []
+    if use:
+        picks = pooling.sample(picked, cfg.max_pseudo_positives, rng)
+        n_picks = sum(len(p) for p in picks)
+        k = int(round(cfg.holdout_fraction * n_picks)) if holdout and n_picks >= 5 else 0
+        held = set(rng.permutation(n_picks)[:k].tolist())
+        flat = 0
+        for s, idx in enumerate(picks):
+            for j in idx:
+                if flat in held:
+                    trainable[s][j] = False
+                flat += 1
+        texts = [t for _, t in pooling.take(pool, picks)]
+        held_pos = [t for i, t in enumerate(texts) if i in held]
+        prior_pos = [t for i, t in enumerate(texts) if i not in held]
+    return PriorSplit(trainable, picked, prior_pos, held_pos, held_neg)
+
+
+__all__ = ["PriorSplit", "prior_split"]

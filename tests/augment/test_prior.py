@@ -1,0 +1,106 @@
+"""The math prior: round-1 positives from the pool's own math, a held-out split that
+measures it, and drift-guard negatives that are not math."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from test_classifier import SAMPLE, _jsonl, labelled_pool, tiny  # noqa: E402  (same folder)
+
+from qurate.augment import pool as pooling
+from qurate.augment.prior import math_prior, math_priors
+from qurate.augment.prior_split import prior_split
+from qurate.augment.recall import recall
+from qurate.contract.shards import ShardWriter, iter_rows, write_manifest
+
+# Math the sympy seeds never show: reference-manual prose in a texinfo layout, no LaTeX,
+# no Python (the kind of text bench/augment_untuned.py's Maxima pool holds).
+_SUBJECTS = [
+    ("eigenvalues", "matrix", "the characteristic polynomial", "determinant"),
+    ("gcd", "polynomials", "the coefficients", "divisor"),
+    ("integrate", "integrand", "an antiderivative", "integral"),
+    ("factor", "integer", "its prime factorization", "primes"),
+    ("taylor", "series", "the derivative at the point", "convergence"),
+    ("subgroups", "permutation group", "the conjugacy classes", "homomorphism"),
+    ("solve", "equations", "the polynomial equation", "coefficients"),
+    ("determinant", "matrices", "the eigenvectors", "orthogonal"),
+]
+
+
+def texinfo_math(i: int) -> str:
+    name, obj, what, word = _SUBJECTS[i % len(_SUBJECTS)]
+    return (
+        f" -- Function: {name}{i} (<{obj}>, <x>)\n"
+        f"     Returns {what} of <{obj}> with respect to <x>. The {word} is computed\n"
+        f"     exactly when every coefficient is rational; the theorem of the\n"
+        f"     chapter on {obj} says the result is unique up to a constant.\n"
+        f"     See also the corollary on the {word} and the lemma before it.\n\n"
+        f"     Example:\n          (%i{i}) {name}{i}(m, x);\n          (%o{i}) 0\n"
+    ) * 3
+
+
+def write_pool(directory: Path, texts: list[tuple[str, str, str]]) -> Path:
+    with ShardWriter(directory, rows_per_shard=150) as w:
+        for doc_id, text, _ in texts:
+            w.write({"id": doc_id, "text": text, "lang": "en", "n_chars": len(text),
+                     "n_tokens": len(text) // 4})  # fmt: skip
+    write_manifest(directory, stage="curate", config_hash="-", inputs=[], n_in=len(texts),
+                   n_kept=len(texts), rejected_by_reason={})  # fmt: skip
+    return directory
+
+
+def texinfo_pool(directory: Path) -> tuple[Path, set[str]]:
+    """Texinfo math (60) among the sample's code and documentation (no sympy docstring)."""
+    rows = [(f"t{i}", texinfo_math(i), "math") for i in range(60)]
+    rows += [r for r in labelled_pool() if r[2] != "math"]
+    return write_pool(directory, rows), {r[0] for r in rows if r[2] == "math"}
+
+
+def test_the_prior_counts_math_words_not_programming_words() -> None:
+    assert math_prior(texinfo_math(0)) >= 0.05
+    assert math_prior("Soit P un polynôme à coefficients entiers; le théorème dit que") > 0.1
+    assert math_prior("设 A 为矩阵，其特征值与行列式满足以下定理。") > 0.1
+    # words shared with programming are not math words
+    prog = "Load the kernel module as root; add the user to the group; set the field and domain."
+    assert math_prior(prog) == 0.0
+    assert math_prior("") == 0.0
+    docs = [r["text"] for r in _jsonl(SAMPLE / "docs.jsonl")][:200]
+    # documentation prose: most of it has no math word at all
+    assert float(np.median(math_priors(docs))) < 0.005
+
+
+def test_prior_picks_train_as_positives_and_are_held_out_too(tmp_path: Path) -> None:
+    pool_dir, truth = texinfo_pool(tmp_path / "pool")
+    pool = pooling.open_pool(pool_dir)
+    cfg = tiny()
+    split = prior_split(pool, cfg, "math", True, np.random.default_rng(0))
+    picked = {i for i, _ in pooling.take(pool, [np.flatnonzero(m) for m in split.prior_mask])}
+    assert len(picked & truth) >= 50 and len(picked - truth) <= 5
+    assert len(split.held_pos) == round(0.2 * len(picked)) and split.prior_pos
+    assert len(split.held_pos) + len(split.prior_pos) == len(picked)
+    # the drift guard's negatives are clean: prior below prior_clean_below, none of the math
+    assert split.held_neg and max(math_priors(split.held_neg)) < cfg.prior_clean_below
+    # held-out documents are never trainable
+    for held in split.held_pos:
+        assert held not in split.prior_pos
+    # code and prior=false: no picks, the plain split
+    for c, dom in ((cfg, "code"), (tiny(prior=False), "math")):
+        off = prior_split(pool, c, dom, True, np.random.default_rng(0))
+        assert not any(m.any() for m in off.prior_mask) and not off.held_pos
+
+
+def test_narrow_seeds_recall_math_they_never_saw_with_the_prior(tmp_path: Path) -> None:
+    """The sympy seeds share no vocabulary or layout with texinfo math: without the prior
+    few of it comes back, with it nearly all, at high precision."""
+    pool_dir, truth = texinfo_pool(tmp_path / "pool")
+    seeds = SAMPLE / "seeds" / "math.jsonl"
+    figures = {}
+    for prior in (False, True):
+        out = tmp_path / f"out-{prior}"
+        m = recall(pool_dir, out, seeds, "math", tiny(rounds=2, prior=prior))
+        got = {r["id"] for r in iter_rows(out, columns=["id"])}
+        figures[prior] = (len(got & truth) / len(truth), len(got & truth) / max(len(got), 1))
+        assert (m["holdout"]["prior_positives"] > 0) == prior
+    assert figures[False][0] < 0.5, figures
+    assert figures[True][0] >= 0.9 and figures[True][1] >= 0.9, figures
