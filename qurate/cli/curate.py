@@ -12,6 +12,7 @@ from rich.table import Table
 
 from qurate.cli.options import Overwrite, config_help, load, output_option
 from qurate.contract.executors import ExecutorConfig
+from qurate.errors import BadInputError
 
 console = Console(stderr=True)
 out_console = Console()
@@ -32,7 +33,10 @@ def init(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text)
+        try:
+            output.write_text(text)
+        except OSError as e:
+            raise BadInputError(f"{output}: cannot write the config ({e.strerror})") from None
         console.print(f"wrote {output}")
 
 

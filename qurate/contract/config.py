@@ -43,6 +43,8 @@ def load_yaml(path: str | Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"{p}: is a directory, not a config file (give a YAML file)")
     if not p.is_file():
         raise ConfigError(f"{p}: no such config file")
     try:

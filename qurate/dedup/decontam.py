@@ -208,6 +208,8 @@ def _drop_common(
     grams: np.ndarray, rec: np.ndarray, max_records: int
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Sorted unique n-grams with one owning record each, minus those in too many records."""
+    if grams.size == 0:  # no benchmark text long enough (or an empty benchmark file)
+        return grams, rec, 0
     order = np.lexsort((rec, grams))
     grams, rec = grams[order], rec[order]
     pair_new = np.concatenate(([True], (grams[1:] != grams[:-1]) | (rec[1:] != rec[:-1])))

@@ -1,0 +1,67 @@
+"""Stage directories and configs under hostile use: an empty result, a directory as a file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from qurate.contract.config import load_yaml
+from qurate.contract.files import write_manifest
+from qurate.contract.schema import DOC_SCHEMA
+from qurate.dedup.decontam import DecontamIndex, build_decontam_index
+from qurate.errors import ConfigError
+
+
+def test_a_stage_that_keeps_nothing_still_loads_in_duckdb_and_polars(tmp_path: Path):
+    # Before: no part-*.parquet at all, so the README's `FROM 'out/curated/*.parquet'` and
+    # `pl.read_parquet` failed on a valid, finished stage ("No files found").
+    out = tmp_path / "curated"
+    out.mkdir()
+    write_manifest(
+        out, stage="curate", config_hash="x", inputs=[], n_in=0, n_kept=0, rejected_by_reason={}
+    )
+    assert duckdb.sql(f"SELECT count(*) FROM '{out}/*.parquet'").fetchall() == [(0,)]
+    frame = pl.read_parquet(f"{out}/*.parquet")
+    assert frame.height == 0 and frame.columns == DOC_SCHEMA.names
+
+
+def test_the_empty_shard_is_only_for_document_stages_without_shards(tmp_path: Path):
+    models = tmp_path / "raters"
+    models.mkdir()
+    write_manifest(
+        models,
+        stage="score.distill",
+        config_hash="x",
+        inputs=[],
+        n_in=0,
+        n_kept=0,
+        rejected_by_reason={},
+    )
+    assert not list(models.glob("*.parquet"))
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "part-00003.parquet").write_bytes(b"")  # a stage's own shard stays alone
+    write_manifest(
+        mixed, stage="mix", config_hash="x", inputs=[], n_in=0, n_kept=0, rejected_by_reason={}
+    )
+    assert [p.name for p in mixed.glob("*.parquet")] == ["part-00003.parquet"]
+
+
+def test_an_empty_benchmark_file_builds_an_empty_index(tmp_path: Path):
+    # Before: IndexError in the n-gram de-duplication, the run's only message a traceback file.
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("")
+    short = tmp_path / "short.jsonl"
+    short.write_text(json.dumps({"text": "too short to count"}) + "\n")
+    for f in (bench, short):
+        index = DecontamIndex(build_decontam_index([f], tmp_path / f"{f.stem}.npz"))
+        assert index.first_hits(["any text at all here"]) == [None]
+
+
+def test_a_directory_given_as_config_says_so(tmp_path: Path):
+    with pytest.raises(ConfigError, match="is a directory, not a config file"):
+        load_yaml(tmp_path)
