@@ -81,6 +81,15 @@ def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
         yield where, rec  # type: ignore[misc]
 
 
+def iter_records_or_problems(
+    path: str | Path,
+) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    """Like :func:`read_records`, but a line that is not a UTF-8 JSON object comes back as
+    ``(where, None, "<file>:<line>: what is wrong")`` instead of stopping the read, so the
+    caller can keep it as a reject row."""
+    return _iter_records(Path(path))
+
+
 def _iter_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
     """``(where, record, None)`` per row, or ``(where, None, "<file>:<line>: what is wrong")``
     for a line that is not a UTF-8 JSON object. A file that cannot be read at all (corrupt
