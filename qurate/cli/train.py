@@ -116,6 +116,7 @@ def train(
         return
     from qurate.errors import ConfigError
     from qurate.train.api import load_config, train_config
+    from qurate.train.rundir import stored_config
 
     cfg = load_config(
         config,
@@ -133,6 +134,10 @@ def train(
     )
     if cfg.out is None or (cfg.data is None and not resume):
         raise ConfigError("qurate train needs --data DIR and -o OUT (or data/out in -c)")
+    if resume and cfg.data is None and stored_config(Path(cfg.out)) is None:
+        raise ConfigError(
+            f"{cfg.out}: no run to resume here (no train.yaml); start one with --data DIR"
+        )
     console = Console(stderr=True)
     main = os.environ.get("RANK", "0") == "0"
     view = _ProgressView(console) if main else None

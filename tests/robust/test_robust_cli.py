@@ -1,0 +1,44 @@
+"""Hostile command lines: each must end in one clean line and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qurate.cli import main
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    err = capsys.readouterr().err
+    return e.value.code, err
+
+
+def one_line_error(code: int, err: str) -> str:
+    assert code == 2, err
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err and "(traceback in" not in err
+    return lines[0]
+
+
+def test_init_into_a_directory_is_a_user_error(tmp_path: Path, capsys):
+    # Before: "error: IsADirectoryError: ... (traceback in /tmp/qurate-error-*.log)", exit 1.
+    line = one_line_error(*run_cli(["init", "-o", str(tmp_path)], capsys))
+    assert str(tmp_path) in line and "cannot write" in line
+
+
+def test_a_directory_as_config_is_named(tmp_path: Path, capsys):
+    doc = tmp_path / "a.jsonl"
+    doc.write_text('{"text": "x"}\n')
+    args = ["curate", str(doc), "-o", str(tmp_path / "out"), "-c", str(tmp_path)]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "is a directory, not a config file" in line  # was: "no such config file"
+
+
+def test_resume_without_a_run_says_there_is_none(tmp_path: Path, capsys):
+    # Before: "training needs a data directory (--data) and an output (-o)" though -o was given.
+    line = one_line_error(*run_cli(["train", "-o", str(tmp_path / "r"), "--resume"], capsys))
+    assert "no run to resume" in line
