@@ -26,3 +26,52 @@ def test_post_data_keeps_a_file_with_a_line_that_is_not_an_object(tmp_path: Path
     rejects = {x["reject_detail"] for x in iter_rows(tmp_path / "sft", rejects=True)}
     assert any(d.endswith("chats.jsonl:1: a row must be a JSON object") for d in rejects)
     assert "no messages (or prompt/response) field" in rejects
+
+
+def _scored(path: Path) -> Path:
+    from qurate.contract.files import write_manifest
+    from qurate.contract.schema import rows_to_table
+    from qurate.contract.stagedir import write_table
+
+    rows = [
+        {"id": f"d{i}", "text": "words " * 50, "domain": "math", "quality": 0.5, "n_tokens": 50}
+        for i in range(4)
+    ]
+    write_table(path / "part-00000.parquet", rows_to_table(rows))
+    write_manifest(
+        path,
+        stage="score.apply",
+        config_hash="x",
+        inputs=[],
+        n_in=4,
+        n_kept=4,
+        rejected_by_reason={},
+    )
+    return path
+
+
+def test_mix_refuses_the_same_input_twice(tmp_path: Path):
+    # Before: `qurate mix s s` doubled the supply of s without a word (in = 2x its documents).
+    import pytest
+
+    from qurate.errors import BadInputError
+    from qurate.mixers.inputs import input_shards
+
+    s = _scored(tmp_path / "scored")
+    assert len(input_shards([s])) == 1
+    with pytest.raises(BadInputError, match="given twice"):
+        input_shards([s, tmp_path / "." / "scored"])
+
+
+def test_a_long_context_stage_cannot_be_named_dots():
+    # Before: name ".." wrote the long-context shards over the mix's own part-00000.parquet
+    # (854 rows under a manifest that counted 52).
+    import pytest
+    from pydantic import ValidationError
+
+    from qurate.mixers.config import LongContextStage
+
+    for bad in (".", ".."):
+        with pytest.raises(ValidationError, match="not a sub-directory name"):
+            LongContextStage(name=bad, max_tokens=100)
+    assert LongContextStage(name="ctx.4k", max_tokens=100).name == "ctx.4k"
