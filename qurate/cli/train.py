@@ -114,7 +114,7 @@ def train(
     Config section: `train`."""
     if ctx.invoked_subcommand is not None:
         return
-    from qurate.errors import ConfigError
+    from qurate.errors import BadInputError, ConfigError
     from qurate.train.api import load_config, train_config
     from qurate.train.rundir import stored_config
 
@@ -134,6 +134,8 @@ def train(
     )
     if cfg.out is None or (cfg.data is None and not resume):
         raise ConfigError("qurate train needs --data DIR and -o OUT (or data/out in -c)")
+    if Path(cfg.out).exists() and not Path(cfg.out).is_dir():
+        raise BadInputError(f"{cfg.out}: exists and is not a directory (-o is a run directory)")
     if resume and cfg.data is None and stored_config(Path(cfg.out)) is None:
         raise ConfigError(
             f"{cfg.out}: no run to resume here (no train.yaml); start one with --data DIR"

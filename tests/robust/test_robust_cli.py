@@ -42,3 +42,12 @@ def test_resume_without_a_run_says_there_is_none(tmp_path: Path, capsys):
     # Before: "training needs a data directory (--data) and an output (-o)" though -o was given.
     line = one_line_error(*run_cli(["train", "-o", str(tmp_path / "r"), "--resume"], capsys))
     assert "no run to resume" in line
+
+
+def test_train_into_a_file_is_a_user_error(tmp_path: Path, capsys):
+    # Before: "error: FileExistsError: [Errno 17] File exists ... (traceback in ...)", exit 1.
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    args = ["train", "--data", str(tmp_path), "-o", str(afile), "--preset", "tiny"]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "exists and is not a directory" in line
