@@ -43,12 +43,12 @@ class RunResult:
 
 
 def _stage(result: RunResult, name: str, say: Say, fn: Callable[[], Any]) -> Any:
-    say(f"[bold]{name}[/] ...")
+    say(f"{name} ...")
     t0 = time.perf_counter()
     value = fn()
     result.timings[name] = round(time.perf_counter() - t0, 1)
     result.stages[name] = value
-    say(f"[green]{name}[/] done in {result.timings[name]:.0f} s")
+    say(f"{name} done in {result.timings[name]:.0f} s")
     return value
 
 

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from qurate.cli.options import config_help
+from qurate.cli.options import Console, config_help
 
 app = typer.Typer(
     help="Pretrain a Qwen2.5 model on mixed shards; plan hyper-parameters; export to HF. "

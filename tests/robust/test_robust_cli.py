@@ -51,3 +51,22 @@ def test_train_into_a_file_is_a_user_error(tmp_path: Path, capsys):
     args = ["train", "--data", str(tmp_path), "-o", str(afile), "--preset", "tiny"]
     line = one_line_error(*run_cli(args, capsys))
     assert "exists and is not a directory" in line
+
+
+def test_paths_with_rich_markup_print_as_they_are(capsys):
+    # Before: a skipped input under `in/x[/]/` or an -o holding `[/]` raised rich's MarkupError
+    # after the run had finished ("error: MarkupError: closing tag '[/]' ...", exit 1).
+    from qurate.cli.curate import render_manifest
+
+    manifest = {
+        "stage": "curate",
+        "counts": {"in": 1, "kept": 0, "rejected": 1, "rejected_by_reason": {"[red]x[/]": 1}},
+        "skipped_inputs": {
+            "count": 1,
+            "by_reason": {"unknown format": 1},
+            "paths": [{"path": "in/a[/]b/[bold]c.bin", "reason": "unknown format"}],
+        },
+    }
+    render_manifest(manifest)
+    err = capsys.readouterr().err
+    assert "in/a[/]b/[bold]c.bin" in err and "[red]x[/]" in err
