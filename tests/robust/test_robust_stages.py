@@ -75,3 +75,29 @@ def test_a_long_context_stage_cannot_be_named_dots():
         with pytest.raises(ValidationError, match="not a sub-directory name"):
             LongContextStage(name=bad, max_tokens=100)
     assert LongContextStage(name="ctx.4k", max_tokens=100).name == "ctx.4k"
+
+
+def test_score_apply_refuses_a_raters_json_without_raters(tmp_path: Path):
+    # Before: `{"dimensions": {}}` scored 126 documents with nothing, then
+    # "error: ValueError: zip() argument 2 is shorter than argument 1" (exit 1).
+    import pytest
+
+    from qurate.errors import BadInputError
+    from qurate.score.raters import Raters
+
+    for meta in ('{"dimensions": {}}', "[1]", '{"max_chars": 10}', '{"dimensions": {"a": 1}}'):
+        (tmp_path / "raters.json").write_text(meta)
+        with pytest.raises(BadInputError, match="not a raters.json written by"):
+            Raters(tmp_path)
+
+
+def test_report_skips_a_manifest_of_another_shape(tmp_path: Path):
+    # Before: a manifest whose counts were a string made `qurate report` fail with
+    # "AttributeError: 'str' object has no attribute 'get'".
+    from qurate.report.gather import discover_stages
+
+    good = _scored(tmp_path / "run" / "scored")
+    for name, text in (("odd", '{"stage": "x", "counts": "x"}'), ("list", "[1]"), ("bad", "{")):
+        (tmp_path / "run" / name).mkdir()
+        (tmp_path / "run" / name / "manifest.json").write_text(text)
+    assert [d for d, _ in discover_stages(tmp_path / "run")] == [good]
