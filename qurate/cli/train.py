@@ -224,7 +224,12 @@ def export_cmd(
     """Write a Hugging Face model directory that transformers and vLLM load.
 
     Config section: none (reads the run's checkpoint)."""
+    from qurate.errors import BadInputError
     from qurate.train.api import export
 
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"{out}: exists and is not a directory (-o is a model directory)")
+    if (out / "manifest.json").is_file():  # a stage directory would get model files mixed in
+        raise BadInputError(f"{out}: holds a qurate stage directory; export to a new -o")
     path = export(run, out, dtype=dtype)
     typer.echo(f"exported {path} (config.json, model.safetensors, tokenizer files)")

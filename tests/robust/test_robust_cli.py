@@ -70,3 +70,16 @@ def test_paths_with_rich_markup_print_as_they_are(capsys):
     render_manifest(manifest)
     err = capsys.readouterr().err
     assert "in/a[/]b/[bold]c.bin" in err and "[red]x[/]" in err
+
+
+def test_export_into_a_file_or_a_stage_directory_is_refused(tmp_path: Path, capsys):
+    # Before: -o FILE was "error: FileExistsError ... (traceback in ...)", exit 1, and -o a
+    # curate output wrote model files in among its shards, exit 0.
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    stage = tmp_path / "curated"
+    stage.mkdir()
+    (stage / "manifest.json").write_text("{}")
+    for out, what in ((afile, "exists and is not a directory"), (stage, "stage directory")):
+        line = one_line_error(*run_cli(["train", "export", str(tmp_path), "-o", str(out)], capsys))
+        assert what in line
