@@ -65,3 +65,16 @@ def test_an_empty_benchmark_file_builds_an_empty_index(tmp_path: Path):
 def test_a_directory_given_as_config_says_so(tmp_path: Path):
     with pytest.raises(ConfigError, match="is a directory, not a config file"):
         load_yaml(tmp_path)
+
+
+def test_a_key_given_twice_in_a_config_is_an_error_not_a_silent_override(tmp_path: Path):
+    # Before: PyYAML kept the second `curate:` block, so `dedup: {bands: 0}` vanished silently.
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text("curate: {dedup: {bands: 0}}\ncurate: {max_chars: 5}\n")
+    with pytest.raises(ConfigError, match=r"p.yaml:2: .*'curate' is given twice"):
+        load_yaml(cfg)
+    cfg.write_text("curate:\n  max_chars: 5\n  text_key: a\n  max_chars: 6\n")
+    with pytest.raises(ConfigError, match="'max_chars' is given twice"):
+        load_yaml(cfg)
+    cfg.write_text("base: &b {max_chars: 5}\ncurate:\n  <<: *b\n  text_key: t\n")  # merges stay
+    assert load_yaml(cfg)["curate"] == {"max_chars": 5, "text_key": "t"}
