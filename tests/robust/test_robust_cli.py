@@ -83,3 +83,38 @@ def test_export_into_a_file_or_a_stage_directory_is_refused(tmp_path: Path, caps
     for out, what in ((afile, "exists and is not a directory"), (stage, "stage directory")):
         line = one_line_error(*run_cli(["train", "export", str(tmp_path), "-o", str(out)], capsys))
         assert what in line
+
+
+@pytest.mark.parametrize(
+    ("err", "hint"),
+    [
+        (OSError(30, "Read-only file system", "ro/out"), "fix its permissions"),
+        (PermissionError(13, "Permission denied", "ro/out"), "fix its permissions"),
+        (OSError(28, "No space left on device", "ro/out"), "free some space"),
+    ],
+)
+def test_a_place_that_cannot_be_written_is_a_user_error(monkeypatch, capsys, err, hint):
+    # Before: every writing command into a read-only -o said "error: OSError: [Errno 30]
+    # Read-only file system: 'ro/out' (traceback in /tmp/qurate-error-*.log)", exit 1 (a bug).
+    import qurate.cli as cli
+
+    def fail(args=None):
+        raise err
+
+    monkeypatch.setattr(cli, "_register", lambda: None)
+    monkeypatch.setattr(cli, "app", fail)
+    line = one_line_error(*run_cli(["curate"], capsys))
+    assert line.startswith("error: ro/out: ") and hint in line
+
+
+def test_an_oserror_of_ours_still_names_its_traceback(monkeypatch, capsys):
+    import qurate.cli as cli
+
+    def fail(args=None):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(cli, "_register", lambda: None)
+    monkeypatch.setattr(cli, "app", fail)
+    code, err = run_cli(["curate"], capsys)
+    assert code == 1 and "(traceback in " in err
+    Path(err.split("(traceback in ")[1].strip().rstrip(")")).unlink()
