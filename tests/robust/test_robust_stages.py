@@ -101,3 +101,28 @@ def test_report_skips_a_manifest_of_another_shape(tmp_path: Path):
         (tmp_path / "run" / name).mkdir()
         (tmp_path / "run" / name / "manifest.json").write_text(text)
     assert [d for d, _ in discover_stages(tmp_path / "run")] == [good]
+
+
+def test_qurate_run_checks_its_run_directory_and_preset_before_curating(tmp_path: Path):
+    # Before: run.out naming a file gave a NotADirectoryError traceback file, and an unknown
+    # train.preset was found only after curate (and score, and mix) had run.
+    import pytest
+
+    from qurate.config import PipelineConfig
+    from qurate.errors import BadInputError, ConfigError
+    from qurate.run import run_pipeline
+
+    doc = tmp_path / "a.jsonl"
+    doc.write_text(json.dumps({"text": "x"}) + "\n")
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    cfg = PipelineConfig.model_validate({"run": {"inputs": [str(doc)], "out": str(afile)}})
+    with pytest.raises(BadInputError, match="exists and is not a directory"):
+        run_pipeline(cfg, say=lambda *a: None, progress=False)
+    out = tmp_path / "run"
+    cfg = PipelineConfig.model_validate(
+        {"run": {"inputs": [str(doc)], "out": str(out)}, "train": {"preset": "nosuch"}}
+    )
+    with pytest.raises(ConfigError, match="train.preset: unknown preset 'nosuch'"):
+        run_pipeline(cfg, say=lambda *a: None, progress=False)
+    assert not (out / "curated").exists()
