@@ -147,7 +147,12 @@ def train(
     finally:
         if view is not None:
             view.stop()
-    if main and not result.already_done:
+    if main and not result.already_done and result.final_loss is None:
+        typer.echo(  # a resumed run already at max_steps: no step ran, so no loss to show
+            f"nothing left to train: the run is at step {result.steps} (max_steps); "
+            f"checkpoint {result.checkpoint}; metrics {result.out / 'metrics.jsonl'}"
+        )
+    elif main and not result.already_done:
         typer.echo(
             f"trained {result.steps} steps, {result.tokens} tokens; loss {result.final_loss}; "
             f"eval loss {result.eval_loss}; checkpoint {result.checkpoint}; "

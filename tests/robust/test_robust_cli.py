@@ -118,3 +118,27 @@ def test_an_oserror_of_ours_still_names_its_traceback(monkeypatch, capsys):
     code, err = run_cli(["curate"], capsys)
     assert code == 1 and "(traceback in " in err
     Path(err.split("(traceback in ")[1].strip().rstrip(")")).unlink()
+
+
+def test_resuming_a_finished_run_says_nothing_was_trained(tmp_path: Path, monkeypatch, capsys):
+    # Before: "trained 50 steps, 64000 tokens; loss None; eval loss None; ..." for a run that
+    # trained no step (resumed at its max_steps).
+    from types import SimpleNamespace
+
+    import qurate.train.api as api
+
+    done = SimpleNamespace(
+        already_done=False,
+        final_loss=None,
+        eval_loss=None,
+        steps=50,
+        tokens=64000,
+        checkpoint=tmp_path / "checkpoints" / "step-00000050",
+        out=tmp_path,
+    )
+    monkeypatch.setattr(api, "train_config", lambda *a, **k: done)
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--data", str(tmp_path), "-o", str(tmp_path), "--resume"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "nothing left to train: the run is at step 50" in out and "loss None" not in out
