@@ -78,3 +78,29 @@ def test_a_key_given_twice_in_a_config_is_an_error_not_a_silent_override(tmp_pat
         load_yaml(cfg)
     cfg.write_text("base: &b {max_chars: 5}\ncurate:\n  <<: *b\n  text_key: t\n")  # merges stay
     assert load_yaml(cfg)["curate"] == {"max_chars": 5, "text_key": "t"}
+
+
+def test_benchmark_files_read_like_inputs(tmp_path: Path):
+    # Before: a truncated .zst benchmark read as 0 records (decontaminating nothing, silently),
+    # a BOM was "not valid JSON", a huge integer a ValueError traceback.
+    import zstandard
+
+    from qurate.dedup.decontam import DecontamConfig, read_benchmark
+    from qurate.errors import BadInputError
+
+    line = json.dumps({"id": "b1", "text": "a benchmark question with enough words"}) + "\n"
+    two = tmp_path / "two.jsonl.zst"  # two frames, both read
+    c = zstandard.ZstdCompressor()
+    two.write_bytes(c.compress(line.encode()) + c.compress(line.replace("b1", "b2").encode()))
+    assert [rid for rid, _ in read_benchmark(two, DecontamConfig())] == ["b1", "b2"]
+    cut = tmp_path / "cut.jsonl.zst"
+    cut.write_bytes(c.compress((line * 50).encode())[:-7])
+    with pytest.raises(BadInputError, match="truncated"):
+        list(read_benchmark(cut, DecontamConfig()))
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + line.encode())
+    assert [rid for rid, _ in read_benchmark(bom, DecontamConfig())] == ["b1"]
+    big = tmp_path / "big.jsonl"
+    big.write_text('{"text": "x", "n": 1' + "0" * 5000 + "}\n")
+    with pytest.raises(BadInputError, match=r"big.jsonl:1: not valid JSON"):
+        list(read_benchmark(big, DecontamConfig()))
