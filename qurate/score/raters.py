@@ -44,6 +44,10 @@ class Raters:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         meta_path = self.directory / RATERS_FILE
+        if not self.directory.is_dir():
+            raise BadInputError(
+                f"{directory}: no such raters directory (`qurate score distill` -o)"
+            )
         if not meta_path.is_file():
             raise BadInputError(
                 f"{directory}: no {RATERS_FILE} (train raters with `qurate score distill`)"

@@ -85,6 +85,8 @@ def test_score_apply_refuses_a_raters_json_without_raters(tmp_path: Path):
     from qurate.errors import BadInputError
     from qurate.score.raters import Raters
 
+    with pytest.raises(BadInputError, match="no such raters directory"):
+        Raters(tmp_path / "missing")  # was: "missing: no raters.json"
     for meta in ('{"dimensions": {}}', "[1]", '{"max_chars": 10}', '{"dimensions": {"a": 1}}'):
         (tmp_path / "raters.json").write_text(meta)
         with pytest.raises(BadInputError, match="not a raters.json written by"):
