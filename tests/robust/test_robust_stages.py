@@ -128,3 +128,16 @@ def test_qurate_run_checks_its_run_directory_and_preset_before_curating(tmp_path
     with pytest.raises(ConfigError, match="train.preset: unknown preset 'nosuch'"):
         run_pipeline(cfg, say=lambda *a: None, progress=False)
     assert not (out / "curated").exists()
+
+
+def test_mix_into_a_path_with_a_quote(tmp_path: Path):
+    # Before: "mix: DuckDB failed: Parser Error: unterminated string literal" (the scratch
+    # path went into SQL unquoted).
+    from qurate.contract.shards import count_rows
+    from qurate.mixers import mix
+    from qurate.mixers.config import MixConfig
+
+    s = _scored(tmp_path / "it's scored")
+    out = tmp_path / "it's mixed"
+    mix([s], out, MixConfig(budget_tokens=150))
+    assert count_rows(out) > 0
