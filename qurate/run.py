@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from qurate.config import PipelineConfig
-from qurate.errors import ConfigError
+from qurate.errors import BadInputError, ConfigError
 from qurate.score.config import ScoreConfig
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -43,12 +43,12 @@ class RunResult:
 
 
 def _stage(result: RunResult, name: str, say: Say, fn: Callable[[], Any]) -> Any:
-    say(f"[bold]{name}[/] ...")
+    say(f"{name} ...")
     t0 = time.perf_counter()
     value = fn()
     result.timings[name] = round(time.perf_counter() - t0, 1)
     result.stages[name] = value
-    say(f"[green]{name}[/] done in {result.timings[name]:.0f} s")
+    say(f"{name} done in {result.timings[name]:.0f} s")
     return value
 
 
@@ -202,6 +202,20 @@ def _summary(train_result: Any) -> Any:
     return getattr(train_result, "__dict__", train_result)
 
 
+def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
+    """Mistakes that would otherwise surface only after curate (minutes or hours in): a run
+    directory that is a file (a ``NotADirectoryError`` traceback) or an unknown train preset."""
+    if run.exists() and not run.is_dir():
+        raise BadInputError(f"run.out: {run} exists and is not a directory")
+    if cfg.train is not None and not cfg.train.init_from:
+        from qurate.train.presets import preset
+
+        try:
+            preset(cfg.train.preset)
+        except ConfigError as e:
+            raise ConfigError(f"train.preset: {e}") from None
+
+
 def run_pipeline(
     cfg: PipelineConfig, *, say: Say = print, progress: bool = True, overwrite: bool = False
 ) -> RunResult:
@@ -215,6 +229,7 @@ def run_pipeline(
     if not cfg.run.inputs:
         raise ConfigError("run.inputs: list the input files or folders to curate")
     run = Path(cfg.run.out)
+    _check_before_work(cfg, run)
     result = RunResult(run)
     _stage(
         result,

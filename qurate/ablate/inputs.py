@@ -10,7 +10,6 @@ ablation never trains on a half-written stage.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from pathlib import Path
@@ -23,6 +22,8 @@ from qurate.contract.schema import schema_version
 from qurate.contract.shards import shard_paths
 from qurate.contract.stagedir import require_finished
 from qurate.errors import BadInputError, ConfigError
+from qurate.readers.compressed import StreamDamage
+from qurate.readers.inputs import UTF8_BOM, iter_lines
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 WANTED = (
@@ -57,17 +58,31 @@ def parse_specs(specs: list[str], what: str) -> dict[str, str]:
 
 
 def _jsonl_rows(path: Path) -> list[dict[str, Any]]:
-    opener = gzip.open if path.name.endswith(".gz") else open
+    """Rows of a plain, ``.gz`` or ``.zst`` JSONL file; a line that cannot be read is a
+    one-line error naming the file and line (an arm or an eval is used whole or not at all)."""
     rows = []
-    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
-        for i, line in enumerate(f, 1):
-            if not line.strip():
+    i = 0
+    try:
+        for i, raw in enumerate(iter_lines(str(path)), 1):
+            if i == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM) :]
+            if not raw.strip():
                 continue
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise BadInputError(f"{path}:{i}: not valid JSON ({e.msg})") from None
+                rec = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as e:
+                raise BadInputError(f"{path}:{i}: not UTF-8 text ({e.reason})") from None
+            except RecursionError:
+                raise BadInputError(f"{path}:{i}: not valid JSON (nested too deeply)") from None
+            except ValueError as e:  # JSONDecodeError, and ints longer than Python will parse
+                raise BadInputError(
+                    f"{path}:{i}: not valid JSON ({getattr(e, 'msg', e)})"
+                ) from None
             rows.append(rec if isinstance(rec, dict) else {"_bad": rec})
+    except StreamDamage as d:
+        raise BadInputError(f"{d.describe(str(path))}, after line {i}") from None
+    except OSError as e:
+        raise BadInputError(f"{path}: cannot read ({e})") from None
     return rows
 
 
@@ -101,7 +116,7 @@ def read_rows(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if p.name.endswith(".parquet"):
         table, versions = _parquet_table([p])
         return table.to_pylist(), {"path": str(p), "kind": "parquet", "schema_versions": versions}
-    if any(p.name.endswith(s) for s in (".jsonl", ".json", ".ndjson", ".jsonl.gz")):
+    if any(p.name.endswith(s) for s in (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".jsonl.zst")):
         rows = [{k: r.get(k) for k in WANTED if k in r} for r in _jsonl_rows(p)]
         return rows, {"path": str(p), "kind": "jsonl", "schema_versions": []}
     raise BadInputError(f"{p}: expected a stage directory, .parquet or .jsonl(.gz) file")

@@ -5,17 +5,20 @@ Each command group lives in its own module under ``qurate/cli/`` and exposes eit
 calls one library function and renders the result. Library errors (``QurateError``) become
 a one-line message and exit code 2, never a traceback. Anything else (a full disk, a bug) is
 one line too, exit 1, naming the file that holds the traceback. Ctrl-C (exit 130) and
-SIGTERM (exit 143) say in one line that rerunning the command resumes. ``QURATE_TRACEBACK=1``
-shows tracebacks instead, for debugging.
+SIGTERM (exit 143) say in one line that rerunning the command resumes. A path that cannot be
+written (read-only, permission denied, disk full) is a one-line error naming it, exit 2.
+``QURATE_TRACEBACK=1`` shows tracebacks instead, for debugging.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -116,14 +119,33 @@ def main(argv: list[str] | None = None) -> None:
         # No interpreter shutdown: worker pools and their threads would print their own
         # errors on the way down. Workers die with this process (die_with_parent).
         os._exit(128 + e.signum)
+    except OSError as e:
+        if e.errno not in _PLACE_ERRNOS or e.filename is None:
+            _internal(e)
+        full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+        hint = "free some space" if full else "choose another place or fix its permissions"
+        _say(f"error: {e.filename}: {e.strerror} ({hint})")
+        sys.exit(2)
     except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        where = _traceback_file(e)
-        _say(
-            f"error: {type(e).__name__}{': ' + first if first else ''}"
-            + (f" (traceback in {where})" if where else "")
-        )
-        sys.exit(1)
+        _internal(e)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+# A path the user named cannot be written there (read-only, not allowed, full): their
+# setup, not a bug, so no traceback file; one line naming the path.
+_PLACE_ERRNOS = frozenset(
+    {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG}
+)
+
+
+def _internal(e: BaseException) -> NoReturn:
+    """Anything else is ours: one line, exit 1, the traceback in a file."""
+    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    where = _traceback_file(e)
+    _say(
+        f"error: {type(e).__name__}{': ' + first if first else ''}"
+        + (f" (traceback in {where})" if where else "")
+    )
+    sys.exit(1)

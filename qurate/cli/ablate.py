@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from qurate.cli.options import Console
 
 console = Console(stderr=True)
 

@@ -8,10 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
-from qurate.cli.options import Overwrite, config_option, load, output_option
+from qurate.cli.options import Console, Overwrite, config_option, load, output_option
 
 console = Console(stderr=True)
 augment_app = typer.Typer(

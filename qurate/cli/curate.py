@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from shlex import quote
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from qurate.cli.options import Overwrite, config_help, load, output_option
+from qurate.cli.options import Console, Overwrite, config_help, load, output_option
 from qurate.contract.executors import ExecutorConfig
+from qurate.errors import BadInputError
 
 console = Console(stderr=True)
 out_console = Console()
@@ -32,7 +33,10 @@ def init(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text)
+        try:
+            output.write_text(text)
+        except OSError as e:
+            raise BadInputError(f"{output}: cannot write the config ({e.strerror})") from None
         console.print(f"wrote {output}")
 
 
@@ -103,10 +107,11 @@ def curate(
         return
     if result.skipped:
         console.print(
-            f"[green]{out}[/] is already complete for this config and these inputs; nothing to do."
+            f"{out} is already complete for this config and these inputs; nothing to do.",
+            style="green",
         )
     render_manifest(result.manifest)
-    console.print(f"output: [bold]{out}[/]  (query it: qurate stats {out} --by reject_reason)")
+    console.print(f"output: {out}  (query it: qurate stats {quote(str(out))} --by reject_reason)")
 
 
 def render_manifest(manifest: dict) -> None:
@@ -141,7 +146,7 @@ def render_skipped(skipped: dict, shown: int = 10) -> None:
     if not skipped.get("count"):
         return
     reasons = ", ".join(f"{n} {r}" for r, n in skipped["by_reason"].items())
-    console.print(f"[yellow]skipped {skipped['count']:,} input path(s)[/] ({reasons}):")
+    console.print(f"skipped {skipped['count']:,} input path(s) ({reasons}):", style="yellow")
     for item in skipped["paths"][:shown]:
         console.print(f"  {item['path']}: {item['reason']}")
     if skipped["count"] > shown:

@@ -7,10 +7,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
-from qurate.cli.options import Overwrite, config_help, load, output_option
+from qurate.cli.options import Console, Overwrite, config_help, load, output_option
 from qurate.errors import ConfigError
 
 

@@ -10,8 +10,19 @@ from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 from pydantic import BaseModel
+from rich.console import Console as _RichConsole
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Console(_RichConsole):
+    """rich's Console with markup off. What the CLI prints holds the user's paths, file
+    names, sources and reject reasons: a path holding ``[/]`` made rich raise ``MarkupError``
+    after a finished run (exit 1), and one holding ``[red]`` was printed restyled. Style a
+    line with ``style=`` instead of tags."""
+
+    def __init__(self, *args: Any, markup: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, markup=markup, **kwargs)
 
 
 def config_help(section: str) -> str:

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
+
+from qurate.cli.options import Console
 
 post_app = typer.Typer(
     help="Post-training: SFT rows and DPO pairs from synth output, then SFT, DPO, GRPO on TRL. "

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from shlex import quote
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
+
+from qurate.cli.options import Console
 
 console = Console(stderr=True)
 
@@ -43,7 +45,7 @@ def run(
 
     if config is None:
         run_dir = out or Path("qurate-demo")
-        console.print(f"qurate demo on the bundled sample corpus -> [bold]{run_dir}[/]")
+        console.print(f"qurate demo on the bundled sample corpus -> {run_dir}", style="bold")
         result = run_demo(run_dir, say=console.print, progress=not no_progress, overwrite=overwrite)
     else:
         from qurate.config import load_config
@@ -56,11 +58,11 @@ def run(
     for name, seconds in result.timings.items():
         console.print(f"  {name:<16} {seconds:>7.1f} s")
     console.print(
-        f"\noutput: [bold]{result.run_dir}[/]  (each stage is a subdirectory; "
-        f"qurate stats {result.run_dir}/curated --by reject_reason)"
+        f"\noutput: {result.run_dir}  (each stage is a subdirectory; "
+        f"qurate stats {quote(str(result.run_dir) + '/curated')} --by reject_reason)"
     )
     if result.report:
-        console.print(f"report: [bold]{result.report}[/]")
+        console.print(f"report: {result.report}", style="bold")
 
 
 def register(app: typer.Typer) -> None:

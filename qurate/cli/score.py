@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from qurate.cli.options import Overwrite, config_option, executor, load, output_option
+from qurate.cli.options import Console, Overwrite, config_option, executor, load, output_option
 
 app = typer.Typer(
     name="score",

@@ -7,10 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
-from qurate.cli.options import Overwrite, config_option, load, output_option
+from qurate.cli.options import Console, Overwrite, config_option, load, output_option
 
 synth_app = typer.Typer(
     help="Synthetic math/code/knowledge data: teacher generation, then reward models + verifiers. "

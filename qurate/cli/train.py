@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from qurate.cli.options import config_help
+from qurate.cli.options import Console, config_help
 
 app = typer.Typer(
     help="Pretrain a Qwen2.5 model on mixed shards; plan hyper-parameters; export to HF. "
@@ -114,8 +113,9 @@ def train(
     Config section: `train`."""
     if ctx.invoked_subcommand is not None:
         return
-    from qurate.errors import ConfigError
+    from qurate.errors import BadInputError, ConfigError
     from qurate.train.api import load_config, train_config
+    from qurate.train.rundir import stored_config
 
     cfg = load_config(
         config,
@@ -133,6 +133,12 @@ def train(
     )
     if cfg.out is None or (cfg.data is None and not resume):
         raise ConfigError("qurate train needs --data DIR and -o OUT (or data/out in -c)")
+    if Path(cfg.out).exists() and not Path(cfg.out).is_dir():
+        raise BadInputError(f"{cfg.out}: exists and is not a directory (-o is a run directory)")
+    if resume and cfg.data is None and stored_config(Path(cfg.out)) is None:
+        raise ConfigError(
+            f"{cfg.out}: no run to resume here (no train.yaml); start one with --data DIR"
+        )
     console = Console(stderr=True)
     main = os.environ.get("RANK", "0") == "0"
     view = _ProgressView(console) if main else None
@@ -141,7 +147,12 @@ def train(
     finally:
         if view is not None:
             view.stop()
-    if main and not result.already_done:
+    if main and not result.already_done and result.final_loss is None:
+        typer.echo(  # a resumed run already at max_steps: no step ran, so no loss to show
+            f"nothing left to train: the run is at step {result.steps} (max_steps); "
+            f"checkpoint {result.checkpoint}; metrics {result.out / 'metrics.jsonl'}"
+        )
+    elif main and not result.already_done:
         typer.echo(
             f"trained {result.steps} steps, {result.tokens} tokens; loss {result.final_loss}; "
             f"eval loss {result.eval_loss}; checkpoint {result.checkpoint}; "
@@ -218,7 +229,12 @@ def export_cmd(
     """Write a Hugging Face model directory that transformers and vLLM load.
 
     Config section: none (reads the run's checkpoint)."""
+    from qurate.errors import BadInputError
     from qurate.train.api import export
 
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"{out}: exists and is not a directory (-o is a model directory)")
+    if (out / "manifest.json").is_file():  # a stage directory would get model files mixed in
+        raise BadInputError(f"{out}: holds a qurate stage directory; export to a new -o")
     path = export(run, out, dtype=dtype)
     typer.echo(f"exported {path} (config.json, model.safetensors, tokenizer files)")

@@ -4,8 +4,8 @@ Why one: four loaders and nine hand-written error formatters drifted apart, and 
 them let Typer's concrete defaults override the file (``score annotate -c`` silently
 ignored ``score.engine``). Here, in order:
 
-1. the file is read with ``yaml.safe_load``; unreadable YAML or a top level that is not a
-   mapping is a one-line ``ConfigError`` (with the line number when YAML gives one);
+1. the file is read with a safe loader (``yaml.SafeLoader`` that also refuses a key given
+   twice); unreadable YAML or a top level that is not a mapping is a one-line ``ConfigError`` (with the line number when YAML gives one);
 2. one section is taken: ``data[section]`` when the file has it; an empty section when the
    file is a pipeline file (it has other pipeline sections) without this one; the whole
    file when it is a stage's own file (``MIX.yaml``, ``train.yaml``) with no sections;
@@ -38,15 +38,37 @@ PIPELINE_SECTIONS = frozenset(
 )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping. PyYAML keeps the
+    last one silently, so a second ``curate:`` block dropped every key of the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merges are YAML's own way to repeat keys
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)):
+                continue  # an unhashable key is YAML's own error, raised below
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(path: str | Path | None) -> dict[str, Any]:
     """The YAML mapping in ``path`` (``{}`` for no path or an empty file), safely loaded."""
     if path is None:
         return {}
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"{p}: is a directory, not a config file (give a YAML file)")
     if not p.is_file():
         raise ConfigError(f"{p}: no such config file")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

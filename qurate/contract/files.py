@@ -21,11 +21,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qurate import __version__
-from qurate.contract.schema import SCHEMA_VERSION
+from qurate.contract.schema import DOC_SCHEMA, SCHEMA_VERSION
 from qurate.errors import BadInputError
 
 MANIFEST = "manifest.json"
 COMPRESSION = "zstd"
+# Stages whose output is kept documents in the pinned schema. One that keeps nothing still
+# gets one empty shard: DuckDB, polars and HF `datasets` refuse a glob that matches no file,
+# so without it `SELECT ... FROM 'out/curated/*.parquet'` fails on a valid, finished stage.
+DOC_STAGES = frozenset({"curate", "score.apply", "recall", "augment_ingest", "synth_filter", "mix"})
+EMPTY_SHARD = "part-00000-00000.parquet"
 
 
 # --- atomic writes --------------------------------------------------------------------------
@@ -113,6 +118,11 @@ def write_manifest(
     }
     if extra:
         manifest.update(extra)
+    directory = Path(directory)
+    if stage in DOC_STAGES and not any(
+        not p.name.startswith(".") for p in directory.glob("*.parquet")
+    ):
+        write_table(directory / EMPTY_SHARD, DOC_SCHEMA.empty_table())
     atomic_write_text(
         Path(directory) / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False)
     )

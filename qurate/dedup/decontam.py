@@ -56,9 +56,21 @@ def _open_text(path: Path) -> io.TextIOBase:
     if path.name.endswith(".zst"):
         import zstandard
 
-        return io.TextIOWrapper(
-            zstandard.ZstdDecompressor().stream_reader(path.open("rb")), encoding="utf-8"
-        )
+        # Whole, so a truncated file is an error: zstandard's stream reader ends a cut
+        # stream without a word (a benchmark read as 0 records decontaminates nothing).
+        raw, parts = path.read_bytes(), []
+        while True:  # one decompressor per frame: a file may hold several
+            dobj = zstandard.ZstdDecompressor().decompressobj()
+            try:
+                parts.append(dobj.decompress(raw))
+            except zstandard.ZstdError as e:
+                raise BadInputError(f"{path}: not a readable zstd file ({e})") from None
+            if not dobj.eof:
+                raise BadInputError(f"{path}: truncated (the zstd stream ends inside a frame)")
+            raw = dobj.unused_data
+            if not raw:
+                break
+        return io.TextIOWrapper(io.BytesIO(b"".join(parts)), encoding="utf-8")
     return path.open("r", encoding="utf-8")
 
 
@@ -119,13 +131,17 @@ def read_benchmark(path: Path, cfg: DecontamConfig) -> Iterator[tuple[str, list[
     try:
         with _open_text(path) as f:
             for line_no, line in enumerate(f, start=1):
+                if line_no == 1:
+                    line = line.removeprefix("\ufeff")  # a byte-order mark is not data
                 if not line.strip():
                     continue
                 where = f"{path}:{line_no}"
                 try:
                     rec = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise BadInputError(f"{where}: not valid JSON ({e.msg})") from None
+                except ValueError as e:  # JSONDecodeError, and ints longer than Python parses
+                    raise BadInputError(
+                        f"{where}: not valid JSON ({getattr(e, 'msg', e)})"
+                    ) from None
                 texts = _record_texts(rec, fields, where)
                 rid = rec.get(cfg.id_field)
                 yield (str(rid) if rid is not None else f"{path.name}:{line_no}"), texts
@@ -208,6 +224,8 @@ def _drop_common(
     grams: np.ndarray, rec: np.ndarray, max_records: int
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Sorted unique n-grams with one owning record each, minus those in too many records."""
+    if grams.size == 0:  # no benchmark text long enough (or an empty benchmark file)
+        return grams, rec, 0
     order = np.lexsort((rec, grams))
     grams, rec = grams[order], rec[order]
     pair_new = np.concatenate(([True], (grams[1:] != grams[:-1]) | (rec[1:] != rec[:-1])))

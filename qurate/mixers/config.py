@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from qurate.contract.config import load_section, validate
 from qurate.errors import ConfigError
@@ -74,6 +74,13 @@ class LongContextStage(BaseModel):
     )
     separator: str = Field("\n\n", description="joins same-domain documents in a concatenation")
 
+    @field_validator("name")
+    @classmethod
+    def _not_dots(cls, v: str) -> str:
+        if set(v) == {"."}:  # "." or ".." would write the stage over the mix or its parent
+            raise ValueError(f"{v!r} is not a sub-directory name")
+        return v
+
 
 class MixConfig(BaseModel):
     """``qurate mix`` settings. Every default lives here."""
@@ -102,6 +109,7 @@ class MixConfig(BaseModel):
         description="tokenizer.json to count documents without n_tokens "
         "(None: the bundled qurate/data/tokenizer.json)",
     )
+
     shard_tokens: int = Field(
         50_000_000, gt=0, description="a training shard closes once it holds this many tokens"
     )

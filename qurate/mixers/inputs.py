@@ -34,8 +34,12 @@ def input_shards(inputs: list[Path]) -> list[Path]:
         raise BadInputError("mix: give at least one input stage directory")
     versions: dict[str, tuple[Path, Path]] = {}  # version -> (directory, first shard)
     shards: list[Path] = []
+    seen: set[Path] = set()
     for d in inputs:
         check_stage_dir(d)
+        if Path(d).resolve() in seen:  # its supply would count twice, silently
+            raise BadInputError(f"{d}: given twice as an input")
+        seen.add(Path(d).resolve())
         paths = shard_paths(d)
         if not paths:
             raise BadInputError(f"{d}: no kept-document shards (part-*.parquet) to mix")

@@ -96,15 +96,21 @@ def bucket_sql(edges: list[float]) -> str:
 def connect(cfg: MixConfig, scratch: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     try:
-        con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
+        con.execute(f"SET memory_limit = {_sql_str(cfg.memory_limit)}")
     except duckdb.Error as e:
         raise ConfigError(f"memory_limit: {str(e).splitlines()[0]}") from None
-    con.execute(f"SET temp_directory = '{scratch / 'duckdb'}'")
+    # quoted: an -o path holding a ' was "DuckDB failed: unterminated string literal"
+    con.execute(f"SET temp_directory = {_sql_str(scratch / 'duckdb')}")
     return con
 
 
+def _sql_str(value: object) -> str:
+    """A SQL string literal of ``value`` (quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def docs_relation(shards: list[Path]) -> str:
-    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in shards)
+    files = ", ".join(_sql_str(p) for p in shards)
     return f"read_parquet([{files}], union_by_name = true, filename = true, file_row_number = true)"
 
 

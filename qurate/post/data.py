@@ -15,6 +15,7 @@ Checks, first reason wins, every one a reject row with a detail (in == kept + re
 (13-grams of the user turns against benchmark files, the curate stage's index) and
 ``duplicate`` (exact + MinHash near copies of the user turns, against ``--pool`` and earlier
 rows, best synth reward first; the curate stage's definitions via ``qurate.synth.dedup``).
+A line that is not a JSON object is a ``malformed_row`` reject naming the file and line.
 Rows are held in memory (a shard of a few hundred thousand conversations is fine).
 """
 
@@ -49,9 +50,11 @@ from qurate.post.chat import (
 )
 from qurate.post.config import CAPABILITIES, DataConfig
 from qurate.synth.dedup import find_duplicates
-from qurate.synth.samples import read_records, stable_id
+from qurate.synth.samples import iter_records_or_problems, stable_id
 
 STAGE = "post_data"
+MALFORMED = "_malformed"  # row keys starting with "_" are bookkeeping, never written
+NO_CHAT = "_no_chat"
 TASK_CAPABILITY = {"math": "math", "code": "code"}
 
 
@@ -98,6 +101,16 @@ def _from_synth(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def row_problem(row: dict[str, Any]) -> tuple[str, str] | None:
+    """``(reason, detail)`` when a row's messages are unusable, or None: a line that was not a
+    JSON object is ``malformed_row``; a record with no chat field says so by name."""
+    if row.get(MALFORMED):
+        return "malformed_row", str(row[MALFORMED])
+    if row.get("messages") is None and row.get(NO_CHAT):
+        return "bad_roles", "no messages (or prompt/response) field"
+    return check_messages(row.get("messages"))
+
+
 def _from_record(where: str, rec: dict[str, Any], source: str) -> dict[str, Any]:
     msgs = rec.get("messages")
     if msgs is None and ("prompt" in rec or "response" in rec):
@@ -114,6 +127,7 @@ def _from_record(where: str, rec: dict[str, Any], source: str) -> dict[str, Any]
         "messages": msgs,
         "capability": cap if cap in CAPABILITIES else "other",
         "meta": {k: v for k, v in rec.items() if k not in known} or None,
+        NO_CHAT: msgs is None and "messages" not in rec,
     }
 
 
@@ -132,7 +146,11 @@ def read_inputs(inputs: list[str | Path]) -> list[dict[str, Any]]:
                     r["meta"] = _json(r.get("meta")) or None
                     rows.append(r)
         else:
-            rows += [_from_record(w, rec, p.name) for w, rec in read_records(p)]
+            for where, rec, problem in iter_records_or_problems(p):
+                if rec is None:  # not a JSON object: a reject row, the rest of the file goes on
+                    rows.append({**_from_record(where, {}, p.name), MALFORMED: problem})
+                else:
+                    rows.append(_from_record(where, rec, p.name))
     return rows
 
 
@@ -164,7 +182,7 @@ def build_chat_data(
             c = done["counts"]
             return DataResult(sd.path, c["in"], c["kept"], c["rejected_by_reason"])
         rows = read_inputs(list(inputs))
-        reason: list[tuple[str, str | None] | None] = [check_messages(r["messages"]) for r in rows]
+        reason: list[tuple[str, str | None] | None] = [row_problem(r) for r in rows]
         _lengths(rows, reason, cfg)
         _lang(rows, reason, cfg)
         _contaminated(rows, reason, cfg, sd.scratch())

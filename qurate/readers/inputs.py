@@ -73,6 +73,8 @@ STAGE = "ingest"
 DAMAGED = "damaged_input"
 # Raw bytes kept from a record we cannot parse, so the reject is inspectable.
 RAW_KEEP = 4096
+UTF8_BOM = b"\xef\xbb\xbf"
+_ABSENT = object()
 
 
 def derived_id(rel: str, index: int) -> str:
@@ -144,7 +146,7 @@ class InputReader(PipelineStep):
         record = dict(record)
         doc_id = record.pop(self.id_key, None)
         doc_id = derived_id(f.rel, index) if doc_id in (None, "") else str(doc_id)
-        text = record.pop(self.text_key, None)
+        text = record.pop(self.text_key, _ABSENT)
         metadata: dict[str, Any] = {"source": f.source}
         meta: dict[str, Any] = {}
         type_errors: list[str] = []
@@ -163,6 +165,9 @@ class InputReader(PipelineStep):
         if type_errors:
             reject(doc, "bad_type", STAGE, f"{where}: " + "; ".join(type_errors))
         if text is None:
+            reject(doc, "missing_text", STAGE, f"{where}: '{self.text_key}' is null")
+            doc.text = json.dumps(record, ensure_ascii=False, default=str)[:RAW_KEEP]
+        elif text is _ABSENT:
             reject(
                 doc,
                 "missing_text",
@@ -203,6 +208,8 @@ class InputReader(PipelineStep):
         try:
             for lineno, raw in enumerate(iter_lines(f.path), start=1):
                 where = f"{f.path}:{lineno}"
+                if lineno == 1 and raw.startswith(UTF8_BOM):
+                    raw = raw[len(UTF8_BOM) :]  # Windows tools write one; it is not data
                 if not raw.strip():
                     continue  # blank lines are not records
                 try:
@@ -231,6 +238,9 @@ class InputReader(PipelineStep):
                     yield self._bad(
                         f, lineno, line[:RAW_KEEP], "malformed_json", f"{where}: nested too deeply"
                     )
+                    continue
+                except ValueError as e:  # valid JSON Python refuses: an int of > 4300 digits
+                    yield self._bad(f, lineno, line[:RAW_KEEP], "malformed_json", f"{where}: {e}")
                     continue
                 yield self._make(f, lineno, record, where)
         except StreamDamage as d:
@@ -288,6 +298,7 @@ class InputReader(PipelineStep):
             )
             yield doc
             return
+        text = text.removeprefix("\ufeff")  # a byte-order mark is not text
         doc = Document(text=text, id=doc_id, metadata={"source": f.source, "meta": {"path": f.rel}})
         self._check_text(doc, f.path)
         yield doc

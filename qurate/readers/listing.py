@@ -8,7 +8,10 @@ reason, so the manifest and the summary can say what was left out and why:
 - ``dangling symlink``, ``FIFO``, ``socket``, ``device``: not a regular file. It is never
   opened, so a FIFO cannot block the run;
 - a directory named like an input (``x.jsonl/``): noted, and walked like any folder;
-- ``symlink to a directory``: not followed (a link cycle cannot loop the walk).
+- ``symlink to a directory``: not followed (a link cycle cannot loop the walk);
+- a stage directory (one holding ``manifest.json``, e.g. an earlier ``qurate curate``
+  output): only its kept ``part-*.parquet`` shards are read; its manifest, ``stats/``,
+  ``rejects/`` and sub-stages are listed as skipped.
 
 An input argument that cannot be used at all (missing, a FIFO or device given directly,
 unreadable, a Parquet file with a corrupt footer or without the text column) fails the run
@@ -22,6 +25,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qurate.contract.files import MANIFEST
 from qurate.errors import BadInputError
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
@@ -32,6 +36,7 @@ ALL_SUFFIXES = JSONL_SUFFIXES + TEXT_SUFFIXES + PARQUET_SUFFIXES + WARC_SUFFIXES
 # At most this many skipped paths are listed one by one in a manifest; all are counted.
 MAX_LISTED_SKIPS = 200
 DIR_NAMED_LIKE_FILE = "a directory named like a file (walked as a folder)"
+STAGE_DIR_ENTRY = "part of a stage directory (only its kept part-*.parquet shards are read)"
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,10 @@ def _scan_folder(root: Path, plan: InputPlan, text_key: str | None) -> None:
     for dirpath, dirnames, filenames in os.walk(root):  # does not follow directory symlinks
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
+        if MANIFEST in filenames and (here / MANIFEST).is_file():
+            _scan_stage_dir(here, dirnames, filenames, found, plan)
+            dirnames[:] = []  # its rejects, stats and long-context stages are not documents
+            continue
         for d in dirnames:
             if (here / d).is_symlink():
                 plan.skipped.append(SkippedInput(str(here / d), "symlink to a directory"))
@@ -180,6 +189,25 @@ def _scan_folder(root: Path, plan: InputPlan, text_key: str | None) -> None:
         _check_readable(p, kind, text_key)
         rel = f"{root.name}/{p.relative_to(root).as_posix()}"
         plan.files.append(InputFile(str(p), kind, rel, source=root.name))
+
+
+def _scan_stage_dir(
+    here: Path, dirnames: list[str], filenames: list[str], found: list[Path], plan: InputPlan
+) -> None:
+    """A finished stage directory inside an input folder: only its kept shards are documents.
+
+    Walked like any folder, it would feed ``manifest.json`` and ``stats/*.json`` to the JSONL
+    reader (hundreds of ``malformed_json`` rejects) and its ``rejects/`` back in as input."""
+    for d in dirnames:
+        plan.skipped.append(SkippedInput(str(here / d), STAGE_DIR_ENTRY))
+    for name in sorted(filenames):
+        if name.startswith("."):
+            continue
+        p = here / name
+        if name.startswith("part-") and name.endswith(".parquet") and not_regular(p) is None:
+            found.append(p)
+        else:
+            plan.skipped.append(SkippedInput(str(p), STAGE_DIR_ENTRY))
 
 
 def list_inputs(paths: list[str | Path], text_key: str | None = None) -> list[InputFile]:

@@ -47,6 +47,15 @@ class StageData:
         return dict(self.manifest.get("counts", {}).get("rejected_by_reason", {}))
 
 
+def _is_stage(manifest: Any) -> bool:
+    """A stage's manifest the report can plot: an object whose counts are an object (a
+    manifest of another shape, hand-written or foreign, made the page fail half-way)."""
+    if not isinstance(manifest, dict) or manifest.get("kind") == "models":
+        return False  # (a models directory, e.g. raters, has no shards)
+    counts = manifest.get("counts", {})
+    return isinstance(counts, dict) and isinstance(counts.get("rejected_by_reason", {}), dict)
+
+
 def discover_stages(run_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
     """Every directory under ``run_dir`` (itself included) with a readable manifest.json."""
     found: list[tuple[Path, dict[str, Any]]] = []
@@ -58,7 +67,7 @@ def discover_stages(run_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
                 manifest = json.loads(m.read_text())
             except (OSError, ValueError):
                 manifest = None  # a half-written or foreign manifest: not a stage we can show
-            if isinstance(manifest, dict) and manifest.get("kind") != "models":
+            if _is_stage(manifest):
                 found.append((d, manifest))  # (a models directory, e.g. raters, has no shards)
         if depth >= MAX_DEPTH:
             return

@@ -44,6 +44,10 @@ class Raters:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         meta_path = self.directory / RATERS_FILE
+        if not self.directory.is_dir():
+            raise BadInputError(
+                f"{directory}: no such raters directory (`qurate score distill` -o)"
+            )
         if not meta_path.is_file():
             raise BadInputError(
                 f"{directory}: no {RATERS_FILE} (train raters with `qurate score distill`)"
@@ -52,6 +56,10 @@ class Raters:
             self.meta: dict[str, Any] = json.loads(meta_path.read_text())
         except json.JSONDecodeError as e:
             raise BadInputError(f"{meta_path}: corrupt ({e})") from e
+        if (why := _meta_problem(self.meta)) is not None:
+            raise BadInputError(
+                f"{meta_path}: not a raters.json written by `qurate score distill` ({why})"
+            )
         fasttext = _import_fasttext()
         self.max_chars = int(self.meta.get("max_chars", 10_000))
         self.dimensions: dict[str, Any] = {}
@@ -106,6 +114,25 @@ class Raters:
             ]
             dprob = np.array([ps[0] if len(ps) else np.nan for ps in probs], dtype=np.float32)
         return scores, domains, dprob
+
+
+def _meta_problem(meta: Any) -> str | None:
+    """What makes a loaded raters.json unusable, or None. A hand-edited one without raters
+    scored every document with nothing and failed deep in ``apply`` (a zip of unequal length)."""
+    if not isinstance(meta, dict):
+        return f"a {type(meta).__name__}, not an object"
+    dims = meta.get("dimensions")
+    if not isinstance(dims, dict) or not dims:
+        return "no raters under 'dimensions'"
+    for name, spec in dims.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
+            return f"dimension {name!r} names no model 'file'"
+    domain = meta.get("domain")
+    if domain is not None and not (
+        isinstance(domain, dict) and isinstance(domain.get("file"), str)
+    ):
+        return "'domain' names no model 'file'"
+    return None
 
 
 def write_raters_meta(directory: Path, meta: dict[str, Any]) -> None:

@@ -16,7 +16,6 @@ ends, so a document can be split back into its sample.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 from collections.abc import Iterator
@@ -28,6 +27,8 @@ import pyarrow.parquet as pq
 
 from qurate.contract.shards import write_table
 from qurate.errors import BadInputError
+from qurate.readers.compressed import StreamDamage
+from qurate.readers.inputs import UTF8_BOM, iter_lines
 
 SAMPLE_FIELDS = [
     pa.field("id", pa.string(), nullable=False),
@@ -60,7 +61,7 @@ def _files(path: Path) -> list[Path]:
         for p in sorted(path.iterdir())
         if p.is_file()
         and not p.name.startswith(".")
-        and p.name.endswith((".parquet", ".jsonl", ".jsonl.gz", ".json"))
+        and p.name.endswith((".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".json"))
         and p.name != "manifest.json"
         and not p.name.startswith("rejects")  # `synth generate` keeps its rejects apart
     ]
@@ -81,10 +82,20 @@ def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
         yield where, rec  # type: ignore[misc]
 
 
+def iter_records_or_problems(
+    path: str | Path,
+) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    """Like :func:`read_records`, but a line that is not a UTF-8 JSON object comes back as
+    ``(where, None, "<file>:<line>: what is wrong")`` instead of stopping the read, so the
+    caller can keep it as a reject row."""
+    return _iter_records(Path(path))
+
+
 def _iter_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
     """``(where, record, None)`` per row, or ``(where, None, "<file>:<line>: what is wrong")``
-    for a line that is not a UTF-8 JSON object. A file that cannot be read at all (corrupt
-    Parquet, damaged gzip) is still an error."""
+    for a line that is not a UTF-8 JSON object. JSONL may be plain, ``.gz`` or ``.zst``; a
+    damaged stream keeps the rows before the damage and is one problem row naming the
+    compressed offset. A Parquet file that cannot be read at all is still an error."""
     for f in _files(path):
         if f.name.endswith(".parquet"):
             try:
@@ -94,16 +105,23 @@ def _iter_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str 
             for i, rec in enumerate(table.to_pylist(), start=1):
                 yield f"{f.name}:{i}", rec, None
             continue
-        opener = gzip.open if f.name.endswith(".gz") else open
+        i = 0
         try:
-            with opener(f, "rb") as fh:
-                for i, raw in enumerate(fh, start=1):
-                    if not raw.strip():
-                        continue
-                    rec, problem = _parse_line(raw)
-                    where = f"{f.name}:{i}"
-                    yield where, rec, (f"{f}:{i}: {problem}" if problem else None)
-        except (OSError, EOFError) as e:
+            for i, raw in enumerate(iter_lines(str(f)), start=1):
+                if i == 1 and raw.startswith(UTF8_BOM):
+                    raw = raw[len(UTF8_BOM) :]  # Windows tools write one; it is not data
+                if not raw.strip():
+                    continue
+                rec, problem = _parse_line(raw)
+                where = f"{f.name}:{i}"
+                yield where, rec, (f"{f}:{i}: {problem}" if problem else None)
+        except StreamDamage as d:  # the rows before the damage are kept; the damage is a row
+            yield (
+                f"{f.name}:{i + 1}",
+                None,
+                f"{d.describe(str(f))}, after line {i}; the rest of the file is unreadable",
+            )
+        except OSError as e:
             raise BadInputError(f"{f}: cannot read ({e})") from None
 
 
