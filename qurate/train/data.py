@@ -90,13 +90,20 @@ def resolve_packing(path: str | Path, packing: Packing) -> Literal["concat", "no
     return "no_split" if long else "concat"
 
 
-def split_eval(shards: list[Path]) -> tuple[list[Path], list[Path], bool]:
-    """(train shards, eval shards, row_split). With many shards the last one is held out;
-    with fewer than ``EVAL_SHARD_MIN`` (where one shard would be too large a share), 1% of
-    every shard's rows are."""
+def split_eval(shards: list[Path], evaluate: bool = True) -> tuple[list[Path], list[Path], int]:
+    """(train shards, eval shards, row modulus). With many shards the last one is held out
+    (modulus 0: no row split); with fewer than ``EVAL_SHARD_MIN`` (where one shard would be too
+    large a share), rows ``i % m == m - 1`` of every shard are, ``m`` = ``EVAL_ROW_MOD`` (1%).
+    When no shard reaches ``EVAL_ROW_MOD`` rows (a small ``qurate mix`` output), ``m`` is the
+    largest shard's row count, so one row is held out instead of none; without eval
+    (``evaluate`` false) or with a single row nothing is held out (modulus 0)."""
     if len(shards) >= EVAL_SHARD_MIN:
-        return shards[:-1], shards[-1:], False
-    return shards, shards, True
+        return shards[:-1], shards[-1:], 0
+    if not evaluate:
+        return shards, [], 0
+    most = max((pq.ParquetFile(s).metadata.num_rows for s in shards), default=0)
+    mod = min(EVAL_ROW_MOD, most)
+    return (shards, shards, mod) if mod >= 2 else (shards, [], 0)
 
 
 @dataclass
@@ -325,23 +332,26 @@ def eval_batches(
     seq_len: int,
     micro_batch: int,
     n_batches: int,
-    row_split: bool,
+    row_mod: int,
 ) -> list[dict[str, torch.Tensor]]:
-    """A fixed list of held-out micro-batches (the first rows of the eval split, unshuffled)."""
+    """A fixed list of held-out micro-batches (the first rows of the eval split, unshuffled;
+    ``row_mod`` from ``split_eval``: rows ``i % row_mod == row_mod - 1``, all rows when 0)."""
+    if not shards:
+        return []
     stream = Stream(
         shards,
         tokenizer,
         seq_len,
         seed=0,
         shuffle=False,
-        row_filter=(lambda i: i % EVAL_ROW_MOD == EVAL_ROW_MOD - 1) if row_split else None,
+        row_filter=(lambda i: i % row_mod == row_mod - 1) if row_mod else None,
     )
     return [stream.next_batch(micro_batch) for _ in range(n_batches)]
 
 
-def train_row_filter(row_split: bool) -> Callable[[int], bool] | None:
-    """Rows the training streams may use (everything but the eval rows of a lone shard)."""
-    return (lambda i: i % EVAL_ROW_MOD != EVAL_ROW_MOD - 1) if row_split else None
+def train_row_filter(row_mod: int) -> Callable[[int], bool] | None:
+    """Rows the training streams may use (everything but ``split_eval``'s eval rows)."""
+    return (lambda i: i % row_mod != row_mod - 1) if row_mod else None
 
 
 def iter_texts(shards: list[Path]) -> Iterator[str]:

@@ -201,7 +201,7 @@ class Trainer:
         if theta != self.raw.config.rope_theta:
             self.raw.set_rope_theta(theta)
         shards = list_shards(s.data) if s.data else self.shards
-        train, held, row_split = split_eval(shards)
+        train, held, row_mod = split_eval(shards, bool(self.cfg.eval_every))
         self.loader = Loader(
             train,
             self.tok,
@@ -212,7 +212,7 @@ class Trainer:
             world=self.d.world,
             seed=self.cfg.seed + index,
             packing=resolve_packing(s.data or self.cfg.data, self.cfg.packing),  # type: ignore[arg-type]
-            row_filter=train_row_filter(row_split),
+            row_filter=train_row_filter(row_mod),
         )
         if data_state is not None:
             self.loader.load_state_dict(data_state)
@@ -224,7 +224,7 @@ class Trainer:
                 seq_len=s.seq_len,
                 micro_batch=self.sched.micro_batch[index],
                 n_batches=self.cfg.eval_batches,
-                row_split=row_split,
+                row_mod=row_mod,
             )
 
     def save(self) -> Path:
