@@ -158,10 +158,16 @@ def fit_sweep(path: str | Path) -> Fit:
             best[(n, d)] = (b, lr, loss)
     keys = list(best)
     x = np.log(np.array(keys, dtype=float)) if keys else np.zeros((0, 2))
-    if len(keys) < 3 or np.linalg.matrix_rank(np.column_stack([np.ones(len(x)), x])) < 3:
+    if len(keys) < 3:
         raise BadInputError(
             f"{p}: need runs at 3 or more (N, D) points that vary both N and D to fit "
             f"lr and batch as power laws of N and D (found {len(keys)})"
+        )
+    if np.linalg.matrix_rank(np.column_stack([np.ones(len(x)), x])) < 3:
+        raise BadInputError(
+            f"{p}: the {len(keys)} (N, D) points lie on one line in log space (N and D rise "
+            "together, or one of them is fixed), so the N and D exponents cannot be told "
+            "apart; add runs that change N at a fixed D (or D at a fixed N)"
         )
     lr_coef, lr_r2 = _lstsq(x, np.log([best[k][1] for k in keys]))
     b_coef, b_r2 = _lstsq(x, np.log([best[k][0] for k in keys]))

@@ -52,6 +52,10 @@ def test_fit_needs_enough_points(tmp_path: Path) -> None:
     (tmp_path / "s.csv").write_text("N,D,batch,lr,loss\n1e7,1e9,100,0.01,3\n1e7,1e9,200,0.01,2.9\n")
     with pytest.raises(BadInputError, match="3 or more"):
         fit_sweep(tmp_path / "s.csv")
+    rising = "".join(f"{n},{20 * n},100,0.01,3\n" for n in (1e6, 1e7, 1e8))  # D = 20 N
+    (tmp_path / "r.csv").write_text("N,D,batch,lr,loss\n" + rising)
+    with pytest.raises(BadInputError, match="one line in log space"):
+        fit_sweep(tmp_path / "r.csv")
     (tmp_path / "t.csv").write_text("N,D,lr\n1,2,3\n")
     with pytest.raises(BadInputError, match="missing column"):
         fit_sweep(tmp_path / "t.csv")
