@@ -29,7 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qurate.contract.executors import ExecutorConfig, make_executor, run_executor
+from qurate.contract.executors import (
+    ExecutorConfig,
+    make_executor,
+    preload_in_workers,
+    run_executor,
+)
 from qurate.contract.shards import config_hash, read_manifest
 from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import (
@@ -167,6 +172,8 @@ def _run(plan, sd: StageDir, cfg, executor: ExecutorConfig, benchmarks, progress
             "skipped_inputs": plan.skipped_summary(),
         },
     )
+    if executor.kind == "local":
+        preload_in_workers([stage1, *(steps for steps, _ in stage2), stage3])
     logs = work / "logs"
     ex1 = make_executor(
         stage1, executor, tasks=tasks, logging_dir=logs / "1-filter", job_name="qurate-filter"

@@ -24,6 +24,7 @@ this is what separates it from the same words used in a text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from qurate.filters.text import NO_SPACE_RE
@@ -194,6 +195,37 @@ def classify(line: str, lex: _Lex, max_words: int, licence: bool) -> tuple[str, 
     return None
 
 
+_CHROME_CHARS_RE = re.compile("[|·•›»–—©]")
+_PAGING_LINE_RE = re.compile(r"(?:^|\s)\d{1,3}(?:\s+\d{1,3}){2,}(?:\s|$)")
+_NUMBER_RUN_RE = re.compile(r"\d{1,3}(?:\s+\d{1,3}){2,}")
+
+
+def _never(_: str) -> bool:
+    return False
+
+
+def _maybe_chrome_test(text: str) -> Callable[[str], bool]:
+    """``lambda core: _MAYBE_CHROME_RE.search(core) is not None`` for the lines of ``text``,
+    with only the branches that can match in it: the per-line search of that alternation
+    was 40% of this step's time, and most pages hold none of its characters or number runs.
+    """
+    chars = any(c in text for c in "|·•›»–—©")
+    spaced = " / " in text or " > " in text
+    paging = _NUMBER_RUN_RE.search(text) is not None  # each line's paging run is one here
+    if not (chars or spaced or paging):
+        return _never
+    chars_search, paging_search = _CHROME_CHARS_RE.search, _PAGING_LINE_RE.search
+
+    def test(core: str) -> bool:
+        return (
+            (chars and chars_search(core) is not None)
+            or (spaced and (" / " in core or " > " in core))
+            or (paging and paging_search(core) is not None)
+        )
+
+    return test
+
+
 def find_chrome(lines: list[str], lower: str, max_words: int) -> Chrome:
     """Classify ``lines`` (the page split on newlines) and choose the runs to cut."""
     licence = is_licence(lower)
@@ -210,16 +242,31 @@ def find_chrome(lines: list[str], lower: str, max_words: int) -> Chrome:
                 out.chars[cls] = out.chars.get(cls, 0) + len(lines[i]) + 1
         run.clear()
 
+    # This loop sees every line of every page: classify's early exit (no cookie or legal
+    # wording on the page, a long line with no separator) and is_anchor_list's first tests
+    # are inlined.
+    early_exit = not (lex.cookie or lex.policy)
+    maybe_chrome, two_seps = _maybe_chrome_test("\n".join(lines)), _TWO_SEPS_RE.search
     n_chars = 0
     for i, line in enumerate(lines):
         s = line.strip()
         if not s:
             continue  # blank lines neither break nor join a run
         n_chars += len(s)
-        hit = classify(line, lex, max_words, licence)
+        if early_exit and (
+            not (core := line.strip(_STRIP)) or (len(core) > _NAV_MAX and not maybe_chrome(core))
+        ):
+            hit = None
+        else:
+            hit = classify(line, lex, max_words, licence)
         if hit is None:
-            close()
-            if is_anchor_list(s):
+            if run:
+                close()
+            if (
+                not s.rstrip(_CLOSERS).endswith(_SENT_END)
+                and two_seps(s) is not None
+                and is_anchor_list(s)
+            ):
                 out.anchor_chars += len(s)
         else:
             run.append((i, hit[0], hit[1]))
