@@ -163,7 +163,7 @@ _AFTER_FORK_SET = False
 _ALWAYS_PRELOAD = ("pandas",)
 
 
-def preload_in_workers(pipelines: Iterable[Iterable[object]]) -> None:
+def preload_in_workers(pipelines: Iterable[Iterable[object]], extra: Iterable[str] = ()) -> None:
     """Have local pool workers start with the modules of these pipelines' steps imported.
 
     datatrove starts a fresh pool for every stage, and each worker, forked from the
@@ -172,13 +172,14 @@ def preload_in_workers(pipelines: Iterable[Iterable[object]]) -> None:
     ~0.1 s: a trivial two-worker stage went from 0.8 s to 0.1 s, and a ``qurate curate`` run
     (seven stages) saves ~5 s of worker start-up whatever its size. Call before the first
     local executor runs: a forkserver that is already running (started by an earlier run in
-    this process) keeps what it has, which is only slower, never wrong.
+    this process) keeps what it has, which is only slower, never wrong. ``extra``: more
+    modules to import there (modules whose import builds a table every worker would build).
     """
     from multiprocess import forkserver
 
     modules = {type(step).__module__ for steps in pipelines for step in steps}
     modules.discard("builtins")
-    forkserver.set_forkserver_preload(["__main__", *sorted(modules), *_ALWAYS_PRELOAD])
+    forkserver.set_forkserver_preload(["__main__", *sorted(modules), *_ALWAYS_PRELOAD, *extra])
 
 
 def _start_forkserver_ignoring_sigint() -> None:

@@ -173,7 +173,10 @@ def _run(plan, sd: StageDir, cfg, executor: ExecutorConfig, benchmarks, progress
         },
     )
     if executor.kind == "local":
-        preload_in_workers([stage1, *(steps for steps, _ in stage2), stage3])
+        # qurate.dedup.warm: the dedup tokenizer's table, built once instead of per worker
+        preload_in_workers(
+            [stage1, *(steps for steps, _ in stage2), stage3], extra=("qurate.dedup.warm",)
+        )
     logs = work / "logs"
     ex1 = make_executor(
         stage1, executor, tasks=tasks, logging_dir=logs / "1-filter", job_name="qurate-filter"

@@ -34,6 +34,9 @@ SCRIPT = textwrap.dedent(
 
         def __call__(self, data, rank=0, world_size=1):
             mods = [m for m in ("qurate.filters.heuristics.rules", "pandas") if m in sys.modules]
+            tokens = sys.modules.get("qurate.dedup.tokens")
+            if tokens is not None and tokens._table is not None:
+                mods.append("char_table")  # built before the task began: inherited
             Path(self.out, f"{rank}.json").write_text(json.dumps(mods))
             return data
 
@@ -44,7 +47,7 @@ SCRIPT = textwrap.dedent(
             from qurate.filters.heuristics.rules import Heuristics
 
             # A later stage's step: its module is not needed to unpickle Probe.
-            preload_in_workers([[Probe(str(out))], [Heuristics()]])
+            preload_in_workers([[Probe(str(out))], [Heuristics()]], extra=["qurate.dedup.warm"])
         ex = make_executor(
             [Probe(str(out))], ExecutorConfig(tasks=2, workers=2), tasks=2,
             logging_dir=out / "logs", job_name="probe",
@@ -66,10 +69,11 @@ def _worker_modules(tmp_path: Path, mode: str) -> list[list[str]]:
 
 def test_workers_start_with_every_stage_module_imported(tmp_path: Path):
     for mods in _worker_modules(tmp_path, "preload"):
-        assert mods == ["qurate.filters.heuristics.rules", "pandas"]
+        assert mods == ["qurate.filters.heuristics.rules", "pandas", "char_table"]
 
 
 def test_without_preload_workers_import_only_what_their_steps_need(tmp_path: Path):
     # The control: the probe itself does not pull these modules in.
     for mods in _worker_modules(tmp_path, "cold"):
         assert "qurate.filters.heuristics.rules" not in mods
+        assert "char_table" not in mods
