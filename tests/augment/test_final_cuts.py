@@ -52,3 +52,9 @@ def test_written_output_follows_each_documents_cut(tmp_path: Path) -> None:
     assert {r["id"] for r in iter_rows(out, columns=["id"])} == {"m0", "p1"}
     details = {r["id"]: r["reject_detail"] for r in iter_rows(out / "rejects")}
     assert details["p0"].endswith("< 0.7000") and details["m1"].endswith("< 0.1000")
+
+
+def test_a_cut_set_by_calibration_or_a_cap_is_never_lowered(tmp_path: Path) -> None:
+    pool = _pool(tmp_path)
+    for cfg in (RecallConfig(max_fraction=0.5), RecallConfig(calibrate=True)):
+        assert final_cuts(pool, 0.4, cfg, "math") == (0.4, {})
