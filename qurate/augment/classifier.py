@@ -174,6 +174,31 @@ class RecallConfig(BaseModel):
         "those with a math prior below this, so math in the pool does not read as false "
         "positives (dev pool: 10% of all documents are math, 3% of these)",
     )
+    prior_cut: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="math only, final selection: a document whose math prior is >= "
+        "`prior_gate` is recalled at min(cut, this): its words back the classifier. From the "
+        "60 sympy seeds, the Octave/PARI/calc pool's recall 0.80 -> 0.90 (calc's one-page "
+        "help scores 0.06-0.34), precision 0.97 -> 0.96 (bench/RESULTS.md)",
+    )
+    prior_gate: float = Field(
+        0.003,
+        ge=0,
+        lt=1,
+        description="math prior at or above which `prior_cut` applies, below which "
+        "`bare_cut` does (90% of the third dev pool's non-math documents are below 0.002)",
+    )
+    bare_cut: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="math only, final selection: a document whose math prior is below "
+        "`prior_gate` (no math word in its head) is recalled at max(cut, this); on dev pool 1 "
+        "the Python docs and stdlib code the classifier took for math had prior 0 and scores "
+        "0.4-0.8 (precision 0.89 -> 0.94 with 0.7, bench/RESULTS.md)",
+    )
     fasttext: RaterTrainConfig = Field(
         default_factory=lambda: RaterTrainConfig(epoch=10, dim=64, lr=0.5, quantize=False),
         description="fastText training (thread >= 11, checked weights, 200k buckets); not "

@@ -113,19 +113,22 @@ def write(
     pool: Pool,
     out: Path,
     scores: list[np.ndarray],
-    cut: float,
+    cut: float | list[np.ndarray],
     domain: str,
     judged: dict[str, bool],
     rows_per_shard: int,
 ) -> tuple[int, int, int]:
+    """Kept and rejected shards of the pool at ``cut`` (one for all, or one per document,
+    shard by shard): (documents in, kept, kept tokens)."""
     kept = ShardWriter(out, rows_per_shard=rows_per_shard)
     rejected = ShardWriter(out / "rejects", rejects=True, rows_per_shard=rows_per_shard)
     n_in = tokens = 0
-    for path, sc in zip(pool.shards, scores, strict=True):
+    cuts = cut if isinstance(cut, list) else [np.full(len(s), cut) for s in scores]
+    for path, sc, cs in zip(pool.shards, scores, cuts, strict=True):
         offset = 0
         for batch in pq.ParquetFile(path).iter_batches(batch_size=_BATCH):
             for j, row in enumerate(batch.to_pylist()):
-                s = float(sc[offset + j])
+                s, c = float(sc[offset + j]), float(cs[offset + j])
                 row["scores"] = {**(scores_dict(row.get("scores")) or {}), SCORE_KEY: s}
                 if row["id"] in judged:
                     meta = json.loads(row["meta"]) if row.get("meta") else {}
@@ -134,13 +137,13 @@ def write(
                     )
                     row["meta"] = meta
                 n_in += 1
-                if s >= cut:
+                if s >= c:
                     row["domain"], row["domain_score"] = domain, s
                     tokens += row.get("n_tokens") or 0
                     kept.write(row)
                 else:
                     row["reject_reason"], row["stage"] = NOT_RECALLED, STAGE
-                    row["reject_detail"] = f"{SCORE_KEY} {s:.4f} < {cut:.4f}"
+                    row["reject_detail"] = f"{SCORE_KEY} {s:.4f} < {c:.4f}"
                     rejected.write(row)
             offset += batch.num_rows
     kept.close()

@@ -51,7 +51,7 @@ from qurate.augment.classifier import (
 )
 from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds
 from qurate.augment.pool import STAGE
-from qurate.augment.prior_split import prior_split
+from qurate.augment.prior_split import cuts_of, final_cuts, gated, prior_split
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import MANIFEST, StageDir
@@ -169,6 +169,7 @@ def _run_rounds(
     train_seeds, held_seeds = split_seeds(seeds, cfg.holdout_fraction, cfg.seed)
     rng0 = np.random.default_rng([cfg.seed, 0])
     split = prior_split(pool, cfg, domain, bool(held_seeds), rng0)
+    gates = gated(pool, cfg, domain)  # the written selection's cut per document
     trainable, held_neg, held_pos = split.trainable, split.held_neg, held_seeds + split.held_pos
     judged, judged_text = st.judged, st.judged_text
     for r in range(st.done + 1, cfg.rounds + 1):
@@ -218,7 +219,10 @@ def _run_rounds(
         cut = _cutoff(scores, cfg, base)
         if fit is not None and cut != fit.threshold:
             fit = measure(clf.score(held_pos), clf.score(held_neg), cut)
-        recalled = [s >= cut for s in scores]
+        cuts = cuts_of(cut, gates, cfg)
+        recalled = [
+            s >= (cuts[k] if isinstance(cuts, list) else cuts) for k, s in enumerate(scores)
+        ]
         rep = RoundReport(
             round=r,
             positives=len(positives),
@@ -394,8 +398,9 @@ def _recall(
     # shards a killed attempt wrote are rewritten from the kept rounds
     for stale in [*out.glob("part-*.parquet"), *(out / "rejects").glob("part-*.parquet")]:
         stale.unlink()
+    cuts, gate = final_cuts(pool, cut, cfg, domain)
     n_in, n_kept, kept_tokens = pooling.write(
-        pool, out, scores, cut, domain, judged, rows_per_shard
+        pool, out, scores, cuts, domain, judged, rows_per_shard
     )
     # The kept rounds go before the manifest commits the run: a kill in between costs a
     # rerun of the rounds (same output), never a finished directory with scratch left in it.
@@ -413,6 +418,7 @@ def _recall(
             "n_seeds": len(seed_texts),
             "score_column": f"scores['{SCORE_KEY}'] (also domain_score on kept documents)",
             "threshold": cut,
+            "final_cuts": gate,
             "judge": engine.model_id if engine is not None else None,
             "tokens_by_domain": {domain: int(kept_tokens)},
             "rounds": [asdict(r) for r in reports],

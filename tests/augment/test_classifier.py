@@ -22,6 +22,7 @@ from qurate.augment.classifier import (
     RecallConfig,
     prepare,
 )
+from qurate.augment.prior import math_prior
 from qurate.augment.recall import bundled_seeds, load_seeds, recall
 from qurate.contract.shards import ShardWriter, iter_rows, read_manifest, write_manifest
 from qurate.errors import BadInputError, ConfigError
@@ -138,14 +139,22 @@ def test_recall_stage_contract_and_quality(pool, tmp_path: Path) -> None:
     assert m["rounds"][1]["pseudo_positives"] > 0  # round 2 learned from round 1's recall
     kept = list(iter_rows(out))
     assert kept and all(r["domain"] == "math" for r in kept)
+    # each document's cut: lower with math words, higher without (prior_split.final_cuts)
+    fc = m["final_cuts"]
+
+    def cut_of(r: dict) -> float:
+        with_prior = math_prior(r["text"]) >= fc["prior_gate"]
+        return fc["cut_with_prior"] if with_prior else fc["cut_without_prior"]
+
+    assert fc["cut_with_prior"] <= m["threshold"] <= fc["cut_without_prior"]
     assert all(
-        r["scores"][SCORE_KEY] >= m["threshold"] and r["scores"]["educational_value"] == 2.5
+        r["scores"][SCORE_KEY] >= cut_of(r) and r["scores"]["educational_value"] == 2.5
         for r in kept
     )
     assert all(r["domain_score"] == pytest.approx(r["scores"][SCORE_KEY]) for r in kept)
     rejects = list(iter_rows(out, rejects=True))
     assert all(r["reject_reason"] == NOT_RECALLED and r["stage"] == "recall" for r in rejects)
-    assert all(r["scores"][SCORE_KEY] < m["threshold"] for r in rejects)
+    assert all(r["scores"][SCORE_KEY] < cut_of(r) for r in rejects)
     truth = {i for i, lab in labels.items() if lab == "math"}
     got = {r["id"] for r in kept}
     # A tiny model on a tiny pool (the quality bar is measured by bench/augment.py).

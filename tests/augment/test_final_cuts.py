@@ -1,0 +1,60 @@
+"""The written selection: the math prior lowers the cut of documents with math words and
+raises it for those without (augment/prior_split.py ``final_cuts``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from test_prior import texinfo_math, write_pool  # noqa: E402  (same folder)
+
+from qurate.augment import pool as pooling
+from qurate.augment.classifier import RecallConfig
+from qurate.augment.prior_split import final_cuts
+from qurate.contract.shards import iter_rows
+
+PLAIN = (
+    "The server reads its configuration file at start-up and writes a log line for every "
+    "request it answers; the cache directory is cleaned once a day by the timer unit. "
+) * 4
+
+
+def _pool(tmp_path: Path) -> pooling.Pool:
+    rows = [("m0", texinfo_math(0), "math"), ("p0", PLAIN, "other")]
+    rows += [("m1", texinfo_math(1), "math"), ("p1", PLAIN + " again", "other")]
+    return pooling.open_pool(write_pool(tmp_path / "pool", rows))
+
+
+def test_math_words_lower_the_cut_and_their_absence_raises_it(tmp_path: Path) -> None:
+    pool = _pool(tmp_path)
+    cfg = RecallConfig(threshold=0.4, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003)
+    cuts, summary = final_cuts(pool, 0.4, cfg, "math")
+    assert isinstance(cuts, list)
+    assert np.concatenate(cuts).tolist() == [0.1, 0.7, 0.1, 0.7]
+    assert summary["docs_with_prior"] == 2 and summary["cut_without_prior"] == 0.7
+    # a cut raised above both (calibration, max_fraction) is never lowered for the plain text
+    high, _ = final_cuts(pool, 0.8, cfg, "math")
+    assert np.concatenate(high).tolist() == [0.1, 0.8, 0.1, 0.8]
+    # code, or the prior off: one cut for all, as before
+    assert final_cuts(pool, 0.4, cfg, "code") == (0.4, {})
+    assert final_cuts(pool, 0.4, RecallConfig(prior=False), "math") == (0.4, {})
+
+
+def test_written_output_follows_each_documents_cut(tmp_path: Path) -> None:
+    pool = _pool(tmp_path)
+    cfg = RecallConfig(threshold=0.4, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003)
+    cuts, _ = final_cuts(pool, 0.4, cfg, "math")
+    # math words at 0.2 (below the round's 0.4): kept; plain text at 0.5 (above it): not
+    scores = [np.array([0.2, 0.5, 0.05, 0.9], dtype=np.float32)]
+    out = tmp_path / "out"
+    n_in, n_kept, _ = pooling.write(pool, out, scores, cuts, "math", {}, 100)
+    assert (n_in, n_kept) == (4, 2)
+    assert {r["id"] for r in iter_rows(out, columns=["id"])} == {"m0", "p1"}
+    details = {r["id"]: r["reject_detail"] for r in iter_rows(out / "rejects")}
+    assert details["p0"].endswith("< 0.7000") and details["m1"].endswith("< 0.1000")
+
+
+def test_a_cut_set_by_calibration_or_a_cap_is_never_lowered(tmp_path: Path) -> None:
+    pool = _pool(tmp_path)
+    for cfg in (RecallConfig(max_fraction=0.5), RecallConfig(calibrate=True)):
+        assert final_cuts(pool, 0.4, cfg, "math") == (0.4, {})
