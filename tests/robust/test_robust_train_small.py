@@ -55,4 +55,3 @@ def test_split_eval_holds_out_one_row_of_a_small_shard_and_none_without_eval(tmp
     assert split_eval(small, evaluate=False) == (small, [], 0)  # no eval: train on every row
     one = [_small_mix(tmp_path / "one", 1) / "part-00000.parquet"]
     assert split_eval(one) == (one, [], 0)  # nothing to hold out from a single row
-
