@@ -249,6 +249,23 @@ def config(rounds: int, overrides: list[str]):
     return RecallConfig(**kw)
 
 
+def report_math_pool(rows: list[dict], name: str, rounds: int, overrides: list[str]) -> None:
+    """Math recall from the bundled seeds, once, over a labelled pool (the bench pools that
+    measure issue 15's target); prints the round figures, the target line and, last,
+    ``ratio=<precision/0.9>``."""
+    cfg = config(rounds, overrides)
+    print(f"config: {cfg.model_dump(mode='json', exclude={'fasttext'})}")
+    with tempfile.TemporaryDirectory(prefix=f"qurate-bench-{name}-") as tmp:
+        pool_dir = Path(tmp) / "pool"
+        write_stage(rows, pool_dir)
+        rec, prec, _ = recall_once(
+            rows, pool_dir, Path(tmp) / "math", SEEDS / "math.jsonl", "math", cfg
+        )
+    met = rec >= 0.9 and prec >= 0.9
+    print(f"\ntarget (precision >= 0.9 at recall >= 0.9): {'met' if met else 'NOT met'}")
+    print(f"ratio={prec / 0.9:.3f}")
+
+
 def quality(
     rows: list[dict], pool_dir: Path, work: Path, seeds: Path, cfg, domains=("math", "code")
 ) -> dict[str, tuple[float, float]]:

@@ -36,7 +36,6 @@ import html
 import json
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -158,17 +157,7 @@ def main() -> None:
     print(f"fourth pool: {len(rows)} docs {by}; languages {sorted({r['lang'] for r in rows})}")
     if args.build_only:
         return
-    cfg = augment.config(args.rounds, args.set)
-    print(f"config: {cfg.model_dump(mode='json', exclude={'fasttext'})}")
-    with tempfile.TemporaryDirectory(prefix="qurate-bench-fourth-") as tmp:
-        pool_dir = Path(tmp) / "pool"
-        augment.write_stage(rows, pool_dir)
-        rec, prec, _ = augment.recall_once(
-            rows, pool_dir, Path(tmp) / "math", augment.SEEDS / "math.jsonl", "math", cfg
-        )
-    met = rec >= 0.9 and prec >= 0.9
-    print(f"\ntarget (precision >= 0.9 at recall >= 0.9): {'met' if met else 'NOT met'}")
-    print(f"ratio={prec / 0.9:.3f}")
+    augment.report_math_pool(rows, "fourth", args.rounds, args.set)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import gzip
 import json
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -185,17 +184,7 @@ def main() -> None:
         by[key] = by.get(key, 0) + 1
     langs = sorted({r["lang"] for r in rows})
     print(f"untuned pool: {len(rows)} docs {by}; languages {langs}")
-    cfg = augment.config(args.rounds, args.set)
-    print(f"config: {cfg.model_dump(mode='json', exclude={'fasttext'})}")
-    with tempfile.TemporaryDirectory(prefix="qurate-bench-untuned-") as tmp:
-        pool_dir = Path(tmp) / "pool"
-        augment.write_stage(rows, pool_dir)
-        rec, prec, _ = augment.recall_once(
-            rows, pool_dir, Path(tmp) / "math", augment.SEEDS / "math.jsonl", "math", cfg
-        )
-    met = rec >= 0.9 and prec >= 0.9
-    print(f"\ntarget (precision >= 0.9 at recall >= 0.9): {'met' if met else 'NOT met'}")
-    print(f"ratio={prec / 0.9:.3f}")
+    augment.report_math_pool(rows, "untuned", args.rounds, args.set)
 
 
 if __name__ == "__main__":
