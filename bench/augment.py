@@ -249,6 +249,42 @@ def config(rounds: int, overrides: list[str]):
     return RecallConfig(**kw)
 
 
+def write_pool(path: Path, math: list[tuple], other: list[tuple], id_prefix: str) -> None:
+    """A labelled pool file: ``(source, text, lang)`` documents of each side as JSONL rows
+    ``{id, text, label, source, lang}`` (math first), ids ``<id_prefix>-00000``..."""
+    rows = [("math", *d) for d in math] + [("other", *d) for d in other]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for i, (label, source, text, lang) in enumerate(rows):
+            row = {"id": f"{id_prefix}-{i:05d}", "text": text, "label": label, "source": source}
+            f.write(json.dumps({**row, "lang": lang}) + "\n")
+
+
+def pool_main(name: str, pool: Path, build, doc: str) -> None:
+    """The command line of a labelled recall pool's bench (``bench/augment_fresh.py``,
+    ``bench/augment_fourth.py``): build the pool once (``build(pool)``), print its make-up by
+    label and source, then ``report_math_pool``."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--build-only", action="store_true", help="build the pool, run nothing")
+    ap.add_argument("--set", action="append", default=[], help="RecallConfig key=JSON value")
+    args = ap.parse_args()
+    if args.rebuild or not pool.exists():
+        t = time.time()
+        print(f"building the {name} pool in {pool} ...", flush=True)
+        build(pool)
+        print(f"  built in {time.time() - t:.0f} s", flush=True)
+    rows = [json.loads(line) for line in pool.read_text(encoding="utf-8").splitlines()]
+    by: dict[str, int] = {}
+    for r in rows:
+        key = f"{r['label']}:{r['source'].split(':')[0]}"
+        by[key] = by.get(key, 0) + 1
+    print(f"{name} pool: {len(rows)} docs {by}; languages {sorted({r['lang'] for r in rows})}")
+    if not args.build_only:
+        report_math_pool(rows, name, args.rounds, args.set)
+
+
 def report_math_pool(rows: list[dict], name: str, rounds: int, overrides: list[str]) -> None:
     """Math recall from the bundled seeds, once, over a labelled pool (the bench pools that
     measure issue 15's target); prints the round figures, the target line and, last,

@@ -30,13 +30,10 @@ Seeds: the bundled 60 sympy docstrings. The last line is ``ratio=<precision/0.9>
 
 from __future__ import annotations
 
-import argparse
 import glob
 import html
-import json
 import re
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -129,35 +126,11 @@ def other_docs() -> list[tuple[str, str, str]]:
 def build(path: Path) -> None:
     math = au.spread(giac_docs("en", lambda k: k[0] in GIAC_EN_MATH), 200)
     math += au.spread(giac_docs("el", lambda k: k in GIAC_EL_MATH or k[0] == 3), 100)
-    rows = [("math", *d) for d in math] + [("other", *d) for d in other_docs()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        for i, (label, source, text, lang) in enumerate(rows):
-            row = {"id": f"g-{i:05d}", "text": text, "label": label, "source": source}
-            f.write(json.dumps({**row, "lang": lang}) + "\n")
+    augment.write_pool(path, math, other_docs(), "g")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--build-only", action="store_true", help="build the pool, run nothing")
-    ap.add_argument("--set", action="append", default=[], help="RecallConfig key=JSON value")
-    args = ap.parse_args()
-    if args.rebuild or not POOL.exists():
-        t = time.time()
-        print(f"building the fourth pool in {POOL} ...", flush=True)
-        build(POOL)
-        print(f"  built in {time.time() - t:.0f} s", flush=True)
-    rows = [json.loads(line) for line in POOL.read_text(encoding="utf-8").splitlines()]
-    by: dict[str, int] = {}
-    for r in rows:
-        key = r["source"].split(":")[0]
-        by[f"{r['label']}:{key}"] = by.get(f"{r['label']}:{key}", 0) + 1
-    print(f"fourth pool: {len(rows)} docs {by}; languages {sorted({r['lang'] for r in rows})}")
-    if args.build_only:
-        return
-    augment.report_math_pool(rows, "fourth", args.rounds, args.set)
+    augment.pool_main("fourth", POOL, build, __doc__)
 
 
 if __name__ == "__main__":

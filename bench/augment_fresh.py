@@ -30,12 +30,9 @@ Seeds: the bundled 60 sympy docstrings. The last line is ``ratio=<precision/0.9>
 
 from __future__ import annotations
 
-import argparse
 import glob
-import json
 import re
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -150,35 +147,11 @@ def other_docs() -> list[tuple[str, str, str]]:
 def build(path: Path) -> None:
     math = au.spread(octave(OCTAVE_MATH), 100) + au.spread(pari_docs(), 100)
     math += au.spread(calc_docs(), 100)
-    rows = [("math", *d) for d in math] + [("other", *d) for d in other_docs()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        for i, (label, source, text, lang) in enumerate(rows):
-            row = {"id": f"f-{i:05d}", "text": text, "label": label, "source": source}
-            f.write(json.dumps({**row, "lang": lang}) + "\n")
+    augment.write_pool(path, math, other_docs(), "f")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--build-only", action="store_true", help="build the pool, run nothing")
-    ap.add_argument("--set", action="append", default=[], help="RecallConfig key=JSON value")
-    args = ap.parse_args()
-    if args.rebuild or not POOL.exists():
-        t = time.time()
-        print(f"building the fresh pool in {POOL} ...", flush=True)
-        build(POOL)
-        print(f"  built in {time.time() - t:.0f} s", flush=True)
-    rows = [json.loads(line) for line in POOL.read_text(encoding="utf-8").splitlines()]
-    by: dict[str, int] = {}
-    for r in rows:
-        key = r["source"].split(":")[0]
-        by[f"{r['label']}:{key}"] = by.get(f"{r['label']}:{key}", 0) + 1
-    print(f"fresh pool: {len(rows)} docs {by}; languages {sorted({r['lang'] for r in rows})}")
-    if args.build_only:
-        return
-    augment.report_math_pool(rows, "fresh", args.rounds, args.set)
+    augment.pool_main("fresh", POOL, build, __doc__)
 
 
 if __name__ == "__main__":

@@ -157,13 +157,8 @@ def other_docs() -> list[tuple[str, str, str]]:
 
 
 def build(path: Path) -> None:
-    rows = [("math", *d) for d in spread(maxima_docs(), 150) + spread(gap_docs(), 150)]
-    rows += [("other", *d) for d in other_docs()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        for i, (label, source, text, lang) in enumerate(rows):
-            row = {"id": f"u-{i:05d}", "text": text, "label": label, "source": source}
-            f.write(json.dumps({**row, "lang": lang}) + "\n")
+    math = spread(maxima_docs(), 150) + spread(gap_docs(), 150)
+    augment.write_pool(path, math, other_docs(), "u")
 
 
 def main() -> None:
