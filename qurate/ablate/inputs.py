@@ -23,7 +23,7 @@ from qurate.contract.shards import shard_paths
 from qurate.contract.stagedir import require_finished
 from qurate.errors import BadInputError, ConfigError
 from qurate.readers.compressed import StreamDamage
-from qurate.readers.inputs import UTF8_BOM, iter_lines
+from qurate.readers.inputs import iter_lines
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 WANTED = (
@@ -64,8 +64,6 @@ def _jsonl_rows(path: Path) -> list[dict[str, Any]]:
     i = 0
     try:
         for i, raw in enumerate(iter_lines(str(path)), 1):
-            if i == 1 and raw.startswith(UTF8_BOM):
-                raw = raw[len(UTF8_BOM) :]
             if not raw.strip():
                 continue
             try:

@@ -85,8 +85,20 @@ def derived_id(rel: str, index: int) -> str:
 
 
 def iter_lines(path: str) -> Iterator[bytes]:
-    """The lines of a plain, ``.gz`` or ``.zst`` file, newline included. On a damaged stream,
-    :class:`StreamDamage` after the last whole line, with the partial line as ``tail``."""
+    """The lines of a plain, ``.gz`` or ``.zst`` file, newline included; a UTF-8 byte-order
+    mark at the start of the file is dropped (Windows tools write one; it is not data). On a
+    damaged stream, :class:`StreamDamage` after the last whole line, with the partial line as
+    ``tail``."""
+    lines = _file_lines(path)
+    first = next(lines, None)
+    if first is None:
+        return
+    yield first.removeprefix(UTF8_BOM)
+    yield from lines
+
+
+def _file_lines(path: str) -> Iterator[bytes]:
+    """``iter_lines`` without the byte-order mark rule."""
     kind = compression_of(path)
     with open(path, "rb") as raw:
         if kind is None:
@@ -208,8 +220,6 @@ class InputReader(PipelineStep):
         try:
             for lineno, raw in enumerate(iter_lines(f.path), start=1):
                 where = f"{f.path}:{lineno}"
-                if lineno == 1 and raw.startswith(UTF8_BOM):
-                    raw = raw[len(UTF8_BOM) :]  # Windows tools write one; it is not data
                 if not raw.strip():
                     continue  # blank lines are not records
                 try:

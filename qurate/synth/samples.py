@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from qurate.contract.shards import write_table
 from qurate.errors import BadInputError
 from qurate.readers.compressed import StreamDamage
-from qurate.readers.inputs import UTF8_BOM, iter_lines
+from qurate.readers.inputs import iter_lines
 
 SAMPLE_FIELDS = [
     pa.field("id", pa.string(), nullable=False),
@@ -108,8 +108,6 @@ def _iter_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str 
         i = 0
         try:
             for i, raw in enumerate(iter_lines(str(f)), start=1):
-                if i == 1 and raw.startswith(UTF8_BOM):
-                    raw = raw[len(UTF8_BOM) :]  # Windows tools write one; it is not data
                 if not raw.strip():
                     continue
                 rec, problem = _parse_line(raw)
