@@ -32,6 +32,7 @@ class Pool:
     tokens: list[np.ndarray] = field(default_factory=list)
     chars: list[np.ndarray] = field(default_factory=list)
     langs: list[np.ndarray] = field(default_factory=list)
+    math_prior: list[np.ndarray] | None = None  # ``priors``' pass, read once per run
 
     @property
     def size(self) -> int:
@@ -98,15 +99,19 @@ def score(clf: RecallClassifier, pool: Pool, bar: Any = None) -> list[np.ndarray
 
 
 def priors(pool: Pool) -> list[np.ndarray]:
-    """The math prior (``augment/prior.py``) of every pool document, shard by shard."""
-    out = []
-    for path in pool.shards:
-        parts = [
-            math_priors(b.column(0).to_pylist())
-            for b in pq.ParquetFile(path).iter_batches(batch_size=_BATCH, columns=["text"])
-        ]
-        out.append(np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
-    return out
+    """The math prior (``augment/prior.py``) of every pool document, shard by shard; computed
+    on the first call and kept on ``pool`` (the split, the rounds' cuts and the written cuts
+    all ask for it: one pass over the text instead of three)."""
+    if pool.math_prior is None:
+        out = []
+        for path in pool.shards:
+            parts = [
+                math_priors(b.column(0).to_pylist())
+                for b in pq.ParquetFile(path).iter_batches(batch_size=_BATCH, columns=["text"])
+            ]
+            out.append(np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
+        pool.math_prior = out
+    return pool.math_prior
 
 
 def write(
