@@ -177,8 +177,11 @@ def test_every_weight_is_initialised_even_on_a_dirty_heap(tmp_path):
     r = json.loads(out.strip().splitlines()[-1])
     if r["ten"] == 0:
         pytest.skip("the allocator did not hand the poisoned memory back to fastText")
-    assert r["ten"] == r["remainder"] > 0  # the control: 10 threads leave just the remainder
-    assert r["ours"] == 0  # the configured trainer writes every weight
+    # The control (10 threads) shows the poison reached fastText. Its count is not pinned to the
+    # remainder: CI once counted 4 against a remainder of 3 (a poisoned row also feeds hogwild
+    # training), so only "some weights are garbage" is asserted of it.
+    assert r["remainder"] > 0 and r["ten"] > 0, r
+    assert r["ours"] == 0, r  # the configured trainer writes every weight
 
 
 def _nan_copy(model_path, dest):
