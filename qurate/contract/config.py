@@ -20,6 +20,7 @@ This lives in ``contract/`` because ``train/`` (which may import only the contra
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -157,13 +158,42 @@ def validation_message(
     return f"{source}: {key}: {msg}" + (f" (and {more} more)" if more else "")
 
 
+def _non_finite(data: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], float] | None:
+    """The key path and value of the first NaN or infinity in a loaded config, or None."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return path, data
+    items = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for k, v in items:
+        found = _non_finite(v, (*path, str(k)))
+        if found is not None:
+            return found
+    return None
+
+
 def validate(model: type[M], data: Any, *, source: str, section: str | None = None) -> M:
-    """``model`` validated from ``data``, or a one-line ``ConfigError`` naming the key."""
+    """``model`` validated from ``data``, or a one-line ``ConfigError`` naming the key.
+
+    NaN and infinity (YAML ``.nan``, ``.inf``) are refused for every key: a NaN threshold
+    compares False with everything, so it silently turned a filter off (or rejected every
+    document), and ``mix.quality_buckets: [.nan]`` reached DuckDB as a column name."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         where = f"{section}: " if section else ""
         raise ConfigError(f"{source}: {where}expected a mapping of keys, got {type(data).__name__}")
+    bad = _non_finite(data)
+    if bad is not None:
+        key = ".".join(((section,) if section else ()) + bad[0])
+        raise ConfigError(
+            f"{source}: {key}: {bad[1]} is not a finite number (NaN and infinity are refused; "
+            "give a number)"
+        )
     try:
         return model.model_validate(data)
     except ValidationError as e:
