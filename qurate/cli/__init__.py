@@ -136,7 +136,15 @@ def main(argv: list[str] | None = None) -> None:
 # A path the user named cannot be written there (read-only, not allowed, full): their
 # setup, not a bug, so no traceback file; one line naming the path.
 _PLACE_ERRNOS = frozenset(
-    {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG}
+    {
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.ENAMETOOLONG,
+        errno.ENOTDIR,  # `-o some-file/sub`: a file where a folder has to be
+    }
 )
 
 

@@ -157,6 +157,23 @@ class _Lock:
             _HELD.discard(self.key)
 
 
+def refuse_output_in_inputs(out: str | Path, inputs: Iterable[str | Path]) -> None:
+    """A one-line error when ``out`` is an input or lies inside an input folder.
+
+    Inside a folder that is walked for input, the first run wrote there, and the rerun read
+    its own output back: the same command then claimed "a different finished run", and with
+    ``--overwrite`` it cleared the shards it had just listed (a FileNotFoundError traceback)."""
+    res = Path(os.path.abspath(out))
+    res = res.parent.resolve() / res.name if res.parent.exists() else res
+    for i in inputs:
+        src = Path(i).resolve()
+        if res == src or (src.is_dir() and src in res.parents):
+            raise BadInputError(
+                f"{out}: the output directory is inside the input {i}; "
+                "choose an output outside the inputs"
+            )
+
+
 # --- the stage directory --------------------------------------------------------------------
 
 

@@ -1,0 +1,42 @@
+"""Second sweep on command lines: outputs in odd places. One clean line, exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qurate.contract.stagedir import refuse_output_in_inputs
+from tests.robust.test_robust_cli import one_line_error, run_cli
+
+
+def _inputs(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(json.dumps({"text": "hello there"}) + "\n")
+    return folder
+
+
+def test_curate_refuses_an_output_inside_its_input_folder(tmp_path: Path, capsys):
+    # Before: the first run wrote in/out; the same command again read in/out back as input
+    # ("already holds a different finished run"), and with --overwrite it cleared the shards
+    # it had just listed: "error: FileNotFoundError ... (traceback in ...)", exit 1.
+    folder = _inputs(tmp_path)
+    line = one_line_error(*run_cli(["curate", str(folder), "-o", str(folder / "out")], capsys))
+    assert "inside the input" in line
+    assert not (folder / "out").exists()
+
+
+def test_an_output_next_to_the_inputs_is_fine(tmp_path: Path):
+    folder = _inputs(tmp_path)
+    refuse_output_in_inputs(tmp_path / "out", [folder, folder / "a.jsonl"])
+    refuse_output_in_inputs(tmp_path / "in-out", [folder])  # a sibling with a common prefix
+
+
+def test_an_output_under_a_file_is_a_user_error(tmp_path: Path, capsys):
+    # Before: "error: NotADirectoryError: [Errno 20] Not a directory: 'afile/sub'
+    # (traceback in /tmp/qurate-error-*.log)", exit 1.
+    folder = _inputs(tmp_path)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    line = one_line_error(*run_cli(["curate", str(folder), "-o", str(afile / "sub")], capsys))
+    assert "afile/sub: Not a directory" in line
