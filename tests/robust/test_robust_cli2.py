@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from qurate.contract.stagedir import refuse_output_in_inputs
 from tests.robust.test_robust_cli import one_line_error, run_cli
 
@@ -40,3 +42,18 @@ def test_an_output_under_a_file_is_a_user_error(tmp_path: Path, capsys):
     afile.write_text("x")
     line = one_line_error(*run_cli(["curate", str(folder), "-o", str(afile / "sub")], capsys))
     assert "afile/sub: Not a directory" in line
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="qurate/curate/pipeline.py (curatespeed2's) does not call refuse_output_in_inputs; "
+    "only the CLI and `qurate run` do, so a library caller can still curate into its input",
+)
+def test_the_curate_library_refuses_an_output_inside_its_input_folder(tmp_path: Path):
+    from qurate.curate.config import CurateConfig
+    from qurate.curate.pipeline import curate
+    from qurate.errors import BadInputError
+
+    folder = _inputs(tmp_path)
+    with pytest.raises(BadInputError, match="inside the input"):
+        curate([folder], folder / "out", CurateConfig(), progress=False)
