@@ -294,8 +294,9 @@ PRESETS: dict[str, ModelConfig] = {
 # - init std 0.05, not 0.02 (GPT-2's, for width 768): at width 64 every block's output is a
 #   product of two matrices drawn near zero, a saddle that the steps leave slowly. Width
 #   scaling of GPT-2's 0.02 would give ~0.07, but with tied embeddings the first logits'
-#   std is sqrt(64) x std (0.55 at 0.07: the first steps start above ln V); 0.05 (0.4) is
-#   where the first steps' loss stays below ln V.
+#   std is sqrt(64) x std (0.55 at 0.07: the first three steps' mean starts above ln V);
+#   at 0.05 (0.4) step 1 sits ~0.08 nats above ln V (+std^2/2) and the mean of steps 1-3
+#   below it.
 # - AdamW beta1 0.8, not 0.9: momentum averages over ~1/(1-beta1) steps, 10 at 0.9, a sixth
 #   of a 60-step run and most of its 12-step decay; 0.8 halves that lag.
 TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {

@@ -54,7 +54,7 @@ def test_tiny_defaults_learn_in_60_steps(tmp_path: Path) -> None:
     held = res.eval_loss
     assert held is not None and res.steps == 60
     assert res.batch_tokens == 16384 and rows[0]["seq_len"] == 128  # the preset's defaults
-    # learnt, not started high: the larger init keeps the first steps below the uniform ln V
+    # learnt, not started high: the first steps' mean stays below the uniform loss ln V
     assert first3 < math.log(2048)
     assert held < (1 - DROP) * first3, f"held-out {held:.3f} vs first steps {first3:.3f}"
     # the same command again is a finished run of the same config: nothing is trained
