@@ -114,7 +114,7 @@ def baselines(run: Path, ckpt: Path, data: Path, seq_len: int) -> dict[str, floa
     logp = np.log(counts / counts.sum())
     rows = FIXED_EVAL // seq_len
     batches = eval_batches(
-        held, tok, seq_len=seq_len, micro_batch=rows, n_batches=1, row_split=row_split
+        held, tok, seq_len=seq_len, micro_batch=rows, n_batches=1, row_mod=row_split
     )
     model = load_hf_model(ckpt).eval()
     with torch.no_grad():

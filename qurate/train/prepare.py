@@ -40,7 +40,8 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
 
 
 def preset_train_defaults(cfg: TrainConfig) -> TrainConfig:
-    """The preset's own row length and batch (``TRAIN_DEFAULTS``) when the user chose neither.
+    """The preset's own row length, batch, schedule and init (``TRAIN_DEFAULTS``) when the
+    user chose neither row length nor batch.
 
     Only for a fresh model without stages: a user who sets ``seq_len`` or ``batch_tokens``
     (the demo, ``qurate ablate``), starts from a checkpoint, or lists stages keeps the
@@ -52,10 +53,13 @@ def preset_train_defaults(cfg: TrainConfig) -> TrainConfig:
     if not extra or chosen or cfg.init_from or cfg.stages:
         return cfg
     optim = extra.pop("optim", {})
+    model = extra.pop("model", {})
     update = {k: v for k, v in extra.items() if k not in cfg.model_fields_set}
     if optim:  # the schedule fields the user did not set
         mine = {k: v for k, v in optim.items() if k not in cfg.optim.model_fields_set}
         update["optim"] = cfg.optim.model_copy(update=mine)
+    if model:  # model fields (the init) the user did not override
+        update["model"] = {**model, **cfg.model}
     return cfg.model_copy(update=update)
 
 

@@ -59,9 +59,18 @@ def test_tiny_preset_brings_its_rows_batch_and_schedule_only_when_none_is_chosen
     cfg = preset_train_defaults(load_config(None, **base, lr=0.003))
     assert (cfg.seq_len, cfg.batch_tokens, cfg.micro_batch_size) == (128, 16384, 32)
     assert cfg.optim.schedule == "wsd" and cfg.optim.min_lr_ratio == 0 and cfg.optim.lr == 0.003
+    assert cfg.optim.beta1 == 0.8 and cfg.model == {"initializer_range": 0.05}
+    # model fields the user overrides stay theirs; the others still get the preset's init
+    own = preset_train_defaults(load_config(None, **base, model={"initializer_range": 0.01}))
+    assert own.model == {"initializer_range": 0.01}
+    vocab = preset_train_defaults(load_config(None, **base, model={"vocab_size": 1024}))
+    assert vocab.model == {"initializer_range": 0.05, "vocab_size": 1024}
     # a schedule field the user set stays theirs
     mine = preset_train_defaults(load_config(None, **base, **{"optim.schedule": "cosine"}))
     assert mine.optim.schedule == "cosine" and mine.optim.min_lr_ratio == 0
+    assert (
+        preset_train_defaults(load_config(None, **base, **{"optim.beta1": 0.9})).optim.beta1 == 0.9
+    )
     # the demo and `qurate ablate` set seq_len: the generic defaults and the plan, unchanged
     for kept in (
         load_config(None, **base, seq_len=128, micro_batch_size=8),

@@ -4,8 +4,10 @@ below the first steps' (issue 16 point 5).
 The run is ``qurate train --preset tiny --max-steps 60`` with nothing else set, on the
 bundled sample's ``docs.jsonl`` as one shard (the trainer holds out 1% of its rows). With
 the old defaults (2,048-token rows, the plan's ~2k-token batch) the held-out loss ended
-10.9% below the first three steps' (seeds 0/1: 10.9%, 14.6%); the margin asserted here is
-one they fail. Figures: ``bench/RESULTS.md``, "Tiny preset defaults that learn".
+10.9% below the first three steps' (seeds 0/1: 10.9%, 14.6%); with 16k-token steps and
+init std 0.02, 21.4% on seed 0 but 14.9% on seed 2. With init std 0.05 and AdamW beta1 0.8
+(the preset's defaults now) seeds 0-3 reach 23.4%, 23.3%, 20.7%, 23.6%. Figures:
+``bench/RESULTS.md``, "Tiny preset defaults that learn" and "Tiny preset, every seed".
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ def _shard(directory: Path) -> Path:
     return directory
 
 
-# The old defaults' held-out loss ended 10.9% / 14.6% (seeds 0 / 1) below their first
-# steps'; the new ones 21.4% (seed 0, this test's run). The margin sits between the two.
-DROP = 0.18
+# The issue's target: held-out loss at least 20% below the first steps'. Seed 0 (this run)
+# reached 23.4%; the old defaults (10.9%) and init std 0.02 at this batch on seed 2 (14.9%)
+# fail it.
+DROP = 0.20
 
 
 def test_tiny_defaults_learn_in_60_steps(tmp_path: Path) -> None:
@@ -51,8 +54,8 @@ def test_tiny_defaults_learn_in_60_steps(tmp_path: Path) -> None:
     held = res.eval_loss
     assert held is not None and res.steps == 60
     assert res.batch_tokens == 16384 and rows[0]["seq_len"] == 128  # the preset's defaults
-    # learnt, not started high: the first steps sit at the uniform loss ln V, not above it
-    assert first3 < math.log(2048) + 0.05
+    # learnt, not started high: the first steps' mean stays below the uniform loss ln V
+    assert first3 < math.log(2048)
     assert held < (1 - DROP) * first3, f"held-out {held:.3f} vs first steps {first3:.3f}"
     # the same command again is a finished run of the same config: nothing is trained
     assert train(data, tmp_path / "run", preset="tiny", max_steps=60).already_done
