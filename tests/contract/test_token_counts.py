@@ -95,6 +95,9 @@ def test_real_text_counts_match_across_batches(tok) -> None:
     counter = TokenCounter(DEFAULT_TOKENIZER)
     got = [n for i in range(0, len(texts), 64) for n in counter.count(texts[i : i + 64])]
     assert got == hf_counts(tok, texts)
+    again = TokenCounter(DEFAULT_TOKENIZER)  # the next task in this process: a warm memo
+    assert again._memo is counter._memo and len(again._memo) > 1000
+    assert again.count(texts) == got
 
 
 def test_a_full_memo_is_forgotten_and_counts_stay_right(tok, monkeypatch) -> None:
