@@ -15,7 +15,8 @@ tokenised once per process (the memo is shared by the tasks a pool worker runs):
   pieces can only start, and the real tokenizer then counts each unit.
 - ``_WS`` is the tokenizer regex engine's (Oniguruma's) ``\\s`` exactly, not Python's
   (which also counts ``\\x1c``-``\\x1f``): checked for every code point in
-  ``tests/contract/test_token_counts.py``, with fuzzed texts against the tokenizer itself.
+  ``tests/contract/test_token_counts.py`` (the Basic Multilingual Plane and every assigned
+  code point above it), with fuzzed texts against the tokenizer itself.
 - New units are counted in one call: joined by ``\\n``, which the pattern makes a piece of
   its own (one token, which no unit holds), so the ids split at that token give each
   unit's count.
