@@ -76,13 +76,33 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe]")
 _NEWLINE_RE = re.compile("\r\n?|[\u2028\u2029\x85]")
 
 
+def _fix_mojibake(text: str) -> str:
+    """``ftfy.fix_text(text, _FTFY)``, run only on the lines that hold a trigger.
+
+    ftfy fixes a text in independent segments, each a line with its ``\n`` (``fix_text``;
+    with ``unescape_html`` off nothing is carried from one to the next), and a segment
+    without a trigger is one it leaves as it is (the premise of ``_NEEDS_FTFY_RE``). So
+    lines without one are kept as they are: on a 3,293-document bench50 slice, 2,407 of the
+    24,969 lines of the 439 documents with a trigger; ftfy 0.50 -> 0.10 s, same text.
+    """
+    if not _NEEDS_FTFY_RE.search(text):
+        return text
+    search = _NEEDS_FTFY_RE.search
+    parts = text.split("\n")
+    last = parts.pop()
+    out = [ftfy.fix_text(p + "\n", _FTFY) if search(p) else p + "\n" for p in parts]
+    if last:
+        out.append(ftfy.fix_text(last, _FTFY) if search(last) else last)
+    return "".join(out)
+
+
 def normalize_text(text: str) -> tuple[str, list[str]]:
     """Return the normalised text and the names of the changes made, in order."""
     changes: list[str] = []
     if not text.isascii():
         # ASCII text cannot hold mojibake; ftfy is the costliest step, so it runs only on
         # text that holds something it could repair.
-        fixed = ftfy.fix_text(text, _FTFY) if _NEEDS_FTFY_RE.search(text) else text
+        fixed = _fix_mojibake(text)
         if fixed != text:
             changes.append("mojibake")
             text = fixed

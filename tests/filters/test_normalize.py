@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import unicodedata
 
+import ftfy
 from datatrove.data import Document
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qurate.contract.rejects import REJECT_REASON
-from qurate.filters.normalize import NORMALIZED_KEY, Normalize, normalize_text
+from qurate.filters.normalize import (
+    _FTFY,
+    NORMALIZED_KEY,
+    Normalize,
+    _fix_mojibake,
+    normalize_text,
+)
 
 
 def run(*texts: str) -> list[Document]:
@@ -84,3 +93,42 @@ def test_rejected_documents_pass_through_untouched() -> None:
     )
     (out,) = list(Normalize().run(iter([doc])))
     assert out.text == broken and out.metadata[REJECT_REASON] == "bad_json"
+
+
+_PIECES = [
+    "Café öffnete – „wie immer“".encode().decode("cp1252"),
+    "voilÃ le travail",
+    "Ã la carte",
+    "Привет".encode().decode("cp1251", "replace"),
+    "déjà vu",
+    "plain line",
+    "\x1b[31mred\x1b[0m",
+    "\x85\x93",
+    "\ufffd",
+    "  ",
+    "\r",
+    "\n",
+    "\n\n",
+    "Â",
+    "â€",
+    "™",
+]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+def test_mojibake_repair_line_by_line_is_ftfy_on_the_whole_text(text: str) -> None:
+    """ftfy runs only on the lines holding a trigger; the result is ftfy's on the text."""
+    assert _fix_mojibake(text) == ftfy.fix_text(text, _FTFY)
+
+
+def test_mixed_document_repairs_its_broken_lines_only() -> None:
+    broken = "Señor Muñoz kam später.".encode().decode("cp1252")
+    text = f"A clean first line.\n{broken}\nÇa va, déjà vu.\n\n{broken}"
+    fixed, changes = normalize_text(text)
+    assert (
+        fixed
+        == "A clean first line.\nSeñor Muñoz kam später.\nÇa va, déjà vu.\n\nSeñor Muñoz kam später."
+    )
+    assert changes == ["mojibake"]
+    assert fixed == ftfy.fix_text(text, _FTFY)
