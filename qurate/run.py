@@ -223,7 +223,6 @@ def run_pipeline(
 
     Run twice with the same config, every stage is a no-op (or resumes a killed run);
     ``overwrite`` lets each stage replace a different earlier run."""
-    from qurate.contract.stagedir import refuse_output_in_inputs
     from qurate.curate.pipeline import curate
     from qurate.report.page import render_report
 
@@ -231,7 +230,6 @@ def run_pipeline(
         raise ConfigError("run.inputs: list the input files or folders to curate")
     run = Path(cfg.run.out)
     _check_before_work(cfg, run)
-    refuse_output_in_inputs(run / "curated", cfg.run.inputs)
     result = RunResult(run)
     _stage(
         result,

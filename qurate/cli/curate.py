@@ -81,7 +81,6 @@ def curate(
 
     Config section: `curate` (with `executor` and `run.benchmarks`)."""
     from qurate.config import RunConfig
-    from qurate.contract.stagedir import refuse_output_in_inputs
     from qurate.curate.config import CurateConfig
     from qurate.curate.pipeline import curate as run_curate
 
@@ -92,7 +91,6 @@ def curate(
         config, "executor", ExecutorConfig, {"workers": workers, "tasks": tasks}, whole_file=False
     )
     benchmarks = list(decontaminate or []) + [Path(b) for b in run_cfg.benchmarks]
-    refuse_output_in_inputs(out, inputs)
     result = run_curate(
         inputs,
         out,

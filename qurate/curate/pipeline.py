@@ -36,7 +36,7 @@ from qurate.contract.executors import (
     run_executor,
 )
 from qurate.contract.shards import config_hash, read_manifest
-from qurate.contract.stagedir import StageDir, fingerprint
+from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
 from qurate.contract.steps import (
     ContractWriter,
     WorkReader,
@@ -118,6 +118,8 @@ def curate(
     t0 = time.time()
     executor = executor or ExecutorConfig()
     out = Path(out)
+    # An output inside an input folder would be read back as input by a rerun.
+    refuse_output_in_inputs(out, inputs)
     work = out / ".work"
     plan = scan_inputs([Path(p) for p in inputs], text_key=cfg.text_key)
     files = plan.files

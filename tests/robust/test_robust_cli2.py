@@ -44,11 +44,6 @@ def test_an_output_under_a_file_is_a_user_error(tmp_path: Path, capsys):
     assert "afile/sub: Not a directory" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qurate/curate/pipeline.py (curatespeed2's) does not call refuse_output_in_inputs; "
-    "only the CLI and `qurate run` do, so a library caller can still curate into its input",
-)
 def test_the_curate_library_refuses_an_output_inside_its_input_folder(tmp_path: Path):
     from qurate.curate.config import CurateConfig
     from qurate.curate.pipeline import curate
