@@ -18,11 +18,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from qurate.contract.compressed import StreamDamage
 from qurate.contract.schema import schema_version
 from qurate.contract.shards import shard_paths
 from qurate.contract.stagedir import require_finished
 from qurate.errors import BadInputError, ConfigError
-from qurate.readers.compressed import StreamDamage
 from qurate.readers.inputs import iter_lines
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")

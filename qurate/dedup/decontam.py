@@ -24,7 +24,6 @@ record's id (its ``id`` field, else ``file:line``).
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from datatrove.data import Document
 
+from qurate.contract.compressed import StreamDamage, compression_of, iter_decompressed
 from qurate.contract.rejects import QurateFilter
 from qurate.dedup.config import DecontamConfig
 from qurate.dedup.files import atomic_save
@@ -51,27 +51,18 @@ _INDEX_VERSION = 1
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    if path.name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    if path.name.endswith(".zst"):
-        import zstandard
-
-        # Whole, so a truncated file is an error: zstandard's stream reader ends a cut
-        # stream without a word (a benchmark read as 0 records decontaminates nothing).
-        raw, parts = path.read_bytes(), []
-        while True:  # one decompressor per frame: a file may hold several
-            dobj = zstandard.ZstdDecompressor().decompressobj()
-            try:
-                parts.append(dobj.decompress(raw))
-            except zstandard.ZstdError as e:
-                raise BadInputError(f"{path}: not a readable zstd file ({e})") from None
-            if not dobj.eof:
-                raise BadInputError(f"{path}: truncated (the zstd stream ends inside a frame)")
-            raw = dobj.unused_data
-            if not raw:
-                break
-        return io.TextIOWrapper(io.BytesIO(b"".join(parts)), encoding="utf-8")
-    return path.open("r", encoding="utf-8")
+    kind = compression_of(path.name)
+    if kind is None:
+        return path.open("r", encoding="utf-8")
+    # Whole, through the readers' damage-aware loop: a truncated or corrupt benchmark is an
+    # error (zstandard's own stream reader ends a cut stream without a word, and a benchmark
+    # read as 0 records decontaminates nothing).
+    with path.open("rb") as raw:
+        try:
+            data = b"".join(iter_decompressed(raw, kind))
+        except StreamDamage as e:
+            raise BadInputError(e.describe(str(path))) from None
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
 
 
 def _fields(cfg: DecontamConfig) -> list[str]:

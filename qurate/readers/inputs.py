@@ -28,15 +28,15 @@ from typing import Any
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from qurate.contract.docs import coerce_field
-from qurate.contract.rejects import reject
-from qurate.contract.schema import MAPPED_INPUT_FIELDS
-from qurate.errors import BadInputError
-from qurate.readers.compressed import (
+from qurate.contract.compressed import (
     StreamDamage,
     compression_of,
     iter_decompressed,
 )
+from qurate.contract.docs import coerce_field
+from qurate.contract.rejects import reject
+from qurate.contract.schema import MAPPED_INPUT_FIELDS
+from qurate.errors import BadInputError
 from qurate.readers.listing import (
     ALL_SUFFIXES,
     JSONL_SUFFIXES,

@@ -2,7 +2,7 @@
 
 HTML goes through datatrove's Trafilatura extractor (``qurate.readers.html``); a record
 that is not HTML is a ``not_html`` reject, one without main text ``extraction_failed``.
-A ``.gz`` archive is decompressed by ``qurate.readers.compressed``, not by warcio, which
+A ``.gz`` archive is decompressed by ``qurate.contract.compressed``, not by warcio, which
 ends a truncated gzip member quietly (the last record came out cut short and looked whole);
 damage of any kind ends the file with one ``damaged_input`` reject naming the byte offset,
 after the records read before it. A non-empty file in which warcio finds no record at all
@@ -18,13 +18,13 @@ from typing import Any
 from datatrove.data import Document
 from warcio.archiveiterator import ArchiveIterator
 
-from qurate.contract.rejects import reject
-from qurate.readers.compressed import (
+from qurate.contract.compressed import (
     DecompressedFile,
     StreamDamage,
     compression_of,
     iter_decompressed,
 )
+from qurate.contract.rejects import reject
 from qurate.readers.html import html_to_text
 from qurate.readers.inputs import RAW_KEEP, STAGE, InputFile, InputReader, derived_id
 

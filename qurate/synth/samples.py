@@ -25,9 +25,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from qurate.contract.compressed import StreamDamage
 from qurate.contract.shards import write_table
 from qurate.errors import BadInputError
-from qurate.readers.compressed import StreamDamage
 from qurate.readers.inputs import iter_lines
 
 SAMPLE_FIELDS = [

@@ -83,6 +83,8 @@ def test_a_key_given_twice_in_a_config_is_an_error_not_a_silent_override(tmp_pat
 def test_benchmark_files_read_like_inputs(tmp_path: Path):
     # Before: a truncated .zst benchmark read as 0 records (decontaminating nothing, silently),
     # a BOM was "not valid JSON", a huge integer a ValueError traceback.
+    import gzip
+
     import zstandard
 
     from qurate.dedup.decontam import DecontamConfig, read_benchmark
@@ -97,6 +99,10 @@ def test_benchmark_files_read_like_inputs(tmp_path: Path):
     cut.write_bytes(c.compress((line * 50).encode())[:-7])
     with pytest.raises(BadInputError, match="truncated"):
         list(read_benchmark(cut, DecontamConfig()))
+    cut_gz = tmp_path / "cut.jsonl.gz"  # gzip goes through the same damage-aware reader
+    cut_gz.write_bytes(gzip.compress((line * 50).encode())[:-9])
+    with pytest.raises(BadInputError, match="cut.jsonl.gz: truncated"):
+        list(read_benchmark(cut_gz, DecontamConfig()))
     bom = tmp_path / "bom.jsonl"
     bom.write_bytes(b"\xef\xbb\xbf" + line.encode())
     assert [rid for rid, _ in read_benchmark(bom, DecontamConfig())] == ["b1"]

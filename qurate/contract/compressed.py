@@ -14,7 +14,7 @@ incremental decompressors, which:
 
 Every compressed input format the readers know (JSONL ``.gz``/``.zst``, WARC ``.warc.gz``)
 turns that into one reject row ``damaged_input`` naming the file and offset (see
-``qurate.readers.inputs``).
+``qurate.readers.inputs``, and the decontamination index reads benchmarks through it).
 """
 
 from __future__ import annotations
