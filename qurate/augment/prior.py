@@ -13,8 +13,12 @@ math from round 1 and self-training has something to grow from.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 
 import numpy as np
+
+from qurate.augment.lexicon import PHRASES, STEMS
 
 PRIOR_CHARS = 3000
 
@@ -79,22 +83,79 @@ MATH_CJK = (
 )  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
+_MARKS = re.compile(r"[\u0300-\u036f]")
+# A word counts at most this often: a page that repeats one math word ("matrix" in a
+# spreadsheet editor's manual) is not a page about mathematics; with the cap, fewer
+# non-math pages reach `prior_threshold` (wrong round-1 positives on the four dev pools
+# 9/0/7/12 -> 6/0/2/11 at 0.015, bench/RESULTS.md).
+MAX_REPEAT = 3
+# Interface and media words: a page about menus, images or audio clips that mentions a
+# matrix is the system's tooling, not its mathematics (Giac's interface and multimedia
+# chapters were 20 of the fourth dev pool's false positives). A head with at least as many
+# of them as math words has no prior.
+UI_WORDS = frozenset(
+    """
+menu menus button buttons click clicking window windows image images pixel pixels audio
+sound clip clips toolbar dialog checkbox checked unchecked font fonts colour color colors
+mouse keyboard cursor widget png jpeg gif browser boolean booleans csv export install
+installation configuration configure
+""".split()
+)
+
+
+def fold(text: str) -> str:
+    """``text`` without accents (NFD, combining marks dropped): *εξίσωση* -> *εξισωση*."""
+    return _MARKS.sub("", unicodedata.normalize("NFD", text))
+
+
+_FOLDED = frozenset(fold(w) for w in MATH_WORDS)
+_STEMS: dict[str, tuple[str, ...]] = {}
+for _s in sorted(fold(s) for s in STEMS):
+    _STEMS[_s[:4]] = (*_STEMS.get(_s[:4], ()), _s)
+
+
+def _is_math(word: str) -> bool:
+    if word in _FOLDED:
+        return True
+    return any(word.startswith(s) for s in _STEMS.get(word[:4], ()))
 
 
 def math_prior(text: str, chars: int = PRIOR_CHARS) -> float:
     """Share of the words of ``text[:chars]`` that are mathematical content words, in
-    [0, 1]; CJK terms count as one word each against a word count of CJK characters / 2."""
-    head = text[:chars]
-    words = _WORD.findall(head.lower())
-    hits = sum(w in MATH_WORDS for w in words)
-    n = len(words)
-    if not head.isascii():
-        cjk = sum(head.count(t) for t in MATH_CJK)
+    [0, 1]; CJK terms count as one word each against a word count of CJK characters / 2.
+
+    A head with non-ASCII letters is accent-folded and also matched against the stems and
+    phrases of ``augment/lexicon.py`` (Greek, Slavic, Turkish, Korean, Arabic, Hindi, ...);
+    an ASCII head (most of a web pool) takes the English-only path, as fast as before. A
+    word counts at most ``MAX_REPEAT`` times; a head with at least as many interface words
+    (``UI_WORDS``) as math words gets 0.
+    """
+    head = text[:chars].lower()
+    if head.isascii():
+        words = _WORD.findall(head)
+        hits = _hits(words, lambda w: w in MATH_WORDS)
+        n = len(words)
+    else:
+        words = _WORD.findall(fold(head))
+        hits = _hits(words, _is_math)
+        n = len(words)
+        phr = sum(min(head.count(t), MAX_REPEAT) for t in PHRASES)
+        cjk = sum(min(head.count(t), MAX_REPEAT) for t in MATH_CJK)
+        hits += phr + cjk
         if cjk:
-            n_cjk = sum(1 for ch in head if "\u3040" <= ch <= "\u9fff")
-            hits += cjk
-            n += n_cjk // 2
-    return hits / n if n else 0.0
+            n += sum(1 for ch in head if "\u3040" <= ch <= "\u9fff") // 2
+    if not n or hits <= _hits(words, UI_WORDS.__contains__):
+        return 0.0
+    return hits / n
+
+
+def _hits(words: list[str], match: Callable[[str], bool]) -> int:
+    """Words that ``match``, each counted at most ``MAX_REPEAT`` times."""
+    counts: dict[str, int] = {}
+    for w in words:
+        if match(w):
+            counts[w] = counts.get(w, 0) + 1
+    return sum(min(c, MAX_REPEAT) for c in counts.values())
 
 
 def math_priors(texts: list[str]) -> np.ndarray:
@@ -102,4 +163,12 @@ def math_priors(texts: list[str]) -> np.ndarray:
     return np.fromiter((math_prior(t) for t in texts), np.float32, len(texts))
 
 
-__all__ = ["MATH_CJK", "MATH_WORDS", "PRIOR_CHARS", "math_prior", "math_priors"]
+__all__ = [
+    "MATH_CJK",
+    "MATH_WORDS",
+    "MAX_REPEAT",
+    "PRIOR_CHARS",
+    "fold",
+    "math_prior",
+    "math_priors",
+]
