@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -83,7 +84,15 @@ MATH_CJK = (
 )  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
+_ASCII_WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")  # the same words in a lower-cased ASCII head
 _MARKS = re.compile(r"[\u0300-\u036f]")
+_CJK = re.compile(r"[\u3040-\u9fff]")
+_SCRIPTS = {
+    "ko": re.compile(r"[\uac00-\ud7a3]"),
+    "hi": re.compile(r"[\u0900-\u097f]"),
+    "ar": re.compile(r"[\u0600-\u06ff]"),
+    "vi": re.compile(r"[ăđơư]"),
+}
 # A word counts at most this often: a page that repeats one math word ("matrix" in a
 # spreadsheet editor's manual) is not a page about mathematics; with the cap, fewer
 # non-math pages reach `prior_threshold` (wrong round-1 positives on the four dev pools
@@ -132,30 +141,27 @@ def math_prior(text: str, chars: int = PRIOR_CHARS) -> float:
     """
     head = text[:chars].lower()
     if head.isascii():
-        words = _WORD.findall(head)
-        hits = _hits(words, lambda w: w in MATH_WORDS)
-        n = len(words)
+        counts = Counter(_ASCII_WORD.findall(head))
+        hits = _capped(counts, MATH_WORDS.intersection(counts))
     else:
-        words = _WORD.findall(fold(head))
-        hits = _hits(words, _is_math)
-        n = len(words)
-        phr = sum(min(head.count(t), MAX_REPEAT) for t in PHRASES)
-        cjk = sum(min(head.count(t), MAX_REPEAT) for t in MATH_CJK)
-        hits += phr + cjk
+        counts = Counter(_WORD.findall(fold(head)))
+        hits = _capped(counts, [w for w in counts if _is_math(w)])
+        for lang, script in _SCRIPTS.items():
+            if script.search(head):  # count a language's phrases only where its script is
+                hits += sum(min(head.count(t), MAX_REPEAT) for t in PHRASES[lang])
+        cjk = sum(min(head.count(t), MAX_REPEAT) for t in MATH_CJK) if _CJK.search(head) else 0
         if cjk:
-            n += sum(1 for ch in head if "\u3040" <= ch <= "\u9fff") // 2
-    if not n or hits <= _hits(words, UI_WORDS.__contains__):
+            hits += cjk
+            counts["\0cjk"] = len(_CJK.findall(head)) // 2  # CJK words: characters / 2
+    n = counts.total()
+    if not n or hits <= _capped(counts, UI_WORDS.intersection(counts)):
         return 0.0
     return hits / n
 
 
-def _hits(words: list[str], match: Callable[[str], bool]) -> int:
-    """Words that ``match``, each counted at most ``MAX_REPEAT`` times."""
-    counts: dict[str, int] = {}
-    for w in words:
-        if match(w):
-            counts[w] = counts.get(w, 0) + 1
-    return sum(min(c, MAX_REPEAT) for c in counts.values())
+def _capped(counts: Counter[str], words: Iterable[str]) -> int:
+    """Occurrences of ``words`` in ``counts``, each counted at most ``MAX_REPEAT`` times."""
+    return sum(min(counts[w], MAX_REPEAT) for w in words)
 
 
 def math_priors(texts: list[str]) -> np.ndarray:
