@@ -29,7 +29,8 @@ comes from; ``ln -s /work/main/bench/data bench/data`` in a worktree):
    ``--train-cost`` instead times one round-1 model trained deterministically (one seeded
    thread, the default) against hogwild (12 threads): ``ratio=<deterministic/hogwild>``.
    ``--prior-cost`` times the math prior's pass over the pool (``augment/prior.py``, once
-   per run) against one scoring pass: ``ratio=<prior/scoring>``.
+   per run) against one scoring pass: ``ratio=<prior/scoring>`` (``--prior-pool FILE``: on
+   another labelled pool, e.g. a non-ASCII one, where the prior's folded path runs).
 """
 
 from __future__ import annotations
@@ -426,8 +427,18 @@ def main() -> None:
         action="store_true",
         help="only time the math prior's pass against a scoring pass (ratio = prior / score)",
     )
+    ap.add_argument(
+        "--prior-pool",
+        type=Path,
+        help="with --prior-cost: time on this labelled pool file (e.g. the fourth pool, half "
+        "Greek) instead of the dev pool",
+    )
     args = ap.parse_args()
     rows = load_pool(args.rebuild)
+    if args.prior_pool:
+        rows = [
+            json.loads(line) for line in args.prior_pool.read_text(encoding="utf-8").splitlines()
+        ]
     if args.prior_cost:
         print(f"ratio={prior_cost(rows, args.repeat):.3f}")
         return

@@ -13,8 +13,13 @@ math from round 1 and self-training has something to grow from.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 
 import numpy as np
+
+from qurate.augment.lexicon import PHRASES, STEMS
 
 PRIOR_CHARS = 3000
 
@@ -79,22 +84,84 @@ MATH_CJK = (
 )  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
+_ASCII_WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")  # the same words in a lower-cased ASCII head
+_MARKS = re.compile(r"[\u0300-\u036f]")
+_CJK = re.compile(r"[\u3040-\u9fff]")
+_SCRIPTS = {
+    "ko": re.compile(r"[\uac00-\ud7a3]"),
+    "hi": re.compile(r"[\u0900-\u097f]"),
+    "ar": re.compile(r"[\u0600-\u06ff]"),
+    "vi": re.compile(r"[ăđơư]"),
+}
+# A word counts at most this often: a page that repeats one math word ("matrix" in a
+# spreadsheet editor's manual) is not a page about mathematics; with the cap, fewer
+# non-math pages reach `prior_threshold` (wrong round-1 positives on the four dev pools
+# 9/0/7/12 -> 6/0/2/11 at 0.015, bench/RESULTS.md).
+MAX_REPEAT = 3
+# Interface and media words: a page about menus, images or audio clips that mentions a
+# matrix is the system's tooling, not its mathematics (Giac's interface and multimedia
+# chapters were 20 of the fourth dev pool's false positives). A head with at least as many
+# of them as math words has no prior.
+UI_WORDS = frozenset(
+    """
+menu menus button buttons click clicking window windows image images pixel pixels audio
+sound clip clips toolbar dialog checkbox checked unchecked font fonts colour color colors
+mouse keyboard cursor widget png jpeg gif browser boolean booleans csv export install
+installation configuration configure
+""".split()
+)
+
+
+def fold(text: str) -> str:
+    """``text`` without accents (NFD, combining marks dropped): *εξίσωση* -> *εξισωση*."""
+    return _MARKS.sub("", unicodedata.normalize("NFD", text))
+
+
+_FOLDED = frozenset(fold(w) for w in MATH_WORDS)
+_STEMS: dict[str, tuple[str, ...]] = {}
+for _s in sorted(fold(s) for s in STEMS):
+    _STEMS[_s[:4]] = (*_STEMS.get(_s[:4], ()), _s)
+
+
+def _is_math(word: str) -> bool:
+    if word in _FOLDED:
+        return True
+    return any(word.startswith(s) for s in _STEMS.get(word[:4], ()))
 
 
 def math_prior(text: str, chars: int = PRIOR_CHARS) -> float:
     """Share of the words of ``text[:chars]`` that are mathematical content words, in
-    [0, 1]; CJK terms count as one word each against a word count of CJK characters / 2."""
-    head = text[:chars]
-    words = _WORD.findall(head.lower())
-    hits = sum(w in MATH_WORDS for w in words)
-    n = len(words)
-    if not head.isascii():
-        cjk = sum(head.count(t) for t in MATH_CJK)
+    [0, 1]; CJK terms count as one word each against a word count of CJK characters / 2.
+
+    A head with non-ASCII letters is accent-folded and also matched against the stems and
+    phrases of ``augment/lexicon.py`` (Greek, Slavic, Turkish, Korean, Arabic, Hindi, ...);
+    an ASCII head (most of a web pool) takes the English-only path, as fast as before. A
+    word counts at most ``MAX_REPEAT`` times; a head with at least as many interface words
+    (``UI_WORDS``) as math words gets 0.
+    """
+    head = text[:chars].lower()
+    if head.isascii():
+        counts = Counter(_ASCII_WORD.findall(head))
+        hits = _capped(counts, MATH_WORDS.intersection(counts))
+    else:
+        counts = Counter(_WORD.findall(fold(head)))
+        hits = _capped(counts, [w for w in counts if _is_math(w)])
+        for lang, script in _SCRIPTS.items():
+            if script.search(head):  # count a language's phrases only where its script is
+                hits += sum(min(head.count(t), MAX_REPEAT) for t in PHRASES[lang])
+        cjk = sum(min(head.count(t), MAX_REPEAT) for t in MATH_CJK) if _CJK.search(head) else 0
         if cjk:
-            n_cjk = sum(1 for ch in head if "\u3040" <= ch <= "\u9fff")
             hits += cjk
-            n += n_cjk // 2
-    return hits / n if n else 0.0
+            counts["\0cjk"] = len(_CJK.findall(head)) // 2  # CJK words: characters / 2
+    n = counts.total()
+    if not n or hits <= _capped(counts, UI_WORDS.intersection(counts)):
+        return 0.0
+    return hits / n
+
+
+def _capped(counts: Counter[str], words: Iterable[str]) -> int:
+    """Occurrences of ``words`` in ``counts``, each counted at most ``MAX_REPEAT`` times."""
+    return sum(min(counts[w], MAX_REPEAT) for w in words)
 
 
 def math_priors(texts: list[str]) -> np.ndarray:
@@ -102,4 +169,12 @@ def math_priors(texts: list[str]) -> np.ndarray:
     return np.fromiter((math_prior(t) for t in texts), np.float32, len(texts))
 
 
-__all__ = ["MATH_CJK", "MATH_WORDS", "PRIOR_CHARS", "math_prior", "math_priors"]
+__all__ = [
+    "MATH_CJK",
+    "MATH_WORDS",
+    "MAX_REPEAT",
+    "PRIOR_CHARS",
+    "fold",
+    "math_prior",
+    "math_priors",
+]

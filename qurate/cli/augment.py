@@ -41,7 +41,7 @@ def recall_command(
     threshold: Annotated[
         Optional[float],
         typer.Option(
-            "--threshold", help="Recall when P(domain) >= this (augment.recall.threshold, 0.4)."
+            "--threshold", help="Recall when P(domain) >= this (augment.recall.threshold, 0.3)."
         ),
     ] = None,
     judge: Annotated[

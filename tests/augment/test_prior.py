@@ -104,3 +104,30 @@ def test_narrow_seeds_recall_math_they_never_saw_with_the_prior(tmp_path: Path) 
         assert (m["holdout"]["prior_positives"] > 0) == prior
     assert figures[False][0] < 0.5, figures
     assert figures[True][0] >= 0.9 and figures[True][1] >= 0.9, figures
+
+
+def test_the_prior_reads_math_in_languages_beyond_the_first_lexicon() -> None:
+    # Greek (accents fold: εξίσωση/εξισώσεις share a stem), Polish, Turkish, Korean, Hindi
+    assert math_prior("Η εξίσωση έχει ένα πολυώνυμο με ακέραιους συντελεστές και λογάριθμο") > 0.2
+    assert math_prior("Wielomian ma pierwiastki; pochodna i całka wyznacznika macierzy") > 0.3
+    assert math_prior("Denklemin türevi ve integrali; polinomun katsayıları ve matrisin") > 0.3
+    assert math_prior("이 다항식의 계수와 행렬의 고유값으로 방정식을 풉니다") > 0.2
+    assert math_prior("इस बहुपद के गुणांक और समीकरण का अवकलज") > 0.1
+    # the same languages' everyday and interface text has none
+    assert math_prior("Ο πίνακας ρυθμίσεων ανοίγει από το μενού Αρχείο· πατήστε Αποθήκευση.") == 0
+    assert math_prior("Otwórz plik z menu i kliknij przycisk, aby zapisać dokument.") == 0
+    assert math_prior("파일 메뉴에서 저장을 누르면 문서가 저장됩니다") == 0
+
+
+def test_a_repeated_word_and_interface_words_do_not_make_a_page_math() -> None:
+    # one math word repeated through a page counts three times, not thirty
+    editor = "The matrix editor shows the matrix in a grid of cells. " * 30
+    assert math_prior(editor) < 0.01
+    # a page on menus and images that mentions a matrix is tooling: no prior
+    ui = (
+        "Images are loaded from PNG files with the image command; click the Export button "
+        "in the menu to save the image, or convert it to a matrix of pixels."
+    )
+    assert math_prior(ui) == 0.0
+    # math with the odd interface word keeps its prior
+    assert math_prior(texinfo_math(3) + " Click the menu to plot it.") >= 0.05

@@ -1,0 +1,122 @@
+"""Mathematical content words beyond English and the main European languages.
+
+The math prior (``augment/prior.py``) counts a document's mathematical content words. Its
+first lexicon (English, French, German, Spanish/Italian/Portuguese, Russian, Chinese and
+Japanese terms) gave Greek math nothing to count: on the fourth dev pool (the Giac manual
+in English and Greek) 32 of 100 Greek math sections were recalled (bench/RESULTS.md). The
+words here were written from general knowledge of each language's school and university
+mathematics, never read off a bench pool; words with an everyday sense (Dutch
+*vergelijking* "comparison", Indonesian *persamaan* "similarity", Greek *πίνακας* "table",
+Hindi *सीमा* "border", Vietnamese *chuỗi* "string") are left out on purpose.
+
+Three forms, by how each language builds words:
+
+- ``STEMS``: accent-folded lower-case prefixes (five letters or more) for inflected
+  languages (Greek, Polish, Czech, Slovak, Turkish, Hungarian, Finnish, Dutch, the
+  Scandinavian languages, Indonesian/Malay, Romanian, Ukrainian and more Russian forms): a
+  word counts when it starts with one (*εξισώσεις* and *εξίσωση* both start with
+  ``εξισωσ`` once the accents are folded).
+- ``PHRASES``: substrings of the lower-cased text for languages whose math terms are
+  several syllables or carry attached particles (Korean, Vietnamese, Arabic, Hindi).
+- Nothing for Estonian or Khmer: the fifth bench pool holds math in those languages to
+  measure what the language-independent parts of the recall do without a lexicon.
+"""
+
+from __future__ import annotations
+
+_EL = """
+ολοκληρωμα θεωρημ λημμα λημματ πορισμ αποδειξ πολυωνυμ μονωνυμ εξισωσ ανισωσ ανισοτητ οριζουσ
+ιδιοτιμ ιδιοδιανυσμ παραγωγισ
+πιθανοτητ διακυμανσ λογαριθμ τριγωνομετρ διαιρετ συντελεστ τετραγωνικ εκθετικ αλγεβρ
+γεωμετρ διαφορικ παραγοντικ παραγοντοποι συνημιτον ημιτον εφαπτομεν
+παλινδρομησ μιγαδικ κλασματ παρονομαστ αριθμητη
+συγκλιν αποκλιν μεταθεσ υποομαδ
+ισομορφ ομομορφ τανυστ ασυμπτωτ
+"""
+_PL_CS_SK = """
+twierdzen lemat dowod wielomian rownan nierown macierz wyznacznik
+pochodn calkowan calka calki prawdopodob wariancj logarytm trygonometr dzielnik
+wspolczynnik pierwiastk wykladnicz algebr geometri rozniczk permutacj cosinus
+sinus tangens odchyleni ulamk
+dukaz polynom rovnic nerovnic matic determinant derivac integral
+pravdepodob rozptyl logaritm goniometr prvocisl delitel koeficient odmocnin exponencial
+diferencial permutac faktorial kosinus zlomk postupnost konvergen
+"""
+_TR_HU_FI = """
+teorem ispat polinom denklem esitsizlik matris determinant ozdeger ozvektor turev
+integral olasilik varyans logaritma trigonometri bolen katsayi karekok ustel cebir
+geometri diferansiyel permutasyon faktoriyel kosinus sinus tanjant hiperbolik
+kesir
+bizonyitas egyenlet egyenlotlen matrix determinans sajatertek derival integral
+valoszinuseg varianc logaritmus primszam egyutthato negyzetgyok exponencialis
+differencial permutaci faktorialis koszinusz szinusz tangens szoras
+polinom
+todistus polynomi yhtalo epayhtalo matriisi determinantti ominaisarvo derivaat
+integraal todennakoisyy varianssi logaritmi alkuluku kerroin neliojuur eksponent
+differentiaal permutaati kosini tangentti keskihajonta
+"""
+_NL_SCAND_ID_RO = """
+stelling bewijs veelterm polynoom ongelijkheid eigenwaarde eigenvector
+integraal waarschijnlijkheid variantie logaritme goniometr priemgetal
+coefficient exponentieel meetkunde differentiaal permutatie cosinus sinus tangens
+standaardafwijking
+polynom ekvation ligning olikhet ulighed matris egenvarde egenvaerdi egenvektor
+derivata integral sannolikhet sandsynlighed varians logaritm logaritme primtal
+koefficient kvadratrot kvadratrod exponentiell eksponentiel algebra geometri
+differential permutation standardavvik standardafvig
+teorema polinom pertidaksamaan matriks determinan
+integral probabilitas varians logaritma trigonometri pembagi koefisien
+kuadrat eksponensial aljabar geometri diferensial permutasi faktorial
+kosinus simpangan pecahan
+teorema polinom ecuati inegalit matrice determinant
+integral probabilit logaritm trigonometr divizor coeficient
+exponential algebr geometri diferential permutar factorial cosinus
+"""
+_UK_RU = """
+теорем многочлен рівнян нерівн матриц визначник похідн інтеграл
+ймовірн дисперс логарифм дільник коефіцієнт експоненц алгебр геометр
+диференц перестановк факторіал косинус синус тангенс дроб
+доказательств многочлен уравнен неравенств матриц определител производн
+интеграл вероятност дисперси логарифм делител коэффициент  экспоненц
+алгебраическ геометрическ дифференц перестановк факториал косинус синус тангенс
+дроб сходимост
+"""
+STEMS = frozenset((_EL + _PL_CS_SK + _TR_HU_FI + _NL_SCAND_ID_RO + _UK_RU).split())
+
+PHRASES: dict[str, tuple[str, ...]] = {
+    # Korean
+    "ko": (
+        "증명", "보조정리", "대수학", "기하학", "로그함수", "자연로그", "상용로그", "다항식", "방정식", "부등식", "행렬", "행렬식", "고유값",
+        "고유벡터", "미분", "적분", "도함수", "극한", "급수", "수열", "확률",
+        "표준편차", "정규분포", "삼각함수", "코사인", "탄젠트", "쌍곡", "복소수",
+        "정수", "소인수", "약수", "최대공약수", "최소공배수", "계수", "제곱근", "거듭제곱",
+        "지수함수", "순열", "역행렬", "회귀", "상관계수", "공분산",
+        "가설 검정", "신뢰구간", "자유도", "푸리에", "베셀", "감마 함수", "이항",
+    ),
+    # Vietnamese
+    "vi": (
+        "định lý", "định lí", "bổ đề", "đa thức", "phương trình", "ma trận",
+        "định thức", "trị riêng", "giá trị riêng", "đạo hàm", "tích phân",
+        "vi phân", "nguyên hàm", "xác suất", "phương sai", "độ lệch chuẩn", "lôgarit", "logarit",
+        "lượng giác", "số nguyên tố", "ước số", "căn bậc hai", "lũy thừa", "số mũ",
+        "đại số", "hình học", "số phức", "hoán vị", "giai thừa", "hồi quy", "phân phối chuẩn",
+        "hiệp phương sai",
+    ),
+    # Arabic (attached articles and suffixes: substrings)
+    "ar": (
+        "مبرهنة", "برهان", "كثيرة الحدود", "كثيرات الحدود", "معادلة", "معادلات", "متباينة",
+        "القيم الذاتية", "مشتقة", "تفاضل", "لوغاريتم",
+        "احتمالية", "الانحراف المعياري", "حساب المثلثات", "جيب التمام",
+        "جذر تربيعي", "الجذر التربيعي", "متسلسلة", "تباديل", "مضروب",
+        "انحدار",
+    ),
+    # Hindi
+    "hi": (
+        "प्रमेय", "उपपत्ति", "बहुपद", "समीकरण", "आव्यूह", "सारणिक", "अवकलज", "अवकलन", "समाकलन",
+        "प्रायिकता", "प्रसरण", "लघुगणक", "त्रिकोणमिति", "अभाज्य", "गुणनखंड", "वर्गमूल",
+        "घातांक", "गुणांक", "बीजगणित", "ज्यामिति", "मानक विचलन", "क्रमचय", "समाश्रयण",
+        "सहसंबंध",
+    ),
+}  # fmt: skip
+
+__all__ = ["PHRASES", "STEMS"]
