@@ -158,11 +158,27 @@ def test_a_failing_write_is_one_line_naming_the_task_log(tmp_path: Path, workers
 def test_an_unexpected_error_is_one_line_naming_the_traceback_file(tmp_path: Path):
     (tmp_path / "web").mkdir()
     (tmp_path / "web" / "a.jsonl").write_text(json.dumps({"id": "a", "text": "Rivers."}) + "\n")
-    (tmp_path / "taken").write_text("a file, not a folder")
-    res = run_cli("curate", str(tmp_path / "web"), "-o", str(tmp_path / "taken" / "out"))
+    # A bug inside the stage (an output under a file is now a handled exit-2 error, so the
+    # stage itself is made to raise).
+    bug = (
+        "import sys, qurate.curate.pipeline as p\n"
+        "def boom(*a, **k): raise RuntimeError('a bug in the stage')\n"
+        "p.curate = boom\n"
+        "from qurate.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "250"}
+    env.pop("QURATE_TRACEBACK", None)
+    res = subprocess.run(
+        [sys.executable, "-c", bug, "curate", str(tmp_path / "web"), "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: RuntimeError: a bug"), res.stderr
     log = Path(lines[0].split("(traceback in ")[1].rstrip(")"))
     assert "Traceback" in log.read_text()
     log.unlink()
