@@ -24,9 +24,9 @@ titles fixed below (Calc's "Functions by category") before any run:
   Dzongkha's translation is partial: a page mixes Tibetan with untranslated English
   sentences, as a real localised manual does (at the build of 2026-12-04, 90 of the 110
   Dzongkha math pieces hold Tibetan text, 20 are wholly untranslated English). Pages
-  that are half math, half tooling (financial and option-pricing functions, ``CONVERT``'s unit tables, database
-  functions, the statistics *dialogs*, the formula editor) are in neither class and
-  left out.
+  that are half math, half tooling (financial and option-pricing functions, ``CONVERT``'s
+  unit tables, database functions, the statistics *dialogs*, the formula editor) are in
+  neither class and left out.
 - **other**: the same Calc help's pages on date/time, information, logical, spreadsheet,
   text and programming functions and their single-function pages (``LO_OTHER_PAGES``,
   ``LO_OTHER_FUNCS``: the math pages' layout, "Syntax"/"Example" and formulas, without
