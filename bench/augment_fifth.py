@@ -137,7 +137,6 @@ def math_docs() -> list[tuple[str, str, str]]:
 
 
 def other_docs() -> list[tuple[str, str, str]]:
-    import corpus_sources as cs
 
     docs = []
     for lang in LO_LANGS:
@@ -148,16 +147,7 @@ def other_docs() -> list[tuple[str, str, str]]:
     for manual in INFO_MANUALS:
         text = au.info_text(f"/usr/share/info/{manual}.info*.gz")
         docs += au.spread([(f"{manual}:{j}", c, "en") for j, c in enumerate(au.chunks(text))], 15)
-    site = (
-        Path(sys.prefix)
-        / "lib"
-        / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-        / "site-packages"
-    )
-    for pkg in PY_PACKAGES:
-        files = sorted((site / pkg).rglob("*.py"))
-        got = [(f"py-{pkg}:{f.name}", cs.cut(f.read_text(errors="replace")), "code") for f in files]
-        docs += au.spread([d for d in got if len(d[1]) >= 400], 8)
+    docs += au.site_code_docs(PY_PACKAGES, 8)
     return docs
 
 

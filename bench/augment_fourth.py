@@ -110,16 +110,7 @@ def other_docs() -> list[tuple[str, str, str]]:
         if len(text) >= 400:
             got.append((f"man-pt_BR:{Path(path).name}", text, "pt"))
     docs += au.spread(got, 80)
-    site = (
-        Path(sys.prefix)
-        / "lib"
-        / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-        / "site-packages"
-    )
-    for pkg in PY_PACKAGES:
-        files = sorted((site / pkg).rglob("*.py"))
-        got = [(f"py-{pkg}:{f.name}", cs.cut(f.read_text(errors="replace")), "code") for f in files]
-        docs += au.spread([d for d in got if len(d[1]) >= 400], 15)
+    docs += au.site_code_docs(PY_PACKAGES, 15)
     return docs
 
 

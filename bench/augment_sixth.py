@@ -90,22 +90,12 @@ def math_docs() -> list[tuple[str, str, str]]:
 
 
 def other_docs() -> list[tuple[str, str, str]]:
-    import corpus_sources as cs
 
     docs = []
     for lang in LO_LANGS:
         docs += au.spread(a5.lo_docs(lang, a5.calc_pages(LO_OTHER_PAGES, LO_OTHER_FUNCS)), 55)
         docs += au.spread(a5.lo_docs(lang, ui_pages(lang)), 65)
-    site = (
-        Path(sys.prefix)
-        / "lib"
-        / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-        / "site-packages"
-    )
-    for pkg in PY_PACKAGES:
-        files = sorted((site / pkg).rglob("*.py"))
-        got = [(f"py-{pkg}:{f.name}", cs.cut(f.read_text(errors="replace")), "code") for f in files]
-        docs += au.spread([d for d in got if len(d[1]) >= 400], 8)
+    docs += au.site_code_docs(PY_PACKAGES, 8)
     return docs
 
 

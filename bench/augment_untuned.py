@@ -136,6 +136,25 @@ def spread(docs: list, k: int) -> list:
     return [docs[int(i * step)] for i in range(min(k, len(docs)))]
 
 
+def site_code_docs(packages: tuple[str, ...] | list[str], k: int) -> list[tuple[str, str, str]]:
+    """Up to ``k`` Python files of at least 400 characters from each installed package, as
+    ``code`` documents (the non-math code of the fourth to sixth pools)."""
+    import corpus_sources as cs
+
+    site = (
+        Path(sys.prefix)
+        / "lib"
+        / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        / "site-packages"
+    )
+    docs = []
+    for pkg in packages:
+        files = sorted((site / pkg).rglob("*.py"))
+        got = [(f"py-{pkg}:{f.name}", cs.cut(f.read_text(errors="replace")), "code") for f in files]
+        docs += spread([d for d in got if len(d[1]) >= 400], k)
+    return docs
+
+
 def other_docs() -> list[tuple[str, str, str]]:
     import corpus_sources as cs
 
