@@ -262,8 +262,8 @@ def write_pool(path: Path, math: list[tuple], other: list[tuple], id_prefix: str
 
 
 def pool_main(name: str, pool: Path, build, doc: str) -> None:
-    """The command line of a labelled recall pool's bench (``bench/augment_fresh.py``,
-    ``bench/augment_fourth.py``): build the pool once (``build(pool)``), print its make-up by
+    """The command line of a labelled recall pool's bench (``bench/augment_untuned.py`` and
+    ``augment_fresh/fourth/fifth/sixth.py``): build the pool once (``build(pool)``), print its make-up by
     label and source, then ``report_math_pool``."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3)

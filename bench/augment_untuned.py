@@ -29,13 +29,10 @@ is ``ratio=<precision/0.9>`` (>= 1 with recall >= 0.9 meets the target).
 
 from __future__ import annotations
 
-import argparse
 import glob
 import gzip
-import json
 import re
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -181,24 +178,7 @@ def build(path: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--set", action="append", default=[], help="RecallConfig key=JSON value")
-    args = ap.parse_args()
-    if args.rebuild or not POOL.exists():
-        t = time.time()
-        print(f"building the untuned pool in {POOL} ...", flush=True)
-        build(POOL)
-        print(f"  built in {time.time() - t:.0f} s", flush=True)
-    rows = [json.loads(line) for line in POOL.read_text(encoding="utf-8").splitlines()]
-    by: dict[str, int] = {}
-    for r in rows:
-        key = r["source"].split(":")[0] if r["label"] == "math" else r["label"]
-        by[key] = by.get(key, 0) + 1
-    langs = sorted({r["lang"] for r in rows})
-    print(f"untuned pool: {len(rows)} docs {by}; languages {langs}")
-    augment.report_math_pool(rows, "untuned", args.rounds, args.set)
+    augment.pool_main("untuned", POOL, build, __doc__)
 
 
 if __name__ == "__main__":
