@@ -163,8 +163,8 @@ def refuse_output_in_inputs(out: str | Path, inputs: Iterable[str | Path]) -> No
     Inside a folder that is walked for input, the first run wrote there, and the rerun read
     its own output back: the same command then claimed "a different finished run", and with
     ``--overwrite`` it cleared the shards it had just listed (a FileNotFoundError traceback)."""
-    res = Path(os.path.abspath(out))
-    res = res.parent.resolve() / res.name if res.parent.exists() else res
+    res = Path(os.path.abspath(out))  # `..` folded; the last part itself is not followed
+    res = res.parent.resolve() / res.name  # non-strict: the part of the parent that exists
     for i in inputs:
         src = Path(i).resolve()
         if res == src or (src.is_dir() and src in res.parents):

@@ -34,6 +34,18 @@ def test_an_output_next_to_the_inputs_is_fine(tmp_path: Path):
     refuse_output_in_inputs(tmp_path / "in-out", [folder])  # a sibling with a common prefix
 
 
+def test_an_output_deep_under_a_linked_input_is_refused(tmp_path: Path):
+    # The output's missing folders do not stop the existing part of its path from being
+    # resolved: `link/new/out`, with link -> the input folder, is inside the input.
+    from qurate.errors import BadInputError
+
+    folder = _inputs(tmp_path)
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    with pytest.raises(BadInputError, match="inside the input"):
+        refuse_output_in_inputs(link / "new" / "out", [folder])
+
+
 def test_an_output_under_a_file_is_a_user_error(tmp_path: Path, capsys):
     # Before: "error: NotADirectoryError: [Errno 20] Not a directory: 'afile/sub'
     # (traceback in /tmp/qurate-error-*.log)", exit 1.
