@@ -162,13 +162,12 @@ def _non_finite(data: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...],
     """The key path and value of the first NaN or infinity in a loaded config, or None."""
     if isinstance(data, float) and not math.isfinite(data):
         return path, data
-    items = (
-        data.items()
-        if isinstance(data, dict)
-        else enumerate(data)
-        if isinstance(data, list)
-        else ()
-    )
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return None
     for k, v in items:
         found = _non_finite(v, (*path, str(k)))
         if found is not None:
