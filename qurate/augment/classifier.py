@@ -24,6 +24,7 @@ user to load, only a test used it, so it is gone: ``qurate augment recall`` is t
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -216,13 +217,25 @@ class RecallConfig(BaseModel):
 FEATURE_CHARS = 600
 
 
+# Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer). fastText
+# splits on whitespace only and is trained without subwords, so a run of such text between
+# two spaces is one token seen once: the classifier learns nothing from it and a Khmer math
+# page scores as its English fragments alone. Each of their characters becomes a token (and
+# with word bigrams, each pair of characters a feature), and the zero-width space that some
+# of them put between words becomes a space.
+_UNSPACED = re.compile(r"([\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff])")
+
+
 def prepare(text: str, max_chars: int = 4000, features: bool = True) -> str:
     """The fastText input line for one document (no newline at the end).
 
     Only ``\\n`` is replaced: fastText itself splits words on ``\\r``, ``\\t``, ``\\v``,
-    ``\\f`` and NUL, and ``\\n`` is its line terminator.
+    ``\\f`` and NUL, and ``\\n`` is its line terminator. Text in a script written without
+    spaces is split into characters (``_UNSPACED``).
     """
     line = text[:max_chars].lower().replace("\n", " ")
+    if not line.isascii() and _UNSPACED.search(line):
+        line = _UNSPACED.sub(r" \1 ", line.replace("\u200b", " "))
     if features:
         return f"{line} {feature_tokens(math_features(text[:FEATURE_CHARS]))}"
     return line

@@ -119,4 +119,15 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
-__all__ = ["PHRASES", "STEMS"]
+# The languages (ISO 639-1, as curate's language ID writes them) whose math words the prior
+# knows: its own lists (prior.py) and the ones above. In any other language the prior's
+# silence says nothing about a document, so the final selection does not read it as "no
+# math" (``augment/prior_split.py``). ``code`` and an unknown language count as covered:
+# code and English docs are where a prior of 0 was measured to mean "not math".
+LEXICON_LANGS = frozenset(
+    """
+en fr de es it pt ru zh ja el pl cs sk tr hu fi nl sv da no id ms ro uk ko vi ar hi code ?
+""".split()
+)
+
+__all__ = ["LEXICON_LANGS", "PHRASES", "STEMS"]

@@ -48,6 +48,10 @@ variance expectation stochastic combinatorial binomial multinomial combinatorics
 euclidean affine projective numerator denominator remainder infinitesimal bijective
 injective surjective bijection hypergeometric elliptic modular simplification unknowns
 parabola hyperbola ellipse
+median medians quartile quartiles percentile percentiles quantile quantiles skewness kurtosis
+regression correlation covariance deviation deviations poisson gaussian weibull lognormal
+bernoulli cumulative radian radians cotangent secant cosecant arccot imaginary interpolation
+extrapolation trigonometry multiplication subtraction exponentiation statistical
 """
 _FR = """
 théorème lemme corollaire démonstration preuve polynôme polynômes coefficient coefficients

@@ -108,6 +108,18 @@ def test_prepare_is_one_line_cut_and_lower_cased() -> None:
     assert prepare("Abc\nDef", features=False) == "abc def"
 
 
+def test_text_written_without_spaces_becomes_character_tokens() -> None:
+    # Khmer with zero-width spaces and Tibetan with syllable marks: one fastText token per
+    # character, so two pages that share words share tokens; Latin text is untouched.
+    khmer = "\u17a2\u1793\u17bb\u200b\u1782\u1798 SIN(x)"
+    assert prepare(khmer, features=False).split() == [
+        "\u17a2", "\u1793", "\u17bb", "\u1782", "\u1798", "sin(x)"
+    ]  # fmt: skip
+    tibetan = "\u0f62\u0f72\u0f0b\u0f58"
+    assert prepare(tibetan, features=False).split() == list(tibetan)
+    assert prepare("Übung macht den Meister", features=False) == "übung macht den meister"
+
+
 def test_classifier_separates_math_from_prose(pool) -> None:
     rows = labelled_pool()
     seeds = load_seeds(SAMPLE / "seeds" / "math.jsonl")

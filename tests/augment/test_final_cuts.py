@@ -11,7 +11,7 @@ from test_prior import texinfo_math, write_pool  # noqa: E402  (same folder)
 from qurate.augment import pool as pooling
 from qurate.augment.classifier import RecallConfig
 from qurate.augment.prior_split import final_cuts
-from qurate.contract.shards import iter_rows
+from qurate.contract.shards import ShardWriter, iter_rows, write_manifest
 
 PLAIN = (
     "The server reads its configuration file at start-up and writes a log line for every "
@@ -58,3 +58,21 @@ def test_a_cut_set_by_calibration_or_a_cap_is_never_lowered(tmp_path: Path) -> N
     pool = _pool(tmp_path)
     for cfg in (RecallConfig(max_fraction=0.5), RecallConfig(calibrate=True)):
         assert final_cuts(pool, 0.4, cfg, "math") == (0.4, {})
+
+
+def test_a_language_the_lexicon_does_not_know_keeps_the_rounds_cut(tmp_path: Path) -> None:
+    # Estonian (no lexicon): plain text without math words is neither raised to bare_cut
+    # (the lexicon's silence says nothing there) nor lowered; English plain text is raised.
+    rows = [("et", "Funktsioon tagastab arvu ruutjuure ja kuvab tulemuse lahtris. " * 4)]
+    rows += [("en", PLAIN)]
+    directory = tmp_path / "pool"
+    with ShardWriter(directory, rows_per_shard=10) as w:
+        for lang, text in rows:
+            w.write({"id": lang, "text": text, "lang": lang, "n_chars": len(text),
+                     "n_tokens": len(text) // 4})  # fmt: skip
+    write_manifest(directory, stage="curate", config_hash="-", inputs=[], n_in=2, n_kept=2,
+                   rejected_by_reason={})  # fmt: skip
+    cfg = RecallConfig(threshold=0.3, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003)
+    cuts, summary = final_cuts(pooling.open_pool(directory), 0.3, cfg, "math")
+    assert np.concatenate(cuts).tolist() == [0.3, 0.7]
+    assert summary["docs_outside_lexicon"] == 1 and summary["docs_with_prior"] == 0

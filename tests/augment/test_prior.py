@@ -131,3 +131,15 @@ def test_a_repeated_word_and_interface_words_do_not_make_a_page_math() -> None:
     assert math_prior(ui) == 0.0
     # math with the odd interface word keeps its prior
     assert math_prior(texinfo_math(3) + " Click the menu to plot it.") >= 0.05
+
+
+def test_the_prior_knows_statistics_and_not_its_everyday_homonyms() -> None:
+    stats = (
+        "Returns the median and the quartiles of the sample; the skewness and the kurtosis "
+        "describe the shape, the covariance and the correlation two variables."
+    )
+    assert math_prior(stats) > 0.1
+    # the everyday words of a release note are no statistics
+    assert (
+        math_prior("The release fixes a crash in the mean time; see the distribution notes.") == 0
+    )
