@@ -109,6 +109,33 @@ def sample_by_group(
     return out
 
 
+def top_by_group(
+    scores: list[np.ndarray],
+    groups: list[np.ndarray],
+    fraction: float,
+    floor: float,
+    only: set[str] | None = None,
+) -> list[np.ndarray]:
+    """Per shard, whether each document is in the top ``fraction`` of its group (language)
+    by score and scores at least ``floor``; groups not in ``only`` (when given) have none."""
+    flat = np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
+    grp = np.concatenate(groups).astype(str) if groups else np.array([])
+    cut = np.full(len(flat), np.inf)
+    if fraction > 0:
+        for g in np.unique(grp):
+            if only is not None and g not in only:
+                continue
+            m = grp == g
+            k = int(math.floor(fraction * m.sum()))
+            if k:
+                cut[m] = max(floor, float(np.sort(flat[m])[::-1][k - 1]))
+    out, start = [], 0
+    for s in scores:
+        out.append(s >= cut[start : start + len(s)])
+        start += len(s)
+    return out
+
+
 @dataclass
 class HeldOutFit:
     """A round measured on the held-out split."""

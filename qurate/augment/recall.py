@@ -49,7 +49,8 @@ from qurate.augment.classifier import (
     RecallClassifier,
     RecallConfig,
 )
-from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds
+from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds, top_by_group
+from qurate.augment.lexicon import LEXICON_LANGS
 from qurate.augment.pool import STAGE
 from qurate.augment.prior_split import cuts_of, final_cuts, gated, prior_split
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
@@ -171,6 +172,8 @@ def _run_rounds(
     split = prior_split(pool, cfg, domain, bool(held_seeds), rng0)
     gates = gated(pool, cfg, domain)  # the written selection's cut per document
     trainable, held_neg, held_pos = split.trainable, split.held_neg, held_seeds + split.held_pos
+    # languages the math lexicon knows no word of (their math had no round-1 positive)
+    silent = {str(g) for lang in pool.langs for g in np.unique(lang.astype(str))} - LEXICON_LANGS
     judged, judged_text = st.judged, st.judged_text
     for r in range(st.done + 1, cfg.rounds + 1):
         if st.stopped:
@@ -180,6 +183,13 @@ def _run_rounds(
         positives = list(train_seeds) + [judged_text[i] for i, ok in judged.items() if ok]
         positives += split.prior_pos
         n_pseudo = len(split.prior_pos)
+        spared = (
+            top_by_group(
+                prev, pool.langs, cfg.silent_spare_fraction, cfg.silent_spare_floor, silent
+            )
+            if prev is not None and domain == "math" and cfg.prior
+            else [np.zeros(n, dtype=bool) for n in pool.rows]
+        )
         if prev is not None and cfg.max_pseudo_positives:
             masks = [
                 (s >= cfg.pseudo_positive_score) & t & ~p
@@ -196,7 +206,10 @@ def _run_rounds(
         masks = (
             [t & ~p for t, p in zip(trainable, split.prior_mask, strict=True)]
             if prev is None
-            else [(s < st.prev_cut) & t for s, t in zip(prev, trainable, strict=True)]
+            else [
+                (s < st.prev_cut) & t & ~sp
+                for s, t, sp in zip(prev, trainable, spared, strict=True)
+            ]
         )
         if not any(m.any() for m in masks):  # the last round recalled everything
             masks = [t.copy() for t in trainable]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from test_classifier import SAMPLE, _jsonl, tiny  # noqa: E402  (same folder)
 
-from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds
+from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds, top_by_group
 from qurate.augment.recall import recall
 from qurate.contract.shards import ShardWriter, iter_rows, write_manifest
 
@@ -107,3 +107,17 @@ def test_a_round_whose_held_out_precision_falls_is_not_used(tmp_path, monkeypatc
     r1, r2 = m["rounds"]
     assert r1["used"] and not r2["used"] and r2["holdout_precision"] < r1["holdout_precision"]
     assert m["threshold"] == r1["threshold"] and m["counts"]["kept"] == r1["recalled_docs"]
+
+
+def test_top_by_group_takes_each_languages_best_above_a_floor_only_where_asked() -> None:
+    scores = [np.array([0.9, 0.5, 0.05, 0.2], dtype=np.float32), np.array([0.3, 0.02])]
+    langs = [np.array(["km", "km", "km", "en"], dtype=object), np.array(["km", "en"])]
+    # km: 0.9, 0.5, 0.05, 0.3 -> its top half is 0.9 and 0.5
+    top = top_by_group(scores, langs, 0.5, 0.1, {"km"})
+    assert [m.tolist() for m in top] == [[True, True, False, False], [False, False]]
+    # the floor keeps a low-scoring language's top half out
+    low = top_by_group(scores, langs, 1.0, 0.25, {"km"})
+    assert [m.tolist() for m in low] == [[True, True, False, False], [True, False]]
+    # English is not asked for; with no filter, its top half (0.2 of 0.2, 0.02) is taken too
+    every = top_by_group(scores, langs, 0.5, 0.1)
+    assert [m.tolist() for m in every] == [[True, True, False, True], [False, False]]

@@ -143,3 +143,13 @@ def test_the_prior_knows_statistics_and_not_its_everyday_homonyms() -> None:
     assert (
         math_prior("The release fixes a crash in the mean time; see the distribution notes.") == 0
     )
+
+
+def test_words_of_a_script_without_spaces_are_counted_as_words_not_as_fragments() -> None:
+    # 20 Khmer phrases (4 words each, in 22 characters, zero-width spaces between words)
+    # and an English sentence with 3 math words: about 80 + 8 words, so a prior near 3/88.
+    # Counted as the fragments a word regex cuts at every vowel sign, it was 0.013.
+    km = "\u1780\u17d2\u1793\u17bb\u1784\u200b\u178f\u17b6\u179a\u17b6\u1784\u200b"
+    km += "\u1781\u17b6\u1784\u200b\u1780\u17d2\u179a\u17c4\u1798 "
+    prior = math_prior(km * 20 + " the median and the variance of the regression")
+    assert 0.025 < prior < 0.04
