@@ -24,6 +24,10 @@ Three forms, by how each language builds words:
 
 from __future__ import annotations
 
+import numpy as np
+
+from qurate.filters.langid import canonical_lang
+
 _EL = """
 ολοκληρωμα θεωρημ λημμα λημματ πορισμ αποδειξ πολυωνυμ μονωνυμ εξισωσ ανισωσ ανισοτητ οριζουσ
 ιδιοτιμ ιδιοδιανυσμ παραγωγισ
@@ -130,4 +134,11 @@ en fr de es it pt ru zh ja el pl cs sk tr hu fi nl sv da no id ms ro uk ko vi ar
 """.split()
 )
 
-__all__ = ["LEXICON_LANGS", "PHRASES", "STEMS"]
+
+def known(langs: np.ndarray) -> np.ndarray:
+    """Whether the lexicon knows each language code, in any spelling (``en-GB``, ``eng``)."""
+    uniq, inv = np.unique(langs.astype(str), return_inverse=True)
+    return np.array([canonical_lang(u) in LEXICON_LANGS for u in uniq], dtype=bool)[inv]
+
+
+__all__ = ["LEXICON_LANGS", "PHRASES", "STEMS", "known"]

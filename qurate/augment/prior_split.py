@@ -21,7 +21,7 @@ import numpy as np
 from qurate.augment import pool as pooling
 from qurate.augment.classifier import RecallConfig
 from qurate.augment.holdout import sample_by_group
-from qurate.augment.lexicon import LEXICON_LANGS
+from qurate.augment.lexicon import known
 
 
 @dataclass
@@ -85,12 +85,11 @@ def gated(pool: pooling.Pool, cfg: RecallConfig, domain: str) -> list[np.ndarray
     if not (cfg.prior and domain == "math") or cfg.calibrate or cfg.max_fraction < 1.0:
         return None
     return [
-        np.where(p >= cfg.prior_gate, np.int8(1), np.where(np.isin(lang, _COVERED), 0, _SILENT))
+        np.where(p >= cfg.prior_gate, np.int8(1), np.where(known(lang), 0, _SILENT))
         for p, lang in zip(pooling.priors(pool), pool.langs, strict=True)
     ]
 
 
-_COVERED = np.array(sorted(LEXICON_LANGS), dtype=object)
 _SILENT = np.int8(2)  # the lexicon knows no word of the document's language
 
 

@@ -50,7 +50,7 @@ from qurate.augment.classifier import (
     RecallConfig,
 )
 from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds, top_by_group
-from qurate.augment.lexicon import LEXICON_LANGS
+from qurate.augment.lexicon import known
 from qurate.augment.pool import STAGE
 from qurate.augment.prior_split import cuts_of, final_cuts, gated, prior_split
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
@@ -173,7 +173,7 @@ def _run_rounds(
     gates = gated(pool, cfg, domain)  # the written selection's cut per document
     trainable, held_neg, held_pos = split.trainable, split.held_neg, held_seeds + split.held_pos
     # languages the math lexicon knows no word of (their math had no round-1 positive)
-    silent = {str(g) for lang in pool.langs for g in np.unique(lang.astype(str))} - LEXICON_LANGS
+    silent = {str(g) for lang in pool.langs for g in np.unique(lang[~known(lang)].astype(str))}
     judged, judged_text = st.judged, st.judged_text
     for r in range(st.done + 1, cfg.rounds + 1):
         if st.stopped:

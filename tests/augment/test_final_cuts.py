@@ -76,3 +76,10 @@ def test_a_language_the_lexicon_does_not_know_keeps_the_rounds_cut(tmp_path: Pat
     cuts, summary = final_cuts(pooling.open_pool(directory), 0.3, cfg, "math")
     assert np.concatenate(cuts).tolist() == [0.3, 0.7]
     assert summary["docs_outside_lexicon"] == 1 and summary["docs_with_prior"] == 0
+
+
+def test_a_language_code_in_another_spelling_is_still_known() -> None:
+    from qurate.augment.lexicon import known
+
+    codes = np.array(["en-GB", "zh_Hant", "eng", "code", "eu", "km"], dtype=object)
+    assert known(codes).tolist() == [True, True, True, True, False, False]
