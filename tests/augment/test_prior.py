@@ -153,3 +153,13 @@ def test_words_of_a_script_without_spaces_are_counted_as_words_not_as_fragments(
     km += "\u1781\u17b6\u1784\u200b\u1780\u17d2\u179a\u17c4\u1798 "
     prior = math_prior(km * 20 + " the median and the variance of the regression")
     assert 0.025 < prior < 0.04
+
+
+def test_math_words_of_other_languages_count_in_plain_ascii_text_too() -> None:
+    # Indonesian needs no accent: it took the English-only path and its stems never counted
+    assert (
+        math_prior("Matriks ini memiliki determinan nol; koefisien dan logaritma dihitung.") > 0.2
+    )
+    assert math_prior("teoreme et demonstration du lemme sans accents") > 0.2  # folded French
+    # English prose still has none
+    assert math_prior("The committee met on Monday and the minutes were sent by mail.") == 0
