@@ -118,14 +118,15 @@ def top_by_group(
 ) -> list[np.ndarray]:
     """Per shard, whether each document is in the top ``fraction`` of its group (language)
     by score and scores at least ``floor``; groups not in ``only`` (when given) have none."""
+    if fraction <= 0 or (only is not None and not only):  # nothing asked: no pass at all
+        return [np.zeros(len(s), dtype=bool) for s in scores]
     flat = np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
     grp = np.concatenate(groups).astype(str) if groups else np.array([])
     cut = np.full(len(flat), np.inf)
-    if fraction > 0:
-        for g in np.unique(grp):
-            if only is not None and g not in only:
-                continue
-            m = grp == g
+    names, inv = np.unique(grp, return_inverse=True)
+    for i, g in enumerate(names):
+        if only is None or g in only:
+            m = inv == i
             k = int(math.floor(fraction * m.sum()))
             if k:
                 cut[m] = max(floor, float(np.sort(flat[m])[::-1][k - 1]))
