@@ -243,7 +243,17 @@ FEATURE_CHARS = 600
 # page scores as its English fragments alone. Each of their characters becomes a token (and
 # with word bigrams, each pair of characters a feature), and the zero-width space that some
 # of them put between words becomes a space.
-_UNSPACED = re.compile(r"([\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff])")
+_UNSPACED = re.compile(r"[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff]")
+# str.translate (one C pass), not a regex substitution: scoring the fifth dev pool (a third
+# of it Khmer) ran 5,970 docs/s with the regex, 9,640 with this, 14,770 unsplit (one core)
+_SPACE_OUT = {
+    **{
+        c: f" {chr(c)} "
+        for r in ((0x0E00, 0x1000), (0x1000, 0x10A0), (0x1780, 0x1800))
+        for c in range(*r)
+    },
+    0x200B: " ",
+}
 
 
 def prepare(text: str, max_chars: int = 4000, features: bool = True) -> str:
@@ -255,7 +265,7 @@ def prepare(text: str, max_chars: int = 4000, features: bool = True) -> str:
     """
     line = text[:max_chars].lower().replace("\n", " ")
     if not line.isascii() and _UNSPACED.search(line):
-        line = _UNSPACED.sub(r" \1 ", line.replace("\u200b", " "))
+        line = line.translate(_SPACE_OUT)
     if features:
         return f"{line} {feature_tokens(math_features(text[:FEATURE_CHARS]))}"
     return line
