@@ -136,9 +136,10 @@ en fr de es it pt ru zh ja el pl cs sk tr hu fi nl sv da no id ms ro uk ko vi ar
 
 
 def known(langs: np.ndarray) -> np.ndarray:
-    """Whether the lexicon knows each language code, in any spelling (``en-GB``, ``eng``)."""
+    """Whether the lexicon knows each language code, in any spelling (``en-GB``, ``eng``);
+    an empty code is unknown (``?``), as a missing one is."""
     uniq, inv = np.unique(langs.astype(str), return_inverse=True)
-    return np.array([canonical_lang(u) in LEXICON_LANGS for u in uniq], dtype=bool)[inv]
+    return np.array([(canonical_lang(u) or "?") in LEXICON_LANGS for u in uniq], dtype=bool)[inv]
 
 
 __all__ = ["LEXICON_LANGS", "PHRASES", "STEMS", "known"]

@@ -81,5 +81,5 @@ def test_a_language_the_lexicon_does_not_know_keeps_the_rounds_cut(tmp_path: Pat
 def test_a_language_code_in_another_spelling_is_still_known() -> None:
     from qurate.augment.lexicon import known
 
-    codes = np.array(["en-GB", "zh_Hant", "eng", "code", "eu", "km"], dtype=object)
-    assert known(codes).tolist() == [True, True, True, True, False, False]
+    codes = np.array(["en-GB", "zh_Hant", "eng", "code", "eu", "km", "", "?"], dtype=object)
+    assert known(codes).tolist() == [True, True, True, True, False, False, True, True]
