@@ -163,3 +163,9 @@ def test_math_words_of_other_languages_count_in_plain_ascii_text_too() -> None:
     assert math_prior("teoreme et demonstration du lemme sans accents") > 0.2  # folded French
     # English prose still has none
     assert math_prior("The committee met on Monday and the minutes were sent by mail.") == 0
+
+
+def test_shared_european_roots_count_but_not_in_an_institutes_name() -> None:
+    # Catalan is in no word list: the shared roots carry it (matemàtiques, fracció, ...)
+    assert math_prior("Introduïu el numerador i el denominador de la fracció: matemàtiques") > 0.2
+    assert math_prior("Stichting Mathematisch Centrum, Amsterdam. All rights reserved.") == 0
