@@ -94,11 +94,31 @@ _SHARED = """
 matemat matemàt numerator numerador numeratore numérateur
 denominator denominador denominatore dénominateur fraccion fraccio fracció frazion fração
 frações fraçõe
+perpendic conica conique kegelsned bissectri bisettri
 wiskund rekenkund noemer breuken afgeleide taljare namnare
 brüche bruchrechn primfaktor
 математ арифмет числител знаменател чисельник знаменник
 """
-STEMS = frozenset((_EL + _PL_CS_SK + _TR_HU_FI + _NL_SCAND_ID_RO + _UK_RU + _SHARED).split())
+# Catalan, Galician, Basque, Estonian, Slovenian, Croatian/Serbian/Bosnian, Latvian,
+# Lithuanian, Bulgarian (added after the fifth to seventh pools showed their math unread:
+# those pools' figures for these languages are dev figures from here on). Words with an
+# everyday sense are left out (Estonian *lugeja* "reader", Slovenian *odvod* "drain",
+# Serbian *verovatno* "probably", Latvian *skaitītājs* "counter").
+_MORE = """
+equacio inequacio matriu matrius probabilitat variancia ecuacion probabilidade
+ekuazio inekuazio matrize determinatzaile deribatu probabilitate bariantza desbiderapen
+korrelazio erregresio kosinu zatiki zenbakitzaile izendatzaile
+maatriks tuletis toenaosus polunoom vorrand vorratus standardhalve dispersioon
+korrelatsioon regressioon koosinus siinus ruutjuur algarv faktoriaal kompleksarv
+enacb neenacb matrik verjetnost logaritem ulomek ulomk imenovalec prastevil
+jednadzb jednacin nejednadzb nejednacin matrica derivacij vjerojatnost verovatnoc
+logaritam razlomak razlomk brojnik nazivnik imenilac
+vienadojum atvasinajum varbutib lygti isvestin tikimyb daugianar trupmen skaitikl vardikl
+детерминант логарит полином
+"""
+STEMS = frozenset(
+    (_EL + _PL_CS_SK + _TR_HU_FI + _NL_SCAND_ID_RO + _UK_RU + _SHARED + _MORE).split()
+)
 
 PHRASES: dict[str, tuple[str, ...]] = {
     # Korean
@@ -143,7 +163,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
 # code and English docs are where a prior of 0 was measured to mean "not math".
 LEXICON_LANGS = frozenset(
     """
-en fr de es it pt ru zh ja el pl cs sk tr hu fi nl sv da no id ms ro uk ko vi ar hi code ?
+en fr de es it pt ru zh ja el pl cs sk tr hu fi nl sv da no id ms ro uk ko vi ar hi
+ca gl eu et sl hr sr bs lv lt bg code ?
 """.split()
 )
 

@@ -52,6 +52,9 @@ median medians quartile quartiles percentile percentiles quantile quantiles skew
 regression correlation covariance deviation deviations poisson gaussian weibull lognormal
 bernoulli cumulative radian radians cotangent secant cosecant arccot imaginary interpolation
 extrapolation trigonometry multiplication subtraction exponentiation statistical
+locus loci conic conics perpendicular bisector bisectors midpoint collinear circumcircle
+incircle hypotenuse circumference cartesian asymptote asymptotes parametric fractions
+numerators denominators
 """
 _FR = """
 théorème lemme corollaire démonstration preuve polynôme polynômes coefficient coefficients

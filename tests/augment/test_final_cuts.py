@@ -61,9 +61,9 @@ def test_a_cut_set_by_calibration_or_a_cap_is_never_lowered(tmp_path: Path) -> N
 
 
 def test_a_language_the_lexicon_does_not_know_keeps_the_rounds_cut(tmp_path: Path) -> None:
-    # Estonian (no lexicon): plain text without math words is neither raised to bare_cut
+    # Swahili (no lexicon): plain text without math words is neither raised to bare_cut
     # (the lexicon's silence says nothing there) nor lowered; English plain text is raised.
-    rows = [("et", "Funktsioon tagastab arvu ruutjuure ja kuvab tulemuse lahtris. " * 4)]
+    rows = [("sw", "Kazi hii inarudisha mzizi wa nambari na kuonyesha matokeo kwenye seli. " * 4)]
     rows += [("en", PLAIN)]
     directory = tmp_path / "pool"
     with ShardWriter(directory, rows_per_shard=10) as w:
@@ -81,5 +81,5 @@ def test_a_language_the_lexicon_does_not_know_keeps_the_rounds_cut(tmp_path: Pat
 def test_a_language_code_in_another_spelling_is_still_known() -> None:
     from qurate.augment.lexicon import known
 
-    codes = np.array(["en-GB", "zh_Hant", "eng", "code", "eu", "km", "", "?"], dtype=object)
+    codes = np.array(["en-GB", "zh_Hant", "eng", "code", "sw", "km", "", "?"], dtype=object)
     assert known(codes).tolist() == [True, True, True, True, False, False, True, True]

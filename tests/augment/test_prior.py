@@ -169,3 +169,12 @@ def test_shared_european_roots_count_but_not_in_an_institutes_name() -> None:
     # Catalan is in no word list: the shared roots carry it (matemàtiques, fracció, ...)
     assert math_prior("Introduïu el numerador i el denominador de la fracció: matemàtiques") > 0.2
     assert math_prior("Stichting Mathematisch Centrum, Amsterdam. All rights reserved.") == 0
+
+
+def test_the_prior_reads_basque_estonian_and_lithuanian_math() -> None:
+    assert math_prior("Ekuazio honen deribatua eta matrizearen determinatzailea kalkulatu") > 0.2
+    assert math_prior("Maatriksi determinant ja võrrandi tuletis; tõenäosus ja standardhälve") > 0.2
+    assert math_prior("Lygties išvestinė ir trupmenos vardiklis; tikimybė") > 0.2
+    # their everyday text has none
+    assert math_prior("Dokumentua gorde eta inprimatu menuaren bidez.") == 0
+    assert math_prior("Salvesta dokument ja prindi see menüü kaudu.") == 0
