@@ -18,8 +18,11 @@ Three forms, by how each language builds words:
   ``εξισωσ`` once the accents are folded).
 - ``PHRASES``: substrings of the lower-cased text for languages whose math terms are
   several syllables or carry attached particles (Korean, Vietnamese, Arabic, Hindi).
-- Nothing for Estonian or Khmer: the fifth bench pool holds math in those languages to
-  measure what the language-independent parts of the recall do without a lexicon.
+- Nothing for Khmer, Tibetan, Thai, Hebrew, Persian and most other languages: there the
+  recall works without the lexicon (``LEXICON_LANGS`` says which languages it knows; see
+  ``augment/prior_split.py`` and ``silent_spare_fraction`` for what changes outside them).
+  Estonian and Basque were such test languages in the fifth and sixth bench pools until
+  their words were added (those pools are dev pools for them now).
 """
 
 from __future__ import annotations
