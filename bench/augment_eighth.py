@@ -1,5 +1,8 @@
 """Math recall on an eighth pool, built (and its truth labels fixed) before any run on it.
 
+Run once, untuned, at ``15b7124`` (2026-12-04): recall 0.712 at precision 0.979; a dev pool
+since (bench/RESULTS.md).
+
 Usage (GNOME help from Debian 12 packages, unpacked without installing their GTK
 dependencies; ``apt-get download`` needs no root but warns it runs unsandboxed)::
 

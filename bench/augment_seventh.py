@@ -1,5 +1,8 @@
 """Math recall on a seventh pool, built (and its truth labels fixed) before any run on it.
 
+Run once, untuned, at ``2a18afc`` (2026-12-04): recall 0.710 at precision 0.965; a dev pool
+since (bench/RESULTS.md).
+
 Usage (KDE application handbooks from Debian 12 packages, unpacked without installing
 their Qt/KDE dependencies; ``apt-get download`` needs no root but warns it runs
 unsandboxed)::

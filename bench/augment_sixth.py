@@ -1,5 +1,8 @@
 """Math recall on a sixth pool, built (and its truth labels fixed) before any run on it.
 
+Run once, untuned, at ``4589049`` (2026-12-04): recall 0.588 at precision 0.915; a dev pool
+since (bench/RESULTS.md).
+
 Usage (after ``bash bench/setup-eval.sh`` and ``apt-get install --no-install-recommends
 libreoffice-help-dz libreoffice-help-eu libreoffice-help-en-gb``):
 
