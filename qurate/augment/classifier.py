@@ -8,9 +8,11 @@ Input line. fastText splits on whitespace only. We lower-case the first ``max_ch
 characters, turn line breaks into spaces and append three math-density pseudo-words computed on the
 first ``FEATURE_CHARS`` characters (``qurate.filters.math_features``). Punctuation is *not* split off: a per-character
 rewrite in Python costs more than fastText's own predict (measured: ~0.8 ms vs ~0.5 ms per
-4 KB document), and fastText's character n-grams (``minn``/``maxn``) already see
-``\\frac{``, ``def`` and ``):`` inside whitespace tokens. Everything here is a handful of
-single-pass C string operations, which keeps scoring close to bare ``predict`` speed.
+4 KB document), and whitespace tokens such as ``\\frac{a}{b}`` or ``def`` are words of their
+own (supervised fastText trains without subwords: ``minn``/``maxn`` are 0, which is also why
+scripts written without spaces are split into characters, ``_UNSPACED`` below). Everything
+here is a handful of single-pass C string operations, which keeps scoring close to bare
+``predict`` speed.
 
 Training goes through ``qurate.llm.fasttext.train_classifier`` (weights checked, a retry
 with a new seed on a bad model, 200k buckets; one seeded thread when ``deterministic``, the
