@@ -58,7 +58,7 @@ section titles (Qalculate!), fixed below before any run:
   languages (the same Mallard layout: hard negatives), taken evenly through them; Python
   code of non-math packages no other pool reads (``PY_PACKAGES``).
 
-Pieces are cut to at most ``LIMIT`` characters and at least 300 (``pieces``).
+Pieces are cut to at most ``LIMIT`` characters and at least 300 (``augment_seventh.pieces``).
 Seeds: the bundled 60 sympy docstrings. The last line is ``ratio=<precision/0.9>``.
 """
 
@@ -75,6 +75,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import augment  # noqa: E402  (bench/augment.py: the stage writer and the recall runner)
 import augment_fourth as a4  # noqa: E402  (html_text)
+import augment_seventh as a7  # noqa: E402  (pieces)
 import augment_untuned as au  # noqa: E402  (spread, site_code_docs)
 
 POOL = HERE / "data" / "augment" / "eighth-pool.jsonl"
@@ -173,24 +174,9 @@ def help_pages(lang: str, app: str) -> list[tuple[str, str]]:
     ]
 
 
-def pieces(text: str) -> list[str]:
-    """``au.chunks`` pieces of up to ``LIMIT`` characters and at least 300 (a piece that
-    grew past 4,000 characters, a paragraph joined to a long one, cut again at a line
-    break), as ``augment_seventh.pieces`` does with its own limit."""
-    out = []
-    for c in au.chunks(text, limit=LIMIT, floor=300):
-        while len(c) > 4000:
-            head = c[:LIMIT].rsplit("\n", 1)[0] if "\n" in c[:LIMIT] else c[:LIMIT]
-            out.append(head)
-            c = c[len(head) :].lstrip()
-        if len(c) >= 300:
-            out.append(c)
-    return out
-
-
 def piece_docs(source: str, texts: list[str], lang: str) -> list[tuple[str, str, str]]:
-    """``(source:j, piece, lang)`` of ``texts`` joined and cut by ``pieces``."""
-    return [(f"{source}:{j}", c, lang) for j, c in enumerate(pieces("\n\n".join(texts)))]
+    """``(source:j, piece, lang)`` of ``texts`` joined and cut by ``augment_seventh.pieces``."""
+    return [(f"{source}:{j}", c, lang) for j, c in enumerate(a7.pieces("\n\n".join(texts), LIMIT))]
 
 
 def code(lang: str) -> str:
@@ -229,9 +215,7 @@ def other_docs() -> list[tuple[str, str, str]]:
             for name, text in help_pages(lang, app):
                 got += piece_docs(f"gnome-{app}-{code(lang)}:{name}", [text], code(lang))
         docs += au.spread(got, OTHER_PER_LANG)
-    for source, text, lang in au.site_code_docs(PY_PACKAGES, 6):
-        docs.append((source, text[:4000].rsplit("\n", 1)[0] if len(text) > 4000 else text, lang))
-    return docs
+    return docs + au.site_code_docs(PY_PACKAGES, 6, max_chars=4000)
 
 
 def build(path: Path) -> None:

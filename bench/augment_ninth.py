@@ -230,9 +230,7 @@ def other_docs() -> list[tuple[str, str, str]]:
         docs += au.spread(page_docs(mandir, au.spread(pages, OTHER_PAGES)), OTHER_PER_LANG)
     docs += au.spread(info_docs("gnuplot", lambda node, up: up in GNUPLOT_OTHER_UPS), GNUPLOT_OTHER)
     docs += info_docs("mpfr", lambda node, up: node in MPFR_OTHER)
-    for source, text, lang in au.site_code_docs(PY_PACKAGES, 10):
-        docs.append((source, text[:4000].rsplit("\n", 1)[0] if len(text) > 4000 else text, lang))
-    return docs
+    return docs + au.site_code_docs(PY_PACKAGES, 10, max_chars=4000)
 
 
 def build(path: Path) -> None:

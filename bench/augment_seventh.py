@@ -152,12 +152,12 @@ def kde_pages(lang: str, app: str) -> list[tuple[str, str, str]]:
     return [(name, chapter(name), text) for name, text in pages if name != "index"]
 
 
-def pieces(text: str) -> list[str]:
-    """``au.chunks`` pieces (up to ``LIMIT`` characters, at least 300), a piece that
+def pieces(text: str, limit: int = LIMIT) -> list[str]:
+    """``au.chunks`` pieces (up to ``limit`` characters, at least 300), a piece that
     ``au.chunks`` let grow past 4,000 characters (a paragraph joined to a long one) cut
-    again at the line breaks nearest below ``LIMIT``."""
+    again at the line breaks nearest below ``limit`` (the eighth and ninth pools' builders
+    call it too)."""
     out = []
-    limit = LIMIT
     for c in au.chunks(text, limit=limit, floor=300):
         while len(c) > 4000:
             head = c[:limit].rsplit("\n", 1)[0] if "\n" in c[:limit] else c[:limit]
@@ -195,9 +195,7 @@ def other_docs() -> list[tuple[str, str, str]]:
     for lang in LANGS:
         got = [d for app in OTHER_APPS for d in kde_docs(lang, app, lambda name: True)]
         docs += au.spread(got, OTHER_PER_LANG)
-    for source, text, lang in au.site_code_docs(PY_PACKAGES, 6):
-        docs.append((source, text[:4000].rsplit("\n", 1)[0] if len(text) > 4000 else text, lang))
-    return docs
+    return docs + au.site_code_docs(PY_PACKAGES, 6, max_chars=4000)
 
 
 def build(path: Path) -> None:

@@ -133,9 +133,12 @@ def spread(docs: list, k: int) -> list:
     return [docs[int(i * step)] for i in range(min(k, len(docs)))]
 
 
-def site_code_docs(packages: tuple[str, ...] | list[str], k: int) -> list[tuple[str, str, str]]:
+def site_code_docs(
+    packages: tuple[str, ...] | list[str], k: int, max_chars: int | None = None
+) -> list[tuple[str, str, str]]:
     """Up to ``k`` Python files of at least 400 characters from each installed package, as
-    ``code`` documents (the non-math code of the fourth to sixth pools)."""
+    ``code`` documents (the non-math code of the fourth to ninth pools); with ``max_chars``,
+    a longer file is cut at its last line break before that many characters."""
     import corpus_sources as cs
 
     site = (
@@ -149,6 +152,11 @@ def site_code_docs(packages: tuple[str, ...] | list[str], k: int) -> list[tuple[
         files = sorted((site / pkg).rglob("*.py"))
         got = [(f"py-{pkg}:{f.name}", cs.cut(f.read_text(errors="replace")), "code") for f in files]
         docs += spread([d for d in got if len(d[1]) >= 400], k)
+    if max_chars is not None:
+        docs = [
+            (src, text[:max_chars].rsplit("\n", 1)[0] if len(text) > max_chars else text, lang)
+            for src, text, lang in docs
+        ]
     return docs
 
 
