@@ -10,7 +10,7 @@ first ``FEATURE_CHARS`` characters (``qurate.filters.math_features``). Punctuati
 rewrite in Python costs more than fastText's own predict (measured: ~0.8 ms vs ~0.5 ms per
 4 KB document), and whitespace tokens such as ``\\frac{a}{b}`` or ``def`` are words of their
 own (supervised fastText trains without subwords: ``minn``/``maxn`` are 0, which is also why
-scripts written without spaces are split into characters, ``_UNSPACED`` below). Everything
+scripts written without spaces are split into characters, ``_SPACE_OUT`` below). Everything
 here is a handful of single-pass C string operations, which keeps scoring close to bare
 ``predict`` speed.
 
@@ -26,7 +26,6 @@ user to load, only a test used it, so it is gone: ``qurate augment recall`` is t
 from __future__ import annotations
 
 import math
-import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from qurate.augment.lexicon import UNSPACED, UNSPACED_RANGES
 from qurate.contract.stagedir import atomic_write
 from qurate.errors import BadInputError
 from qurate.filters.math_features import feature_tokens, math_features
@@ -239,21 +239,16 @@ class RecallConfig(BaseModel):
 FEATURE_CHARS = 600
 
 
-# Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer). fastText
-# splits on whitespace only and is trained without subwords, so a run of such text between
-# two spaces is one token seen once: the classifier learns nothing from it and a Khmer math
-# page scores as its English fragments alone. Each of their characters becomes a token (and
-# with word bigrams, each pair of characters a feature), and the zero-width space that some
-# of them put between words becomes a space.
-_UNSPACED = re.compile(r"[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff]")
+# Scripts written without spaces between words (``lexicon.UNSPACED``: Thai, Lao, Tibetan,
+# Myanmar, Khmer). fastText splits on whitespace only and is trained without subwords, so a
+# run of such text between two spaces is one token seen once: the classifier learns nothing
+# from it and a Khmer math page scores as its English fragments alone. Each of their
+# characters becomes a token (and with word bigrams, each pair of characters a feature), and
+# the zero-width space that some of them put between words becomes a space.
 # str.translate (one C pass), not a regex substitution: scoring the fifth dev pool (a third
 # of it Khmer) ran 5,970 docs/s with the regex, 9,640 with this, 14,770 unsplit (one core)
 _SPACE_OUT = {
-    **{
-        c: f" {chr(c)} "
-        for r in ((0x0E00, 0x1000), (0x1000, 0x10A0), (0x1780, 0x1800))
-        for c in range(*r)
-    },
+    **{c: f" {chr(c)} " for a, b in UNSPACED_RANGES for c in range(a, b)},
     0x200B: " ",
 }
 
@@ -263,10 +258,10 @@ def prepare(text: str, max_chars: int = 4000, features: bool = True) -> str:
 
     Only ``\\n`` is replaced: fastText itself splits words on ``\\r``, ``\\t``, ``\\v``,
     ``\\f`` and NUL, and ``\\n`` is its line terminator. Text in a script written without
-    spaces is split into characters (``_UNSPACED``).
+    spaces is split into characters (``lexicon.UNSPACED``).
     """
     line = text[:max_chars].lower().replace("\n", " ")
-    if not line.isascii() and _UNSPACED.search(line):
+    if not line.isascii() and UNSPACED.search(line):
         line = line.translate(_SPACE_OUT)
     if features:
         return f"{line} {feature_tokens(math_features(text[:FEATURE_CHARS]))}"

@@ -27,6 +27,8 @@ Three forms, by how each language builds words:
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from qurate.filters.langid import canonical_lang
@@ -159,6 +161,12 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+# Scripts written without spaces between words (Thai, Lao, Tibetan, Myanmar, Khmer), as
+# code-point ranges (end excluded): the recall classifier reads them one character per token
+# (``classifier.prepare``) and the prior counts their words as characters / 4.
+UNSPACED_RANGES = ((0x0E00, 0x1000), (0x1000, 0x10A0), (0x1780, 0x1800))
+UNSPACED = re.compile("[" + "".join(f"{chr(a)}-{chr(b - 1)}" for a, b in UNSPACED_RANGES) + "]")
+
 # The languages (ISO 639-1, as curate's language ID writes them) whose math words the prior
 # knows: its own lists (prior.py) and the ones above. In any other language the prior's
 # silence says nothing about a document, so the final selection does not read it as "no
@@ -179,4 +187,4 @@ def known(langs: np.ndarray) -> np.ndarray:
     return np.array([(canonical_lang(u) or "?") in LEXICON_LANGS for u in uniq], dtype=bool)[inv]
 
 
-__all__ = ["LEXICON_LANGS", "PHRASES", "STEMS", "known"]
+__all__ = ["LEXICON_LANGS", "PHRASES", "STEMS", "UNSPACED", "UNSPACED_RANGES", "known"]

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from qurate.augment.lexicon import PHRASES, STEMS
+from qurate.augment.lexicon import PHRASES, STEMS, UNSPACED
 
 PRIOR_CHARS = 3000
 
@@ -94,7 +94,6 @@ _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
 _ASCII_WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")  # the same words in a lower-cased ASCII head
 _MARKS = re.compile(r"[\u0300-\u036f]")
 _CJK = re.compile(r"[\u3040-\u9fff]")
-_UNSPACED = re.compile(r"[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff]")  # Thai .. Khmer
 _SCRIPTS = {
     "ko": re.compile(r"[\uac00-\ud7a3]"),
     "hi": re.compile(r"[\u0900-\u097f]"),
@@ -176,10 +175,10 @@ def math_prior(text: str, chars: int = PRIOR_CHARS) -> float:
         if cjk:
             hits += cjk
             counts["\0cjk"] = len(_CJK.findall(head)) // 2  # CJK words: characters / 2
-        if _UNSPACED.search(head):  # words of scripts without spaces: characters / 4
-            for w in [w for w in counts if _UNSPACED.search(w)]:
+        if UNSPACED.search(head):  # words of scripts without spaces: characters / 4
+            for w in [w for w in counts if UNSPACED.search(w)]:
                 del counts[w]
-            counts["\0unspaced"] = len(_UNSPACED.findall(head)) // 4
+            counts["\0unspaced"] = len(UNSPACED.findall(head)) // 4
     n = counts.total()
     if not n or hits <= _capped(counts, UI_WORDS.intersection(counts)):
         return 0.0
