@@ -121,8 +121,22 @@ logaritam razlomak razlomk brojnik nazivnik imenilac
 vienadojum atvasinajum varbutib lygti isvestin tikimyb daugianar trupmen skaitikl vardikl
 детерминант логарит полином
 """
+# Names of the elementary and special functions and of the parts of a complex number, in
+# the European languages above (added after the ninth pool, the C math library's man pages
+# in seven languages, showed German, French, Polish and Russian pages on the complex and
+# hyperbolic functions without one word the lexicon knew). Stems, so that inflected and
+# compound forms count (*hyperbolique*, *Areakosinus*, *Besselfunktion*, *мнимая*); not
+# *racine*, *Wurzel*, *seno*, *complexe*/*komplex*: "répertoire racine", "Wurzelverzeichnis",
+# "en el seno de", "a complex system" are everyday words there.
+_FUNCTIONS = """
+hyperbol hiperbol iperbol гиперболич гіперболіч arcsin arccos arctan arccot arcus arcosen
+arcocosen arcotangen areasin areakos areatang coseno cosseno cotangen tangent арксин арккос
+арктанг арккотанг quadratwurzel kubikwurzel logarithm esponenzial экспонент
+exponentialfunk gammafunk гамма-функц bessel бессел riemann риман imaginar immaginar
+realteil urojon zespolon мним уявн potegow mocnin степенн кубическ fehlerfunk
+"""
 STEMS = frozenset(
-    (_EL + _PL_CS_SK + _TR_HU_FI + _NL_SCAND_ID_RO + _UK_RU + _SHARED + _MORE).split()
+    (_EL + _PL_CS_SK + _TR_HU_FI + _NL_SCAND_ID_RO + _UK_RU + _SHARED + _MORE + _FUNCTIONS).split()
 )
 
 PHRASES: dict[str, tuple[str, ...]] = {

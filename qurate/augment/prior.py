@@ -74,6 +74,7 @@ matrices determinante autovalor ecuación ecuaciones derivada integral logaritmo
 polinomi coefficiente matrice equazione equazioni derivata integrale logaritmo sottogruppo
 polinômio polinômios coeficiente inteiro inteiros matriz equação equações derivada integral
 logaritmo subgrupo corpo
+cuadrada quadrada
 """
 _RU = """
 теорема лемма доказательство многочлен многочлена коэффициент коэффициенты матрица матрицы

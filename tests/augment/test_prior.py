@@ -178,3 +178,15 @@ def test_the_prior_reads_basque_estonian_and_lithuanian_math() -> None:
     # their everyday text has none
     assert math_prior("Dokumentua gorde eta inprimatu menuaren bidez.") == 0
     assert math_prior("Salvesta dokument ja prindi see menüü kaudu.") == 0
+
+
+def test_the_names_of_functions_count_in_their_inflected_and_compound_forms() -> None:
+    # the C math library's pages on complex and hyperbolic functions had no word it knew
+    assert math_prior("cacosh - komplexer Areakosinus Hyperbolicus; die Besselfunktion") > 0.2
+    assert math_prior("catanh - Fonction arc tangente hyperbolique complexe") > 0.2
+    assert math_prior("cimag - zwracają część urojoną liczby zespolonej") > 0.2
+    assert math_prior("cproj - проекция на римановскую сферу; мнимая часть") > 0.2
+    # the everyday senses left out: a root directory, a complex system, "within"
+    assert math_prior("Le répertoire racine contient un système complexe.") == 0
+    assert math_prior("Das Wurzelverzeichnis enthält komplexe Dateien.") == 0
+    assert math_prior("El archivo se guarda en el seno del directorio.") == 0
