@@ -198,6 +198,25 @@ class RecallConfig(BaseModel):
         description="math prior at or above which `prior_cut` applies, below which "
         "`bare_cut` does (90% of the third dev pool's non-math documents are below 0.002)",
     )
+    weak_prior_below: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="math only, final selection: a document whose math prior is >= "
+        "`prior_gate` but below this (a stray math word) keeps the round's cut instead of "
+        "`prior_cut`. Off (0) by default: on pools thinned to 3% math, 0.012 raised precision "
+        "(third dev pool 0.52 -> 0.72), but on the pools as built (35-40% math) it cost up to "
+        "0.07 recall (bench/RESULTS.md); for a web pool where math is rare, turn it on",
+    )
+    code_needs_words: bool = Field(
+        True,
+        description="math only, final selection: a document in `code` (source code, as "
+        "language ID writes it) is recalled as math only with math words in its head, and "
+        "then at the round's cut: code has its own recall domain. Standard-library and "
+        "package code the classifier took for math (layout shared with docstring seeds) "
+        "scored 0.7-1.0 with no math word; on the nine bench pools recall unchanged, "
+        "precision up 0.002-0.028 (bench/RESULTS.md)",
+    )
     bare_cut: float = Field(
         0.7,
         ge=0,

@@ -77,20 +77,33 @@ def prior_split(
 
 
 def gated(pool: pooling.Pool, cfg: RecallConfig, domain: str) -> list[np.ndarray] | None:
-    """Per shard, each document's gate: 1 where its math prior is >= ``prior_gate``, 0 where
-    it is below in a language the lexicon knows (``lexicon.LEXICON_LANGS``), 2 where it is
-    below in a language the lexicon does not know (its silence there says nothing). None
+    """Per shard, each document's gate: 1 where its math prior is >= ``prior_gate`` (and
+    ``weak_prior_below``), 0 where it is below in a language the lexicon knows
+    (``lexicon.LEXICON_LANGS``), 2 where it is below in a language the lexicon does not know
+    (its silence there says nothing), 3 where it is between ``prior_gate`` and
+    ``weak_prior_below``; with ``code_needs_words``, source code is 3 with math words and 4
+    (never recalled) without. None
     where the cut is one for all: code, the prior off, or a cut that ``calibrate`` or
     ``max_fraction`` sets (lowering it per document would undo what they chose)."""
     if not (cfg.prior and domain == "math") or cfg.calibrate or cfg.max_fraction < 1.0:
         return None
-    return [
-        np.where(p >= cfg.prior_gate, np.int8(1), np.where(known(lang), 0, _SILENT))
-        for p, lang in zip(pooling.priors(pool), pool.langs, strict=True)
-    ]
+    out = []
+    for p, lang in zip(pooling.priors(pool), pool.langs, strict=True):
+        g = np.where(
+            p >= max(cfg.prior_gate, cfg.weak_prior_below),
+            np.int8(1),
+            np.where(p >= cfg.prior_gate, _WEAK, np.where(known(lang), 0, _SILENT)),
+        )
+        if cfg.code_needs_words:
+            code = lang.astype(str) == "code"
+            g = np.where(code, np.where(p >= cfg.prior_gate, _WEAK, _CODE_BARE), g)
+        out.append(g.astype(np.int8))
+    return out
 
 
 _SILENT = np.int8(2)  # the lexicon knows no word of the document's language
+_WEAK = np.int8(3)  # a math word or two: below `weak_prior_below`
+_CODE_BARE = np.int8(4)  # source code without a math word: never math
 
 
 def cuts_of(
@@ -98,13 +111,14 @@ def cuts_of(
 ) -> float | list[np.ndarray]:
     """The cut of each document: min(cut, ``prior_cut``) with math words, max(cut,
     ``bare_cut``) without in a language the lexicon knows, ``cut`` without in one it does
-    not (``cut`` for all when ``gates`` is None). The third case: Khmer and Estonian math
+    not and with a stray math word (gate 3), infinite for code without math words (``cut``
+    for all when ``gates`` is None). The third case: Khmer and Estonian math
     of the fifth dev pool had no word the lexicon knows and scores 0.3-0.7 (Estonian
     34 -> 36 of 94, Khmer 18 -> 20, precision unchanged, bench/RESULTS.md)."""
     if gates is None:
         return cut
     lo, hi = min(cut, cfg.prior_cut), max(cut, cfg.bare_cut)
-    return [np.choose(g, [hi, lo, cut]).astype(np.float64) for g in gates]
+    return [np.choose(g, [hi, lo, cut, cut, np.inf]).astype(np.float64) for g in gates]
 
 
 def final_cuts(

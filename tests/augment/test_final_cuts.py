@@ -83,3 +83,39 @@ def test_a_language_code_in_another_spelling_is_still_known() -> None:
 
     codes = np.array(["en-GB", "zh_Hant", "eng", "code", "sw", "km", "", "?"], dtype=object)
     assert known(codes).tolist() == [True, True, True, True, False, False, True, True]
+
+
+def _code_pool(tmp_path: Path) -> pooling.Pool:
+    code_math = "def area(r):\n    # the integral of the polynomial; a theorem on the matrix\n"
+    code_plain = "def load(path):\n    with open(path) as f:\n        return json.load(f)\n"
+    rows = [("c-math", code_math * 6, "code"), ("c-plain", code_plain * 6, "code")]
+    rows += [("en", PLAIN, "en"), ("en-m", texinfo_math(2), "en")]
+    directory = tmp_path / "pool"
+    with ShardWriter(directory, rows_per_shard=10) as w:
+        for doc_id, text, lang in rows:
+            w.write({"id": doc_id, "text": text, "lang": lang, "n_chars": len(text),
+                     "n_tokens": len(text) // 4})  # fmt: skip
+    write_manifest(directory, stage="curate", config_hash="-", inputs=[], n_in=4, n_kept=4,
+                   rejected_by_reason={})  # fmt: skip
+    return pooling.open_pool(directory)
+
+
+def test_code_is_math_only_with_math_words_and_at_the_rounds_cut(tmp_path: Path) -> None:
+    pool = _code_pool(tmp_path)
+    cfg = RecallConfig(threshold=0.3, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003)
+    cuts, _ = final_cuts(pool, 0.3, cfg, "math")
+    # code with math words: the round's cut, not the lowered one; plain code: never
+    assert np.concatenate(cuts).tolist() == [0.3, np.inf, 0.7, 0.1]
+    off, _ = final_cuts(pool, 0.3, cfg.model_copy(update={"code_needs_words": False}), "math")
+    assert np.concatenate(off).tolist() == [0.1, 0.7, 0.7, 0.1]
+
+
+def test_a_stray_math_word_keeps_the_rounds_cut_when_asked(tmp_path: Path) -> None:
+    # one math word among ~200 (prior ~0.005): a stray word, not a page about mathematics
+    one = "The matrix of hosts is read at start-up. " + "The server answers each request. " * 40
+    rows = [("one", one, "other"), ("m0", texinfo_math(0), "math")]
+    pool = pooling.open_pool(write_pool(tmp_path / "pool", rows))
+    cfg = RecallConfig(threshold=0.3, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003)
+    assert np.concatenate(final_cuts(pool, 0.3, cfg, "math")[0]).tolist() == [0.1, 0.1]
+    weak = cfg.model_copy(update={"weak_prior_below": 0.012})
+    assert np.concatenate(final_cuts(pool, 0.3, weak, "math")[0]).tolist() == [0.3, 0.1]
