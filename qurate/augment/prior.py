@@ -119,6 +119,13 @@ installation configuration configure
 """.split()
 )
 
+# Words for "matrix" (prefixes, folded): in the manual of a numerical package (Scilab, Octave,
+# R, Calc) a matrix is the data type of every argument, so a page whose only math words are
+# these is no evidence of mathematics; with any other math word they count as before. On
+# the tenth pool (Scilab help, the Axiom book), 0.12 of the non-math pages had a prior of
+# 0.012 or more, against 0.001-0.02 on the nine pools before (bench/RESULTS.md).
+DATA_TYPE_WORDS = ("matri", "matic", "macierz", "матриц", "матріц")
+
 
 def fold(text: str) -> str:
     """``text`` without accents (NFD, combining marks dropped): *εξίσωση* -> *εξισωση*."""
@@ -183,6 +190,8 @@ def math_prior(text: str, chars: int = PRIOR_CHARS) -> float:
     n = counts.total()
     if not n or hits <= _capped(counts, UI_WORDS.intersection(counts)):
         return 0.0
+    if hits <= _capped(counts, [w for w in counts if w.startswith(DATA_TYPE_WORDS)]):
+        return 0.0  # "matrix" alone: the data type of a numerical package's every page
     return hits / n
 
 

@@ -112,7 +112,7 @@ def test_code_is_math_only_with_math_words_and_at_the_rounds_cut(tmp_path: Path)
 
 def test_a_stray_math_word_keeps_the_rounds_cut_when_asked(tmp_path: Path) -> None:
     # one math word among ~200 (prior ~0.005): a stray word, not a page about mathematics
-    one = "The matrix of hosts is read at start-up. " + "The server answers each request. " * 40
+    one = "The logarithm of hosts is read at start-up. " + "The server answers each request. " * 40
     rows = [("one", one, "other"), ("m0", texinfo_math(0), "math")]
     pool = pooling.open_pool(write_pool(tmp_path / "pool", rows))
     cfg = RecallConfig(threshold=0.3, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003)

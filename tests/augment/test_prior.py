@@ -190,3 +190,15 @@ def test_the_names_of_functions_count_in_their_inflected_and_compound_forms() ->
     assert math_prior("Le répertoire racine contient un système complexe.") == 0
     assert math_prior("Das Wurzelverzeichnis enthält komplexe Dateien.") == 0
     assert math_prior("El archivo se guarda en el seno del directorio.") == 0
+
+
+def test_matrix_alone_is_the_data_type_of_a_numerical_package_not_mathematics() -> None:
+    # a plotting page of a numerical package: its arguments are matrices, nothing else
+    plot = "xpoly draws a polyline. Arguments xv, yv matrices of the same size; style a matrix."
+    assert math_prior(plot) == 0.0
+    assert (
+        math_prior("xpoly dessine une ligne brisée. Paramètres xv,yv matrices de même taille") == 0
+    )
+    # with another math word the matrix words count as before
+    lin = "The determinant of the matrix is the product of its eigenvalues; the matrix is square."
+    assert math_prior(lin) > 0.15
