@@ -217,6 +217,22 @@ class RecallConfig(BaseModel):
         "scored 0.7-1.0 with no math word; on the nine bench pools recall unchanged, "
         "precision up 0.002-0.028 (bench/RESULTS.md)",
     )
+    rare_share: float = Field(
+        0.05,
+        ge=0,
+        lt=1,
+        description="math only, final selection: where fewer than this share of the pool has "
+        "a math prior >= `prior_threshold`, math is rare and the cuts rise "
+        "(`weak_prior_below` >= `prior_threshold`, `bare_cut` >= `rare_bare_cut`): the same "
+        "classifier makes more false positives per true one there. The nine bench pools as "
+        "built have shares of 0.07-0.37; 0 turns it off (augment/prior_split.py for_the_pool)",
+    )
+    rare_bare_cut: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="math only: `bare_cut` where math is rare (`rare_share`)",
+    )
     bare_cut: float = Field(
         0.7,
         ge=0,

@@ -52,7 +52,7 @@ from qurate.augment.classifier import (
 from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds, top_by_group
 from qurate.augment.lexicon import known
 from qurate.augment.pool import STAGE
-from qurate.augment.prior_split import cuts_of, final_cuts, gated, prior_split
+from qurate.augment.prior_split import cuts_of, final_cuts, for_the_pool, gated, prior_split
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import MANIFEST, StageDir
@@ -170,7 +170,8 @@ def _run_rounds(
     train_seeds, held_seeds = split_seeds(seeds, cfg.holdout_fraction, cfg.seed)
     rng0 = np.random.default_rng([cfg.seed, 0])
     split = prior_split(pool, cfg, domain, bool(held_seeds), rng0)
-    gates = gated(pool, cfg, domain)  # the written selection's cut per document
+    cuts_cfg = for_the_pool(pool, cfg, domain)  # the cuts rise where math is rare
+    gates = gated(pool, cuts_cfg, domain)  # the written selection's cut per document
     trainable, held_neg, held_pos = split.trainable, split.held_neg, held_seeds + split.held_pos
     # languages the math lexicon knows no word of (their math had no round-1 positive)
     silent = {str(g) for lang in pool.langs for g in np.unique(lang[~known(lang)].astype(str))}
@@ -232,7 +233,7 @@ def _run_rounds(
         cut = _cutoff(scores, cfg, base)
         if fit is not None and cut != fit.threshold:
             fit = measure(clf.score(held_pos), clf.score(held_neg), cut)
-        cuts = cuts_of(cut, gates, cfg)
+        cuts = cuts_of(cut, gates, cuts_cfg)
         recalled = [
             s >= (cuts[k] if isinstance(cuts, list) else cuts) for k, s in enumerate(scores)
         ]

@@ -72,7 +72,7 @@ def test_a_language_the_lexicon_does_not_know_keeps_the_rounds_cut(tmp_path: Pat
                      "n_tokens": len(text) // 4})  # fmt: skip
     write_manifest(directory, stage="curate", config_hash="-", inputs=[], n_in=2, n_kept=2,
                    rejected_by_reason={})  # fmt: skip
-    cfg = RecallConfig(threshold=0.3, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003)
+    cfg = RecallConfig(threshold=0.3, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003, rare_share=0.0)
     cuts, summary = final_cuts(pooling.open_pool(directory), 0.3, cfg, "math")
     assert np.concatenate(cuts).tolist() == [0.3, 0.7]
     assert summary["docs_outside_lexicon"] == 1 and summary["docs_with_prior"] == 0
@@ -119,3 +119,21 @@ def test_a_stray_math_word_keeps_the_rounds_cut_when_asked(tmp_path: Path) -> No
     assert np.concatenate(final_cuts(pool, 0.3, cfg, "math")[0]).tolist() == [0.1, 0.1]
     weak = cfg.model_copy(update={"weak_prior_below": 0.012})
     assert np.concatenate(final_cuts(pool, 0.3, weak, "math")[0]).tolist() == [0.3, 0.1]
+
+
+def test_where_math_is_rare_the_cuts_rise(tmp_path: Path) -> None:
+    stray = (
+        "The logarithm of hosts is read at start-up. " + "The server answers each request. " * 40
+    )
+    plain = [(f"p{i}", PLAIN + f" host {i}", "other") for i in range(28)]
+    rows = [("m0", texinfo_math(0), "math"), ("stray", stray, "other"), *plain]
+    pool = pooling.open_pool(write_pool(tmp_path / "pool", rows))
+    cfg = RecallConfig(threshold=0.3, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003)
+    cuts, summary = final_cuts(pool, 0.3, cfg, "math")
+    # one document in 30 has math words: a stray word keeps the round's cut, none needs 0.9
+    assert summary["rare_math"] and summary["prior_share"] < 0.05
+    assert np.concatenate(cuts).tolist()[:3] == [0.1, 0.3, 0.9]
+    # off, or a pool rich in math (the first test's, half math): the cuts as before
+    off, summary = final_cuts(pool, 0.3, cfg.model_copy(update={"rare_share": 0.0}), "math")
+    assert np.concatenate(off).tolist()[:3] == [0.1, 0.1, 0.7] and not summary["rare_math"]
+    assert not final_cuts(_pool(tmp_path / "rich"), 0.3, cfg, "math")[1]["rare_math"]
