@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import tempfile
 import time
@@ -270,6 +271,14 @@ def pool_main(name: str, pool: Path, build, doc: str) -> None:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--build-only", action="store_true", help="build the pool, run nothing")
     ap.add_argument("--set", action="append", default=[], help="RecallConfig key=JSON value")
+    ap.add_argument(
+        "--thin",
+        type=float,
+        default=0.0,
+        help="keep only this share of math (e.g. 0.03: a web pool's kind of prevalence), "
+        "math documents drawn at random with --thin-seed; the other documents all stay",
+    )
+    ap.add_argument("--thin-seed", type=int, default=0)
     args = ap.parse_args()
     if args.rebuild or not pool.exists():
         t = time.time()
@@ -277,6 +286,8 @@ def pool_main(name: str, pool: Path, build, doc: str) -> None:
         build(pool)
         print(f"  built in {time.time() - t:.0f} s", flush=True)
     rows = [json.loads(line) for line in pool.read_text(encoding="utf-8").splitlines()]
+    if args.thin:
+        rows = thin(rows, args.thin, args.thin_seed)
     by: dict[str, int] = {}
     for r in rows:
         key = f"{r['label']}:{r['source'].split(':')[0]}"
@@ -284,6 +295,22 @@ def pool_main(name: str, pool: Path, build, doc: str) -> None:
     print(f"{name} pool: {len(rows)} docs {by}; languages {sorted({r['lang'] for r in rows})}")
     if not args.build_only:
         report_math_pool(rows, name, args.rounds, args.set)
+
+
+def thin(rows: list[dict], share: float, seed: int) -> list[dict]:
+    """``rows`` with the math documents drawn down to ``share`` of the pool (at least 5),
+    the non-math ones all kept ("neither" rows are not in the pools), in a shuffled order:
+    the bench pools are 20-45% math, a web pool 1-5%, and precision at a given false
+    positive rate falls with the share (bench/RESULTS.md)."""
+    if not 0 < share < 1:
+        raise SystemExit(f"--thin {share}: expected a share between 0 and 1")
+    rng = random.Random(seed)
+    math_rows = [r for r in rows if r["label"] == "math"]
+    rest = [r for r in rows if r["label"] != "math"]
+    k = min(len(math_rows), max(5, round(share * len(rest) / (1 - share))))
+    out = rng.sample(math_rows, k) + rest
+    rng.shuffle(out)
+    return out
 
 
 def report_math_pool(rows: list[dict], name: str, rounds: int, overrides: list[str]) -> None:
