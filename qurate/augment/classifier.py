@@ -204,9 +204,10 @@ class RecallConfig(BaseModel):
         lt=1,
         description="math only, final selection: a document whose math prior is >= "
         "`prior_gate` but below this (a stray math word) keeps the round's cut instead of "
-        "`prior_cut`. Off (0) by default: on pools thinned to 3% math, 0.012 raised precision "
-        "(third dev pool 0.52 -> 0.72), but on the pools as built (35-40% math) it cost up to "
-        "0.07 recall (bench/RESULTS.md); for a web pool where math is rare, turn it on",
+        "`prior_cut`. Off (0) by default, raised to `prior_threshold` where math is rare "
+        "(`rare_share`): on pools thinned to 3% math, 0.012 raised precision (third dev pool "
+        "0.52 -> 0.72), but on the pools as built (20-45% math) it cost up to 0.07 recall "
+        "(bench/RESULTS.md)",
     )
     code_needs_words: bool = Field(
         True,

@@ -148,7 +148,11 @@ def write(
                     kept.write(row)
                 else:
                     row["reject_reason"], row["stage"] = NOT_RECALLED, STAGE
-                    row["reject_detail"] = f"{SCORE_KEY} {s:.4f} < {c:.4f}"
+                    row["reject_detail"] = (
+                        f"{SCORE_KEY} {s:.4f} < {c:.4f}"
+                        if np.isfinite(c)
+                        else f"{SCORE_KEY} {s:.4f}: code without math words (code_needs_words)"
+                    )
                     rejected.write(row)
             offset += batch.num_rows
     kept.close()

@@ -165,13 +165,14 @@ def final_cuts(
     dev pools went 0.963/0.893, 0.937/1.000, 0.802/0.971 -> 0.959/0.938, 0.967/0.997,
     0.901/0.960 (bench/RESULTS.md). Otherwise: ``cut`` for all, and an empty summary.
     """
-    cfg = for_the_pool(pool, cfg, domain)
-    gates = gated(pool, cfg, domain)
+    adjusted = for_the_pool(pool, cfg, domain)
+    gates = gated(pool, adjusted, domain)
     if gates is None:
         return cut, {}
+    cfg, rare = adjusted, adjusted is not cfg
     return cuts_of(cut, gates, cfg), {
         "prior_share": round(prior_share(pool, cfg), 4),
-        "rare_math": cfg.bare_cut > cut and cfg.weak_prior_below > 0,
+        "rare_math": rare,
         "prior_gate": cfg.prior_gate,
         "cut_with_prior": min(cut, cfg.prior_cut),
         "cut_without_prior": max(cut, cfg.bare_cut),

@@ -137,3 +137,14 @@ def test_where_math_is_rare_the_cuts_rise(tmp_path: Path) -> None:
     off, summary = final_cuts(pool, 0.3, cfg.model_copy(update={"rare_share": 0.0}), "math")
     assert np.concatenate(off).tolist()[:3] == [0.1, 0.1, 0.7] and not summary["rare_math"]
     assert not final_cuts(_pool(tmp_path / "rich"), 0.3, cfg, "math")[1]["rare_math"]
+
+
+def test_code_without_math_words_says_why_it_was_not_recalled(tmp_path: Path) -> None:
+    pool = _code_pool(tmp_path)
+    cfg = RecallConfig(threshold=0.3, prior_cut=0.1, bare_cut=0.7, prior_gate=0.003)
+    cuts, _ = final_cuts(pool, 0.3, cfg, "math")
+    scores = [np.array([0.5, 0.99, 0.1, 0.9], dtype=np.float32)]
+    n_in, n_kept, _ = pooling.write(pool, tmp_path / "out", scores, cuts, "math", {}, 100)
+    assert (n_in, n_kept) == (4, 2)
+    details = {r["id"]: r["reject_detail"] for r in iter_rows(tmp_path / "out" / "rejects")}
+    assert details["c-plain"].endswith("code without math words (code_needs_words)")
