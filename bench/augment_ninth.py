@@ -141,27 +141,42 @@ SEE_ALSO = re.compile(r"(?:[\w.:-]+\(\d\w*\)[,.\s]*)+")
 PY_PACKAGES = ("_pytest", "setuptools", "pip", "antlr4", "hypothesis")
 
 
-def render(path: Path) -> str:
-    """A man page as ``man`` shows it (80 columns), without its running header (first
-    line) and footer (last line), the translators' section, the attributes section (a
-    thread-safety table, found by its reference to ``attributes(7)``) and a section that
-    only lists other pages (``SEE_ALSO``): the same cut for math and other pages, so that
-    no math piece is a bare table or list of references (41 of 274 math man pieces began
-    with the table before this cut)."""
+# the running header and footer name the page, e.g. "LS(1)" (some Japanese mdoc pages of
+# the tenth pool come out without them: their first line is the NAME heading, which stays)
+HEADER = re.compile(r"^\S+\(\w+\)|\S+\(\w+\)\s*$")
+
+
+def render(path: Path, heads: tuple[str, ...] = TRANSLATION_HEADS) -> str:
+    """A man page as ``man`` shows it (80 columns), without its running header and footer
+    (``HEADER``: only when there is one), the translators' section (the first whose heading
+    begins with one of ``heads``) and all after it, the attributes section (a thread-safety
+    table, found by its reference to ``attributes(7)``) and a section that only lists other
+    pages (``SEE_ALSO``): the same cut for math and other pages, so that no math piece is a
+    bare table or list of references (41 of 274 math man pieces began with the table before
+    this cut). A page that troff takes more than 20 seconds over is empty (a few zh_CN pages
+    send it into a loop: ``corpus_sources``)."""
     env = {**os.environ, "MANWIDTH": "80", "MAN_KEEP_FORMATTING": ""}
-    out = subprocess.run(
-        ["man", "--nh", "--nj", "-E", "UTF-8", "-l", str(path)],
-        capture_output=True, text=True, env=env, check=False,
-    ).stdout  # fmt: skip
+    try:
+        out = subprocess.run(
+            ["man", "--nh", "--nj", "-E", "UTF-8", "-l", str(path)],
+            capture_output=True, text=True, env=env, check=False, timeout=20,
+        ).stdout  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return ""
+    lines = out.strip("\n").split("\n")
+    if lines and HEADER.search(lines[0]):
+        lines = lines[1:]
+    if lines and HEADER.search(lines[-1]):
+        lines = lines[:-1]
     sections: list[list[str]] = []
-    for line in out.strip("\n").split("\n")[1:-1]:
+    for line in lines:
         if line and not line.startswith(" "):  # a section heading
             sections.append([])
         if sections:
             sections[-1].append(line)
     keep = []
     for sec in sections:
-        if sec[0].strip() in TRANSLATION_HEADS:
+        if sec[0].strip().startswith(heads):
             break
         body = "\n".join(sec[1:])
         if "attributes(7)" in body or SEE_ALSO.fullmatch(body.strip()):

@@ -103,9 +103,7 @@ docstrings. The last line is ``ratio=<precision/0.9>``.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
@@ -117,7 +115,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import augment  # noqa: E402  (bench/augment.py: the stage writer and the recall runner)
-import augment_ninth as a9  # noqa: E402  (SEE_ALSO)
+import augment_ninth as a9  # noqa: E402  (render)
 import augment_seventh as a7  # noqa: E402  (pieces)
 import augment_untuned as au  # noqa: E402  (spread)
 
@@ -227,9 +225,6 @@ AXIOM_OTHER_CHAPTERS = ("3", "14", "16")  # HyperDoc, Browse, system commands
 MAN_SECTIONS = ("1", "5", "8")
 MAN_LANGS = {"ja": "ja", "zh_CN": "zh"}
 MAN_DOCS = 60  # documents per language, taken evenly through sections 1, 5 and 8 by name
-# the running header and footer name the page, e.g. "LS(1)" (some Japanese mdoc pages
-# come out without them: their first line is the NAME heading, which stays)
-HEADER = re.compile(r"^\S+\(\w+\)|\S+\(\w+\)\s*$")
 # the sections that the translation projects append (credits, project links): the page
 # ends before them, as ``augment_ninth.TRANSLATION_HEADS`` ends manpages-l10n's
 TRANSLATION_HEADS = ("跋", "[中文版", "《中国", "译者", "この文書について")
@@ -465,41 +460,6 @@ def axiom_docs(label: str, k: int) -> list[tuple[str, str, str]]:
     return au.spread(docs, k)
 
 
-def render(path: Path) -> str:
-    """A man page as ``augment_ninth.render`` gives it (``man``, 80 columns, no running
-    header and footer (``HEADER``: only when there is one), no attributes table, no section that only lists other pages, no
-    translators' section: here ``TRANSLATION_HEADS``), with a 20-second limit (a few
-    zh_CN pages send troff into a loop: ``corpus_sources``)."""
-    env = {**os.environ, "MANWIDTH": "80", "MAN_KEEP_FORMATTING": ""}
-    try:
-        out = subprocess.run(
-            ["man", "--nh", "--nj", "-E", "UTF-8", "-l", str(path)],
-            capture_output=True, text=True, env=env, check=False, timeout=20,
-        ).stdout  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return ""
-    sections: list[list[str]] = []
-    lines = out.strip("\n").split("\n")
-    if lines and HEADER.match(lines[0]):
-        lines = lines[1:]
-    if lines and HEADER.search(lines[-1]):
-        lines = lines[:-1]
-    for line in lines:
-        if line and not line.startswith(" "):  # a section heading
-            sections.append([])
-        if sections:
-            sections[-1].append(line)
-    keep = []
-    for sec in sections:
-        if sec[0].strip().startswith(TRANSLATION_HEADS):
-            break
-        body = "\n".join(sec[1:])
-        if "attributes(7)" in body or a9.SEE_ALSO.fullmatch(body.strip()):
-            continue
-        keep.append("\n".join(sec))
-    return "\n".join(keep).strip()
-
-
 def earlier_man_pages(lang: str) -> set[str]:
     """Names of the ``lang`` man pages that the first and the untuned pools hold (30 of
     each side of ``corpus_sources.split_of``): left out here."""
@@ -524,7 +484,7 @@ def man_docs() -> list[tuple[str, str, str]]:
                     pages.append((name, path))
         got = []
         for name, path in pages:
-            text = render(path)
+            text = a9.render(path, TRANSLATION_HEADS)
             got += whole(f"man-{lang}:{name}", text, script_lang(text, lang))
         docs += au.spread(got, MAN_DOCS)
     return docs
