@@ -170,12 +170,14 @@ def math_prior(text: str, chars: int = PRIOR_CHARS) -> float:
         # English words by a set intersection (C speed); the rest against the folded words
         # and stems of other languages, whose math is often ASCII too (Basque, Indonesian,
         # Malay; Spanish or Romanian typed without accents)
-        hits = _capped(counts, MATH_WORDS.intersection(counts))
+        words = MATH_WORDS.intersection(counts)
         other = {w for w in counts if w[:4] in _STEMS and _stemmed(w)}
-        hits += _capped(counts, (other | _ASCII_FOLDED.intersection(counts)) - MATH_WORDS)
+        words |= other | _ASCII_FOLDED.intersection(counts)
+        hits = _capped(counts, words)
     else:
         counts = Counter(_WORD.findall(fold(head)))
-        hits = _capped(counts, [w for w in counts if _is_math(w)])
+        words = {w for w in counts if _is_math(w)}
+        hits = _capped(counts, words)
         for lang, script in _SCRIPTS.items():
             if script.search(head):  # count a language's phrases only where its script is
                 hits += sum(min(head.count(t), MAX_REPEAT) for t in PHRASES[lang])
@@ -190,7 +192,7 @@ def math_prior(text: str, chars: int = PRIOR_CHARS) -> float:
     n = counts.total()
     if not n or hits <= _capped(counts, UI_WORDS.intersection(counts)):
         return 0.0
-    if hits <= _capped(counts, [w for w in counts if w.startswith(DATA_TYPE_WORDS)]):
+    if hits <= _capped(counts, [w for w in words if w.startswith(DATA_TYPE_WORDS)]):
         return 0.0  # "matrix" alone: the data type of a numerical package's every page
     return hits / n
 
