@@ -107,34 +107,36 @@ def for_the_pool(pool: pooling.Pool, cfg: RecallConfig, domain: str) -> RecallCo
     )
 
 
+# A document's gate (``gated``), the index of its cut in ``cuts_of``.
+_BARE = np.int8(0)  # no math word, in a language the lexicon knows
+_WORDS = np.int8(1)  # math words (prior >= `prior_gate` and `weak_prior_below`)
+_SILENT = np.int8(2)  # the lexicon knows no word of the document's language
+_WEAK = np.int8(3)  # a math word or two: below `weak_prior_below`
+_CODE_BARE = np.int8(4)  # source code without a math word: never math
+
+
 def gated(pool: pooling.Pool, cfg: RecallConfig, domain: str) -> list[np.ndarray] | None:
-    """Per shard, each document's gate: 1 where its math prior is >= ``prior_gate`` (and
-    ``weak_prior_below``), 0 where it is below in a language the lexicon knows
-    (``lexicon.LEXICON_LANGS``), 2 where it is below in a language the lexicon does not know
-    (its silence there says nothing), 3 where it is between ``prior_gate`` and
-    ``weak_prior_below``; with ``code_needs_words``, source code is 3 with math words and 4
-    (never recalled) without. None
-    where the cut is one for all: code, the prior off, or a cut that ``calibrate`` or
-    ``max_fraction`` sets (lowering it per document would undo what they chose)."""
+    """Per shard, each document's gate (the constants above): math words, a stray math word
+    (prior between ``prior_gate`` and ``weak_prior_below``), none in a language the lexicon
+    knows (``lexicon.LEXICON_LANGS``) or in one it does not (its silence there says
+    nothing); with ``code_needs_words``, source code is a stray word with math words and
+    never recalled without. None where the cut is one for all: code, the prior off, or a
+    cut that ``calibrate`` or ``max_fraction`` sets (lowering it per document would undo
+    what they chose)."""
     if not (cfg.prior and domain == "math") or cfg.calibrate or cfg.max_fraction < 1.0:
         return None
     out = []
     for p, lang in zip(pooling.priors(pool), pool.langs, strict=True):
-        g = np.where(
-            p >= max(cfg.prior_gate, cfg.weak_prior_below),
-            np.int8(1),
-            np.where(p >= cfg.prior_gate, _WEAK, np.where(known(lang), 0, _SILENT)),
+        words = p >= cfg.prior_gate
+        code = (lang.astype(str) == "code") if cfg.code_needs_words else np.zeros(len(p), bool)
+        out.append(
+            np.select(
+                [code & words, code, words & (p >= cfg.weak_prior_below), words, known(lang)],
+                [_WEAK, _CODE_BARE, _WORDS, _WEAK, _BARE],
+                _SILENT,
+            ).astype(np.int8)
         )
-        if cfg.code_needs_words:
-            code = lang.astype(str) == "code"
-            g = np.where(code, np.where(p >= cfg.prior_gate, _WEAK, _CODE_BARE), g)
-        out.append(g.astype(np.int8))
     return out
-
-
-_SILENT = np.int8(2)  # the lexicon knows no word of the document's language
-_WEAK = np.int8(3)  # a math word or two: below `weak_prior_below`
-_CODE_BARE = np.int8(4)  # source code without a math word: never math
 
 
 def cuts_of(
@@ -149,7 +151,8 @@ def cuts_of(
     if gates is None:
         return cut
     lo, hi = min(cut, cfg.prior_cut), max(cut, cfg.bare_cut)
-    return [np.choose(g, [hi, lo, cut, cut, np.inf]).astype(np.float64) for g in gates]
+    by_gate = [hi, lo, cut, cut, np.inf]  # _BARE, _WORDS, _SILENT, _WEAK, _CODE_BARE
+    return [np.choose(g, by_gate).astype(np.float64) for g in gates]
 
 
 def final_cuts(
@@ -176,7 +179,7 @@ def final_cuts(
         "prior_gate": cfg.prior_gate,
         "cut_with_prior": min(cut, cfg.prior_cut),
         "cut_without_prior": max(cut, cfg.bare_cut),
-        "docs_with_prior": int(sum((g == 1).sum() for g in gates)),
+        "docs_with_prior": int(sum((g == _WORDS).sum() for g in gates)),
         "docs_outside_lexicon": int(sum((g == _SILENT).sum() for g in gates)),
     }
 
