@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from qurate.contract.schema import DOC_SCHEMA, upgrade_table
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import StageDir, fingerprint
-from qurate.errors import BadInputError
+from qurate.errors import BadInputError, ConfigError
 from qurate.mixers.config import MixConfig
 from qurate.mixers.inputs import fill_token_counts, input_shards
 from qurate.mixers.longctx import compose_stage
@@ -247,6 +247,16 @@ def _mix(sd: StageDir, inputs: list[Path], cfg: MixConfig, created: bool) -> dic
     finally:
         con.close()
     eligible = sum(p.docs for p in plan.buckets)
+    if eligible and not tally.first_draws:
+        if created:  # as for a mistake found while planning: no trace
+            shutil.rmtree(out, ignore_errors=True)
+        else:
+            sd.clear()
+        raise ConfigError(
+            f"budget_tokens {cfg.budget_tokens:,} selects no document: documents are drawn "
+            f"whole and the {eligible:,} eligible ones average "
+            f"{sum(b.tokens for b in plan.buckets) // eligible:,} tokens; raise budget_tokens"
+        )
     summary = _summary(plan, tally, cfg, shards)
     summary["rows"] = writer.rows
     summary["distinct_docs"] = tally.first_draws

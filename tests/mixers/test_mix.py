@@ -156,3 +156,18 @@ def test_rerun_into_same_output_replaces_it(corpus: tuple[Path, Path], tmp_path:
         overwrite=True)  # fmt: skip
     assert len(shard_paths(tmp_path / "mix")) < n
     assert [p.name for p in (tmp_path / "mix").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_budget_that_selects_no_document_is_an_error(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Documents are drawn whole: a budget below half a document selected nothing and the mix
+    finished empty ("mixed 0 of 1 tokens"), for train to fail on later."""
+    out = tmp_path / "mix"
+    with pytest.raises(ConfigError, match="selects no document.*raise budget_tokens"):
+        run(corpus, out, budget_tokens=1, domains={})
+    assert not out.exists()
+    out.mkdir()  # a directory the user made: kept, and nothing of the mix left in it
+    with pytest.raises(ConfigError, match="selects no document"):
+        run(corpus, out, budget_tokens=1, domains={})
+    assert out.is_dir() and not [p for p in out.iterdir() if p.name != ".qurate.lock"]
