@@ -138,7 +138,9 @@ class Trainer:
         self.d.barrier()
         if not self.d.main:
             self.tok = prepare.tokenizer(cfg, self.mcfg, self.run_dir, False)
-        self.sched = prepare.schedule(cfg, self.mcfg, self.d.world)
+        self.sched = prepare.keep_peak_lr(
+            prepare.schedule(cfg, self.mcfg, self.d.world), self.saved, cfg
+        )
         self.amp = cfg.dtype == "bfloat16" or (cfg.dtype == "auto" and self.d.device.type == "cuda")
         self.peak = _peak_flops(cfg, self.d.device)
 

@@ -10,7 +10,7 @@ import json
 import math
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tokenizers import Tokenizer
@@ -209,6 +209,20 @@ def schedule(cfg: TrainConfig, mcfg: ModelConfig, world: int) -> Schedule:
             plan_used is not None and cfg.batch_tokens is None,
         ),
     )
+
+
+def keep_peak_lr(sched: Schedule, saved: dict | None, cfg: TrainConfig) -> Schedule:
+    """A resumed run keeps the peak lr it was trained with unless ``optim.lr`` is set.
+
+    The plan's lr comes from D, and D from ``max_steps`` x batch when no token count is
+    given: ``--resume --max-steps N`` to extend a run re-planned a new peak lr, a jump at
+    the resumed step. The schedule's length still follows the new ``max_steps``.
+    """
+    was = (saved or {}).get("schedule", {}).get("lr")
+    if was is None or cfg.optim.lr is not None or float(was) == sched.lr:
+        return sched
+    note = f"peak lr {float(was):.3g} kept from the run (the plan for this length gives {sched.lr:.3g})"
+    return replace(sched, lr=float(was), note=f"{sched.note}; {note}" if sched.note else note)
 
 
 def _batch_note(asked: int, trained: int, seq_len: int, world: int, planned: bool) -> str | None:

@@ -123,3 +123,19 @@ def test_the_library_call_twice_is_a_no_op(
     assert again.already_done and not first.already_done
     assert (again.steps, again.tokens, again.final_loss) == (2, first.tokens, first.final_loss)
     assert again.checkpoint == first.checkpoint
+
+
+def test_resume_with_more_steps_keeps_the_runs_peak_lr(
+    shards: Path, tokenizer_dir: Path, tmp_path: Path
+) -> None:
+    """No lr given: the plan's lr comes from max_steps x batch, so extending a run on resume
+    re-planned the peak lr mid-run; it keeps the one it trained with, and says so."""
+    run = tmp_path / "run"
+    first = train_config(_cfg(shards, run, tokenizer_dir, lr=None, max_steps=3))
+    fresh = train_config(_cfg(shards, tmp_path / "fresh", tokenizer_dir, lr=None, max_steps=30))
+    assert fresh.lr != first.lr  # the plan does depend on the length
+    more = train_config(_cfg(shards, run, tokenizer_dir, lr=None, max_steps=5), resume=True)
+    assert more.steps == 5 and more.lr == first.lr
+    assert "kept from the run" in (more.note or "")
+    plan = json.loads((run / "plan.json").read_text())
+    assert plan["lr"] == first.lr and "kept from the run" in plan["note"]
