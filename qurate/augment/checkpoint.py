@@ -28,7 +28,7 @@ SCRATCH = ".recall-rounds"
 
 @dataclass
 class RoundsState:
-    """What the rounds carry from one to the next (see ``recall._run_rounds``)."""
+    """What the rounds carry from one to the next (see ``rounds.run_rounds``)."""
 
     done: int = 0  # rounds finished
     stopped: bool = False  # a round drifted: no more rounds

@@ -2,7 +2,7 @@
 
 ``qurate augment recall`` keeps one float32 per pool document per round in memory and
 streams the ``text`` column shard by shard; these are the pieces that touch the pool's
-Parquet files (split out of ``recall.py``, which holds the rounds).
+Parquet files (split out of ``recall.py``; the rounds are in ``rounds.py``).
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def test_every_round_is_measured_on_the_held_out_split(tmp_path):
 def test_a_round_whose_held_out_precision_falls_is_not_used(tmp_path, monkeypatch):
     """Round 2 is sabotaged (every pool document looks like math): the run stops there and
     writes round 1's recall."""
-    import qurate.augment.recall as rec
+    import qurate.augment.rounds as rec
 
     pool_dir, _ = _pool(tmp_path / "pool")
     real = rec.RecallClassifier.train

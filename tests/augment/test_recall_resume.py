@@ -14,7 +14,7 @@ import pytest
 from test_classifier import SAMPLE, labelled_pool, tiny, write_pool  # (same folder)
 from test_kill_stages import stage_result  # tests/: counts, kept rows and rejected rows, sorted
 
-import qurate.augment.recall as rec
+import qurate.augment.rounds as rec
 from qurate.augment.recall import recall
 
 SEEDS = SAMPLE / "seeds" / "math.jsonl"
