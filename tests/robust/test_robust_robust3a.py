@@ -3,11 +3,14 @@ the pipeline config expand `~` and `$VAR` as the shell does. One clean line, exi
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
 from qurate.config import load_config
+from qurate.contract.shards import write_manifest
 from qurate.errors import BadInputError, ConfigError
 from qurate.report import stats as st
 from tests.contract.test_shards_stats import make_stage
@@ -85,3 +88,43 @@ def test_an_unset_variable_in_a_config_path_is_named(tmp_path: Path, monkeypatch
     line = one_line_error(*run_cli(["run", str(p)], capsys))
     assert "run.inputs" in line and "QURATE_TEST_UNSET" in line
     assert not (tmp_path / "o").exists()
+
+
+def _tiny_fasttext(path: Path) -> bytes:
+    """A real rater file, trained as distill trains one (named by its content)."""
+    from qurate.llm.fasttext import RaterTrainConfig, train_classifier
+
+    texts = [f"word{i % 7} text {i}" for i in range(60)]
+    cfg = RaterTrainConfig(epoch=2, dim=8, bucket=1000, quantize=False, thread=1)
+    return train_classifier(
+        texts, [str(i % 3) for i in range(60)], path.parent, "m", cfg
+    ).read_bytes()
+
+
+def _raters_dir(tmp_path: Path, name: str, data: bytes) -> Path:
+    d = tmp_path / "models"
+    d.mkdir()
+    (d / name).write_bytes(data)
+    (d / "raters.json").write_text(json.dumps({"dimensions": {"edu": {"file": name}}}))
+    return d
+
+
+def test_score_apply_names_a_truncated_rater_model(tmp_path: Path, capsys):
+    # Before: "error: MemoryError: std::bad_alloc (traceback in ...)", exit 1: fastText read
+    # the cut file's sizes as garbage. Distill names each model by its content's sha256.
+    data = _tiny_fasttext(tmp_path / "m.bin")
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    models = _raters_dir(tmp_path, f"edu-{digest}.bin", data[: len(data) // 3])
+    make_stage(tmp_path / "stage")
+    write_manifest(
+        tmp_path / "stage",
+        stage="curate",
+        config_hash="x",
+        inputs=[],
+        n_in=7,
+        n_kept=5,
+        rejected_by_reason={"duplicate": 1, "malformed_json": 1},
+    )
+    args = ["score", "apply", str(tmp_path / "stage"), "-o", str(tmp_path / "out")]
+    line = one_line_error(*run_cli([*args, "--raters", str(models)], capsys))
+    assert f"edu-{digest}.bin" in line and "corrupt rater model" in line
