@@ -14,13 +14,15 @@ gives that section's defaults. ``OPTIONAL_SECTIONS`` says how to show each one.
 from __future__ import annotations
 
 import json
+import os
+import re
 import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from qurate.ablate.config import AblateConfig
@@ -47,6 +49,27 @@ class RunConfig(BaseModel):
     benchmarks: list[str] = Field(
         default_factory=list, description="benchmark files to decontaminate against"
     )
+
+    @field_validator("inputs", "out", "benchmarks", mode="after")
+    @classmethod
+    def _expand(cls, value: list[str] | str) -> list[str] | str:
+        """``~`` and ``$VAR`` / ``${VAR}`` expand as a shell would on the command line: left
+        as they were, ``out: ~/runs`` made a folder named ``~`` and inputs were "not found"."""
+        if isinstance(value, list):
+            return [_expand_path(v) for v in value]
+        return _expand_path(value)
+
+
+_VAR = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+def _expand_path(path: str) -> str:
+    """``path`` with ``~`` and environment variables expanded; an unset variable is an error
+    naming it (not a path that silently holds ``$NAME``)."""
+    missing = sorted({a or b for a, b in _VAR.findall(path) if (a or b) not in os.environ})
+    if missing:
+        raise ValueError(f"{path}: environment variable {', '.join(missing)} is not set")
+    return os.path.expanduser(os.path.expandvars(path))
 
 
 class PipelineConfig(BaseModel):

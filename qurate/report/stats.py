@@ -109,9 +109,37 @@ def stats_by(directory: str | Path, by: str) -> tuple[list[str], list[tuple]]:
     return [c[0] for c in rel.description], rel.fetchall()
 
 
+# Statement kinds a query may be: reading only. COPY, ATTACH, INSTALL/LOAD, CREATE, DROP,
+# SET and the rest are refused before they run.
+_READ_ONLY = ("SELECT", "EXPLAIN", "PRAGMA")
+
+
 def run_sql(directory: str | Path, query: str) -> tuple[list[str], list[tuple]]:
-    """Run the user's query against the ``docs``, ``rejects`` and ``all_docs`` views."""
+    """Run the user's query against the ``docs``, ``rejects`` and ``all_docs`` views.
+
+    Untrusted text reads only this stage: every statement must be a SELECT (or EXPLAIN /
+    PRAGMA), and the connection may touch no file but the stage's own shards (DuckDB's
+    ``allowed_paths`` + ``enable_external_access=false``, then ``lock_configuration``), so
+    ``COPY ... TO``, ``ATTACH``, ``INSTALL`` and ``read_csv('/etc/passwd')`` all fail.
+    """
+    try:
+        kinds = [s.type.name for s in duckdb.extract_statements(query)]
+    except duckdb.Error as e:
+        raise BadInputError(f"--sql: {str(e).splitlines()[0]}") from None
+    if not kinds:
+        raise BadInputError("--sql: the query is empty")
+    refused = sorted({k for k in kinds if k not in _READ_ONLY})
+    if refused:
+        raise BadInputError(
+            f"--sql: only read-only queries (SELECT, EXPLAIN, PRAGMA) run; refused: "
+            f"{', '.join(refused)}"
+        )
     con = connect(directory)
+    d = Path(directory)
+    own = [str(p) for p in shard_paths(d) + shard_paths(d, rejects=True)]
+    con.execute("SET allowed_paths = " + _list([Path(p) for p in own]))
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
     try:
         rel = con.execute(query)
     except duckdb.Error as e:

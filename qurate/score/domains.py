@@ -38,7 +38,7 @@ class DomainClassifier:
             raise BadInputError(f"{self.path}: no such domain model (score.apply.domains)")
         try:
             self.model = _import_fasttext().load_model(str(self.path))
-        except ValueError as e:
+        except (ValueError, MemoryError, RuntimeError) as e:
             raise BadInputError(f"{self.path}: not a fastText model ({e})") from e
 
     @property
