@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qurate.contract.shards import atomic_write_bytes
-from qurate.errors import EngineError
+from qurate.errors import BadInputError, EngineError
 
 
 class RaterTrainConfig(BaseModel):
@@ -130,6 +130,16 @@ def _import_fasttext() -> Any:
     import fasttext
 
     return fasttext
+
+
+def load_model(path: Path) -> Any:
+    """The fastText model in ``path``, or a one-line error: fastText reports a file that is
+    not a model as ValueError, and a truncated one as MemoryError (``std::bad_alloc``) or
+    RuntimeError."""
+    try:
+        return _import_fasttext().load_model(str(path))
+    except (ValueError, MemoryError, RuntimeError) as e:
+        raise BadInputError(f"{path}: not a fastText model ({e})") from e
 
 
 # A trained fastText weight stays well under this (measured max ~5 input, ~10 output over

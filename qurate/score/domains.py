@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qurate.errors import BadInputError
-from qurate.llm.fasttext import _import_fasttext, clean, nan_guard
+from qurate.llm.fasttext import clean, load_model, nan_guard
 
 DOMAINS_MODEL = Path(__file__).resolve().parents[1] / "data" / "domains_v1.ftz"
 MAX_CHARS = 4000  # the characters of a document the shipped model was trained on
@@ -36,10 +36,7 @@ class DomainClassifier:
         self.path = DOMAINS_MODEL if str(path) == "default" else Path(path)
         if not self.path.is_file():
             raise BadInputError(f"{self.path}: no such domain model (score.apply.domains)")
-        try:
-            self.model = _import_fasttext().load_model(str(self.path))
-        except (ValueError, MemoryError, RuntimeError) as e:
-            raise BadInputError(f"{self.path}: not a fastText model ({e})") from e
+        self.model = load_model(self.path)
 
     @property
     def labels(self) -> list[str]:

@@ -25,7 +25,7 @@ import numpy as np
 
 from qurate.contract.shards import atomic_write_bytes
 from qurate.errors import BadInputError
-from qurate.llm.fasttext import _import_fasttext, _label, _unlabel, clean, nan_guard
+from qurate.llm.fasttext import _label, _unlabel, clean, load_model, nan_guard
 
 RATERS_FILE = "raters.json"
 PREPROCESS_VERSION = 1
@@ -62,32 +62,28 @@ class Raters:
             raise BadInputError(
                 f"{meta_path}: not a raters.json written by `qurate score distill` ({why})"
             )
-        fasttext = _import_fasttext()
         self.max_chars = int(self.meta.get("max_chars", 10_000))
         self.dimensions: dict[str, Any] = {}
         self.values: dict[str, np.ndarray] = {}
         for name, spec in self.meta["dimensions"].items():
-            model = self._load(fasttext, spec["file"])
+            model = self._load(spec["file"])
             self.dimensions[name] = model
             # Map each label of the model to its numeric score.
             self.values[name] = {lab: float(_unlabel(lab)) for lab in model.get_labels()}  # type: ignore[assignment]
         self.domain_model = (
-            self._load(fasttext, self.meta["domain"]["file"]) if self.meta.get("domain") else None
+            self._load(self.meta["domain"]["file"]) if self.meta.get("domain") else None
         )
         # fastText labels cannot hold spaces: map each back to the taxonomy's own spelling.
         self.domain_names = {
             _label(name): name for name in (self.meta.get("domain") or {}).get("labels", [])
         }
 
-    def _load(self, fasttext: Any, name: str) -> Any:
+    def _load(self, name: str) -> Any:
         path = self.directory / name
         if not path.is_file():
             raise BadInputError(f"{path}: rater model file missing")
         _check_digest(path)
-        try:
-            return fasttext.load_model(str(path))
-        except (ValueError, MemoryError, RuntimeError) as e:
-            raise BadInputError(f"{path}: not a fastText model ({e})") from e
+        return load_model(path)
 
     def predict(
         self, texts: list[str]

@@ -33,8 +33,8 @@ from qurate.contract.shards import MANIFEST, iter_rows, read_manifest
 from qurate.errors import BadInputError
 from qurate.llm.fasttext import (
     RaterTrainConfig,
-    _import_fasttext,
     clean,
+    load_model,
     nan_guard,
     train_classifier,
 )
@@ -122,7 +122,7 @@ class ReferenceClassifier:
         self.path = Path(path)
         if not self.path.is_file():
             raise BadInputError(f"{self.path}: reference classifier file missing")
-        self.model = _import_fasttext().load_model(str(self.path))
+        self.model = load_model(self.path)
         self.max_chars = max_chars
 
     def predict(self, texts: list[str]) -> np.ndarray:

@@ -91,6 +91,20 @@ def test_the_shipped_domain_classifier_labels_four_domains_in_the_taxonomys_spel
         DomainClassifier("/nonexistent/domains.ftz")
 
 
+def test_a_file_that_is_not_a_fasttext_model_is_a_one_line_error(tmp_path):
+    """The domain, reference and rater models load through one loader: a reference
+    classifier that was not a model died with fastText's ValueError traceback."""
+    pytest.importorskip("fasttext")
+    from qurate.score.domains import DomainClassifier
+    from qurate.score.reference import ReferenceClassifier
+
+    bad = tmp_path / "model.bin"
+    bad.write_bytes(b"not a model" * 100)
+    for load in (DomainClassifier, ReferenceClassifier):
+        with pytest.raises(BadInputError, match="not a fastText model"):
+            load(bad)
+
+
 def test_the_reference_classifier_learns_reference_against_the_pool(tmp_path):
     pytest.importorskip("fasttext")
     from qurate.llm.fasttext import RaterTrainConfig
