@@ -21,8 +21,11 @@ from qurate.errors import BadInputError
 BY_CHOICES = ("lang", "domain", "source", "reject_reason", "stage")
 
 
-def connect(directory: str | Path) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with ``docs``, ``rejects`` and ``all_docs`` views over a stage dir."""
+def connect(directory: str | Path, *, confine: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with ``docs``, ``rejects`` and ``all_docs`` views over a stage dir.
+
+    ``confine``: the connection may then touch no file but these shards (``allowed_paths``
+    + ``enable_external_access=false``, then ``lock_configuration``), for untrusted SQL."""
     d = check_stage_dir(directory, finished=False)
     con = duckdb.connect()
     kept = shard_paths(d)
@@ -45,6 +48,10 @@ def connect(directory: str | Path) -> duckdb.DuckDBPyConnection:
         "NULL::VARCHAR AS reject_detail FROM docs "
         "UNION ALL BY NAME SELECT *, 'rejected' AS status FROM rejects"
     )
+    if confine:
+        con.execute(f"SET allowed_paths = {_list(kept + rejected)}")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
     return con
 
 
@@ -118,9 +125,9 @@ def run_sql(directory: str | Path, query: str) -> tuple[list[str], list[tuple]]:
     """Run the user's query against the ``docs``, ``rejects`` and ``all_docs`` views.
 
     Untrusted text reads only this stage: every statement must be a SELECT (or EXPLAIN /
-    PRAGMA), and the connection may touch no file but the stage's own shards (DuckDB's
-    ``allowed_paths`` + ``enable_external_access=false``, then ``lock_configuration``), so
-    ``COPY ... TO``, ``ATTACH``, ``INSTALL`` and ``read_csv('/etc/passwd')`` all fail.
+    PRAGMA), and the connection may touch no file but the stage's own shards (``connect``
+    with ``confine``), so ``COPY ... TO``, ``ATTACH``, ``INSTALL`` and
+    ``read_csv('/etc/passwd')`` all fail.
     """
     try:
         kinds = [s.type.name for s in duckdb.extract_statements(query)]
@@ -134,12 +141,7 @@ def run_sql(directory: str | Path, query: str) -> tuple[list[str], list[tuple]]:
             f"--sql: only read-only queries (SELECT, EXPLAIN, PRAGMA) run; refused: "
             f"{', '.join(refused)}"
         )
-    con = connect(directory)
-    d = Path(directory)
-    own = [str(p) for p in shard_paths(d) + shard_paths(d, rejects=True)]
-    con.execute("SET allowed_paths = " + _list([Path(p) for p in own]))
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    con = connect(directory, confine=True)
     try:
         rel = con.execute(query)
     except duckdb.Error as e:
