@@ -162,12 +162,12 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import augment  # noqa: E402  (bench/augment.py: the stage writer and the recall runner)
-import augment_tenth as a10  # noqa: E402  (html_text, script_lang, whole)
+import augment_ninth as a9  # noqa: E402  (parse_info)
+import augment_tenth as a10  # noqa: E402  (html_text, script_lang, whole, stdlib_docs, kjv_docs)
 import augment_untuned as au  # noqa: E402  (spread)
 
 POOL = HERE / "data" / "augment" / "eleventh-pool.jsonl"
 DATA = HERE / "data" / "eleventh"
-STDLIB = Path("/usr/lib/python3.11")
 
 # --- SciPy 1.10.1 (Sphinx HTML): a page's module is the longest of these keys that its
 # name (``scipy.<module>.<object>``, ``<module>.html``, ``<module>.<method>.html``) begins
@@ -415,13 +415,7 @@ def pydoc_docs(label: str, k: int | None) -> list[tuple[str, str, str]]:
 def singular_nodes() -> list[tuple[tuple[str, ...], str, str]]:
     """``(path, node, text)`` of each node of the Singular manual, in its order."""
     raw = (DATA / "singular" / "singular.info").read_text(encoding="utf-8", errors="replace")
-    nodes = []
-    for part in raw.split("\x1f"):
-        head, _, body = part.strip("\n").partition("\n")
-        m = re.match(r"File: [^,]+,\s+Node: ([^,]+)", head)
-        if m:
-            up = re.search(r"Up: ([^,\n]+)", head)
-            nodes.append((m.group(1).strip(), up.group(1).strip() if up else "", body.strip()))
+    nodes = a9.parse_info(raw)
     ups = {n: u for n, u, _ in nodes}
     out = []
     for node, _, body in nodes:
@@ -530,32 +524,6 @@ def debref_docs() -> list[tuple[str, str, str]]:
     return docs
 
 
-def stdlib_docs() -> list[tuple[str, str, str]]:
-    """``PY_DOCS`` documents taken evenly through the files of ``PY_STDLIB`` (none that
-    an earlier pool or the code seeds read), whole or cut."""
-    import corpus_sources as cs
-
-    seen = {d.source for split in ("eval", "sample") for d in cs.code_docs(split, 40)}
-    docs = []
-    for name in PY_STDLIB:
-        root = STDLIB / name
-        for f in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
-            rel = str(f.relative_to(STDLIB))
-            if f"libpython3.11-stdlib:{rel}" not in seen and "/test" not in f"/{rel}":
-                docs += a10.whole(f"py-stdlib:{rel}", f.read_text(encoding="utf-8"), "code")
-    return au.spread(docs, PY_DOCS)
-
-
-def kjv_docs() -> list[tuple[str, str, str]]:
-    import corpus_sources as cs
-
-    docs = []
-    for book, n in KJV_BOOKS.items():
-        for ch in range(1, n + 1):
-            docs += a10.whole(f"kjv:{book}{ch}", cs.kjv_chapter(book, ch), "en")
-    return au.spread(docs, KJV_DOCS)
-
-
 def math_docs() -> list[tuple[str, str, str]]:
     docs = scipy_docs("math") + pydoc_docs("math", None)
     docs += singular_docs("math", SINGULAR_MATH) + gretl_docs("math")
@@ -566,7 +534,11 @@ def other_docs() -> list[tuple[str, str, str]]:
     docs = scipy_docs("other") + pydoc_docs("other", PYDOC_OTHER)
     docs += singular_docs("other", SINGULAR_OTHER) + pspp_docs() + gretl_docs("other")
     docs += genius_docs("other") + gimp_docs() + debref_docs()
-    return docs + stdlib_docs() + kjv_docs()
+    return (
+        docs
+        + a10.stdlib_docs(PY_STDLIB, PY_DOCS, skip_tests=True)
+        + a10.kjv_docs(KJV_BOOKS, KJV_DOCS)
+    )
 
 
 def build(path: Path) -> None:

