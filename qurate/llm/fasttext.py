@@ -23,6 +23,7 @@ since datatrove's model cache (and any other) keys by path.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -132,10 +133,27 @@ def _import_fasttext() -> Any:
     return fasttext
 
 
-def load_model(path: Path) -> Any:
-    """The fastText model in ``path``, or a one-line error: fastText reports a file that is
-    not a model as ValueError, and a truncated one as MemoryError (``std::bad_alloc``) or
-    RuntimeError."""
+# A trained model's file is named ``<stem>-<sha256[:16]>.<bin|ftz>`` (``train_classifier``).
+_DIGEST_NAME = re.compile(r"-([0-9a-f]{16})\.(?:bin|ftz)$")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def load_model(path: Path, what: str = "fastText model", redo: str = "train it again") -> Any:
+    """The fastText model in ``path``, or a one-line error naming it as ``what``.
+
+    A file named by ``train_classifier`` must hold the bytes its name hashes: fastText reads
+    a truncated file as huge sizes and dies with ``std::bad_alloc`` (or worse) instead of
+    saying it is corrupt. Otherwise fastText reports a file that is not a model as
+    ValueError, and a damaged one as MemoryError or RuntimeError."""
+    m = _DIGEST_NAME.search(path.name)
+    if m and _digest(path.read_bytes()) != m.group(1):
+        raise BadInputError(
+            f"{path}: corrupt {what} (its content does not match the hash in its name: "
+            f"truncated or edited; {redo})"
+        )
     try:
         return _import_fasttext().load_model(str(path))
     except (ValueError, MemoryError, RuntimeError) as e:
@@ -225,7 +243,6 @@ def train_classifier(
         tmp_model = Path(tmp) / "model.bin"
         model.save_model(str(tmp_model))
         data = tmp_model.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    path = out_dir / f"{stem}-{digest}.{'ftz' if cfg.quantize else 'bin'}"
+    path = out_dir / f"{stem}-{_digest(data)}.{'ftz' if cfg.quantize else 'bin'}"
     atomic_write_bytes(path, data)
     return path

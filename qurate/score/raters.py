@@ -13,10 +13,8 @@ scale, judge metadata, agreement metrics); ``Raters.load(dir)`` is all ``apply``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,8 +80,7 @@ class Raters:
         path = self.directory / name
         if not path.is_file():
             raise BadInputError(f"{path}: rater model file missing")
-        _check_digest(path)
-        return load_model(path)
+        return load_model(path, "rater model", "run `qurate score distill` again")
 
     def predict(
         self, texts: list[str]
@@ -136,21 +133,6 @@ def _meta_problem(meta: Any) -> str | None:
 
 def write_raters_meta(directory: Path, meta: dict[str, Any]) -> None:
     atomic_write_bytes(directory / RATERS_FILE, json.dumps(meta, indent=2, sort_keys=True).encode())
-
-
-_DIGEST_NAME = re.compile(r"-([0-9a-f]{16})\.(?:bin|ftz)$")
-
-
-def _check_digest(path: Path) -> None:
-    """A model file named ``<stem>-<sha256[:16]>.bin`` (as distill writes it) must hold
-    those bytes: fastText reads a truncated file as huge sizes and dies with
-    ``std::bad_alloc`` (or worse) instead of saying it is corrupt."""
-    m = _DIGEST_NAME.search(path.name)
-    if m and hashlib.sha256(path.read_bytes()).hexdigest()[:16] != m.group(1):
-        raise BadInputError(
-            f"{path}: corrupt rater model (its content does not match the hash in its name: "
-            "truncated or edited; run `qurate score distill` again)"
-        )
 
 
 def prune_stale(directory: Path, keep: set[str]) -> None:
