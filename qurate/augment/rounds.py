@@ -21,7 +21,13 @@ import numpy as np
 from qurate.augment import checkpoint
 from qurate.augment import pool as pooling
 from qurate.augment.checkpoint import RoundsState
-from qurate.augment.classifier import DomainConfirmer, RecallClassifier, RecallConfig
+from qurate.augment.classifier import (
+    DomainConfirmer,
+    ProbedClassifier,
+    RecallClassifier,
+    RecallConfig,
+)
+from qurate.augment.embed import TokenEmbedder
 from qurate.augment.holdout import calibrate, measure, sample_by_group, split_seeds, top_by_group
 from qurate.augment.lexicon import known
 from qurate.augment.prior_split import cuts_of, for_the_pool, gated, prior_split
@@ -76,9 +82,11 @@ def run_rounds(
     bar: Any = None,
     state_dir: Path | None = None,
     domain: str = "math",
+    embedder: TokenEmbedder | None = None,
 ) -> tuple[list[np.ndarray], float, list[RoundReport], dict[str, bool], dict[str, int]]:
     """The rounds; with ``state_dir`` each finished round is kept there and a rerun resumes
-    after the last one kept (``augment/checkpoint.py``)."""
+    after the last one kept (``augment/checkpoint.py``). With ``embedder`` each round's
+    classifier is fastText and an embedding probe together (``augment/embed.py``)."""
     st = (checkpoint.load(state_dir) if state_dir is not None else None) or RoundsState(
         prev_cut=cfg.threshold
     )
@@ -141,6 +149,8 @@ def run_rounds(
         negatives += [judged_text[i] for i, ok in judged.items() if not ok]
         reps = max(1, round(len(negatives) / max(len(positives), 1)))
         clf = RecallClassifier.train_averaged(positives * reps, negatives, cfg, seed=r)
+        if embedder is not None:
+            clf = ProbedClassifier.train(clf, embedder, positives, negatives, cfg)
         scores = pooling.score(clf, pool, bar)
         fit = None
         base = cfg.threshold
