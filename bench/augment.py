@@ -428,6 +428,47 @@ def prior_cost(rows: list[dict], repeat: int) -> float:
     return best["prior"] / best["score"]
 
 
+def embed_cost(rows: list[dict], repeat: int) -> float:
+    """One round's scoring pass of the pool with the default scorer (fastText and the
+    embedding probe, ``augment/embed.py``) against fastText alone, one thread, best of
+    ``repeat`` alternating; prints docs/s and the core-hours one pass over 18T tokens would
+    take at the pool's mean tokens per document. Returns fastText / both (time)."""
+    import os
+
+    from qurate.augment.classifier import ProbedClassifier, RecallClassifier, RecallConfig
+    from qurate.augment.embed import load_embedder
+    from qurate.augment.recall import load_seeds
+
+    os.environ.setdefault("RAYON_NUM_THREADS", "1")  # the tokenizer's batch threads: one core
+    cfg = RecallConfig()
+    texts = [r["text"] for r in rows]
+    seeds = load_seeds(SEEDS / "math.jsonl")
+    negs = texts[:: max(1, len(texts) // 240)]
+    ft = RecallClassifier.train(seeds * 4, negs, cfg)
+    t = time.perf_counter()
+    emb = load_embedder("default", cfg.embed_tokens)
+    load_s = time.perf_counter() - t
+    both = ProbedClassifier.train(ft, emb, seeds, negs, cfg)
+    best = {"fastText": float("inf"), "fastText+probe": float("inf")}
+    for _ in range(repeat):
+        for name, clf in (("fastText", ft), ("fastText+probe", both)):
+            t = time.perf_counter()
+            clf.score(texts)
+            best[name] = min(best[name], time.perf_counter() - t)
+    n = len(texts)
+    tokens = sum(len(x) for x in texts) / 4 / n  # ~4 characters a token
+    print(
+        f"\n{n} docs (~{tokens:,.0f} tokens each), best of {repeat}; embedder load {load_s:.1f} s"
+    )
+    for name, sec in best.items():
+        rate = n / sec
+        hours = 18e12 / tokens / rate / 3600
+        print(
+            f"  {name:15s} {rate:8,.0f} docs/s/core  ->  {hours:10,.0f} core-hours per pass over 18T tokens"
+        )
+    return best["fastText"] / best["fastText+probe"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
@@ -455,6 +496,12 @@ def main() -> None:
         help="only time the math prior's pass against a scoring pass (ratio = prior / score)",
     )
     ap.add_argument(
+        "--embed-cost",
+        action="store_true",
+        help="only time a scoring pass with the embedding probe against fastText alone "
+        "(ratio = fastText / both)",
+    )
+    ap.add_argument(
         "--prior-pool",
         type=Path,
         help="with --prior-cost: time on this labelled pool file (e.g. the fourth pool, half "
@@ -471,6 +518,9 @@ def main() -> None:
         return
     if args.train_cost:
         print(f"ratio={train_cost(rows, args.repeat):.3f}")
+        return
+    if args.embed_cost:
+        print(f"ratio={embed_cost(rows, args.repeat):.3f}")
         return
     counts = {lab: sum(r["label"] == lab for r in rows) for lab in ("math", "code", "other")}
     print(f"dev pool (tuned on): {len(rows)} docs {counts}")

@@ -149,6 +149,15 @@ class RecallConfig(BaseModel):
     embed_weight: float = Field(0.5, ge=0, le=1, description="the probe's share of the score")
     embed_l2: float = Field(0.03, gt=0, description="the probe's L2 penalty")
     embed_tokens: int = Field(512, ge=8, le=8192, description="tokens embedded per document")
+    embed_floor: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="only documents whose fastText score is at least this are embedded and "
+        "probed; the others keep their fastText score. Embedding is ~12x slower than "
+        "fastText (bench/augment.py --embed-cost), and in a web pool most documents are far "
+        "below any cut",
+    )
     calibrate: bool = Field(
         False,
         description="raise the cut above `threshold` as far as the held-out seeds stay "
@@ -442,8 +451,9 @@ class ProbedClassifier:
     """fastText and an embedding probe (``augment/embed.py``) together: the weighted mean
     of their scores."""
 
-    def __init__(self, clf, embedder, probe, weight: float) -> None:
+    def __init__(self, clf, embedder, probe, weight: float, floor: float = 0.0) -> None:
         self.clf, self.embedder, self.probe, self.weight = clf, embedder, probe, weight
+        self.floor = floor  # below this fastText score a document is not embedded
 
     @classmethod
     def train(
@@ -456,14 +466,17 @@ class ProbedClassifier:
             embedder.embed(negatives),
             cfg.embed_l2,
         )
-        return cls(clf, embedder, probe, cfg.embed_weight)
+        return cls(clf, embedder, probe, cfg.embed_weight, cfg.embed_floor)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         ft = self.clf.score(texts)
-        if not len(ft):
+        idx = np.flatnonzero(ft >= self.floor)
+        if not len(idx):
             return ft
-        pr = self.probe.score(self.embedder.embed(texts))
-        return ((1 - self.weight) * ft + self.weight * pr).astype(np.float32)
+        pr = self.probe.score(self.embedder.embed([texts[i] for i in idx]))
+        out = ft.copy()
+        out[idx] = (1 - self.weight) * ft[idx] + self.weight * pr
+        return out.astype(np.float32)
 
 
 class DomainConfirmer:
