@@ -81,6 +81,8 @@ def model_size(params: str | float, seq_len: int = 4096) -> tuple[float, float, 
     A preset gives exact figures (active ones for MoE); a bare count is taken as
     (active) non-embedding parameters and ``M ~ 6 N`` (attention needs the architecture).
     """
+    if seq_len < 1:  # a negative one made M negative: "batch 4,264,789+7,063,688j tokens"
+        raise ConfigError(f"--seq-len must be a positive number of tokens, not {seq_len}")
     if isinstance(params, str) and params in PRESETS:
         cfg = PRESETS[params]
         return float(body_params(cfg)), body_flops_per_token(cfg, seq_len), True

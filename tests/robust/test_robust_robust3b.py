@@ -39,3 +39,12 @@ def test_train_on_a_few_characters_of_text_is_not_called_empty(tmp_path: Path):
 
     short = _stage(tmp_path / "short", pa.table({"id": ["a"], "text": ["abc"]}))
     assert estimate_tokens(list_shards(short)) == 1
+
+
+def test_train_plan_refuses_a_sequence_length_below_one(capsys):
+    # Before: exit 0 and a table of complex numbers ("batch 4,264,789+7,063,688j tokens")
+    # for --seq-len -100000000; 0 and -3 printed a plan as if they were lengths.
+    for bad in ("0", "-100000000"):
+        args = ["train", "plan", "--params", "7B", "--tokens", "1e9", "--seq-len", bad]
+        line = one_line_error(*run_cli(args, capsys))
+        assert "--seq-len must be a positive" in line
