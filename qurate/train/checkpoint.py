@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -136,7 +137,29 @@ def read_train_state(ckpt: Path) -> dict[str, Any]:
     path = ckpt / TRAIN_STATE
     if not path.is_file():
         raise BadInputError(f"{ckpt} has no {TRAIN_STATE}: not a qurate training checkpoint")
-    return json.loads(path.read_text())
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInputError(f"{_damaged(path)}: {' '.join(str(e).split())}") from None
+    if not isinstance(state, dict) or not {"step", "tokens", "stage"} <= state.keys():
+        raise BadInputError(f"{_damaged(path)}: it lacks the step, tokens or stage")
+    return state
+
+
+def load_state(path: Path) -> Any:
+    """A checkpoint's ``optim.pt`` or ``trainer-rank{R}.pt``; a missing or cut file (a
+    copy that stopped half-way) is a user error that names it, not a pickle traceback."""
+    try:
+        return torch.load(path, weights_only=False)
+    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as e:
+        raise BadInputError(f"{_damaged(path)}: {' '.join(str(e).split())}") from None
+
+
+def _damaged(path: Path) -> str:
+    return (
+        f"cannot resume from {path.parent}: {path.name} is missing or damaged "
+        "(delete that checkpoint to resume from an earlier one, or --overwrite)"
+    )
 
 
 def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") -> Path:

@@ -176,9 +176,9 @@ class Trainer:
         if self.resume_from is not None:
             from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict
 
-            optim = torch.load(self.resume_from / "optim.pt", weights_only=False)
+            optim = ck.load_state(self.resume_from / "optim.pt")
             set_optimizer_state_dict(wrapped, self.opt, optim, options=self._sd_options(True))
-            st = torch.load(self.resume_from / f"trainer-rank{self.d.rank}.pt", weights_only=False)
+            st = ck.load_state(self.resume_from / f"trainer-rank{self.d.rank}.pt")
             ck.set_rng_state(st["rng"])
             self.step, self.tokens_seen = self.saved["step"], self.saved["tokens"]  # type: ignore[index]
             stage = self.sched.stage_at(self.step)

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from qurate.contract.files import write_manifest
 from tests.robust.test_robust_cli import one_line_error, run_cli
+from tests.robust.test_robust_train_small import _small_mix
 
 TINY = ["--preset", "tiny", "--max-steps", "1", "--seq-len", "32", "--micro-batch-size", "1"]
 
@@ -48,3 +50,57 @@ def test_train_plan_refuses_a_sequence_length_below_one(capsys):
         args = ["train", "plan", "--params", "7B", "--tokens", "1e9", "--seq-len", bad]
         line = one_line_error(*run_cli(args, capsys))
         assert "--seq-len must be a positive" in line
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """A finished one-step tiny run (its checkpoint is also a HF model directory)."""
+    from qurate.train.api import load_config, train_config
+
+    base = tmp_path_factory.mktemp("run")
+    data = _small_mix(base / "mixed", 56)
+    cfg = load_config(
+        None,
+        data=str(data),
+        out=str(base / "run"),
+        preset="tiny",
+        max_steps=1,
+        seq_len=32,
+        micro_batch_size=1,
+    )
+    train_config(cfg)
+    return base / "run"
+
+
+def _damaged_copy(run_dir: Path, tmp_path: Path, name: str, body: bytes | None) -> Path:
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    target = run / "checkpoints" / "step-00000001" / name
+    if body is None:
+        target.unlink()
+    else:
+        target.write_bytes(body)
+    return run
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("optim.pt", b"garbage\n"),  # was ValueError: invalid literal for int() ...
+        ("optim.pt", b"PK\x03\x04cut"),  # was RuntimeError: PytorchStreamReader failed ...
+        ("trainer-rank0.pt", None),  # was FileNotFoundError
+        ("train.json", b"{"),  # was JSONDecodeError
+        ("train.json", b"[]"),  # was TypeError: list indices must be integers
+    ],
+)
+def test_resume_from_a_damaged_checkpoint_names_the_file(
+    run_dir: Path, tmp_path: Path, capsys, name: str, body: bytes | None
+):
+    # Before: each was "error: <Exception>: ... (traceback in /tmp/qurate-error-*.log)", exit 1.
+    run = _damaged_copy(run_dir, tmp_path, name, body)
+    args = ["train", "-o", str(run), "--max-steps", "2", "--resume"]
+    line = one_line_error(*run_cli(args, capsys))
+    assert f"{name} is missing or damaged" in line and "--overwrite" in line
+
