@@ -104,3 +104,15 @@ def test_resume_from_a_damaged_checkpoint_names_the_file(
     line = one_line_error(*run_cli(args, capsys))
     assert f"{name} is missing or damaged" in line and "--overwrite" in line
 
+
+def test_a_run_config_that_is_not_yaml_is_reported_on_one_line(
+    run_dir: Path, tmp_path: Path, capsys
+):
+    # Before: YAML's message ran over five lines ("while parsing a block mapping\n...").
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    (run / "train.yaml").write_text(": [\n")
+    line = one_line_error(*run_cli(["train", "-o", str(run), "--resume"], capsys))
+    assert "train.yaml is not a train config" in line
