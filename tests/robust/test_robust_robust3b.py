@@ -116,3 +116,17 @@ def test_a_run_config_that_is_not_yaml_is_reported_on_one_line(
     (run / "train.yaml").write_text(": [\n")
     line = one_line_error(*run_cli(["train", "-o", str(run), "--resume"], capsys))
     assert "train.yaml is not a train config" in line
+
+
+def test_eval_into_a_directory_is_refused_before_it_evaluates(
+    run_dir: Path, tmp_path: Path, capsys
+):
+    # Before: every eval ran, then "error: IsADirectoryError: [Errno 21] Is a directory:
+    # '.out.123.tmp' -> 'out' (traceback in ...)", exit 1, and the metrics were lost.
+    texts = tmp_path / "t.jsonl"
+    texts.write_text('{"text": "hello world, a held-out text"}\n')
+    (tmp_path / "out").mkdir()
+    args = ["eval", str(run_dir), "--eval", f"x={texts}", "-o", str(tmp_path / "out")]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "is a directory" in line and "-o" in line
+
