@@ -179,6 +179,10 @@ def eval_command(
             name, r["kind"], r["metric"], f"{r['value']:.4f}", str(r["docs"]), f"{r['wall_s']:.1f}"
         )
     Console().print(table)
+    for name, r in results.items():  # rows left out of a metric are said, not only counted
+        if r.get("rejected_rows"):
+            why = ", ".join(f"{k}: {v}" for k, v in sorted(r["rejected_rows"].items()))
+            console.print(f"{name}: {sum(r['rejected_rows'].values())} rows not scored ({why})")
     if out is not None:
         atomic_write_text(out, json.dumps({"model": str(model), "evals": results}, indent=2))
         console.print(f"wrote {out}")

@@ -130,3 +130,15 @@ def test_eval_into_a_directory_is_refused_before_it_evaluates(
     line = one_line_error(*run_cli(args, capsys))
     assert "is a directory" in line and "-o" in line
 
+
+def test_eval_says_which_rows_it_did_not_score(run_dir: Path, tmp_path: Path, capsys):
+    # Before: the table said "rows 1" and nothing of the two rows it had set aside.
+    rows = tmp_path / "mc.jsonl"
+    rows.write_text(
+        '{"question": "q", "choices": ["a", "b"], "answer": 1}\n'
+        '{"question": "q", "choices": "ab", "answer": 0}\n'
+        '{"question": 5, "choices": ["a", "b"], "answer": 0}\n'
+    )
+    code, err = run_cli(["eval", str(run_dir), "--eval", f"mc={rows}"], capsys)
+    assert code in (0, None)
+    assert "mc: 2 rows not scored (bad_choices: 1, no_question: 1)" in err
