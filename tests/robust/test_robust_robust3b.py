@@ -142,3 +142,14 @@ def test_eval_says_which_rows_it_did_not_score(run_dir: Path, tmp_path: Path, ca
     code, err = run_cli(["eval", str(run_dir), "--eval", f"mc={rows}"], capsys)
     assert code in (0, None)
     assert "mc: 2 rows not scored (bad_choices: 1, no_question: 1)" in err
+
+
+def test_ablate_leakage_check_takes_evaluations_shorter_than_its_ngram(tmp_path: Path):
+    # Before: an eval set whose texts together had fewer words than leakage_ngram (13)
+    # crashed every ablation after its arms were prepared: "error: ValueError: operands
+    # could not be broadcast together with shapes (4,) (0,) (4,) (traceback in ...)".
+    from qurate.ablate.leakage import leakage_table
+
+    arm = ["the river rises in the hills and runs west to the sea through farmland " * 3]
+    table = leakage_table({"a": arm}, {"x": ["the river rises"]}, ngram=13, jaccard=0.7)
+    assert table["a"]["x"]["ngram"] == 0 and table["a"]["x"]["docs"] == 1
