@@ -153,3 +153,17 @@ def test_ablate_leakage_check_takes_evaluations_shorter_than_its_ngram(tmp_path:
     arm = ["the river rises in the hills and runs west to the sea through farmland " * 3]
     table = leakage_table({"a": arm}, {"x": ["the river rises"]}, ngram=13, jaccard=0.7)
     assert table["a"]["x"]["ngram"] == 0 and table["a"]["x"]["docs"] == 1
+
+
+def test_ablate_refuses_an_output_that_is_one_of_its_arms(tmp_path: Path, capsys):
+    # Before: `qurate ablate a=mixed b=other -o mixed --overwrite` cleared the arm's shards
+    # and manifest (data lost), then wrote the ablation in their place.
+    arm = _small_mix(tmp_path / "mixed", 20)
+    other = _small_mix(tmp_path / "other", 20)
+    texts = tmp_path / "t.jsonl"
+    texts.write_text('{"text": "a held-out text"}\n')
+    args = ["ablate", f"a={arm}", f"b={other}", "--eval", f"x={texts}", "-o", str(arm)]
+    line = one_line_error(*run_cli([*args, "--overwrite"], capsys))
+    assert "inside the input" in line
+    assert (arm / "part-00000.parquet").is_file() and (arm / "manifest.json").is_file()
+
