@@ -167,3 +167,14 @@ def test_ablate_refuses_an_output_that_is_one_of_its_arms(tmp_path: Path, capsys
     assert "inside the input" in line
     assert (arm / "part-00000.parquet").is_file() and (arm / "manifest.json").is_file()
 
+
+def test_ablate_config_arm_and_eval_names_are_folder_names(tmp_path: Path, capsys):
+    # Before: the flags checked names, a config did not: arm `a/b` trained into OUT/a/b and
+    # `..` wrote its data and runs beside the output directory, outside it.
+    for name, key in (("a/b", "arms"), ("..", "arms"), ("../x", "evals")):
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(f'ablate:\n  {key}: {{"{name}": {tmp_path}}}\n')
+        line = one_line_error(
+            *run_cli(["ablate", "-c", str(cfg), "-o", str(tmp_path / "o")], capsys)
+        )
+        assert f"ablate.{key}" in line and "names a folder" in line
