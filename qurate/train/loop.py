@@ -108,6 +108,10 @@ class Trainer:
         if cfg.out is None:
             raise BadInputError("training needs an output directory (-o)")
         self.run_dir = Path(cfg.out)
+        if (self.run_dir / "manifest.json").is_file():  # `-o` = `--data`: checkpoints among shards
+            raise BadInputError(
+                f"{self.run_dir}: holds a qurate stage directory; train into a new -o"
+            )
         if overwrite and self.d.main:
             rundir.clear(self.run_dir)
         self.d.barrier()

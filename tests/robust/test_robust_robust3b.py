@@ -178,3 +178,13 @@ def test_ablate_config_arm_and_eval_names_are_folder_names(tmp_path: Path, capsy
             *run_cli(["ablate", "-c", str(cfg), "-o", str(tmp_path / "o")], capsys)
         )
         assert f"ablate.{key}" in line and "names a folder" in line
+
+
+def test_train_refuses_to_write_its_run_into_a_stage_directory(tmp_path: Path, capsys):
+    # Before: `qurate train --data mixed -o mixed` trained and wrote checkpoints/, tokenizer/,
+    # train.yaml and metrics among the mix's shards (exit 0); export already refused this.
+    data = _small_mix(tmp_path / "mixed", 20)
+    before = sorted(p.name for p in data.iterdir())
+    line = one_line_error(*run_cli(["train", "--data", str(data), "-o", str(data), *TINY], capsys))
+    assert "stage directory" in line
+    assert sorted(p.name for p in data.iterdir()) == before
