@@ -24,7 +24,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from qurate.errors import BadInputError
+from qurate.errors import BadInputError, ConfigError
 from qurate.train.hfnames import to_hf_disk
 from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf
 from qurate.train.tokenizer import EOS, HF_TOKENIZER_FILES, load_tokenizer
@@ -105,7 +105,12 @@ def read_hf_config(directory: Path) -> ModelConfig:
         hf = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise BadInputError(f"{path}: {e}") from None
-    return config_from_hf(hf)
+    if not isinstance(hf, dict):
+        raise BadInputError(f"{path}: not a JSON object: not a Hugging Face config")
+    try:
+        return config_from_hf(hf)
+    except (ConfigError, TypeError, ValueError, AttributeError) as e:  # wrong sign or type
+        raise BadInputError(f"{path}: {e}") from None
 
 
 def read_hf_weights(directory: Path) -> dict[str, torch.Tensor]:

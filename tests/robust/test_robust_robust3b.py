@@ -188,3 +188,31 @@ def test_train_refuses_to_write_its_run_into_a_stage_directory(tmp_path: Path, c
     line = one_line_error(*run_cli(["train", "--data", str(data), "-o", str(data), *TINY], capsys))
     assert "stage directory" in line
     assert sorted(p.name for p in data.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        ({"num_hidden_layers": -1}, "num_hidden_layers must be a positive integer"),
+        ({"hidden_size": "64"}, "hidden_size must be a positive integer"),
+        ({"rope_parameters": [1]}, "config.json"),
+        (None, "not a JSON object"),
+    ],
+)
+def test_a_checkpoint_config_with_impossible_sizes_is_named(
+    run_dir: Path, tmp_path: Path, capsys, edit: dict | None, said: str
+):
+    # Before: num_hidden_layers -1 made `train --init-from` fail on "int() argument must be
+    # ... not 'complex'" and `eval` on "unexpected" weights; a JSON list was an
+    # AttributeError; each a traceback (exit 1) or a message about the wrong thing.
+    import json
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(run_dir / "checkpoints" / "step-00000001", model)
+    hf = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps([hf] if edit is None else {**hf, **edit}))
+    texts = tmp_path / "t.jsonl"
+    texts.write_text('{"text": "a held-out text"}\n')
+    line = one_line_error(*run_cli(["eval", str(model), "--eval", f"x={texts}"], capsys))
+    assert said in line and "config.json" in line
