@@ -32,6 +32,7 @@ from qurate.train.tokenizer import EOS, HF_TOKENIZER_FILES, load_tokenizer
 CKPT_DIR = "checkpoints"
 LATEST = "latest"
 TRAIN_STATE = "train.json"
+_STATE_KEYS = {"step", "tokens", "stage", "config", "model"}  # what resuming reads
 
 
 def step_dir(run: Path, step: int) -> Path:
@@ -146,8 +147,8 @@ def read_train_state(ckpt: Path) -> dict[str, Any]:
         state = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BadInputError(f"{_damaged(path)}: {' '.join(str(e).split())}") from None
-    if not isinstance(state, dict) or not {"step", "tokens", "stage"} <= state.keys():
-        raise BadInputError(f"{_damaged(path)}: it lacks the step, tokens or stage")
+    if not isinstance(state, dict) or not _STATE_KEYS <= state.keys():
+        raise BadInputError(f"{_damaged(path)}: it lacks one of {', '.join(sorted(_STATE_KEYS))}")
     return state
 
 

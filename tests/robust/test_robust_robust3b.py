@@ -93,6 +93,7 @@ def _damaged_copy(run_dir: Path, tmp_path: Path, name: str, body: bytes | None) 
         ("trainer-rank0.pt", None),  # was FileNotFoundError
         ("train.json", b"{"),  # was JSONDecodeError
         ("train.json", b"[]"),  # was TypeError: list indices must be integers
+        ("train.json", b'{"step": 1, "tokens": 32, "stage": 0}'),  # was KeyError: 'config'
     ],
 )
 def test_resume_from_a_damaged_checkpoint_names_the_file(
