@@ -174,6 +174,8 @@ def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") 
     dst = Path(out)
     if dst.resolve() == ckpt.resolve():
         raise BadInputError("export needs an output directory other than the checkpoint")
+    if (dst / CKPT_DIR).is_dir():  # its model files would shadow the run's later checkpoints
+        raise BadInputError(f"{dst}: holds a training run; export to a new -o")
     model = load_hf_model(ckpt)
     if dtype not in ("float32", "bfloat16", "float16"):
         raise BadInputError(f"unknown dtype {dtype!r}; valid: float32, bfloat16, float16")

@@ -217,3 +217,16 @@ def test_a_checkpoint_config_with_impossible_sizes_is_named(
     texts.write_text('{"text": "a held-out text"}\n')
     line = one_line_error(*run_cli(["eval", str(model), "--eval", f"x={texts}"], capsys))
     assert said in line and "config.json" in line
+
+
+def test_export_into_a_run_directory_is_refused(run_dir: Path, tmp_path: Path, capsys):
+    # Before: `train export RUN -o RUN` put config.json + model.safetensors in the run
+    # directory, which then read as a checkpoint itself: after more training, `eval RUN`
+    # silently scored the old export instead of the latest checkpoint.
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    line = one_line_error(*run_cli(["train", "export", str(run), "-o", str(run)], capsys))
+    assert "holds a training run" in line
+    assert not (run / "model.safetensors").exists()
