@@ -148,7 +148,8 @@ def run_ablation(
             for name, (rows, facts) in loaded.items()
         }
         for a in arms.values():
-            say(f"arm {a.name}: {a.tokens:,} tokens, {a.mode} (epochs {a.epochs:g})")
+            skipped = f"; {a.no_text:,} rows without text skipped" if a.no_text else ""
+            say(f"arm {a.name}: {a.tokens:,} tokens, {a.mode} (epochs {a.epochs:g}){skipped}")
         say("leakage check of the evaluations against every arm")
         leakage = leakage_table(
             {n: [r["text"] for r in rows] for n, (rows, _) in loaded.items()},

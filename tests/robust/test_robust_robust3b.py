@@ -230,3 +230,29 @@ def test_export_into_a_run_directory_is_refused(run_dir: Path, tmp_path: Path, c
     line = one_line_error(*run_cli(["train", "export", str(run), "-o", str(run)], capsys))
     assert "holds a training run" in line
     assert not (run / "model.safetensors").exists()
+
+
+def test_ablate_arm_rows_without_text_are_counted_not_lost(tmp_path: Path):
+    # Before: rows with an empty, missing or non-string `text` left the arm unseen: the
+    # arm's manifest said in == kept + not_sampled over the rows that had text, so
+    # in == kept + rejected held while 3 of the user's 43 documents were gone.
+    import json
+
+    import qurate
+    from qurate.ablate.arms import arm_texts, prepare_arm
+    from qurate.ablate.config import AblateConfig
+    from qurate.train.tokenizer import load_tokenizer
+
+    arm = tmp_path / "arm.jsonl"
+    good = [{"text": f"The river rises in the hills, note {i}. " * 3} for i in range(40)]
+    bad = [{"text": ""}, {"text": 7}, {"id": "no-text"}]
+    arm.write_text("".join(json.dumps(r) + "\n" for r in good + bad))
+    rows, facts = arm_texts("a", str(arm))
+    assert len(rows) == 40 and facts["no_text"] == 3
+    cfg = AblateConfig(tokens=200, seq_len=32, batch_tokens=64)
+    tok = load_tokenizer(Path(qurate.__file__).parent / "data" / "tokenizer.json")
+    data = prepare_arm("a", rows, facts, tok, cfg, tmp_path / "data")
+    assert data.no_text == 3
+    counts = json.loads((tmp_path / "data" / "manifest.json").read_text())["counts"]
+    assert counts["in"] == 43 and counts["rejected_by_reason"]["no_text"] == 3
+    assert counts["in"] == counts["kept"] + counts["rejected"]
