@@ -361,12 +361,21 @@ def iter_texts(shards: list[Path]) -> Iterator[str]:
             yield from (t for t in batch.column(0).to_pylist() if t)
 
 
+def _counts_tokens(schema: pa.Schema) -> bool:
+    # a float column can hold NaN (int(NaN) raised), a string one has no sum: neither counts
+    return "n_tokens" in schema.names and pa.types.is_integer(schema.field("n_tokens").type)
+
+
 def estimate_tokens(shards: list[Path]) -> int:
-    """Tokens in one epoch: the ``n_tokens`` column when every shard has it, else chars / 4."""
+    """Tokens in one epoch: the ``n_tokens`` column when every shard has a usable one (whole
+    numbers, none negative), else chars / 4."""
     total = 0
-    if all("n_tokens" in pq.read_schema(s).names for s in shards):
+    if all(_counts_tokens(pq.read_schema(s)) for s in shards):
         for s in shards:
             col = pq.read_table(s, columns=["n_tokens"]).column(0)
+            if (pc.min(col).as_py() or 0) < 0:  # not a count: estimate from the text instead
+                total = 0
+                break
             total += int(pc.sum(col).as_py() or 0)
         if total:
             return total

@@ -256,3 +256,21 @@ def test_ablate_arm_rows_without_text_are_counted_not_lost(tmp_path: Path):
     counts = json.loads((tmp_path / "data" / "manifest.json").read_text())["counts"]
     assert counts["in"] == 43 and counts["rejected_by_reason"]["no_text"] == 3
     assert counts["in"] == counts["kept"] + counts["rejected"]
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        pa.array([float("nan"), 3.0]),  # was ValueError: cannot convert float NaN to integer
+        pa.array(["x", "y"]),  # was ArrowNotImplementedError: no kernel for sum(string)
+        pa.array([-1000, 5]),  # was "error: --tokens must be positive"
+    ],
+)
+def test_a_stage_with_a_bad_n_tokens_column_is_sized_from_its_text(tmp_path: Path, counts):
+    # The plan sizes a run from the mixer's n_tokens column; a column that is not a count of
+    # tokens now falls back to the text (chars / 4), as a stage without one does.
+    from qurate.train.data import estimate_tokens, list_shards
+
+    text = ["abcd" * 10, "efgh" * 10]
+    stage = _stage(tmp_path / "s", pa.table({"id": ["a", "b"], "text": text, "n_tokens": counts}))
+    assert estimate_tokens(list_shards(stage)) == 20
