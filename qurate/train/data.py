@@ -56,6 +56,8 @@ EVAL_SHARD_MIN = 10  # from this many shards on, the last shard is the held-out 
 def list_shards(path: str | Path) -> list[Path]:
     """The ``part-*.parquet`` shards of a stage directory; each must have a text column."""
     d = Path(path)
+    if d.exists() and not d.is_dir():  # it was called missing, which it is not
+        raise BadInputError(f"{d} is a file, not a stage directory of part-*.parquet shards")
     if not d.is_dir():
         raise BadInputError(f"data directory {d} does not exist")
     shards = sorted(d.glob("part-*.parquet"))

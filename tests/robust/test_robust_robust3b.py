@@ -274,3 +274,12 @@ def test_a_stage_with_a_bad_n_tokens_column_is_sized_from_its_text(tmp_path: Pat
     text = ["abcd" * 10, "efgh" * 10]
     stage = _stage(tmp_path / "s", pa.table({"id": ["a", "b"], "text": text, "n_tokens": counts}))
     assert estimate_tokens(list_shards(stage)) == 20
+
+
+def test_train_on_a_file_says_it_is_a_file(tmp_path: Path, capsys):
+    # Before: "error: data directory docs.jsonl does not exist", for a file that does.
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text('{"text": "hello"}\n')
+    args = ["train", "--data", str(docs), "-o", str(tmp_path / "run"), *TINY]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "is a file, not a stage directory" in line
