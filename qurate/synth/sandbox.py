@@ -29,6 +29,7 @@ against 93 ms for the older one-process sandbox and 39 ms for a bare ``python -I
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import logging
@@ -293,11 +294,25 @@ def _tail(path: Path) -> str:
         return ""
 
 
+@cache
+def _not_dumpable() -> None:
+    """Make this process not dumpable (PR_SET_DUMPABLE 0), once. Where the code runs as our
+    own uid (no dropped privileges), it could otherwise read the tests out of our memory,
+    reopen our end of the verdict pipe through ``/proc/<pid>/fd`` and write "passed" into it,
+    or ptrace us: a wrong solution passed that way. Costs this process its core dumps."""
+    try:
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: no /proc to reach us through either
+        pass
+
+
 def run_in_sandbox(code: str, tests: str, limits: SandboxLimits | None = None) -> SandboxResult:
     """Run ``tests`` against ``code`` in a fresh sandbox; never raises for anything the
     code does. Passed only when the tests process, which the code never runs in, says so."""
     limits = limits or SandboxLimits()
     iso = isolation_summary(limits)
+    if not iso["drop_privileges"]:
+        _not_dumpable()
     t0 = time.perf_counter()
     run = Path(tempfile.mkdtemp(prefix="qurate-sbx-run-"))  # 0700: out of the code's reach
     work = None

@@ -283,3 +283,100 @@ def test_train_on_a_file_says_it_is_a_file(tmp_path: Path, capsys):
     args = ["train", "--data", str(docs), "-o", str(tmp_path / "run"), *TINY]
     line = one_line_error(*run_cli(args, capsys))
     assert "is a file, not a stage directory" in line
+
+
+# --- the code sandbox without root: the solution runs as our own uid --------------------
+
+# Writes a passing verdict into every pipe of every process it can see, through /proc and a
+# dir_fd (the audit hook resolves paths against the cwd, so it lets this by).
+_PROC_FD_FORGER = r"""
+import os
+proc = os.open("/proc", os.O_RDONLY)
+for pid in os.listdir("/proc"):
+    if pid.isdigit() and int(pid) != os.getpid():
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("pipe:"):
+                    w = os.open(f"{pid}/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK, dir_fd=proc)
+                    os.write(w, b'{"status": "passed", "detail": "1"}\n')
+            except OSError:
+                pass
+def add(a, b):
+    return a - b
+"""
+
+# Reads the expected answer out of the memory of any process that holds the tests.
+_MEMORY_PEEKER = r"""
+import os, re
+def add(a, b):
+    proc = os.open("/proc", os.O_RDONLY)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or pid == str(os.getpid()):
+            continue
+        try:
+            maps = os.open(pid + "/maps", os.O_RDONLY, dir_fd=proc)
+            mem = os.open(pid + "/mem", os.O_RDONLY, dir_fd=proc)
+        except OSError:
+            continue
+        text = b""
+        while chunk := os.read(maps, 1 << 16):
+            text += chunk
+        for line in text.decode().splitlines():
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            if "rw" in line.split()[1] and hi - lo <= 1 << 26:
+                try:
+                    m = re.search(rb"add\(2, 3\) == (\d{5,})", os.pread(mem, hi - lo, lo))
+                except OSError:
+                    continue
+                if m:
+                    return int(m.group(1))
+    return -1
+"""
+
+_NONROOT_DRIVER = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from qurate.synth.sandbox import SandboxLimits, run_in_sandbox
+samples = json.loads(open("samples.json").read())
+limits = SandboxLimits(timeout_s=10, memory_mb=512, max_processes=6, workers=1)
+out = {}
+for name, (code, tests) in samples.items():
+    r = run_in_sandbox(code, tests, limits)
+    out[name] = [r.passed, r.status, r.detail[:200]]
+print(json.dumps(out))
+"""
+
+
+def test_without_root_a_solution_cannot_reach_the_verdict_or_the_tests():
+    # Before: run as a non-root user (no namespaces, one uid for every process), both wrong
+    # solutions passed: the forger wrote "passed" into qurate's end of the verdict pipe
+    # through /proc/<pid>/fd, the peeker read "== 1234567" out of the memory of qurate (and
+    # of the sandbox's supervisor). Both are now not dumpable, so /proc refuses either.
+    import json
+    import os
+    import subprocess
+    import tempfile
+
+    from tests.synth.test_sandbox_nonroot import _as_unprivileged
+
+    samples = {
+        "right": ("def add(a, b):\n    return a + b\n", "assert add(2, 3) == 5\n"),
+        "forger": (_PROC_FD_FORGER, "assert add(2, 3) == 5\n"),
+        "peeker": (_MEMORY_PEEKER, "assert add(2, 3) == 1234567\n"),
+    }
+    with tempfile.TemporaryDirectory(prefix="qurate-robust3b-") as d:
+        os.chmod(d, 0o755)  # the unprivileged user reads the driver from here
+        for name, body in (("samples.json", json.dumps(samples)), ("driver.py", _NONROOT_DRIVER)):
+            (Path(d) / name).write_text(body)
+            (Path(d) / name).chmod(0o644)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        cmd = _as_unprivileged(Path(d) / "driver.py")
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=d, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads(r.stdout.splitlines()[-1])
+    assert res["right"][:2] == [True, "passed"], res["right"]
+    assert not res["forger"][0] and not res["peeker"][0], res
