@@ -380,3 +380,18 @@ def test_without_root_a_solution_cannot_reach_the_verdict_or_the_tests():
     res = json.loads(r.stdout.splitlines()[-1])
     assert res["right"][:2] == [True, "passed"], res["right"]
     assert not res["forger"][0] and not res["peeker"][0], res
+
+
+def test_a_solution_that_raises_stopiteration_does_not_end_the_tests_loop():
+    # Before: passed. The StopIteration came back from the call as itself, inside the tests'
+    # own map(), and all() took it for the end of an empty (so true) sequence.
+    from qurate.synth.sandbox import SandboxLimits, run_in_sandbox
+
+    fast = SandboxLimits(timeout_s=5, memory_mb=256, max_processes=6, workers=1)
+    wrong = "def add(a, b):\n    raise StopIteration\n"
+    r = run_in_sandbox(wrong, "assert all(map(lambda x: add(x, 1) == x + 1, range(3)))\n", fast)
+    assert not r.passed and "StopIteration" in r.detail, (r.status, r.detail)
+    # A solution's own iterators still end as Python expects.
+    right = "def gen(n):\n    yield from range(n)\n"
+    r = run_in_sandbox(right, "assert list(gen(3)) == [0, 1, 2]\n", fast)
+    assert r.passed, r.detail
