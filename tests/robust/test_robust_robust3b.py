@@ -395,3 +395,28 @@ def test_a_solution_that_raises_stopiteration_does_not_end_the_tests_loop():
     right = "def gen(n):\n    yield from range(n)\n"
     r = run_in_sandbox(right, "assert list(gen(3)) == [0, 1, 2]\n", fast)
     assert r.passed, r.detail
+
+
+@pytest.mark.parametrize("command", ["post data", "synth filter"])
+def test_a_lone_surrogate_escape_is_a_rejected_row_not_a_crash(
+    tmp_path: Path, capsys, command: str
+):
+    # Before: JSON's "\ud800" (valid JSON, no valid text) reached the tokenizer or Parquet:
+    # "error: TypeError: TextEncodeInput must be ..." / "UnicodeEncodeError: ... surrogates
+    # not allowed" (traceback in ...), exit 1, and nothing written.
+    import json
+
+    from qurate.contract.stagedir import read_manifest
+
+    turns = [{"role": "user", "content": "What is 1+1?"}, {"role": "assistant", "content": "2"}]
+    sample = {"prompt": "What is 1+1?", "response": "\\boxed{2}", "task": "math", "reference": "2"}
+    good = json.dumps({"messages": turns} if command == "post data" else sample)
+    bad = good.replace("1+1?", "1+1? \\ud800")  # the escape as it stands in the file
+    src = tmp_path / "in.jsonl"
+    src.write_text(f"{good}\n{bad}\n")
+    out = tmp_path / "out"
+    code, err = run_cli([*command.split(), str(src), "-o", str(out)], capsys)
+    assert code in (0, None) and "Traceback" not in err, err
+    m = read_manifest(out)
+    assert (m["counts"]["in"], m["counts"]["kept"]) == (2, 1), m["counts"]
+    assert sum(m["counts"]["rejected_by_reason"].values()) == 1
