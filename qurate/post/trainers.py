@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from qurate.contract.shards import check_stage_dir, iter_rows
 from qurate.contract.stagedir import StageDir, config_hash, fingerprint
 from qurate.errors import BadInputError
 from qurate.post.config import PhaseConfig, PostConfig
-from qurate.post.pairs import read_pairs
+from qurate.post.pairs import pair_problem, read_pairs
 from qurate.post.policy import check_causal_lm, load_policy, save_policy
 from qurate.post.rewards import build_rewards, read_prompts
 from qurate.post.runs import latest_checkpoint, metrics_callback, trim_metrics, trl_args
@@ -300,10 +301,19 @@ def run_dpo(
     if done is not None:
         return _done(done, sd.path)
     with sd:
+        # A hand-made pairs directory may hold anything: a pair with a bad conversation or
+        # the same answer on both sides is left out and counted (it crashed the chat
+        # template, or trained on nothing), never silently kept.
+        problems = [pair_problem(p) for p in pairs]
+        bad = Counter(why for why in problems if why is not None)
+        usable = [p for p, why in zip(pairs, problems, strict=True) if why is None]
+        if not usable:
+            why = ", ".join(f"{k}: {v}" for k, v in sorted(bad.items()))
+            raise BadInputError(f"{data}: no usable pair ({why}); is it `post pairs` output?")
         policy, tok, metrics = _open(sd, model)
         fit = [
             {k: p[k] for k in ("prompt", "chosen", "rejected")}
-            for p in pairs
+            for p in usable
             if max(chat_length(tok, p["prompt"] + p[side]) for side in ("chosen", "rejected"))
             <= s.max_tokens
         ]
@@ -321,8 +331,8 @@ def run_dpo(
             processing_class=tok,
             callbacks=[metrics_callback(metrics, "dpo", s.max_tokens)],
         )
-        n_long = len(pairs) - len(fit)
-        counts = (len(pairs), len(fit), {"too_long": n_long} if n_long else {})
+        n_long = len(usable) - len(fit)
+        counts = (len(pairs), len(fit), {**bad, **({"too_long": n_long} if n_long else {})})
         return _train_and_finish(
             sd, trainer, tok, "dpo", metrics, cfg, [str(model), str(data)], counts
         )

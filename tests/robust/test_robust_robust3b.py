@@ -420,3 +420,53 @@ def test_a_lone_surrogate_escape_is_a_rejected_row_not_a_crash(
     m = read_manifest(out)
     assert (m["counts"]["in"], m["counts"]["kept"]) == (2, 1), m["counts"]
     assert sum(m["counts"]["rejected_by_reason"].values()) == 1
+
+
+def _pairs_dir(path: Path, rows: list[dict]) -> Path:
+    """A finished directory shaped like `post pairs` output, holding ``rows`` as given."""
+    from qurate.contract.stagedir import write_table
+    from qurate.post.pairs import _table
+
+    path.mkdir(parents=True)
+    write_table(path / "part-00000.parquet", _table(rows))
+    write_manifest(
+        path, stage="post_pairs", config_hash="t", inputs=[], n_in=len(rows),
+        n_kept=len(rows), rejected_by_reason={},
+    )  # fmt: skip
+    return path
+
+
+def _pair(i: int, chosen: str, rejected: str) -> dict:
+    return {
+        "id": f"p{i}",
+        "text": "t",
+        "prompt": [{"role": "user", "content": f"Is {i} a number?"}],
+        "chosen": [{"role": "assistant", "content": chosen}],
+        "rejected": [{"role": "assistant", "content": rejected}],
+    }
+
+
+def test_dpo_leaves_out_and_counts_pairs_it_cannot_learn_from(tmp_path: Path, capsys):
+    # Before: a pair whose two answers were the same trained at a constant loss of ln 2 and
+    # was counted as kept; one with an empty prompt died in the chat template (ValueError
+    # traceback); bad roles on a side were trained on as they were.
+    pytest.importorskip("trl")
+    from qurate.contract.stagedir import read_manifest
+    from qurate.llm.testing import cached_tiny_chat_model
+
+    model = str(cached_tiny_chat_model())
+    capsys.readouterr()  # building it prints progress bars
+    same = _pairs_dir(tmp_path / "same", [_pair(i, "Yes.", "Yes.") for i in range(3)])
+    args = ["post", "dpo", "--model", model, "--data", str(same), "-o", str(tmp_path / "o1")]
+    line = one_line_error(*run_cli([*args, "--max-steps", "1"], capsys))
+    assert "no usable pair (identical: 3)" in line
+
+    rows = [_pair(0, "Yes, it is.", "No idea."), _pair(1, "Yes.", "Yes."), _pair(2, "Yes.", "No.")]
+    rows[2]["prompt"] = []
+    mixed = _pairs_dir(tmp_path / "mixed", rows)
+    out = tmp_path / "o2"
+    args = ["post", "dpo", "--model", model, "--data", str(mixed), "-o", str(out)]
+    code, err = run_cli([*args, "--max-steps", "1"], capsys)
+    assert code in (0, None), err
+    c = read_manifest(out)["counts"]
+    assert (c["in"], c["kept"], c["rejected_by_reason"]) == (3, 1, {"identical": 1, "bad_roles": 1})
