@@ -470,3 +470,29 @@ def test_dpo_leaves_out_and_counts_pairs_it_cannot_learn_from(tmp_path: Path, ca
     assert code in (0, None), err
     c = read_manifest(out)["counts"]
     assert (c["in"], c["kept"], c["rejected_by_reason"]) == (3, 1, {"identical": 1, "bad_roles": 1})
+
+
+@pytest.mark.parametrize(
+    ("row", "said"),
+    [
+        ({"prompt": ["What is 1+1?"]}, "expected {role, content}"),  # was TypeError
+        ({"prompt": [{"role": "user"}]}, "content is NoneType"),  # was KeyError: 'content'
+        ({"prompt": [{"role": "bot", "content": "hi"}]}, "role 'bot'"),  # was trained on
+        ({"prompt": "What is 1+1?", "tests": 5}, "`tests` must be test code"),
+    ],
+)
+def test_grpo_names_a_prompt_row_that_is_not_a_conversation(
+    tmp_path: Path, capsys, row: dict, said: str
+):
+    import json
+
+    from qurate.llm.testing import cached_tiny_chat_model
+
+    pytest.importorskip("trl")
+    model = str(cached_tiny_chat_model())
+    capsys.readouterr()
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(json.dumps({**row, "reference": "2"}) + "\n")
+    args = ["post", "grpo", "--model", model, "--prompts", str(prompts), "--reward", "math"]
+    line = one_line_error(*run_cli([*args, "-o", str(tmp_path / "out")], capsys))
+    assert "prompts.jsonl:1" in line and said in line
