@@ -26,6 +26,7 @@ from typing import Any
 from qurate.contract.shards import check_stage_dir, iter_rows
 from qurate.contract.stagedir import StageDir, config_hash, fingerprint
 from qurate.errors import BadInputError
+from qurate.post.chat import check_messages
 from qurate.post.config import PhaseConfig, PostConfig
 from qurate.post.pairs import pair_problem, read_pairs
 from qurate.post.policy import check_causal_lm, load_policy, save_policy
@@ -56,12 +57,19 @@ def chat_length(tok: Any, messages: list[dict[str, str]]) -> int:
 
 
 def read_chat_rows(directory: str | Path) -> list[dict[str, Any]]:
+    """The rows of a chat stage directory. ``post data`` writes only conversations that
+    pass :func:`check_messages`; a row that does not (a hand-made or damaged directory) is a
+    one-line error naming it: it was silently left out (no messages), or reached the
+    trainer and died there (no assistant turn, an empty conversation)."""
     d = check_stage_dir(directory)
-    rows = [
-        r for r in iter_rows(d, columns=["id", "messages"]) if isinstance(r.get("messages"), list)
-    ]
-    if not rows:
+    rows = list(iter_rows(d, columns=["id", "messages"]))
+    if not any(isinstance(r.get("messages"), list) for r in rows):
         raise BadInputError(f"{d}: no chat rows with `messages` (is it `post data` output?)")
+    for r in rows:
+        if (bad := check_messages(r.get("messages"))) is not None:
+            raise BadInputError(
+                f"{d}: row {r.get('id')}: {bad[0]}: {bad[1]} (rebuild it with `qurate post data`)"
+            )
     return rows
 
 
@@ -221,6 +229,8 @@ def run_sft(
     if done is not None:
         return _done(done, sd.path)
     with sd:
+        for d in inputs:  # a bad row is named before the model loads (the phases read again)
+            read_chat_rows(d)
         policy, tok = load_policy(model)
         metrics = sd.path / "metrics.jsonl"
         if not sd.resumed:

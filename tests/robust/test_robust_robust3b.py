@@ -496,3 +496,38 @@ def test_grpo_names_a_prompt_row_that_is_not_a_conversation(
     args = ["post", "grpo", "--model", model, "--prompts", str(prompts), "--reward", "math"]
     line = one_line_error(*run_cli([*args, "-o", str(tmp_path / "out")], capsys))
     assert "prompts.jsonl:1" in line and said in line
+
+
+@pytest.mark.parametrize(
+    ("messages", "said"),
+    [
+        (None, "row r1: bad_roles"),  # was left out silently (in counted 1 row, not 2)
+        ([{"role": "user", "content": "Hi?"}], "row r1: no_assistant"),  # TRL RuntimeError
+        ([], "row r1: bad_roles"),  # was a chat-template ValueError traceback
+    ],
+)
+def test_sft_names_a_chat_row_that_is_not_a_conversation(
+    tmp_path: Path, capsys, messages: list | None, said: str
+):
+    pytest.importorskip("trl")
+    from qurate.contract.stagedir import write_table
+    from qurate.llm.testing import cached_tiny_chat_model
+    from qurate.post.chat import chat_table
+
+    model = str(cached_tiny_chat_model())
+    capsys.readouterr()
+    good = [{"role": "user", "content": "What is red?"}, {"role": "assistant", "content": "A hue."}]
+    rows = [
+        {"id": f"r{i}", "text": "t", "messages": m, "capability": "other"}
+        for i, m in enumerate([good, messages])
+    ]
+    chat = tmp_path / "chat"
+    chat.mkdir()
+    write_table(chat / "part-00000.parquet", chat_table(rows))
+    write_manifest(
+        chat, stage="post_data", config_hash="t", inputs=[], n_in=2, n_kept=2,
+        rejected_by_reason={},
+    )  # fmt: skip
+    args = ["post", "sft", "--model", model, "--data", str(chat), "-o", str(tmp_path / "out")]
+    line = one_line_error(*run_cli([*args, "--max-steps", "1"], capsys))
+    assert said in line
