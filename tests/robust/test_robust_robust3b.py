@@ -498,6 +498,30 @@ def test_grpo_names_a_prompt_row_that_is_not_a_conversation(
     assert "prompts.jsonl:1" in line and said in line
 
 
+_GOOD_CHAT = [
+    {"role": "user", "content": "What is red?"},
+    {"role": "assistant", "content": "A hue."},
+]
+
+
+def _chat_dir(path: Path, conversations: list) -> Path:
+    """A finished directory shaped like `post data` output, holding ``conversations``."""
+    from qurate.contract.stagedir import write_table
+    from qurate.post.chat import chat_table
+
+    rows = [
+        {"id": f"r{i}", "text": "t", "messages": m, "capability": "other"}
+        for i, m in enumerate(conversations)
+    ]
+    path.mkdir()
+    write_table(path / "part-00000.parquet", chat_table(rows))
+    write_manifest(
+        path, stage="post_data", config_hash="t", inputs=[], n_in=len(rows),
+        n_kept=len(rows), rejected_by_reason={},
+    )  # fmt: skip
+    return path
+
+
 @pytest.mark.parametrize(
     ("messages", "said"),
     [
@@ -510,24 +534,31 @@ def test_sft_names_a_chat_row_that_is_not_a_conversation(
     tmp_path: Path, capsys, messages: list | None, said: str
 ):
     pytest.importorskip("trl")
-    from qurate.contract.stagedir import write_table
     from qurate.llm.testing import cached_tiny_chat_model
-    from qurate.post.chat import chat_table
 
     model = str(cached_tiny_chat_model())
     capsys.readouterr()
-    good = [{"role": "user", "content": "What is red?"}, {"role": "assistant", "content": "A hue."}]
-    rows = [
-        {"id": f"r{i}", "text": "t", "messages": m, "capability": "other"}
-        for i, m in enumerate([good, messages])
-    ]
-    chat = tmp_path / "chat"
-    chat.mkdir()
-    write_table(chat / "part-00000.parquet", chat_table(rows))
-    write_manifest(
-        chat, stage="post_data", config_hash="t", inputs=[], n_in=2, n_kept=2,
-        rejected_by_reason={},
-    )  # fmt: skip
+    chat = _chat_dir(tmp_path / "chat", [_GOOD_CHAT, messages])
     args = ["post", "sft", "--model", model, "--data", str(chat), "-o", str(tmp_path / "out")]
     line = one_line_error(*run_cli([*args, "--max-steps", "1"], capsys))
+    assert said in line
+
+
+@pytest.mark.parametrize(
+    ("config", "said"),
+    [
+        ("[1]", "not a model config"),  # was AttributeError: 'list' object has no attribute
+        # was accepted letter by letter, then transformers' message ran over four lines
+        ('{"architectures": "Qwen2ForCausalLM"}', "cannot load its tokenizer"),
+    ],
+)
+def test_post_model_that_is_not_a_checkpoint_is_one_line(
+    tmp_path: Path, capsys, config: str, said: str
+):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text(config)
+    chat = _chat_dir(tmp_path / "chat", [_GOOD_CHAT])
+    args = ["post", "sft", "--model", str(model), "--data", str(chat), "-o", str(tmp_path / "o")]
+    line = one_line_error(*run_cli(args, capsys))
     assert said in line
