@@ -194,7 +194,9 @@ class GRPOSection(TrainSettings):
     reward_timeout_s: float = Field(
         30.0, gt=0, description="a reward call slower than this scores the batch as no reward"
     )
-    code_test_timeout_s: float = Field(5.0, gt=0, description="per-solution sandbox wall time")
+    code_test_timeout_s: float = Field(
+        5.0, gt=0, le=86_400, description="per-solution sandbox wall time (as the sandbox's)"
+    )
     code_workers: int = Field(4, ge=1, description="sandbox processes run at once")
     use_vllm: bool = Field(
         False,

@@ -59,21 +59,26 @@ _NAMESPACES.append("--uts")
 
 
 class SandboxLimits(BaseModel):
-    """Limits of one sandboxed run. Defaults suit unit tests of a single function."""
+    """Limits of one sandboxed run. Defaults suit unit tests of a single function. The upper
+    bounds keep each limit within what an rlimit and ``select`` take: beyond them a run
+    crashed qurate (``timeout_s: 1e30``) or failed every sample, right ones included."""
 
     model_config = ConfigDict(extra="forbid")
 
-    timeout_s: float = Field(10.0, gt=0, description="wall-clock limit of one run")
-    memory_mb: int = Field(1024, ge=64, description="address-space limit (RLIMIT_AS)")
+    timeout_s: float = Field(10.0, gt=0, le=86_400, description="wall-clock limit of one run")
+    memory_mb: int = Field(1024, ge=64, le=2**24, description="address-space limit (RLIMIT_AS)")
     max_processes: int = Field(
         8,
         ge=1,
+        le=2**22,
         description="RLIMIT_NPROC of the solution (and of the tests): processes and threads, "
         "per run when running as root (each run has its own uids)",
     )
-    max_file_mb: int = Field(16, ge=1, description="largest file (and stdout) it may write")
+    max_file_mb: int = Field(
+        16, ge=1, le=2**24, description="largest file (and stdout) it may write"
+    )
     max_open_files: int = Field(
-        64, ge=16, description="open file descriptors a run may hold (RLIMIT_NOFILE)"
+        64, ge=16, le=2**20, description="open file descriptors a run may hold (RLIMIT_NOFILE)"
     )
     workers: int = Field(2, ge=1, description="sandboxed runs in parallel")
     namespaces: bool = Field(

@@ -562,3 +562,29 @@ def test_post_model_that_is_not_a_checkpoint_is_one_line(
     args = ["post", "sft", "--model", str(model), "--data", str(chat), "-o", str(tmp_path / "o")]
     line = one_line_error(*run_cli(args, capsys))
     assert said in line
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [
+        "timeout_s: 1.0e+30",  # was OverflowError: timestamp out of range (traceback)
+        "memory_mb: 100000000000000",  # was: every sample rejected, the right one too
+        "max_processes: 100000000000000000000",
+    ],
+)
+def test_sandbox_limits_out_of_range_are_a_config_error(tmp_path: Path, capsys, limit: str):
+    import json
+
+    sample = {
+        "prompt": "Write add.",
+        "response": "```python\ndef add(a, b):\n    return a + b\n```",
+        "task": "code",
+        "tests": "assert add(1, 2) == 3\n",
+    }
+    src = tmp_path / "s.jsonl"
+    src.write_text(json.dumps(sample) + "\n")
+    cfg = tmp_path / "q.yaml"
+    cfg.write_text(f"synth:\n  filter:\n    sandbox:\n      {limit}\n")
+    args = ["synth", "filter", str(src), "-o", str(tmp_path / "out"), "-c", str(cfg)]
+    line = one_line_error(*run_cli(args, capsys))
+    assert f"sandbox.{limit.split(':')[0]}" in line and "less than or equal" in line
