@@ -588,3 +588,13 @@ def test_sandbox_limits_out_of_range_are_a_config_error(tmp_path: Path, capsys, 
     args = ["synth", "filter", str(src), "-o", str(tmp_path / "out"), "-c", str(cfg)]
     line = one_line_error(*run_cli(args, capsys))
     assert f"sandbox.{limit.split(':')[0]}" in line and "less than or equal" in line
+
+
+def test_a_grpo_reward_timeout_past_a_day_is_a_config_error(tmp_path: Path, capsys):
+    # Before: accepted; every reward call then failed in Future.result ("timestamp out of
+    # range") and each batch was scored as no reward, so GRPO trained on nothing.
+    cfg = tmp_path / "q.yaml"
+    cfg.write_text("post:\n  grpo:\n    reward_timeout_s: 1.0e+30\n")
+    args = ["post", "grpo", "--model", str(tmp_path), "--prompts", str(tmp_path), "-c", str(cfg)]
+    line = one_line_error(*run_cli([*args, "--reward", "math", "-o", str(tmp_path / "o")], capsys))
+    assert "reward_timeout_s" in line and "less than or equal" in line
