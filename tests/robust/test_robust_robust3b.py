@@ -598,3 +598,11 @@ def test_a_grpo_reward_timeout_past_a_day_is_a_config_error(tmp_path: Path, caps
     args = ["post", "grpo", "--model", str(tmp_path), "--prompts", str(tmp_path), "-c", str(cfg)]
     line = one_line_error(*run_cli([*args, "--reward", "math", "-o", str(tmp_path / "o")], capsys))
     assert "reward_timeout_s" in line and "less than or equal" in line
+
+
+def test_train_plan_refuses_a_count_too_large_to_be_finite(capsys):
+    # Before: "1e400" read as infinity and printed a plan of "peak lr 0" and "C = M*D = inf".
+    for flag, value in (("--params", "1e400"), ("--tokens", "1e999")):
+        args = ["train", "plan", "--params", "7B", "--tokens", "1e9", flag, value]
+        line = one_line_error(*run_cli(args, capsys))
+        assert f"'{value}' is not a finite count" in line
