@@ -45,21 +45,23 @@ class ArmData:
     epochs: float  # training tokens / tokens written
     schema_versions: list[str]
     data_dir: str
+    no_text: int = 0  # rows of the arm without a non-empty string `text`: not trained on
 
     def facts(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def arm_texts(name: str, path: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The rows of an arm with non-empty text; an arm with none is a one-line error."""
+    """The rows of an arm with non-empty text (``facts["no_text"]`` counts the others); an arm
+    with none is a one-line error."""
     try:
         rows, facts = read_rows(path)
     except BadInputError as e:
         raise BadInputError(f"arm {name}: {e}") from None
-    rows = [r for r in rows if isinstance(r.get("text"), str) and r["text"].strip()]
-    if not rows:
+    kept = [r for r in rows if isinstance(r.get("text"), str) and r["text"].strip()]
+    if not kept:
         raise BadInputError(f"arm {name} ({path}): no text to train on (no non-empty `text` rows)")
-    return rows, facts
+    return kept, {**facts, "no_text": len(rows) - len(kept)}
 
 
 def shared_tokenizer(
@@ -128,6 +130,7 @@ def prepare_arm(
     data_dir: Path,
 ) -> ArmData:
     """Count the arm's tokens, sample or keep it whole, and write its training shard."""
+    no_text = int(facts.get("no_text", 0))  # rows arm_texts set aside: counted, not lost
     lengths = [len(t) + 1 for t in encode(tok, [r["text"] for r in rows])]
     total = sum(lengths)
     batch = batch_tokens(cfg)
@@ -161,9 +164,11 @@ def prepare_arm(
         stage="ablate-arm",
         config_hash=config_hash(cfg),
         inputs=[str(facts.get("path"))],
-        n_in=len(rows),
+        n_in=len(rows) + no_text,
         n_kept=len(keep),
-        rejected_by_reason={"not_sampled": len(rows) - len(keep)} if len(keep) < len(rows) else {},
+        rejected_by_reason={
+            k: v for k, v in (("not_sampled", len(rows) - len(keep)), ("no_text", no_text)) if v
+        },
         extra={"arm": name, "mode": mode},
     )
     return ArmData(
@@ -177,4 +182,5 @@ def prepare_arm(
         epochs=round(cfg.tokens / used, 4),
         schema_versions=list(facts.get("schema_versions", [])),
         data_dir=str(data_dir),
+        no_text=no_text,
     )

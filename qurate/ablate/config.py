@@ -6,9 +6,13 @@ command-line flags override the file. ``qurate init`` prints it with these defau
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# an arm or evaluation name names a folder of the output: no '/', no '..'
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 
 
 class AblateConfig(BaseModel):
@@ -88,3 +92,14 @@ class AblateConfig(BaseModel):
         le=1,
         description="estimated MinHash Jaccard from which an eval text is a near-duplicate of an arm text",
     )
+
+    @field_validator("arms", "evals")
+    @classmethod
+    def _folder_names(cls, v: dict[str, str]) -> dict[str, str]:
+        # the flags check this in parse_specs; a config's `a/b` or `..` wrote arms elsewhere
+        for name in v:
+            if not NAME_RE.match(name):
+                raise ValueError(
+                    f"name {name!r}: use letters, digits, '_', '-', '.', '+' (it names a folder)"
+                )
+        return v

@@ -11,13 +11,13 @@ ablation never trains on a half-written stage.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from qurate.ablate.config import NAME_RE
 from qurate.contract.compressed import StreamDamage
 from qurate.contract.schema import schema_version
 from qurate.contract.shards import shard_paths
@@ -25,7 +25,6 @@ from qurate.contract.stagedir import require_finished
 from qurate.errors import BadInputError, ConfigError
 from qurate.readers.inputs import iter_lines
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 WANTED = (
     "id",
     "text",

@@ -31,7 +31,13 @@ from qurate.ablate.leakage import leakage_table
 from qurate.ablate.scoring import load_model
 from qurate.ablate.summary import curves, summarize
 from qurate.ablate.tasks import EvalSet, load_eval, run_eval
-from qurate.contract.stagedir import StageDir, atomic_write_text, config_hash, fingerprint
+from qurate.contract.stagedir import (
+    StageDir,
+    atomic_write_text,
+    config_hash,
+    fingerprint,
+    refuse_output_in_inputs,
+)
 from qurate.errors import ConfigError
 
 RESULT = "result.json"
@@ -129,6 +135,7 @@ def run_ablation(
     loaded = {name: arm_texts(name, path) for name, path in cfg.arms.items()}
     out = Path(out)
     inputs = [*cfg.arms.values(), *cfg.evals.values(), *([cfg.tokenizer] if cfg.tokenizer else [])]
+    refuse_output_in_inputs(out, inputs)  # `-o ARM --overwrite` deleted that arm's shards
     sd = StageDir(out, "ablate", overwrite=overwrite)
     with sd:
         if sd.begin(fingerprint(cfg, inputs)) is not None:
@@ -141,7 +148,8 @@ def run_ablation(
             for name, (rows, facts) in loaded.items()
         }
         for a in arms.values():
-            say(f"arm {a.name}: {a.tokens:,} tokens, {a.mode} (epochs {a.epochs:g})")
+            skipped = f"; {a.no_text:,} rows without text skipped" if a.no_text else ""
+            say(f"arm {a.name}: {a.tokens:,} tokens, {a.mode} (epochs {a.epochs:g}){skipped}")
         say("leakage check of the evaluations against every arm")
         leakage = leakage_table(
             {n: [r["text"] for r in rows] for n, (rows, _) in loaded.items()},

@@ -168,6 +168,8 @@ def eval_command(
     )
     if not cfg.evals:
         raise ConfigError("qurate eval: give at least one --eval NAME=PATH")
+    if out is not None and out.is_dir():  # found before the evals run, not after
+        raise ConfigError(f"-o {out} is a directory: give a file for the metrics JSON")
     results = evaluate_model(model, load_evals(cfg), cfg)
     table = Table(title=f"eval: {model}")
     for col in ("eval", "kind", "metric", "value", "rows", "seconds"):
@@ -177,6 +179,10 @@ def eval_command(
             name, r["kind"], r["metric"], f"{r['value']:.4f}", str(r["docs"]), f"{r['wall_s']:.1f}"
         )
     Console().print(table)
+    for name, r in results.items():  # rows left out of a metric are said, not only counted
+        if r.get("rejected_rows"):
+            why = ", ".join(f"{k}: {v}" for k, v in sorted(r["rejected_rows"].items()))
+            console.print(f"{name}: {sum(r['rejected_rows'].values())} rows not scored ({why})")
     if out is not None:
         atomic_write_text(out, json.dumps({"model": str(model), "evals": results}, indent=2))
         console.print(f"wrote {out}")

@@ -221,7 +221,8 @@ def multi_ngram_hashes(
     size = tokens.size
     text_of = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
     acc = tokens * _POS_MULT[0]
-    for k in range(max(wanted)):
+    # no n-gram is longer than the batch: a few short texts (a small eval set) broke this
+    for k in range(min(max(wanted), size)):
         if k:
             acc[: size - k] += tokens[k:] * _POS_MULT[k]
         n = k + 1

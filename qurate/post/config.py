@@ -191,10 +191,15 @@ class GRPOSection(TrainSettings):
         default_factory=dict,
         description="weight per reward (`math`, `code`, `rm:PATH`); a reward not named here has 1",
     )
-    reward_timeout_s: float = Field(
-        30.0, gt=0, description="a reward call slower than this scores the batch as no reward"
+    reward_timeout_s: float = Field(  # past a day, waiting overflows: every call failed
+        30.0,
+        gt=0,
+        le=86_400,
+        description="a reward call slower than this scores the batch as no reward",
     )
-    code_test_timeout_s: float = Field(5.0, gt=0, description="per-solution sandbox wall time")
+    code_test_timeout_s: float = Field(
+        5.0, gt=0, le=86_400, description="per-solution sandbox wall time (as the sandbox's)"
+    )
     code_workers: int = Field(4, ge=1, description="sandbox processes run at once")
     use_vllm: bool = Field(
         False,

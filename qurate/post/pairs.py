@@ -35,7 +35,7 @@ from qurate.contract.shards import REJECTS, check_stage_dir, iter_rows
 from qurate.contract.stagedir import StageDir, config_hash, fingerprint, read_manifest, write_table
 from qurate.contract.steps import resolve_tokenizer
 from qurate.errors import BadInputError
-from qurate.post.chat import MESSAGES, TURN_OVERHEAD, render_text
+from qurate.post.chat import MESSAGES, TURN_OVERHEAD, check_messages, render_text
 from qurate.post.config import PairsConfig
 from qurate.post.data import _json, synth_messages
 
@@ -335,6 +335,19 @@ def _table(rows: list[dict[str, Any]], *, rejects: bool = False) -> pa.Table:
     return pa.Table.from_pydict({f.name: cols[f.name] for f in schema}, schema=schema)
 
 
+def pair_problem(pair: dict[str, Any]) -> str | None:
+    """Why a pair cannot be trained on, or None: prompt + chosen and prompt + rejected must
+    each be a conversation :func:`~qurate.post.chat.check_messages` accepts (its reason), and
+    the two answers must differ (``identical``: a DPO step on it learns nothing, loss ln 2)."""
+    prompt, chosen, rejected = (pair.get(k) for k in ("prompt", "chosen", "rejected"))
+    if not all(isinstance(x, list) for x in (prompt, chosen, rejected)):
+        return "bad_roles"
+    for side in (chosen, rejected):
+        if (problem := check_messages(prompt + side)) is not None:
+            return problem[0]
+    return "identical" if chosen == rejected else None
+
+
 def read_pairs(directory: str | Path) -> list[dict[str, Any]]:
     """The pair rows of a ``post pairs`` directory (a one-line error for an empty one)."""
     d = Path(directory)
@@ -357,6 +370,7 @@ __all__ = [
     "build_pairs",
     "learnable_prompts",
     "pair_group",
+    "pair_problem",
     "pass_rate",
     "read_groups",
     "read_pairs",

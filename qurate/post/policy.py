@@ -44,9 +44,13 @@ def check_causal_lm(model_dir: str | Path) -> str:
     if not cfg.is_file():
         raise BadInputError(f"{d}: no config.json (not a Hugging Face model directory)")
     try:
-        archs = json.loads(cfg.read_text()).get("architectures") or []
+        conf = json.loads(cfg.read_text())
     except (OSError, ValueError) as e:
         raise BadInputError(f"{cfg}: unreadable ({e})") from None
+    if not isinstance(conf, dict):  # a JSON list was an AttributeError traceback
+        raise BadInputError(f"{cfg}: not a model config (a JSON object is expected)")
+    archs = conf.get("architectures") or []
+    archs = [archs] if isinstance(archs, str) else archs  # not spelt out letter by letter
     causal = [a for a in archs if str(a).endswith("ForCausalLM")]
     if not causal:
         raise BadInputError(
@@ -80,7 +84,8 @@ def load_tokenizer(model_dir: str | Path) -> Any:
     try:
         tok = AutoTokenizer.from_pretrained(str(model_dir))
     except Exception as e:  # noqa: BLE001 - transformers raises many types for a bad directory
-        raise BadInputError(f"{model_dir}: cannot load its tokenizer ({str(e)[:200]})") from None
+        why = " ".join(str(e).split())[:200]  # transformers' messages run over several lines
+        raise BadInputError(f"{model_dir}: cannot load its tokenizer ({why})") from None
     return prepare_tokenizer(tok, str(model_dir))
 
 
@@ -94,7 +99,8 @@ def load_policy(model_dir: str | Path) -> tuple[Any, Any]:
     try:
         model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32)
     except Exception as e:  # noqa: BLE001
-        raise BadInputError(f"{model_dir}: cannot load the model ({str(e)[:200]})") from None
+        why = " ".join(str(e).split())[:200]
+        raise BadInputError(f"{model_dir}: cannot load the model ({why})") from None
     set_end_of_turn(model, tok)
     # Packed rows are kept apart only without the KV cache (measured: with use_cache the
     # position-id document boundaries are ignored).

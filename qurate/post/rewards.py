@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qurate.errors import BadInputError, ConfigError
+from qurate.post.chat import check_messages
 
 log = logging.getLogger("qurate.post")
 RewardFn = Callable[..., list[float | None]]
@@ -176,6 +177,12 @@ def read_prompts(path: str | Path) -> list[dict[str, Any]]:
             prompt = [{"role": "user", "content": prompt}]
         if not isinstance(prompt, list) or not prompt:
             raise BadInputError(f"{path}: row {where}: no `prompt` (text or a list of messages)")
+        # the prompt must read as a conversation awaiting an answer (was a KeyError/TypeError
+        # traceback for a turn without content or a bare string, and role "bot" went through)
+        if (bad := check_messages([*prompt, {"role": "assistant", "content": "."}])) is not None:
+            raise BadInputError(f"{path}: row {where}: `prompt` is not a conversation: {bad[1]}")
+        if r.get("tests") is not None and not isinstance(r.get("tests"), str):
+            raise BadInputError(f"{path}: row {where}: `tests` must be test code (text)")
         key = str(prompt)
         if key in seen:  # several pairs of one prompt: one RL prompt
             continue

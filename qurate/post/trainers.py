@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,9 @@ from typing import Any
 from qurate.contract.shards import check_stage_dir, iter_rows
 from qurate.contract.stagedir import StageDir, config_hash, fingerprint
 from qurate.errors import BadInputError
+from qurate.post.chat import check_messages
 from qurate.post.config import PhaseConfig, PostConfig
-from qurate.post.pairs import read_pairs
+from qurate.post.pairs import pair_problem, read_pairs
 from qurate.post.policy import check_causal_lm, load_policy, save_policy
 from qurate.post.rewards import build_rewards, read_prompts
 from qurate.post.runs import latest_checkpoint, metrics_callback, trim_metrics, trl_args
@@ -55,12 +57,19 @@ def chat_length(tok: Any, messages: list[dict[str, str]]) -> int:
 
 
 def read_chat_rows(directory: str | Path) -> list[dict[str, Any]]:
+    """The rows of a chat stage directory. ``post data`` writes only conversations that
+    pass :func:`check_messages`; a row that does not (a hand-made or damaged directory) is a
+    one-line error naming it: it was silently left out (no messages), or reached the
+    trainer and died there (no assistant turn, an empty conversation)."""
     d = check_stage_dir(directory)
-    rows = [
-        r for r in iter_rows(d, columns=["id", "messages"]) if isinstance(r.get("messages"), list)
-    ]
-    if not rows:
+    rows = list(iter_rows(d, columns=["id", "messages"]))
+    if not any(isinstance(r.get("messages"), list) for r in rows):
         raise BadInputError(f"{d}: no chat rows with `messages` (is it `post data` output?)")
+    for r in rows:
+        if (bad := check_messages(r.get("messages"))) is not None:
+            raise BadInputError(
+                f"{d}: row {r.get('id')}: {bad[0]}: {bad[1]} (rebuild it with `qurate post data`)"
+            )
     return rows
 
 
@@ -220,6 +229,8 @@ def run_sft(
     if done is not None:
         return _done(done, sd.path)
     with sd:
+        for d in inputs:  # a bad row is named before the model loads (the phases read again)
+            read_chat_rows(d)
         policy, tok = load_policy(model)
         metrics = sd.path / "metrics.jsonl"
         if not sd.resumed:
@@ -300,10 +311,19 @@ def run_dpo(
     if done is not None:
         return _done(done, sd.path)
     with sd:
+        # A hand-made pairs directory may hold anything: a pair with a bad conversation or
+        # the same answer on both sides is left out and counted (it crashed the chat
+        # template, or trained on nothing), never silently kept.
+        problems = [pair_problem(p) for p in pairs]
+        bad = Counter(why for why in problems if why is not None)
+        usable = [p for p, why in zip(pairs, problems, strict=True) if why is None]
+        if not usable:
+            why = ", ".join(f"{k}: {v}" for k, v in sorted(bad.items()))
+            raise BadInputError(f"{data}: no usable pair ({why}); is it `post pairs` output?")
         policy, tok, metrics = _open(sd, model)
         fit = [
             {k: p[k] for k in ("prompt", "chosen", "rejected")}
-            for p in pairs
+            for p in usable
             if max(chat_length(tok, p["prompt"] + p[side]) for side in ("chosen", "rejected"))
             <= s.max_tokens
         ]
@@ -321,8 +341,8 @@ def run_dpo(
             processing_class=tok,
             callbacks=[metrics_callback(metrics, "dpo", s.max_tokens)],
         )
-        n_long = len(pairs) - len(fit)
-        counts = (len(pairs), len(fit), {"too_long": n_long} if n_long else {})
+        n_long = len(usable) - len(fit)
+        counts = (len(pairs), len(fit), {**bad, **({"too_long": n_long} if n_long else {})})
         return _train_and_finish(
             sd, trainer, tok, "dpo", metrics, cfg, [str(model), str(data)], counts
         )

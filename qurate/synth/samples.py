@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,11 @@ def _iter_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str 
             raise BadInputError(f"{f}: cannot read ({e})") from None
 
 
+# A \uD800-\uDFFF escape: JSON allows a lone one, which no UTF-8 text (Parquet, a tokenizer)
+# can hold; a row with one is a problem row, not a crash later in the run.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def _parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     try:
         rec = json.loads(raw.decode("utf-8"))
@@ -134,6 +140,11 @@ def _parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, "not valid JSON (nested too deeply)"
     if not isinstance(rec, dict):
         return None, "a row must be a JSON object"
+    if _SURROGATE_ESCAPE.search(raw):  # rare: only then the full check
+        try:
+            json.dumps(rec, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return None, "not valid Unicode (a lone surrogate escape such as \\ud800)"
     return rec, None
 
 

@@ -29,6 +29,7 @@ against 93 ms for the older one-process sandbox and 39 ms for a bare ``python -I
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import logging
@@ -58,21 +59,26 @@ _NAMESPACES.append("--uts")
 
 
 class SandboxLimits(BaseModel):
-    """Limits of one sandboxed run. Defaults suit unit tests of a single function."""
+    """Limits of one sandboxed run. Defaults suit unit tests of a single function. The upper
+    bounds keep each limit within what an rlimit and ``select`` take: beyond them a run
+    crashed qurate (``timeout_s: 1e30``) or failed every sample, right ones included."""
 
     model_config = ConfigDict(extra="forbid")
 
-    timeout_s: float = Field(10.0, gt=0, description="wall-clock limit of one run")
-    memory_mb: int = Field(1024, ge=64, description="address-space limit (RLIMIT_AS)")
+    timeout_s: float = Field(10.0, gt=0, le=86_400, description="wall-clock limit of one run")
+    memory_mb: int = Field(1024, ge=64, le=2**24, description="address-space limit (RLIMIT_AS)")
     max_processes: int = Field(
         8,
         ge=1,
+        le=2**22,
         description="RLIMIT_NPROC of the solution (and of the tests): processes and threads, "
         "per run when running as root (each run has its own uids)",
     )
-    max_file_mb: int = Field(16, ge=1, description="largest file (and stdout) it may write")
+    max_file_mb: int = Field(
+        16, ge=1, le=2**24, description="largest file (and stdout) it may write"
+    )
     max_open_files: int = Field(
-        64, ge=16, description="open file descriptors a run may hold (RLIMIT_NOFILE)"
+        64, ge=16, le=2**20, description="open file descriptors a run may hold (RLIMIT_NOFILE)"
     )
     workers: int = Field(2, ge=1, description="sandboxed runs in parallel")
     namespaces: bool = Field(
@@ -293,11 +299,25 @@ def _tail(path: Path) -> str:
         return ""
 
 
+@cache
+def _not_dumpable() -> None:
+    """Make this process not dumpable (PR_SET_DUMPABLE 0), once. Where the code runs as our
+    own uid (no dropped privileges), it could otherwise read the tests out of our memory,
+    reopen our end of the verdict pipe through ``/proc/<pid>/fd`` and write "passed" into it,
+    or ptrace us: a wrong solution passed that way. Costs this process its core dumps."""
+    try:
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: no /proc to reach us through either
+        pass
+
+
 def run_in_sandbox(code: str, tests: str, limits: SandboxLimits | None = None) -> SandboxResult:
     """Run ``tests`` against ``code`` in a fresh sandbox; never raises for anything the
     code does. Passed only when the tests process, which the code never runs in, says so."""
     limits = limits or SandboxLimits()
     iso = isolation_summary(limits)
+    if not iso["drop_privileges"]:
+        _not_dumpable()
     t0 = time.perf_counter()
     run = Path(tempfile.mkdtemp(prefix="qurate-sbx-run-"))  # 0700: out of the code's reach
     work = None

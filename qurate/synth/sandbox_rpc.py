@@ -15,9 +15,11 @@ as a handle whose ``==`` is identity and whose truth value is refused. So
 and an object whose ``__eq__`` always returns True never takes part: none of the solution's
 methods ever runs where the verdict is made. Exceptions come back as
 the nearest builtin class (a solution's ``class Empty(ValueError)`` arrives as
-``ValueError``). A function of the tests passed to the solution (a ``key=lambda``, a
-decorated test helper) stays in the tests process: the solution gets a handle, and calling
-it runs the function there, with values for arguments. Arguments cross as values too; a
+``ValueError``; a ``StopIteration`` out of anything but ``next`` as a ``RuntimeError``, as
+:pep:`479` does for generators, or it would end a loop of the tests). A function of the
+tests passed to the solution (a ``key=lambda``, a decorated test helper) stays in the
+tests process: the solution gets a handle, and calling it runs the function there, with
+values for arguments. Arguments cross as values too; a
 list, dict or set passed to a call is updated in place, after it, to what the solution made
 of it, so in-place functions (``xs.sort()``) are tested as Python would see them.
 
@@ -332,7 +334,15 @@ class Link:
         except OSError as e:
             self.broken = self.broken or f"the solution process ended ({e.strerror})"
             raise ProtocolError(self.broken) from None
-        return self.value(self.receive(), arg if op == "call" else None)
+        try:
+            reply = self.receive()
+        except (StopIteration, StopAsyncIteration) as e:
+            if op == "next":
+                raise  # the end of the solution's iterator, as a for loop expects
+            # Anywhere else it would end a loop of the tests' own (``all(map(f, xs))`` was
+            # True for an f that raises it); as PEP 479 does for generators: an error.
+            raise RuntimeError(f"the solution raised {type(e).__name__}") from None
+        return self.value(reply, arg if op == "call" else None)
 
 
 def _wrap_for_solution(o):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -23,7 +24,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from qurate.errors import BadInputError
+from qurate.errors import BadInputError, ConfigError
 from qurate.train.hfnames import to_hf_disk
 from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf
 from qurate.train.tokenizer import EOS, HF_TOKENIZER_FILES, load_tokenizer
@@ -31,6 +32,7 @@ from qurate.train.tokenizer import EOS, HF_TOKENIZER_FILES, load_tokenizer
 CKPT_DIR = "checkpoints"
 LATEST = "latest"
 TRAIN_STATE = "train.json"
+_STATE_KEYS = {"step", "tokens", "stage", "config", "model"}  # what resuming reads
 
 
 def step_dir(run: Path, step: int) -> Path:
@@ -104,7 +106,12 @@ def read_hf_config(directory: Path) -> ModelConfig:
         hf = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise BadInputError(f"{path}: {e}") from None
-    return config_from_hf(hf)
+    if not isinstance(hf, dict):
+        raise BadInputError(f"{path}: not a JSON object: not a Hugging Face config")
+    try:
+        return config_from_hf(hf)
+    except (ConfigError, TypeError, ValueError, AttributeError) as e:  # wrong sign or type
+        raise BadInputError(f"{path}: {e}") from None
 
 
 def read_hf_weights(directory: Path) -> dict[str, torch.Tensor]:
@@ -136,7 +143,29 @@ def read_train_state(ckpt: Path) -> dict[str, Any]:
     path = ckpt / TRAIN_STATE
     if not path.is_file():
         raise BadInputError(f"{ckpt} has no {TRAIN_STATE}: not a qurate training checkpoint")
-    return json.loads(path.read_text())
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInputError(f"{_damaged(path)}: {' '.join(str(e).split())}") from None
+    if not isinstance(state, dict) or not _STATE_KEYS <= state.keys():
+        raise BadInputError(f"{_damaged(path)}: it lacks one of {', '.join(sorted(_STATE_KEYS))}")
+    return state
+
+
+def load_state(path: Path) -> Any:
+    """A checkpoint's ``optim.pt`` or ``trainer-rank{R}.pt``; a missing or cut file (a
+    copy that stopped half-way) is a user error that names it, not a pickle traceback."""
+    try:
+        return torch.load(path, weights_only=False)
+    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as e:
+        raise BadInputError(f"{_damaged(path)}: {' '.join(str(e).split())}") from None
+
+
+def _damaged(path: Path) -> str:
+    return (
+        f"cannot resume from {path.parent}: {path.name} is missing or damaged "
+        "(delete that checkpoint to resume from an earlier one, or --overwrite)"
+    )
 
 
 def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") -> Path:
@@ -145,6 +174,8 @@ def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") 
     dst = Path(out)
     if dst.resolve() == ckpt.resolve():
         raise BadInputError("export needs an output directory other than the checkpoint")
+    if (dst / CKPT_DIR).is_dir():  # its model files would shadow the run's later checkpoints
+        raise BadInputError(f"{dst}: holds a training run; export to a new -o")
     model = load_hf_model(ckpt)
     if dtype not in ("float32", "bfloat16", "float16"):
         raise BadInputError(f"unknown dtype {dtype!r}; valid: float32, bfloat16, float16")

@@ -56,6 +56,8 @@ EVAL_SHARD_MIN = 10  # from this many shards on, the last shard is the held-out 
 def list_shards(path: str | Path) -> list[Path]:
     """The ``part-*.parquet`` shards of a stage directory; each must have a text column."""
     d = Path(path)
+    if d.exists() and not d.is_dir():  # it was called missing, which it is not
+        raise BadInputError(f"{d} is a file, not a stage directory of part-*.parquet shards")
     if not d.is_dir():
         raise BadInputError(f"data directory {d} does not exist")
     shards = sorted(d.glob("part-*.parquet"))
@@ -361,16 +363,25 @@ def iter_texts(shards: list[Path]) -> Iterator[str]:
             yield from (t for t in batch.column(0).to_pylist() if t)
 
 
+def _counts_tokens(schema: pa.Schema) -> bool:
+    # a float column can hold NaN (int(NaN) raised), a string one has no sum: neither counts
+    return "n_tokens" in schema.names and pa.types.is_integer(schema.field("n_tokens").type)
+
+
 def estimate_tokens(shards: list[Path]) -> int:
-    """Tokens in one epoch: the ``n_tokens`` column when every shard has it, else chars / 4."""
+    """Tokens in one epoch: the ``n_tokens`` column when every shard has a usable one (whole
+    numbers, none negative), else chars / 4."""
     total = 0
-    if all("n_tokens" in pq.read_schema(s).names for s in shards):
+    if all(_counts_tokens(pq.read_schema(s)) for s in shards):
         for s in shards:
             col = pq.read_table(s, columns=["n_tokens"]).column(0)
+            if (pc.min(col).as_py() or 0) < 0:  # not a count: estimate from the text instead
+                total = 0
+                break
             total += int(pc.sum(col).as_py() or 0)
         if total:
             return total
     for s in shards:
         col = pq.read_table(s, columns=["text"]).column(0)
-        total += int(pc.sum(pc.utf8_length(col)).as_py() or 0) // 4
-    return total
+        total += int(pc.sum(pc.utf8_length(col)).as_py() or 0)
+    return -(-total // 4)  # rounded up: a few characters are still text to train on

@@ -108,6 +108,10 @@ class Trainer:
         if cfg.out is None:
             raise BadInputError("training needs an output directory (-o)")
         self.run_dir = Path(cfg.out)
+        if (self.run_dir / "manifest.json").is_file():  # `-o` = `--data`: checkpoints among shards
+            raise BadInputError(
+                f"{self.run_dir}: holds a qurate stage directory; train into a new -o"
+            )
         if overwrite and self.d.main:
             rundir.clear(self.run_dir)
         self.d.barrier()
@@ -176,9 +180,9 @@ class Trainer:
         if self.resume_from is not None:
             from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict
 
-            optim = torch.load(self.resume_from / "optim.pt", weights_only=False)
+            optim = ck.load_state(self.resume_from / "optim.pt")
             set_optimizer_state_dict(wrapped, self.opt, optim, options=self._sd_options(True))
-            st = torch.load(self.resume_from / f"trainer-rank{self.d.rank}.pt", weights_only=False)
+            st = ck.load_state(self.resume_from / f"trainer-rank{self.d.rank}.pt")
             ck.set_rng_state(st["rng"])
             self.step, self.tokens_seen = self.saved["step"], self.saved["tokens"]  # type: ignore[index]
             stage = self.sched.stage_at(self.step)

@@ -68,11 +68,15 @@ _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
 def parse_count(text: str | float | int) -> float:
     """'7e9', '500M', '1.5B', '18T' -> a number."""
     if isinstance(text, int | float):
-        return float(text)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbt]?)\s*", text, re.I)
-    if not m:
-        raise ConfigError(f"cannot read {text!r} as a count (e.g. 7e9, 500M, 1.5B, 18T)")
-    return float(m.group(1)) * _SUFFIX[m.group(2).lower()]
+        value = float(text)
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbt]?)\s*", text, re.I)
+        if not m:
+            raise ConfigError(f"cannot read {text!r} as a count (e.g. 7e9, 500M, 1.5B, 18T)")
+        value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]
+    if not math.isfinite(value):  # 1e400 read as inf: a plan of "lr 0" and "C = inf"
+        raise ConfigError(f"{text!r} is not a finite count (e.g. 7e9, 500M, 1.5B, 18T)")
+    return value
 
 
 def model_size(params: str | float, seq_len: int = 4096) -> tuple[float, float, bool]:
@@ -81,6 +85,8 @@ def model_size(params: str | float, seq_len: int = 4096) -> tuple[float, float, 
     A preset gives exact figures (active ones for MoE); a bare count is taken as
     (active) non-embedding parameters and ``M ~ 6 N`` (attention needs the architecture).
     """
+    if seq_len < 1:  # a negative one made M negative: "batch 4,264,789+7,063,688j tokens"
+        raise ConfigError(f"--seq-len must be a positive number of tokens, not {seq_len}")
     if isinstance(params, str) and params in PRESETS:
         cfg = PRESETS[params]
         return float(body_params(cfg)), body_flops_per_token(cfg, seq_len), True

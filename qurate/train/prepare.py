@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from qurate.errors import ConfigError
+from qurate.errors import BadInputError, ConfigError
 from qurate.train import plan as planlib
 from qurate.train.checkpoint import read_hf_config
 from qurate.train.config import StageConfig, TrainConfig
@@ -163,6 +163,10 @@ def schedule(cfg: TrainConfig, mcfg: ModelConfig, world: int) -> Schedule:
                 d = cfg.max_steps * batch
             else:
                 d = estimate_tokens(list_shards(cfg.data))  # type: ignore[arg-type]
+                if not d:  # the plan cannot size a run on no text ("--tokens must be positive")
+                    raise BadInputError(
+                        f"no text to train on in {cfg.data}: every document's 'text' is empty"
+                    )
         n = planlib.body_params(mcfg)
         m = planlib.body_flops_per_token(mcfg, stages[0].seq_len)
         p = planlib.plan(n, m, d, cfg.law)

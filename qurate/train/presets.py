@@ -27,6 +27,17 @@ MOE_FIELDS = (
 )
 
 
+_SIZES = (
+    "vocab_size",
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "max_position_embeddings",
+)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """The architecture. Field names match transformers' ``Qwen2Config`` / ``Qwen2MoeConfig``."""
@@ -80,6 +91,10 @@ class ModelConfig:
         return ModelConfig(**{**asdict(self), **changes})
 
     def validate(self) -> ModelConfig:
+        for name in _SIZES:  # a config.json's -1 layers built a model that trained on complex
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"model.{name} must be a positive integer, not {v!r}")
         if self.hidden_size % self.num_attention_heads:
             raise ConfigError("model.hidden_size must be a multiple of num_attention_heads")
         if self.num_attention_heads % self.num_key_value_heads:

@@ -40,7 +40,8 @@ def stored_config(run: Path) -> TrainConfig | None:
     try:
         return TrainConfig.model_validate(yaml.safe_load(path.read_text()))
     except (yaml.YAMLError, ValueError) as e:
-        raise ConfigError(f"{path} is not a train config ({e}); remove it or pass -c") from None
+        why = " ".join(str(e).split())  # YAML's and pydantic's messages run over several lines
+        raise ConfigError(f"{path} is not a train config ({why}); remove it or pass -c") from None
 
 
 def write_config(run: Path, cfg: TrainConfig) -> None:
