@@ -30,6 +30,7 @@ from qurate.augment.config import AugmentConfig
 from qurate.contract.config import load_section
 from qurate.contract.executors import ExecutorConfig
 from qurate.curate.config import CurateConfig
+from qurate.errors import one_line
 from qurate.mixers.config import MixConfig
 from qurate.post.config import PostConfig
 from qurate.score.config import ScoreConfig
@@ -146,10 +147,6 @@ def _yaml_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if "\n" in text else text
 
 
-def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
 def _item_model(annotation: Any) -> type[BaseModel] | None:
     """``M`` for a ``list[M]`` or ``dict[str, M]`` field (its items' keys are worth showing)."""
     origin = typing.get_origin(annotation)
@@ -172,7 +169,7 @@ def _item_keys(model: type[BaseModel], pad: str) -> list[str]:
                 )
             )
         )
-        desc = f"  # {_one_line(info.description)}" if info.description else ""
+        desc = f"  # {one_line(info.description)}" if info.description else ""
         lines.append(f"{pad}#     {name}: {shown}{desc}")
     return lines
 
@@ -182,9 +179,9 @@ def _render(model: BaseModel, indent: int) -> list[str]:
     pad = "  " * indent
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
-        desc = f"  # {_one_line(info.description)}" if info.description else ""
+        desc = f"  # {one_line(info.description)}" if info.description else ""
         if isinstance(value, BaseModel):
-            doc = _one_line(info.description or (type(value).__doc__ or "").strip().split("\n")[0])
+            doc = one_line(info.description or (type(value).__doc__ or "").strip().split("\n")[0])
             lines.append(f"{pad}{name}:{'  # ' + doc if doc else ''}")
             lines.extend(_render(value, indent + 1))
         elif indent == 0 and value is None and name in OPTIONAL_SECTIONS:

@@ -9,6 +9,13 @@
 from __future__ import annotations
 
 
+def one_line(text: object) -> str:
+    """``text`` (an exception, a description, None) on one line: its whitespace runs, line
+    breaks included, become single spaces (YAML's, pydantic's and transformers' messages run
+    over several lines)."""
+    return " ".join(str(text or "").split())
+
+
 class QurateError(Exception):
     """Base class: a user-facing error with a one-line message."""
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from qurate.contract.stagedir import atomic_write
-from qurate.errors import BadInputError
+from qurate.errors import BadInputError, one_line
 
 END_OF_TURN = "<|im_end|>"
 START_OF_TURN = "<|im_start|>"
@@ -84,7 +84,7 @@ def load_tokenizer(model_dir: str | Path) -> Any:
     try:
         tok = AutoTokenizer.from_pretrained(str(model_dir))
     except Exception as e:  # noqa: BLE001 - transformers raises many types for a bad directory
-        why = " ".join(str(e).split())[:200]  # transformers' messages run over several lines
+        why = one_line(e)[:200]
         raise BadInputError(f"{model_dir}: cannot load its tokenizer ({why})") from None
     return prepare_tokenizer(tok, str(model_dir))
 
@@ -99,7 +99,7 @@ def load_policy(model_dir: str | Path) -> tuple[Any, Any]:
     try:
         model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32)
     except Exception as e:  # noqa: BLE001
-        why = " ".join(str(e).split())[:200]
+        why = one_line(e)[:200]
         raise BadInputError(f"{model_dir}: cannot load the model ({why})") from None
     set_end_of_turn(model, tok)
     # Packed rows are kept apart only without the KV cache (measured: with use_cache the

@@ -24,7 +24,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from qurate.errors import BadInputError, ConfigError
+from qurate.errors import BadInputError, ConfigError, one_line
 from qurate.train.hfnames import to_hf_disk
 from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf
 from qurate.train.tokenizer import EOS, HF_TOKENIZER_FILES, load_tokenizer
@@ -146,7 +146,7 @@ def read_train_state(ckpt: Path) -> dict[str, Any]:
     try:
         state = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadInputError(f"{_damaged(path)}: {' '.join(str(e).split())}") from None
+        raise BadInputError(f"{_damaged(path)}: {one_line(e)}") from None
     if not isinstance(state, dict) or not _STATE_KEYS <= state.keys():
         raise BadInputError(f"{_damaged(path)}: it lacks one of {', '.join(sorted(_STATE_KEYS))}")
     return state
@@ -158,7 +158,7 @@ def load_state(path: Path) -> Any:
     try:
         return torch.load(path, weights_only=False)
     except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as e:
-        raise BadInputError(f"{_damaged(path)}: {' '.join(str(e).split())}") from None
+        raise BadInputError(f"{_damaged(path)}: {one_line(e)}") from None
 
 
 def _damaged(path: Path) -> str:

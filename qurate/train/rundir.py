@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from qurate.errors import BadInputError, ConfigError
+from qurate.errors import BadInputError, ConfigError, one_line
 from qurate.train.config import TrainConfig
 
 CONFIG = "train.yaml"
@@ -40,8 +40,9 @@ def stored_config(run: Path) -> TrainConfig | None:
     try:
         return TrainConfig.model_validate(yaml.safe_load(path.read_text()))
     except (yaml.YAMLError, ValueError) as e:
-        why = " ".join(str(e).split())  # YAML's and pydantic's messages run over several lines
-        raise ConfigError(f"{path} is not a train config ({why}); remove it or pass -c") from None
+        raise ConfigError(
+            f"{path} is not a train config ({one_line(e)}); remove it or pass -c"
+        ) from None
 
 
 def write_config(run: Path, cfg: TrainConfig) -> None:
