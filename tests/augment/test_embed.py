@@ -65,6 +65,31 @@ def test_probed_classifier_mixes_the_two_scores() -> None:
     assert clf.score([]).shape == (0,)
 
 
+def test_documents_below_the_floor_keep_their_fasttext_score_unembedded() -> None:
+    class Scores:
+        def score(self, texts):
+            return np.array([0.01 if "menu" in t else 0.6 for t in texts], dtype=np.float32)
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.seen = inner, []
+
+        def embed(self, texts):
+            self.seen += list(texts)
+            return self.inner.embed(texts)
+
+    e = Counting(load_embedder("default"))
+    pos = ["Let f be a continuous function; then the integral exists."] * 3
+    neg = ["Open the File menu and choose Save to keep the document."] * 3
+    clf = ProbedClassifier.train(Scores(), e, pos, neg, RecallConfig(embed_floor=0.05))
+    e.seen.clear()
+    s = clf.score([neg[0], pos[0]])
+    assert e.seen == [pos[0]]  # only the document at or above the floor was embedded
+    assert s[0] == np.float32(0.01)
+    assert s[1] == pytest.approx(0.5 * 0.6 + 0.5 * clf.probe.score(e.inner.embed(pos[:1]))[0])
+    assert clf.score(neg[:2]).tolist() == pytest.approx([0.01, 0.01]) and e.seen == [pos[0]]
+
+
 def test_hf_directory_embedder(tmp_path: Path) -> None:
     from safetensors.numpy import save_file
 
