@@ -422,18 +422,24 @@ def test_a_lone_surrogate_escape_is_a_rejected_row_not_a_crash(
     assert sum(m["counts"]["rejected_by_reason"].values()) == 1
 
 
-def _pairs_dir(path: Path, rows: list[dict]) -> Path:
-    """A finished directory shaped like `post pairs` output, holding ``rows`` as given."""
+def _finished_stage(path: Path, stage: str, table) -> Path:
+    """A finished stage directory of ``stage`` holding ``table`` as one shard."""
     from qurate.contract.stagedir import write_table
-    from qurate.post.pairs import _table
 
     path.mkdir(parents=True)
-    write_table(path / "part-00000.parquet", _table(rows))
+    write_table(path / "part-00000.parquet", table)
     write_manifest(
-        path, stage="post_pairs", config_hash="t", inputs=[], n_in=len(rows),
-        n_kept=len(rows), rejected_by_reason={},
+        path, stage=stage, config_hash="t", inputs=[], n_in=table.num_rows,
+        n_kept=table.num_rows, rejected_by_reason={},
     )  # fmt: skip
     return path
+
+
+def _pairs_dir(path: Path, rows: list[dict]) -> Path:
+    """A finished directory shaped like `post pairs` output, holding ``rows`` as given."""
+    from qurate.post.pairs import _table
+
+    return _finished_stage(path, "post_pairs", _table(rows))
 
 
 def _pair(i: int, chosen: str, rejected: str) -> dict:
@@ -506,20 +512,13 @@ _GOOD_CHAT = [
 
 def _chat_dir(path: Path, conversations: list) -> Path:
     """A finished directory shaped like `post data` output, holding ``conversations``."""
-    from qurate.contract.stagedir import write_table
     from qurate.post.chat import chat_table
 
     rows = [
         {"id": f"r{i}", "text": "t", "messages": m, "capability": "other"}
         for i, m in enumerate(conversations)
     ]
-    path.mkdir()
-    write_table(path / "part-00000.parquet", chat_table(rows))
-    write_manifest(
-        path, stage="post_data", config_hash="t", inputs=[], n_in=len(rows),
-        n_kept=len(rows), rejected_by_reason={},
-    )  # fmt: skip
-    return path
+    return _finished_stage(path, "post_data", chat_table(rows))
 
 
 @pytest.mark.parametrize(
