@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy._core.multiarray import _reconstruct
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -152,12 +153,29 @@ def read_train_state(ckpt: Path) -> dict[str, Any]:
     return state
 
 
+# What ``trainer-rank{R}.pt`` holds beyond tensors and plain Python values: numpy's RNG state
+# (an ndarray of uint32). Nothing else is unpickled, so a checkpoint from elsewhere cannot run
+# code on --resume (torch's weights_only loader refuses any other global).
+_SAFE_GLOBALS = [_reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
+
+
 def load_state(path: Path) -> Any:
     """A checkpoint's ``optim.pt`` or ``trainer-rank{R}.pt``; a missing or cut file (a
-    copy that stopped half-way) is a user error that names it, not a pickle traceback."""
+    copy that stopped half-way) is a user error that names it, not a pickle traceback.
+
+    Read with ``weights_only=True``: a file that pickles anything but tensors, plain values
+    and numpy's RNG state is refused, as loading it could run code."""
     try:
-        return torch.load(path, weights_only=False)
-    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as e:
+        with torch.serialization.safe_globals(_SAFE_GLOBALS):
+            return torch.load(path, weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "Unsupported global" in str(e):
+            raise BadInputError(
+                f"cannot resume from {path.parent}: {path.name} holds objects other than "
+                "tensors and plain values, and loading it could run code; refused"
+            ) from None
+        raise BadInputError(f"{_damaged(path)}: {one_line(e)}") from None
+    except (OSError, RuntimeError, ValueError, EOFError) as e:
         raise BadInputError(f"{_damaged(path)}: {one_line(e)}") from None
 
 

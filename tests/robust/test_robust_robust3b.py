@@ -106,6 +106,44 @@ def test_resume_from_a_damaged_checkpoint_names_the_file(
     assert f"{name} is missing or damaged" in line and "--overwrite" in line
 
 
+class _Touch:
+    """Unpickling it creates a file: what a booby-trapped checkpoint would do instead."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_resume_refuses_a_checkpoint_whose_pickle_would_run_code(
+    run_dir: Path, tmp_path: Path, capsys
+):
+    # Before: torch.load(weights_only=False) unpickled anything, so a checkpoint copied from
+    # elsewhere ran its code on --resume (here: created a file).
+    import torch
+
+    run = _damaged_copy(run_dir, tmp_path, "trainer-rank0.pt", b"")
+    marker = tmp_path / "ran"
+    torch.save({"rng": _Touch(marker)}, run / "checkpoints" / "step-00000001" / "trainer-rank0.pt")
+    args = ["train", "-o", str(run), "--max-steps", "2", "--resume"]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "trainer-rank0.pt holds objects other than tensors" in line
+    assert not marker.exists()
+
+
+def test_resume_reads_its_own_checkpoint_with_the_safe_loader(run_dir: Path, tmp_path: Path):
+    # numpy's RNG state is the one non-tensor object a checkpoint holds; it must still load.
+    import numpy as np
+
+    from qurate.train.checkpoint import load_state
+
+    step = run_dir / "checkpoints" / "step-00000001"
+    state = load_state(step / "trainer-rank0.pt")
+    assert isinstance(state["rng"]["numpy"][1], np.ndarray)
+    assert isinstance(load_state(step / "optim.pt"), dict)
+
+
 def test_a_run_config_that_is_not_yaml_is_reported_on_one_line(
     run_dir: Path, tmp_path: Path, capsys
 ):
