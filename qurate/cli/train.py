@@ -131,6 +131,11 @@ def train(
         lr=lr,
         tokens=tokens,
     )
+    if cfg.init_from and "preset" in cfg.model_fields_set:  # the checkpoint sets the shape
+        raise ConfigError(
+            "--preset and --init-from exclude each other: the checkpoint's config.json "
+            f"sets the model (preset {cfg.preset!r} would be ignored)"
+        )
     if cfg.out is None or (cfg.data is None and not resume):
         raise ConfigError("qurate train needs --data DIR and -o OUT (or data/out in -c)")
     if Path(cfg.out).exists() and not Path(cfg.out).is_dir():

@@ -643,3 +643,11 @@ def test_train_plan_refuses_a_count_too_large_to_be_finite(capsys):
         args = ["train", "plan", "--params", "7B", "--tokens", "1e9", flag, value]
         line = one_line_error(*run_cli(args, capsys))
         assert f"'{value}' is not a finite count" in line
+
+
+def test_train_refuses_a_preset_beside_init_from(tmp_path: Path, capsys):
+    # Before: --preset 7B --init-from DIR trained the checkpoint's shape and said nothing.
+    data = _stage(tmp_path / "d", pa.table({"id": ["a"], "text": ["some text to train on"]}))
+    args = ["train", "--data", str(data), "-o", str(tmp_path / "r"), "--preset", "7B"]
+    line = one_line_error(*run_cli([*args, "--init-from", str(tmp_path)], capsys))
+    assert "--preset and --init-from exclude each other" in line
