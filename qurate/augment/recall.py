@@ -44,7 +44,7 @@ from qurate.augment.classifier import (
     DomainConfirmer,
     RecallConfig,
 )
-from qurate.augment.embed import for_recall
+from qurate.augment.embed import TokenEmbedder, for_recall
 from qurate.augment.pool import STAGE
 from qurate.augment.prior_split import final_cuts
 from qurate.augment.rounds import RoundReport, run_rounds
@@ -83,7 +83,12 @@ def load_seeds(path: str | Path) -> list[str]:
 
 
 def _fingerprint(
-    pool: pooling.Pool, seeds: list[str], domain: str, cfg: RecallConfig, engine: Engine | None
+    pool: pooling.Pool,
+    seeds: list[str],
+    domain: str,
+    cfg: RecallConfig,
+    engine: Engine | None,
+    embedder: TokenEmbedder | None,
 ) -> str:
     return config_hash(
         {
@@ -98,6 +103,9 @@ def _fingerprint(
             "seeds": config_hash(seeds),
             "domain": domain,
             "judge": engine.model_id if engine is not None else None,
+            # what `embed: auto` resolved to: rounds scored with the probe and rounds scored
+            # by fastText alone (the model installed or removed in between) must not mix
+            "embedder": embedder.name if embedder is not None else None,
         }
     )
 
@@ -171,12 +179,15 @@ def recall(
     if not seed_texts:
         raise BadInputError("no seed documents")
     pool = pooling.open_pool(pool_dir)
+    embedder = for_recall(cfg.embed, domain, cfg.embed_tokens)
     with StageDir(out, STAGE, overwrite=overwrite) as sd:
         # resume=True: finished rounds kept in the scratch directory survive a kill
-        done = sd.begin(_fingerprint(pool, seed_texts, domain, cfg, engine), resume=True)
+        fp = _fingerprint(pool, seed_texts, domain, cfg, engine, embedder)
+        done = sd.begin(fp, resume=True)
         if done is not None:
             return done
-        args = (pool_dir, seeds, seed_texts, domain, cfg, engine, rows_per_shard, on_round, t0)
+        args = (pool_dir, seeds, seed_texts, domain, cfg, engine, embedder)
+        args += (rows_per_shard, on_round, t0)
         return _recall(pool, sd, *args, progress=progress)
 
 
@@ -189,6 +200,7 @@ def _recall(
     domain,
     cfg,
     engine,
+    embedder,
     rows_per_shard,
     on_round,
     t0,
@@ -199,7 +211,6 @@ def _recall(
     confirmer = (
         DomainConfirmer(engine, domain, cfg.judge_max_tokens) if engine is not None else None
     )
-    embedder = for_recall(cfg.embed, domain, cfg.embed_tokens)
     bar = _bar(progress, cfg.rounds * pool.size)
     try:
         scores, cut, reports, judged, holdout = run_rounds(

@@ -312,3 +312,23 @@ def test_averaged_models_score_the_mean_of_their_members(pool) -> None:
     assert not np.allclose(clf.members[0].score(texts), clf.members[1].score(texts))
     one = RecallClassifier.train_averaged(seeds * 4, others, tiny())
     assert isinstance(one, RecallClassifier)
+
+
+def test_a_finished_run_is_not_reused_when_auto_resolves_to_another_scorer(
+    pool, tmp_path: Path, monkeypatch
+) -> None:
+    # `embed: auto` is the same setting with and without the model installed; the fingerprint
+    # holds what it resolved to, so a run scored by fastText alone is not taken for one that
+    # would have used the probe (nor are its rounds resumed into one).
+    import qurate.augment.recall as recall_mod
+
+    pool_dir, _ = pool
+    out = tmp_path / "o"
+    seeds = SAMPLE / "seeds" / "math.jsonl"
+    monkeypatch.setattr(recall_mod, "for_recall", lambda *a: None)
+    first = recall(pool_dir, out, seeds, "math", tiny(rounds=1))
+    assert first["embedder"] is None
+    assert recall(pool_dir, out, seeds, "math", tiny(rounds=1))["created"] == first["created"]
+    monkeypatch.undo()
+    with pytest.raises(BadInputError, match="different finished run"):
+        recall(pool_dir, out, seeds, "math", tiny(rounds=1))
