@@ -136,7 +136,13 @@ def pair_group(
     chosen = sorted(
         (s for s in samples if s.reason is None and s.verified is True), key=_best_first
     )
-    failed = sorted((s for s in samples if s.reason in VERIFIER_REASONS), key=lambda s: s.id)
+    # a failed sample whose response is a verified one's (a flaky check: a timeout one run,
+    # a pass the next) would make a pair with nothing to learn from; it is not a rejected side
+    good = {s.response.strip() for s in chosen}
+    failed = sorted(
+        (s for s in samples if s.reason in VERIFIER_REASONS and s.response.strip() not in good),
+        key=lambda s: s.id,
+    )
     pairs: list[tuple[Sample, Sample, str, float | None]] = []
     if any(s.verified is not None or s.reason in VERIFIER_REASONS for s in samples):
         for c, r in list(zip(chosen, failed, strict=False))[: cfg.max_pairs_per_prompt]:
@@ -150,10 +156,14 @@ def pair_group(
             )  # type: ignore[operator]
         why = f"{len(chosen)} verified, {len(failed)} failed verification"
         return pairs, why
-    scored = sorted(
+    scored, seen = [], set()
+    for s in sorted(  # one sample per distinct response: a copy of the chosen is no rejected
         (s for s in samples if s.rm is not None and (s.reason is None or s.reason in RM_REASONS)),
         key=lambda s: (-s.rm, s.id),  # type: ignore[operator]
-    )
+    ):
+        if s.response.strip() not in seen:
+            seen.add(s.response.strip())
+            scored.append(s)
     lo, hi = 0, len(scored) - 1
     while lo < hi and len(pairs) < cfg.max_pairs_per_prompt:
         c, r = scored[lo], scored[hi]

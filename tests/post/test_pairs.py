@@ -77,6 +77,23 @@ def test_reward_model_pairs_need_the_margin():
     assert pairs == [] and "0.5 apart" in why
 
 
+def test_a_copy_of_the_chosen_response_is_never_its_rejected_side():
+    # A flaky verifier (timeout once, pass once) or a reward model that scores one text twice
+    # differently would pair a response with itself: a DPO pair with nothing to learn.
+    def s(i, text, reason=None, verified=None, rm=None):
+        return Sample(f"s{i}", "p", text, "math", reason, verified, None, rm, None, None)
+
+    cfg = PairsConfig(rm_margin=0.5)
+    same = [s(1, "x = 2", verified=True), s(2, " x = 2\n", "verify_failed", verified=False)]
+    pairs, why = pair_group(same, cfg)
+    assert pairs == [] and "0 failed verification" in why
+    pairs, _ = pair_group([*same, s(3, "x = 3", "verify_failed", verified=False)], cfg)
+    assert [(c.id, r.id) for c, r, _, _ in pairs] == [("s1", "s3")]
+    rm = [s(1, "a", rm=0.9), s(2, "a", "low_reward", rm=0.1), s(3, "b", "low_reward", rm=0.2)]
+    pairs, _ = pair_group(rm, cfg)
+    assert [(c.id, r.id) for c, r, _, _ in pairs] == [("s1", "s3")]
+
+
 def test_keep_learnable_is_strictly_between_zero_and_one():
     assert keep_learnable({"a": 0.0, "b": 0.5, "c": 1.0, "d": None, "e": 0.25}) == ["b", "e"]
 
