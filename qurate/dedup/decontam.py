@@ -155,11 +155,14 @@ def build_decontam_index(files: list[Path], out: Path, cfg: DecontamConfig | Non
     texts: list[str] = []
     owner: list[int] = []
     for path in files:
+        before = len(ids)
         for rid, rtexts in read_benchmark(Path(path), cfg):
             for t in rtexts:
                 texts.append(t)
                 owner.append(len(ids))
             ids.append(rid)
+        if len(ids) == before:  # an empty file would decontaminate against nothing, silently
+            raise BadInputError(f"{path}: the benchmark file holds no records")
     toks, offs = tokenize_hashes(texts)
     counts = np.diff(offs)
     own = np.asarray(owner, dtype=np.int64)
@@ -176,6 +179,13 @@ def build_decontam_index(files: list[Path], out: Path, cfg: DecontamConfig | Non
         np.concatenate([long_rec, s_rec]),
         cfg.max_ngram_records,
     )
+    if not len(grams):
+        trivial = int((counts < cfg.min_tokens).sum())
+        raise BadInputError(
+            f"the benchmarks give no n-gram to match: of {len(texts)} texts, {trivial} are "
+            f"under min_tokens ({cfg.min_tokens} words) and {dropped} n-grams were dropped as "
+            f"shared by over max_ngram_records ({cfg.max_ngram_records}) records"
+        )
     out = Path(out)
     if out.suffix != ".npz":
         out = out / "decontam-index.npz"

@@ -205,6 +205,18 @@ def test_bad_benchmark_files(tmp_path):
         DecontamFilter(tmp_path / "nope.npz")
 
 
+def test_a_benchmark_that_gives_nothing_to_match_is_refused(tmp_path):
+    # Before: an empty file, or one of one-word answers, built an index that matched nothing,
+    # and the curate run reported no contamination as if it had checked.
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(BadInputError, match="empty.jsonl: the benchmark file holds no records"):
+        build_decontam_index([tmp_path / "empty.jsonl"], tmp_path / "i.npz")
+    (tmp_path / "tiny.jsonl").write_text('{"text": "yes"}\n{"text": "no"}\n')
+    with pytest.raises(BadInputError, match=r"of 2 texts, 2 are under min_tokens"):
+        build_decontam_index([tmp_path / "tiny.jsonl"], tmp_path / "i.npz")
+    assert not (tmp_path / "i.npz").exists()
+
+
 def test_filter_checks_ngram_size_and_leaves_rejected_docs(index):
     step = DecontamFilter(index, DecontamConfig(ngram=8))
     with pytest.raises(ConfigError, match="13-grams"):

@@ -12,8 +12,8 @@ import pytest
 from qurate.contract.config import load_yaml
 from qurate.contract.files import write_manifest
 from qurate.contract.schema import DOC_SCHEMA
-from qurate.dedup.decontam import DecontamIndex, build_decontam_index
-from qurate.errors import ConfigError
+from qurate.dedup.decontam import build_decontam_index
+from qurate.errors import BadInputError, ConfigError
 
 
 def test_a_stage_that_keeps_nothing_still_loads_in_duckdb_and_polars(tmp_path: Path):
@@ -51,15 +51,17 @@ def test_the_empty_shard_is_only_for_document_stages_without_shards(tmp_path: Pa
     assert [p.name for p in mixed.glob("*.parquet")] == ["part-00003.parquet"]
 
 
-def test_an_empty_benchmark_file_builds_an_empty_index(tmp_path: Path):
-    # Before: IndexError in the n-gram de-duplication, the run's only message a traceback file.
+def test_an_empty_benchmark_file_is_a_one_line_error(tmp_path: Path):
+    # First: IndexError in the n-gram de-duplication, the run's only message a traceback file.
+    # Then an empty index that matched nothing, so curate reported no contamination as if it
+    # had checked; now the file is named (tests/dedup/test_decontam.py has the messages).
     bench = tmp_path / "bench.jsonl"
     bench.write_text("")
     short = tmp_path / "short.jsonl"
     short.write_text(json.dumps({"text": "too short to count"}) + "\n")
     for f in (bench, short):
-        index = DecontamIndex(build_decontam_index([f], tmp_path / f"{f.stem}.npz"))
-        assert index.first_hits(["any text at all here"]) == [None]
+        with pytest.raises(BadInputError):
+            build_decontam_index([f], tmp_path / f"{f.stem}.npz")
 
 
 def test_a_directory_given_as_config_says_so(tmp_path: Path):
