@@ -97,6 +97,18 @@ _ST_KEEP = {  # statvfs f_flag bit -> mount flag, kept when remounting read-only
 }
 
 
+# Where each path event carries its dir_fd arguments. A relative path with a dir_fd resolves
+# against that directory, not the cwd that _inside() checks, so a dir_fd is refused outright.
+_DIR_FD_ARGS = {
+    "os.remove": (1,),
+    "os.rmdir": (1,),
+    "os.mkdir": (2,),
+    "os.chmod": (2,),
+    "os.utime": (3,),
+    "os.rename": (2, 3),
+}
+
+
 def _inside(path, root):
     if isinstance(path, int):
         return True  # an already open descriptor
@@ -121,12 +133,19 @@ def _make_hook(root):
             )
             if writing and not _inside(path, root):
                 raise PermissionError(f"sandbox: writing outside the sandbox: {path}")
+            # the "open" event does not carry os.open's dir_fd: a descriptor of a directory
+            # outside the sandbox would let a relative path escape, so none is handed out
+            if not _inside(path, root) and os.path.isdir(path):
+                raise PermissionError(f"sandbox: opening a directory outside the sandbox: {path}")
             p = os.fspath(path) if not isinstance(path, bytes) else os.fsdecode(path)
             parts = os.path.realpath(os.path.join(os.getcwd(), p)).split(os.sep)
             if len(parts) > 2 and parts[1] == "proc" and parts[2] not in ("self", me):
                 if parts[2].isdigit():
                     raise PermissionError("sandbox: reading other processes is not allowed")
         elif event in _PATH_WRITES:
+            for i in _DIR_FD_ARGS.get(event, ()):
+                if len(args) > i and args[i] not in (None, -1, -100):  # none, or AT_FDCWD
+                    raise PermissionError(f"sandbox: {event} with dir_fd is not allowed")
             for path in args[:2]:
                 if isinstance(path, (str, bytes, os.PathLike)) and not _inside(path, root):
                     raise PermissionError(f"sandbox: {event} outside the sandbox: {path}")

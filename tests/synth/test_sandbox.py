@@ -117,6 +117,25 @@ def test_writes_outside_the_temp_dir_fail(tmp_path, limits):
         assert not r.passed and Path("/etc/hostname").exists()
 
 
+def test_the_hook_refuses_a_directory_descriptor_outside_the_sandbox():
+    # A path relative to a dir_fd resolves against that directory, which the hook's check
+    # (against the cwd) did not see: os.open('x', O_CREAT, dir_fd=<fd of /tmp>) wrote outside.
+    name = f"qurate-escape-{uuid.uuid4().hex}"
+    via_open = (
+        "import os\nd = os.open('/tmp', os.O_RDONLY)\n"
+        f"fd = os.open({name!r}, os.O_WRONLY | os.O_CREAT, dir_fd=d)\nos.write(fd, b'x')\n"
+    )
+    r = run_in_sandbox(via_open, "", FAST)
+    assert not r.passed and "opening a directory outside the sandbox" in r.detail
+    assert not (Path("/tmp") / name).exists()
+    # a descriptor of the sandbox's own directory is fine, but no path event takes a dir_fd
+    own = "import os\nd = os.open('.', os.O_RDONLY)\nos.mkdir('sub', dir_fd=d)\n"
+    r = run_in_sandbox(own, "", FAST)
+    assert not r.passed and "os.mkdir with dir_fd is not allowed" in r.detail
+    ok = "import os\nos.mkdir('sub')\nos.rename('sub', 'sub2')\nos.rmdir('sub2')\n"
+    assert run_in_sandbox(ok, "", FAST).passed
+
+
 def test_its_own_dir_is_writable_and_removed():
     code = (
         "import os\nopen('scratch.txt', 'w').write('ok')\n"
