@@ -51,7 +51,7 @@ SAMPLES = [
         "```python\ndef sq(x):\n    return x + x\n```",
         tests="assert sq(3) == 9",
     ),
-    _s(9, "code", "Write sq.", "def sq(x):\n    while True:\n        pass\n", tests="sq(1)"),
+    _s(9, "code", "Write sq.", "def sq(x):\n    while True:\n        pass\n", tests="assert sq(1) == 1"),
     _s(10, "code", "Write sq.", "```python\ndef sq(x): return x*x\n```"),
     _s(11, "knowledge", "", "Photosynthesis turns light energy into chemical energy in plants."),
     _s(12, "knowledge", "", "  "),
@@ -204,3 +204,35 @@ def test_reads_jsonl_and_parquet_files(tmp_path):
     assert (r.n_in, r.kept) == (3, 1)
     ids = {x["id"] for x in iter_rows(tmp_path / "o", rejects=True)}
     assert ids == {"s1", "s2"}
+
+
+@pytest.mark.parametrize(
+    ("tests", "detail"),
+    [
+        ("print(sq(2))", "check nothing"),
+        ("def test_sq():\n    sq(2)\n", "check nothing"),
+        ("result = sq(2) == 4\n", "check nothing"),  # computed, never checked
+        ("assert sq(2) ==\n", "do not parse"),
+    ],
+)
+def test_tests_that_cannot_fail_do_not_verify(tests, detail):
+    # Before: a wrong response "passed" tests that assert nothing and was kept as verified
+    # (and became the chosen side of a DPO pair); a syntax error in the tests was blamed on
+    # the response as verify_failed.
+    from qurate.synth.sandbox import SandboxLimits
+    from qurate.synth.verify_code import verify_code
+
+    wrong = {"response": "def sq(x):\n    return x + 1\n", "tests": tests}
+    (v,) = verify_code([wrong], SandboxLimits())
+    assert v.verified is None and v.reason == "no_tests" and detail in v.detail
+
+
+def test_tests_that_raise_or_exit_on_a_wrong_answer_do_verify():
+    from qurate.synth.sandbox import SandboxLimits
+    from qurate.synth.verify_code import verify_code
+
+    tests = "if sq(3) != 9:\n    raise SystemExit(1)\n"
+    right = {"response": "def sq(x):\n    return x * x\n", "tests": tests}
+    wrong = {"response": "def sq(x):\n    return x + 6\n", "tests": "import sys\nsys.exit(sq(2) != 4)\n"}
+    got = verify_code([right, wrong], SandboxLimits())
+    assert [v.verified for v in got] == [True, False]
