@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The de-quantised copy of the embedded GGUF judge (qurate/llm/hf.py) goes to a folder of the
+# test run's machine, not the user's ~/.cache; every worker and CLI subprocess shares it.
+os.environ.setdefault(
+    "QURATE_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"qurate-test-cache-{os.getuid()}")
+)
 
 # The longest files first, so that with `make test`'s workers (pytest-xdist, whole files) the
 # demo test (~5 min) starts at once beside the rest instead of last, alphabetically.

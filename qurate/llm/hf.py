@@ -16,12 +16,22 @@ path, sizes and modification times, dtype): ``score apply`` scores perplexity un
 embedded SmolLM2 right after ``score annotate`` judged with it, and loading it means
 dequantising a GGUF file (20 s on an idle core, over 60 s on a loaded machine). Engines share
 the weights read-only; a GPU model is never kept (its memory is for the next model).
+
+Across processes, the first float32 load of a GGUF file keeps its de-quantised copy as a
+Hugging Face directory under ``$QURATE_CACHE_DIR`` (default ``~/.cache/qurate``;
+``QURATE_CACHE_DIR=off`` turns it off), keyed by the file's path, size, modification time
+and the transformers version; later loads read that copy (about a second instead of 20-60).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from qurate.errors import ConfigError, EngineError, MissingExtraError
@@ -51,6 +61,56 @@ def _weights_key(src: Any, kwargs: dict[str, Any], device: Any) -> tuple[Any, ..
     )
     stats = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     return (stats, str(kwargs["dtype"]), str(device))
+
+
+def gguf_cache_dir(gguf: Path) -> Path | None:
+    """Where the de-quantised Hugging Face copy of ``gguf`` is kept; None when caching is off."""
+    import transformers
+
+    root = os.environ.get("QURATE_CACHE_DIR", "")
+    if root.lower() in ("off", "0", "none"):
+        return None
+    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    base = base if root else base / "qurate"
+    f = gguf.resolve()
+    st = f.stat()
+    ident = [str(f), st.st_size, st.st_mtime_ns, transformers.__version__]
+    key = hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
+    return base / "gguf-hf" / f"{f.stem}-{key}"
+
+
+_CACHE_DONE = "qurate-cache-complete"  # written last: a copy cut short is never read
+
+
+def _save_cache(cache: Path, tokenizer: Any, model: Any) -> None:
+    """Write the copy under a temporary name and rename it into place; any failure (a
+    read-only home, a full disk, another process that won the race) leaves no copy."""
+    tmp = cache.parent / f".{cache.name}.{os.getpid()}.tmp"
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        import copy
+
+        from safetensors.torch import save_model
+
+        tmp.mkdir()
+        # transformers refuses save_pretrained on a model loaded from GGUF (it is marked
+        # quantised); its weights are plain float32 tensors by now, so write them directly
+        config = copy.deepcopy(model.config)
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        config.save_pretrained(tmp)
+        if getattr(model, "generation_config", None) is not None:
+            model.generation_config.save_pretrained(tmp)
+        save_model(model, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        tokenizer.save_pretrained(tmp)
+        (tmp / _CACHE_DONE).write_text("")
+        os.rename(tmp, cache)
+    except (OSError, ValueError, RuntimeError) as e:
+        if not (cache / _CACHE_DONE).is_file():
+            log.warning("cannot keep a de-quantised copy of the model in %s: %s", cache, e)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _import_torch() -> Any:
@@ -149,14 +209,22 @@ class TransformersEngine(LocalTokenizerEngine):
             AutoTokenizer,
         )
 
-        self.tokenizer = AutoTokenizer.from_pretrained(
-            str(src.directory), **({"gguf_file": src.gguf_file} if src.gguf_file else {})
-        )
-        hf_config = AutoConfig.from_pretrained(str(src.directory), **kwargs)
+        directory, cache = str(src.directory), None
+        if src.gguf_file:
+            cache = gguf_cache_dir(src.directory / src.gguf_file)
+            if cache is not None and (cache / _CACHE_DONE).is_file():
+                directory = str(cache)
+                kwargs = {k: v for k, v in kwargs.items() if k != "gguf_file"}
+        gguf = {"gguf_file": kwargs["gguf_file"]} if "gguf_file" in kwargs else {}
+        self.tokenizer = AutoTokenizer.from_pretrained(directory, **gguf)
+        hf_config = AutoConfig.from_pretrained(directory, **kwargs)
         archs = getattr(hf_config, "architectures", None) or []
         self.is_classifier = any(a.endswith("ForSequenceClassification") for a in archs)
         auto = AutoModelForSequenceClassification if self.is_classifier else AutoModelForCausalLM
-        self.model = auto.from_pretrained(str(src.directory), **kwargs).to(self.device)
+        self.model = auto.from_pretrained(directory, **kwargs).to(self.device)
+        # only a float32 copy is kept: a bfloat16 one would round the weights of later loads
+        if cache is not None and gguf and str(kwargs["dtype"]) == "torch.float32":
+            _save_cache(cache, self.tokenizer, self.model)
 
     # -- tokenisation ---------------------------------------------------------------------
 
