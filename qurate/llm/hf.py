@@ -202,6 +202,21 @@ class TransformersEngine(LocalTokenizerEngine):
             _LOADED[key] = (self.tokenizer, self.model, self.is_classifier)
 
     def _load_files(self, src: Any, kwargs: dict[str, Any]) -> None:
+        cache = gguf_cache_dir(src.directory / src.gguf_file) if src.gguf_file else None
+        if cache is not None and (cache / _CACHE_DONE).is_file():
+            copy_kwargs = {k: v for k, v in kwargs.items() if k != "gguf_file"}
+            try:
+                self._from_directory(str(cache), copy_kwargs)
+                return
+            except Exception as e:  # a damaged copy (safetensors has its own error type, too)
+                log.warning("the kept copy %s does not load (%s); reading the GGUF file", cache, e)
+                shutil.rmtree(cache, ignore_errors=True)
+        self._from_directory(str(src.directory), kwargs)
+        # only a float32 copy is kept: a bfloat16 one would round the weights of later loads
+        if cache is not None and str(kwargs["dtype"]) == "torch.float32":
+            _save_cache(cache, self.tokenizer, self.model)
+
+    def _from_directory(self, directory: str, kwargs: dict[str, Any]) -> None:
         from transformers import (
             AutoConfig,
             AutoModelForCausalLM,
@@ -209,12 +224,6 @@ class TransformersEngine(LocalTokenizerEngine):
             AutoTokenizer,
         )
 
-        directory, cache = str(src.directory), None
-        if src.gguf_file:
-            cache = gguf_cache_dir(src.directory / src.gguf_file)
-            if cache is not None and (cache / _CACHE_DONE).is_file():
-                directory = str(cache)
-                kwargs = {k: v for k, v in kwargs.items() if k != "gguf_file"}
         gguf = {"gguf_file": kwargs["gguf_file"]} if "gguf_file" in kwargs else {}
         self.tokenizer = AutoTokenizer.from_pretrained(directory, **gguf)
         hf_config = AutoConfig.from_pretrained(directory, **kwargs)
@@ -222,9 +231,6 @@ class TransformersEngine(LocalTokenizerEngine):
         self.is_classifier = any(a.endswith("ForSequenceClassification") for a in archs)
         auto = AutoModelForSequenceClassification if self.is_classifier else AutoModelForCausalLM
         self.model = auto.from_pretrained(directory, **kwargs).to(self.device)
-        # only a float32 copy is kept: a bfloat16 one would round the weights of later loads
-        if cache is not None and gguf and str(kwargs["dtype"]) == "torch.float32":
-            _save_cache(cache, self.tokenizer, self.model)
 
     # -- tokenisation ---------------------------------------------------------------------
 

@@ -55,3 +55,19 @@ def test_a_second_process_reads_the_copy_and_scores_the_same(tmp_path: Path, mon
     assert from_copy.render([{"role": "user", "content": "hi"}]) == from_gguf.render(
         [{"role": "user", "content": "hi"}]
     )
+    # A damaged copy (a disk that filled up later, a hand edit) is dropped and the GGUF file
+    # read instead, not an error for every later load.
+    (cache / "model.safetensors").write_bytes(b"not safetensors")
+    real, read = hf.TransformersEngine._from_directory, []
+
+    def record(self, directory, kwargs):
+        read.append(directory)
+        if directory == str(cache):
+            return real(self, directory, kwargs)
+        raise RuntimeError("stop here: the GGUF load itself is checked above")
+
+    monkeypatch.setattr(hf.TransformersEngine, "_from_directory", record)
+    monkeypatch.setattr(hf, "_LOADED", {})
+    with pytest.raises(Exception, match="stop here"):
+        load_engine(cfg)
+    assert read == [str(cache), str(gguf.parent)] and not cache.exists()
