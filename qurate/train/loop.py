@@ -134,7 +134,7 @@ class Trainer:
         self.resume_from = latest if resume else None
         self.saved = saved if resume else None
         if self.saved:
-            prepare.check_resume(self.saved, cfg, self.mcfg)
+            prepare.check_resume(self.saved, cfg, self.mcfg, self.shards)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if self.d.main:  # the main process trains or copies the tokenizer, the others read it
             rundir.write_config(self.run_dir, cfg)
@@ -263,6 +263,7 @@ class Trainer:
                 "world": self.d.world,
                 "finished": self.step >= self.sched.total_steps,
                 "config": self.cfg.model_dump(mode="json"),
+                "data_shards": prepare.shard_listing(self.shards),
                 "model": asdict(self.mcfg),
                 "schedule": asdict(self.sched),
             }

@@ -11,7 +11,9 @@ import math
 import os
 import shutil
 from dataclasses import asdict, dataclass, replace
+from itertools import zip_longest
 from pathlib import Path
+from typing import Any
 
 from tokenizers import Tokenizer
 
@@ -269,9 +271,26 @@ def lr_at(step: int, total: int, peak: float, cfg: TrainConfig) -> float:
     return peak - (peak - floor) * min(1.0, frac)
 
 
-def check_resume(saved: dict, cfg: TrainConfig, mcfg: ModelConfig) -> None:
-    """A checkpoint only continues the run it came from: same model and data layout."""
+def shard_listing(shards: list[Path]) -> list[list[Any]]:
+    """The training shards as ``[name, bytes]``: what a checkpoint's data position points into
+    (the directory may move; the shards may not change)."""
+    return [[s.name, s.stat().st_size] for s in shards]
+
+
+def check_resume(
+    saved: dict, cfg: TrainConfig, mcfg: ModelConfig, shards: list[Path] | None = None
+) -> None:
+    """A checkpoint only continues the run it came from: same model, data and data layout."""
     old = saved["config"]
+    if shards is not None and saved.get("data_shards") is not None:
+        was, now = saved["data_shards"], shard_listing(shards)
+        if was != now:  # the loader's position (shard, batch, row) would point elsewhere
+            changed = next((a, b) for a, b in zip_longest(was, now) if a != b)
+            raise ConfigError(
+                f"the checkpoint was trained on other data: {len(was)} shards then, "
+                f"{len(now)} in {cfg.data} now (first difference: {changed[0]} -> "
+                f"{changed[1]}); resume on the same shards, or train into a new -o"
+            )
     now = json.loads(json.dumps(asdict(mcfg)))  # tuples as lists, as the saved JSON has them
     diffs = [
         f"model.{k}: {saved['model'].get(k)} -> {v}"

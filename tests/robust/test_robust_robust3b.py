@@ -651,3 +651,22 @@ def test_train_refuses_a_preset_beside_init_from(tmp_path: Path, capsys):
     args = ["train", "--data", str(data), "-o", str(tmp_path / "r"), "--preset", "7B"]
     line = one_line_error(*run_cli([*args, "--init-from", str(tmp_path)], capsys))
     assert "--preset and --init-from exclude each other" in line
+
+
+def test_resume_on_other_data_is_refused_and_on_moved_data_goes_on(
+    run_dir: Path, tmp_path: Path, capsys
+):
+    # Before: `--resume --data OTHER` continued, the loader's saved (shard, batch, row)
+    # pointing into shards it had never seen.
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    other = _small_mix(tmp_path / "other", 80)
+    args = ["train", "-o", str(run), "--max-steps", "2", "--resume"]
+    line = one_line_error(*run_cli([*args, "--data", str(other)], capsys))
+    assert "the checkpoint was trained on other data" in line and "new -o" in line
+    moved = tmp_path / "moved"
+    shutil.copytree(run_dir.parent / "mixed", moved)  # the same shards elsewhere
+    code, err = run_cli([*args, "--data", str(moved)], capsys)
+    assert code == 0 and (run / "checkpoints" / "step-00000002").is_dir(), err
