@@ -400,13 +400,12 @@ class RecallClassifier:
     def load(
         cls, path: str | Path, *, max_chars: int = 4000, features: bool = True
     ) -> RecallClassifier:
-        import fasttext
+        from qurate.llm.fasttext import load_model
 
         if not Path(path).is_file():
             raise BadInputError(f"{path}: no such recall model file")
-        return cls(
-            fasttext.load_model(str(path)), max_chars=max_chars, features=features, name=str(path)
-        )
+        model = load_model(Path(path), "recall model", "run `qurate augment recall` again")
+        return cls(model, max_chars=max_chars, features=features, name=str(path))
 
     def save(self, path: str | Path) -> None:
         atomic_write(path, lambda tmp: self.model.save_model(str(tmp)))

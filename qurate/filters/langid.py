@@ -216,7 +216,9 @@ class _Model:
                 fasttext.FastText.eprint = lambda *_: None
                 if not path.is_file():
                     raise ConfigError(f"language-ID model not found: {path}")
-                cls._cache[key] = fasttext.load_model(key)
+                from qurate.llm.fasttext import load_model
+
+                cls._cache[key] = load_model(path, "language-ID model", "give a whole lid.176 file")
             return cls._cache[key]
 
 

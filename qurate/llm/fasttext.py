@@ -141,6 +141,92 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+_MAGIC, _MAX_VERSION = 793712314, 12
+_KSUB = 256  # centroids per sub-quantiser (fastText's ProductQuantizer)
+
+
+class _Layout:
+    """A walk over a fastText ``.bin``/``.ftz`` file's sections, checking each size against
+    the bytes that are there. fastText's own loader trusts the sizes it reads: a file cut
+    short inside the dictionary makes it loop for minutes over a failed stream, one cut in a
+    matrix asks for terabytes."""
+
+    def __init__(self, data: memoryview) -> None:
+        self.data, self.at = data, 0
+
+    def take(self, n: int, what: str) -> int:
+        if n < 0 or self.at + n > len(self.data):
+            raise ValueError(f"cut short in the {what} (needs {n} bytes at offset {self.at})")
+        start, self.at = self.at, self.at + n
+        return start
+
+    def num(self, fmt: str, what: str) -> int:
+        import struct
+
+        return struct.unpack_from(fmt, self.data, self.take(struct.calcsize(fmt), what))[0]
+
+    def dense(self, what: str) -> None:
+        m, n = self.num("<q", what), self.num("<q", what)
+        if m < 0 or n < 0:
+            raise ValueError(f"negative {what} shape {m} x {n}")
+        self.take(4 * m * n, what)
+
+    def pq(self, what: str) -> None:
+        dim = self.num("<i", what)
+        for _ in range(3):  # nsubq, dsub, lastdsub
+            self.num("<i", what)
+        self.take(4 * dim * _KSUB, what)
+
+    def quantised(self, what: str) -> None:
+        qnorm = self.num("<?", what)
+        m, _n = self.num("<q", what), self.num("<q", what)
+        self.take(self.num("<i", what), what)  # codes
+        self.pq(what)
+        if qnorm:
+            self.take(m, what)  # norm codes
+            self.pq(what)
+
+
+def check_layout(path: Path) -> None:
+    """Raise ValueError naming the first section of ``path`` that is not all there."""
+    import mmap
+
+    with open(path, "rb") as f:
+        if f.seek(0, 2) == 0:
+            raise ValueError("empty file")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            data = memoryview(mm)
+            try:
+                _walk(_Layout(data))
+            finally:
+                data.release()
+
+
+def _walk(w: _Layout) -> None:
+    if w.num("<i", "header") != _MAGIC:
+        raise ValueError("no fastText header")
+    if not 0 < w.num("<i", "header") <= _MAX_VERSION:
+        raise ValueError("unknown fastText version")
+    w.take(12 * 4 + 8, "arguments")  # 12 int32 arguments, then the learning rate (double)
+    size, _nwords, _nlabels = (w.num("<i", "dictionary") for _ in range(3))
+    _ntokens, prune = w.num("<q", "dictionary"), w.num("<q", "dictionary")
+    if size < 0 or prune < -1:  # -1: a dictionary that was never pruned
+        raise ValueError("negative dictionary size")
+    data = w.data.obj  # the mmap: find() without copying
+    for _ in range(size):
+        end = data.find(b"\0", w.at)
+        if end < 0:
+            raise ValueError("cut short in the dictionary")
+        w.take(end + 1 - w.at + 8 + 1, "dictionary")  # word, count (int64), type (int8)
+    w.take(8 * max(prune, 0), "dictionary")
+    quant_input = w.num("<?", "input matrix")
+    w.quantised("input matrix") if quant_input else w.dense("input matrix")
+    qout = w.num("<?", "output matrix")
+    w.quantised("output matrix") if quant_input and qout else w.dense("output matrix")
+    if w.at != len(w.data):
+        raise ValueError(f"{len(w.data) - w.at} bytes after the output matrix")
+
+
 def load_model(path: Path, what: str = "fastText model", redo: str = "train it again") -> Any:
     """The fastText model in ``path``, or a one-line error naming it as ``what``.
 
@@ -154,6 +240,12 @@ def load_model(path: Path, what: str = "fastText model", redo: str = "train it a
             f"{path}: corrupt {what} (its content does not match the hash in its name: "
             f"truncated or edited; {redo})"
         )
+    try:
+        check_layout(path)
+    except OSError as e:
+        raise BadInputError(f"{path}: cannot read the {what} ({e.strerror or e})") from None
+    except ValueError as e:
+        raise BadInputError(f"{path}: not a fastText model, or not all of one ({e}; {redo})") from None
     try:
         return _import_fasttext().load_model(str(path))
     except (ValueError, MemoryError, RuntimeError) as e:

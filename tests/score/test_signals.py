@@ -136,3 +136,28 @@ def test_apply_refuses_a_raters_directory_without_raters_json(tmp_path):
 def test_perplexity_is_priced_by_default():
     # on when its CPU price is within budget (tests/score/test_budget.py), not unconditionally
     assert ScoreConfig().apply.perplexity == "auto"
+
+
+@pytest.mark.parametrize("cut", [0, 40, 100, 5_000, 200_000, -1])
+def test_a_model_file_cut_short_is_one_line_not_a_hang(tmp_path, cut):
+    """fastText trusts the sizes it reads: the shipped domain model cut inside its dictionary
+    kept fastText's loader looping for minutes (killed at 2 min here), cut inside a matrix it
+    died of vector::_M_default_append. The layout is checked before fastText sees the file."""
+    import subprocess
+    import sys
+
+    from qurate.score.domains import DOMAINS_MODEL
+
+    whole = DOMAINS_MODEL.read_bytes()
+    cut_file = tmp_path / "domains.ftz"
+    cut_file.write_bytes(whole[:cut] if cut >= 0 else whole + b"extra")
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom qurate.errors import BadInputError\n"
+        "from qurate.score.domains import DomainClassifier\n"
+        "try:\n    DomainClassifier(Path(sys.argv[1]))\n"
+        "except BadInputError as e:\n    print(e)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(cut_file)], capture_output=True, text=True, timeout=60
+    )
+    assert "not a fastText model" in run.stdout, run.stdout + run.stderr[-500:]
