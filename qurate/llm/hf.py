@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import shutil
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,8 @@ class TransformersEngine(LocalTokenizerEngine):
         try:
             with _quiet_loading():
                 self._load(src, kwargs)
-        except (OSError, ValueError, KeyError, RuntimeError) as e:
+        except (OSError, ValueError, KeyError, RuntimeError, IndexError, struct.error) as e:
+            # struct.error / IndexError: a GGUF file cut short in its header
             raise ConfigError(
                 f"model {config.model!r}: cannot load it with transformers ({e})"
             ) from e

@@ -113,6 +113,20 @@ def test_bad_model_paths_are_one_line_config_errors(tmp_path):
     (bad / "config.json").write_text('{"model_type": "qwen2"}')
     with pytest.raises(ConfigError, match="cannot load"):
         load_engine(EngineConfig(model=str(bad)))
+    # Before: struct.error from the GGUF reader (a file cut inside its header) escaped as a
+    # traceback; a GGUF file that is not whole is a one-line config error like the others.
+    pytest.importorskip("gguf")
+    from qurate.llm.models import embedded_judge_path
+
+    try:
+        whole = embedded_judge_path()
+    except ConfigError:
+        pytest.skip("the embedded SmolLM2 judge is not installed")
+    cut = tmp_path / "cut.gguf"
+    with open(whole, "rb") as f:
+        cut.write_bytes(f.read(1000))
+    with pytest.raises(ConfigError, match="cannot load"):
+        load_engine(EngineConfig(model=str(cut)))
 
 
 def test_vllm_engine_without_the_extra_names_it(monkeypatch):
