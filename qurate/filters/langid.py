@@ -216,9 +216,7 @@ class _Model:
                 fasttext.FastText.eprint = lambda *_: None
                 if not path.is_file():
                     raise ConfigError(f"language-ID model not found: {path}")
-                from qurate.llm.fasttext import load_model
-
-                cls._cache[key] = load_model(path, "language-ID model", "give a whole lid.176 file")
+                cls._cache[key] = fasttext.load_model(key)  # the shipped lid.176 file
             return cls._cache[key]
 
 
