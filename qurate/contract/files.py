@@ -135,9 +135,12 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise BadInputError(f"{directory}: no {MANIFEST} (not a finished stage directory)")
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise BadInputError(f"{path}: corrupt manifest ({e})") from e
+    if not isinstance(data, dict):
+        raise BadInputError(f"{path}: corrupt manifest (not a JSON object)")
+    return data
 
 
 def require_finished(directory: str | Path) -> dict[str, Any]:

@@ -219,9 +219,20 @@ class StageDir:
         self._lock.release()
 
     def _foreign(self) -> list[str]:
-        if not self.path.is_dir() or (self.path / MANIFEST).exists() or self._marker():
+        if not self.path.is_dir() or self._stage_manifest() or self._marker():
             return []  # a stage directory (finished, or our run marker): whatever a stage wrote
         return sorted(p.name for p in self.path.iterdir() if not p.name.startswith(_OURS))
+
+    def _stage_manifest(self) -> bool:
+        """Whether ``manifest.json`` is one a stage wrote (an object naming its stage), not a
+        user's file of that common name (a web app's, a browser extension's)."""
+        try:
+            data = json.loads((self.path / MANIFEST).read_text())
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return True  # ours, damaged: read_manifest names it
+        return isinstance(data, dict) and isinstance(data.get("stage"), str)
 
     def _marker(self) -> dict[str, Any] | None:
         try:

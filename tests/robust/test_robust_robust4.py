@@ -1,0 +1,67 @@
+"""Data-side commands fed hostile inputs, configs and output directories (sweep 4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.robust.test_robust_cli import one_line_error, run_cli
+
+
+def _scored(path: Path, n: int = 6, domain: str | None = "math") -> Path:
+    from qurate.contract.files import write_manifest
+    from qurate.contract.schema import rows_to_table
+    from qurate.contract.stagedir import write_table
+
+    rows = [
+        {"id": f"d{i}", "text": f"words {i} " * 50, "domain": domain, "quality": i / n,
+         "n_tokens": 100}
+        for i in range(n)
+    ]  # fmt: skip
+    path.mkdir(parents=True, exist_ok=True)
+    write_table(path / "part-00000.parquet", rows_to_table(rows))
+    write_manifest(path, stage="score.apply", config_hash="x", inputs=[], n_in=n, n_kept=n,
+                   rejected_by_reason={})  # fmt: skip
+    return path
+
+
+def test_mix_without_a_config_runs_the_demo_mix(tmp_path: Path, capsys):
+    # Before: "error: flags: mix.budget_tokens: Field required", exit 2: the --budget-tokens
+    # flag not given (None) replaced the demo config's budget sized to the inputs.
+    from qurate.contract.files import read_manifest
+
+    s = _scored(tmp_path / "scored")
+    code, err = run_cli(["mix", str(s), "-o", str(tmp_path / "mix")], capsys)
+    assert code in (0, None), err
+    assert read_manifest(tmp_path / "mix")["mix"]["budget_tokens"] == 600
+    code, err = run_cli(["mix", str(s), "-o", str(tmp_path / "m2"), "--seed", "3"], capsys)
+    assert code in (0, None), err
+
+
+def test_overwrite_keeps_a_folder_whose_manifest_json_is_not_a_stages(tmp_path: Path, capsys):
+    # Before: any file named manifest.json (a web app's) made the folder a stage directory,
+    # so `mix ... -o webapp --overwrite` deleted index.html and everything else in it.
+    s = _scored(tmp_path / "scored")
+    web = tmp_path / "webapp"
+    web.mkdir()
+    (web / "manifest.json").write_text('{"name": "my app", "icons": []}')
+    (web / "index.html").write_text("<html>")
+    line = one_line_error(*run_cli(["mix", str(s), "-o", str(web), "--overwrite"], capsys))
+    assert "not a qurate stage directory" in line and "index.html" in line
+    assert (web / "index.html").read_text() == "<html>"
+
+
+def test_a_manifest_that_is_not_an_object_is_a_one_line_error(tmp_path: Path, capsys):
+    # Before: "error: AttributeError: 'list' object has no attribute 'get' (traceback in ...)"
+    # for an -o (or an input) whose manifest.json held `[]` or `"x"`, exit 1.
+    s = _scored(tmp_path / "scored")
+    out = tmp_path / "out"
+    out.mkdir()
+    for text in ("[]", '"x"', "3"):
+        (out / "manifest.json").write_text(text)
+        line = one_line_error(*run_cli(["mix", str(s), "-o", str(out)], capsys))
+        assert "manifest.json: corrupt manifest" in line
+    bad = _scored(tmp_path / "bad")
+    (bad / "manifest.json").write_text(json.dumps([1]))
+    line = one_line_error(*run_cli(["mix", str(bad), "-o", str(tmp_path / "m")], capsys))
+    assert "corrupt manifest" in line
