@@ -29,6 +29,7 @@ size and modification time, for a folder the same for every file under it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -52,7 +53,7 @@ from qurate.contract.files import (
     write_manifest,
     write_table,
 )
-from qurate.errors import BadInputError
+from qurate.errors import BadInputError, QurateError
 
 LOCK = ".qurate.lock"
 RUN_MARKER = ".qurate-run.json"
@@ -206,14 +207,31 @@ class StageDir:
         self.keep = frozenset(keep)
         self.fingerprint: str | None = None
         self.resumed = False  # True when begin() kept an interrupted attempt's work
+        self._created = False  # begin() made the directory
         self._lock = _Lock(self.path)
 
     # context manager: the lock is held between begin() and finish()/exit
     def __enter__(self) -> StageDir:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if isinstance(exc, QurateError) and self._lock.fd is not None:
+            self._forget_empty_run()
         self.release()
+
+    def _forget_empty_run(self) -> None:
+        """A run refused for a user mistake before it wrote anything leaves no run marker
+        (nor a directory it made): else the corrected command met "holds an interrupted run
+        with another config or inputs" and needed --overwrite."""
+        if (self.path / MANIFEST).exists():
+            return
+        if any(p.name not in (LOCK, RUN_MARKER) for p in self.path.iterdir()):
+            return  # work of this (or a resumed) run: keep it for a rerun to resume
+        (self.path / RUN_MARKER).unlink(missing_ok=True)
+        self.release()
+        if self._created:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
 
     def release(self) -> None:
         self._lock.release()
@@ -267,6 +285,7 @@ class StageDir:
             )
         if self.path.exists() and not self.path.is_dir():
             raise BadInputError(f"{self.path}: exists and is not a directory")
+        self._created = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock.acquire()
         try:

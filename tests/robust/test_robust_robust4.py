@@ -65,3 +65,18 @@ def test_a_manifest_that_is_not_an_object_is_a_one_line_error(tmp_path: Path, ca
     (bad / "manifest.json").write_text(json.dumps([1]))
     line = one_line_error(*run_cli(["mix", str(bad), "-o", str(tmp_path / "m")], capsys))
     assert "corrupt manifest" in line
+
+
+def test_a_refused_run_leaves_no_interrupted_run_behind(tmp_path: Path, capsys):
+    # Before: `score distill CURATED -o d` ("no annotated documents", exit 2) left d/ with a
+    # run marker, so the corrected command said "d: holds an interrupted run with another
+    # config or inputs; ... pass --overwrite".
+    s = _scored(tmp_path / "scored")
+    out = tmp_path / "d"
+    line = one_line_error(*run_cli(["score", "distill", str(s), "-o", str(out)], capsys))
+    assert "no annotated documents" in line
+    assert not out.exists()
+    out.mkdir()
+    args = ["score", "distill", str(s), "-o", str(out), "--keep-threshold", "2"]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "no annotated documents" in line and list(out.iterdir()) == []
