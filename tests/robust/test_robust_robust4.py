@@ -80,3 +80,39 @@ def test_a_refused_run_leaves_no_interrupted_run_behind(tmp_path: Path, capsys):
     args = ["score", "distill", str(s), "-o", str(out), "--keep-threshold", "2"]
     line = one_line_error(*run_cli(args, capsys))
     assert "no annotated documents" in line and list(out.iterdir()) == []
+
+
+def test_report_output_that_is_a_directory_or_a_data_file_is_refused(tmp_path: Path, capsys):
+    # Before: -o DIR was "error: IsADirectoryError: ... (traceback in ...)", exit 1, and
+    # -o docs.jsonl (or a stage's manifest.json) was written over with the HTML page, exit 0.
+    run = tmp_path / "run"
+    _scored(run / "scored")
+    data = tmp_path / "docs.jsonl"
+    data.write_text('{"text": "mine"}\n')
+    for out, what in ((run, "is a directory"), (data, "exists and is not an HTML page")):
+        line = one_line_error(*run_cli(["report", str(run), "-o", str(out)], capsys))
+        assert what in line
+    assert data.read_text() == '{"text": "mine"}\n'
+    page = tmp_path / "r.html"
+    page.write_text("old")
+    code, err = run_cli(["report", str(run), "-o", str(page)], capsys)
+    assert code in (0, None), err
+    assert page.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_report_skips_a_hand_edited_mix_manifest(tmp_path: Path, capsys):
+    # Before: "error: TypeError: string indices must be integers" / "AttributeError: 'int'
+    # object has no attribute 'get'" / "KeyError: 'budget_tokens'" (traceback in ...), exit 1.
+    from qurate.report.gather import discover_stages
+
+    run = tmp_path / "run"
+    scored = _scored(run / "scored")
+    mixed = _scored(run / "mixed")
+    bad = ['"mix": "x"', '"mix": {"domains": 5}', '"mix": {"domains": {"a": 5}}',
+           '"mix": {"budget_tokens": 1}', '"long_context": 5',
+           '"long_context": [{"sequences": 1}]', '"ablation": 5']  # fmt: skip
+    for extra in bad:
+        (mixed / "manifest.json").write_text('{"stage": "mix", ' + extra + "}")
+        assert [d for d, _ in discover_stages(run)] == [scored], extra
+    code, err = run_cli(["report", str(run), "-o", str(tmp_path / "r.html")], capsys)
+    assert code in (0, None), err
