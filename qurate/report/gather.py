@@ -63,8 +63,9 @@ def _is_stage(manifest: Any) -> bool:
 
 
 def _is_long_context(stages: Any) -> bool:
-    """A ``long_context`` list the plot can draw (each stage that counts its sequences)."""
-    if not stages:
+    """A mix's ``long_context`` list the plot can draw (each stage that counts its
+    sequences); a long-context stage's own summary (an object) is not drawn."""
+    if not stages or isinstance(stages, dict):
         return True
     keys = ("max_tokens", "sequences", "long_sequences", "short_sequences",
             "long_fraction_achieved")  # fmt: skip
