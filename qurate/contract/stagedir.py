@@ -223,8 +223,8 @@ class StageDir:
         """A run refused for a user mistake before it wrote anything leaves no run marker
         (nor a directory it made): else the corrected command met "holds an interrupted run
         with another config or inputs" and needed --overwrite."""
-        if (self.path / MANIFEST).exists():
-            return
+        if not self.path.is_dir() or (self.path / MANIFEST).exists():
+            return  # (a stage may remove a directory it made itself)
         if any(p.name not in (LOCK, RUN_MARKER) for p in self.path.iterdir()):
             return  # work of this (or a resumed) run: keep it for a rerun to resume
         (self.path / RUN_MARKER).unlink(missing_ok=True)

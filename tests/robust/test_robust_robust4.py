@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.robust.test_robust_cli import one_line_error, run_cli
 
 
@@ -116,3 +118,39 @@ def test_report_skips_a_hand_edited_mix_manifest(tmp_path: Path, capsys):
         assert [d for d, _ in discover_stages(run)] == [scored], extra
     code, err = run_cli(["report", str(run), "-o", str(tmp_path / "r.html")], capsys)
     assert code in (0, None), err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["score", "apply", "{s}", "-o", "{s}", "--raters", "{r}"],
+        ["score", "apply", "{s}", "-o", "{r}", "--raters", "{r}"],
+        ["score", "distill", "{s}", "-o", "{s}"],
+        ["augment", "ingest", "{s}", "-o", "{s}", "--domain", "math"],
+        ["synth", "filter", "{s}", "-o", "{s}", "--no-verify"],
+        ["mix", "{s}", "-o", "{s}/sub"],
+    ],
+)
+def test_overwrite_never_clears_an_input(tmp_path: Path, capsys, command: list[str]):
+    # Before: `score apply S -o S --raters R --overwrite` (and distill, augment ingest, synth
+    # filter: -o naming their input) cleared S, then failed on the input it had just deleted
+    # ("S: no such directory", or a raters.json error) with S's shards gone; mix took -o S/sub.
+    s = _scored(tmp_path / "s")
+    r = tmp_path / "r"
+    r.mkdir()
+    (r / "raters.json").write_text('{"dimensions": {}}')
+    args = [a.format(s=s, r=r) for a in command]
+    line = one_line_error(*run_cli([*args, "--overwrite"], capsys))
+    assert "is inside the input" in line
+    assert (s / "part-00000.parquet").is_file() and (r / "raters.json").is_file()
+
+
+def test_augment_ingest_refuses_an_output_inside_its_input_folder(tmp_path: Path, capsys):
+    # Before: `augment ingest corpus -o corpus/out` wrote there; the same command again read
+    # corpus/out back as input (a stage directory in the folder) and doubled its documents.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_text('{"text": "1 + 1 = 2"}\n')
+    args = ["augment", "ingest", str(corpus), "-o", str(corpus / "out"), "--domain", "math"]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "is inside the input" in line and not (corpus / "out").exists()
