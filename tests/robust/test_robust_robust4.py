@@ -154,3 +154,13 @@ def test_augment_ingest_refuses_an_output_inside_its_input_folder(tmp_path: Path
     args = ["augment", "ingest", str(corpus), "-o", str(corpus / "out"), "--domain", "math"]
     line = one_line_error(*run_cli(args, capsys))
     assert "is inside the input" in line and not (corpus / "out").exists()
+
+
+def test_a_stage_still_running_is_called_unfinished_not_empty(tmp_path: Path, capsys):
+    # Before: `mix RUNNING_STAGE` (and score apply, ...) said "no Parquet shards
+    # (part-*.parquet) in this directory" while the stage was still writing its _parts/.
+    running = tmp_path / "scored"
+    (running / "_parts").mkdir(parents=True)
+    (running / ".qurate-run.json").write_text("{}")
+    line = one_line_error(*run_cli(["mix", str(running), "-o", str(tmp_path / "m")], capsys))
+    assert "no manifest.json, so its stage did not finish" in line
