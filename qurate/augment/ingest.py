@@ -159,6 +159,7 @@ def ingest(
     files, code, skipped = plan_inputs(list(inputs), domain)
     names = [f.path for f in files] + [c[0] for c in code]
     refuse_output_in_inputs(out, list(inputs))  # else --overwrite cleared the input first
+    resolve_tokenizer(cfg.tokenizer)  # a bad tokenizer: path fails here, not in the writer
     with StageDir(out, STAGE, overwrite=overwrite) as sd:
         done = sd.begin(fingerprint(cfg, names, domain=domain), resume=False)
         if done is not None:

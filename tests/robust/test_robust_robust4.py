@@ -164,3 +164,36 @@ def test_a_stage_still_running_is_called_unfinished_not_empty(tmp_path: Path, ca
     (running / ".qurate-run.json").write_text("{}")
     line = one_line_error(*run_cli(["mix", str(running), "-o", str(tmp_path / "m")], capsys))
     assert "no manifest.json, so its stage did not finish" in line
+
+
+@pytest.mark.parametrize("bad", ["missing.json", "docs.jsonl"])
+def test_a_bad_curate_tokenizer_is_a_config_error_before_any_task(tmp_path: Path, capsys, bad: str):
+    # Before: curate ran its tasks, then "error: a task failed: FileNotFoundError: ...
+    # '/x/missing.json'" / "Exception: expected `,` or `}` at line 1 column 8" (traceback in
+    # OUT/.work/logs/.../task_00000.log), leaving an interrupted run in OUT.
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text('{"text": "one two three"}\n')
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"curate: {{tokenizer: {tmp_path / bad}}}\n")
+    out = tmp_path / "out"
+    args = ["curate", str(docs), "-o", str(out), "-c", str(cfg), "--no-progress"]
+    line = one_line_error(*run_cli(args, capsys))
+    assert line.startswith(f"error: tokenizer: {tmp_path / bad} is not a")
+    assert "task failed" not in line and not out.exists()
+
+
+def test_extreme_mix_weights_and_temperature_still_plan(tmp_path: Path, capsys):
+    # Before: weights of 1e308 summed to inf ("budget_tokens 600 exceeds the capped supply 0;
+    # short domains: ."), and temperature 1e-6 underflowed every p^(1/T) to 0 ("the
+    # multipliers x natural shares sum to 0"), both exit 2 on a mix that can be planned.
+    from qurate.mixers import plan_mix
+    from qurate.mixers.config import parse_mix_config
+
+    math_ = _scored(tmp_path / "math", n=6)
+    code = _scored(tmp_path / "code", n=3, domain="code")
+    huge = {"budget_tokens": 600, "default": {"weight": 1e308}}
+    plan = plan_mix([math_, code], parse_mix_config(huge))
+    assert {d: p.target_tokens for d, p in plan.domains.items()} == {"code": 300, "math": 300}
+    cold = {"budget_tokens": 600, "temperature": 1e-6}
+    plan = plan_mix([math_, code], parse_mix_config(cold))
+    assert {d: p.target_tokens for d, p in plan.domains.items()} == {"code": 0, "math": 600}
