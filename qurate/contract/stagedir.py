@@ -225,8 +225,11 @@ class StageDir:
         with another config or inputs" and needed --overwrite."""
         if not self.path.is_dir() or (self.path / MANIFEST).exists():
             return  # (a stage may remove a directory it made itself)
-        if any(p.name not in (LOCK, RUN_MARKER) for p in self.path.iterdir()):
+        made = [p for p in self.path.iterdir() if p.name not in (LOCK, RUN_MARKER)]
+        if any(p.is_symlink() or not p.is_dir() or any(p.iterdir()) for p in made):
             return  # work of this (or a resumed) run: keep it for a rerun to resume
+        for p in made:  # empty folders a stage makes before it checks all it reads
+            p.rmdir()
         (self.path / RUN_MARKER).unlink(missing_ok=True)
         self.release()
         if self._created:

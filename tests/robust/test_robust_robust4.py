@@ -84,6 +84,19 @@ def test_a_refused_run_leaves_no_interrupted_run_behind(tmp_path: Path, capsys):
     assert "no annotated documents" in line and list(out.iterdir()) == []
 
 
+def test_score_apply_with_a_bad_raters_json_leaves_no_run_behind(tmp_path: Path, capsys):
+    # Before: OUT kept a run marker and an empty _parts/, so the command with the right
+    # --raters said "OUT: holds an interrupted run with another config or inputs".
+    s = _scored(tmp_path / "scored")
+    r = tmp_path / "r"
+    r.mkdir()
+    (r / "raters.json").write_text("garbage")
+    out = tmp_path / "out"
+    line = one_line_error(*run_cli(["score", "apply", str(s), "-o", str(out), "--raters",
+                                    str(r)], capsys))  # fmt: skip
+    assert "raters.json: corrupt" in line and not out.exists()
+
+
 def test_report_output_that_is_a_directory_or_a_data_file_is_refused(tmp_path: Path, capsys):
     # Before: -o DIR was "error: IsADirectoryError: ... (traceback in ...)", exit 1, and
     # -o docs.jsonl (or a stage's manifest.json) was written over with the HTML page, exit 0.
