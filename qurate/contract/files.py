@@ -150,6 +150,13 @@ def require_finished(directory: str | Path) -> dict[str, Any]:
     if not d.is_dir():
         raise BadInputError(f"{d}: no such stage directory")
     if not (d / MANIFEST).is_file():
+        started = (".qurate-run.json", ".qurate.lock", ".work", "_parts")
+        if not any((d / n).exists() for n in started) and not any(d.glob("part-*.parquet")):
+            # (raw data: "rerun that stage" sent the user after a stage that never ran)
+            raise BadInputError(
+                f"{d}: no {MANIFEST}: not a qurate stage directory (a folder of raw files is "
+                "read by `qurate curate`; give its output directory here)"
+            )
         raise BadInputError(
             f"{d}: no {MANIFEST}, so its stage did not finish (interrupted or still running); "
             "rerun that stage to complete it before reading this directory"

@@ -210,3 +210,15 @@ def test_extreme_mix_weights_and_temperature_still_plan(tmp_path: Path, capsys):
     cold = {"budget_tokens": 600, "temperature": 1e-6}
     plan = plan_mix([math_, code], parse_mix_config(cold))
     assert {d: p.target_tokens for d, p in plan.domains.items()} == {"code": 0, "math": 600}
+
+
+def test_a_raw_data_folder_given_to_a_stage_reader_is_called_raw(tmp_path: Path, capsys):
+    # Before: `mix RAW_FOLDER` (score apply, augment recall, ...) said "no manifest.json, so
+    # its stage did not finish (interrupted or still running); rerun that stage": no stage
+    # ever ran there, the folder holds raw files for curate.
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "docs.jsonl").write_text('{"text": "hello"}\n')
+    (raw / "more.parquet").write_bytes(b"PAR1")
+    line = one_line_error(*run_cli(["mix", str(raw), "-o", str(tmp_path / "m")], capsys))
+    assert "not a qurate stage directory" in line and "qurate curate" in line
