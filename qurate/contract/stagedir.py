@@ -60,7 +60,19 @@ RUN_MARKER = ".qurate-run.json"
 # Names stages write; a directory without our marker or manifest that holds anything else is
 # not ours to clear. (``cache``: the LLM prompt caches a run may open before its stage starts.)
 _OURS = ("part-", "rejects", "stats", MANIFEST, "long_context", "cache", "samples.parquet",
-         "work", ".")  # fmt: skip
+         "work")  # fmt: skip
+# Hidden entries: only the ones stages write (scratch, lock, marker, ``.NAME.PID.tmp``); any
+# hidden name counted as ours, so `-o ~` on a home of dotfiles (.ssh, .bashrc) was cleared.
+_OURS_HIDDEN = (LOCK, RUN_MARKER, ".work", ".mix-scratch", ".recall-rounds")
+
+
+def _is_ours(name: str) -> bool:
+    if name.startswith("."):
+        return name in _OURS_HIDDEN or name.startswith(".qurate") or name.endswith(".tmp")
+    if name.startswith("part-"):
+        return name.endswith(".parquet")
+    return name.startswith(_OURS)
+
 
 _HELD: set[str] = set()  # directories this process has locked (POSIX locks ignore our own pid)
 
@@ -242,7 +254,7 @@ class StageDir:
     def _foreign(self) -> list[str]:
         if not self.path.is_dir() or self._stage_manifest() or self._marker():
             return []  # a stage directory (finished, or our run marker): whatever a stage wrote
-        return sorted(p.name for p in self.path.iterdir() if not p.name.startswith(_OURS))
+        return sorted(p.name for p in self.path.iterdir() if not _is_ours(p.name))
 
     def _stage_manifest(self) -> bool:
         """Whether ``manifest.json`` is one a stage wrote (an object naming its stage), not a

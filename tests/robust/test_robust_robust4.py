@@ -212,6 +212,20 @@ def test_extreme_mix_weights_and_temperature_still_plan(tmp_path: Path, capsys):
     assert {d: p.target_tokens for d, p in plan.domains.items()} == {"code": 0, "math": 600}
 
 
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_a_folder_of_dotfiles_is_not_ours_to_clear(tmp_path: Path, capsys, overwrite):
+    # Before: every hidden name counted as a stage's own, so `mix S -o ~` (even without
+    # --overwrite) on a home holding only .ssh/ and .bashrc deleted both, exit 0.
+    s = _scored(tmp_path / "scored")
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("key")
+    (home / ".bashrc").write_text("rc")
+    line = one_line_error(*run_cli(["mix", str(s), "-o", str(home), *overwrite], capsys))
+    assert "not a qurate stage directory" in line and ".bashrc" in line
+    assert (home / ".ssh" / "id_rsa").read_text() == "key"
+
+
 def test_a_raw_data_folder_given_to_a_stage_reader_is_called_raw(tmp_path: Path, capsys):
     # Before: `mix RAW_FOLDER` (score apply, augment recall, ...) said "no manifest.json, so
     # its stage did not finish (interrupted or still running); rerun that stage": no stage
@@ -222,3 +236,23 @@ def test_a_raw_data_folder_given_to_a_stage_reader_is_called_raw(tmp_path: Path,
     (raw / "more.parquet").write_bytes(b"PAR1")
     line = one_line_error(*run_cli(["mix", str(raw), "-o", str(tmp_path / "m")], capsys))
     assert "not a qurate stage directory" in line and "qurate curate" in line
+
+
+def test_synth_filter_keeps_ids_unique(tmp_path: Path, capsys):
+    # Before: two sample rows with one id were both kept under it (ids repeated in the stage
+    # directory, a duplicate's reject_detail could name either).
+    import duckdb
+
+    rows = [{"id": "a", "prompt": f"What is {i} + {i}?", "response": f"so \\boxed{{{2 * i}}}",
+             "task": "math", "reference": str(2 * i)} for i in (1, 2, 3)]  # fmt: skip
+    rows.append({**rows[0], "id": "a~2", "prompt": "What is 9 + 9?", "reference": "18",
+                 "response": "so \\boxed{18}"})  # fmt: skip
+    src = tmp_path / "samples.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "synth"
+    code, err = run_cli(["synth", "filter", str(src), "-o", str(out)], capsys)
+    assert code in (0, None), err
+    got = duckdb.sql(
+        f"SELECT id, json_extract_string(meta, '$.original_id') FROM '{out}/part-*.parquet'"
+    ).fetchall()
+    assert sorted(got) == [("a", None), ("a~2", None), ("a~3", "a"), ("a~4", "a")]
