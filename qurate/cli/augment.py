@@ -77,6 +77,9 @@ def recall_command(
         {"rounds": rounds, "threshold": threshold, "judge_sample": judge_sample, "seed": seed},
     )
     out = output
+    from qurate.contract.stagedir import refuse_output_in_inputs
+
+    refuse_output_in_inputs(out, [pool, seeds])  # else --overwrite cleared the input first
     engine = None
     if judge:
         from qurate.llm import EngineConfig, load_engine

@@ -114,7 +114,8 @@ def mix_command(
         cfg = load(config, "mix", MixConfig, flags)
     else:
         cfg = demo_mix_config(inputs)
-        cfg = load(None, "mix", MixConfig, {**cfg.model_dump(exclude_unset=True), **flags})
+        given = {k: v for k, v in flags.items() if v is not None}  # None: a flag not given
+        cfg = load(None, "mix", MixConfig, {**cfg.model_dump(exclude_unset=True), **given})
     if dry_run:
         for table in plan_tables(plan_mix(inputs, cfg)):
             console.print(table)

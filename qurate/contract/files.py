@@ -135,9 +135,12 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise BadInputError(f"{directory}: no {MANIFEST} (not a finished stage directory)")
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise BadInputError(f"{path}: corrupt manifest ({e})") from e
+    if not isinstance(data, dict):
+        raise BadInputError(f"{path}: corrupt manifest (not a JSON object)")
+    return data
 
 
 def require_finished(directory: str | Path) -> dict[str, Any]:
@@ -147,6 +150,13 @@ def require_finished(directory: str | Path) -> dict[str, Any]:
     if not d.is_dir():
         raise BadInputError(f"{d}: no such stage directory")
     if not (d / MANIFEST).is_file():
+        started = (".qurate-run.json", ".qurate.lock", ".work", "_parts")
+        if not any((d / n).exists() for n in started) and not any(d.glob("part-*.parquet")):
+            # (raw data: "rerun that stage" sent the user after a stage that never ran)
+            raise BadInputError(
+                f"{d}: no {MANIFEST}: not a qurate stage directory (a folder of raw files is "
+                "read by `qurate curate`; give its output directory here)"
+            )
         raise BadInputError(
             f"{d}: no {MANIFEST}, so its stage did not finish (interrupted or still running); "
             "rerun that stage to complete it before reading this directory"

@@ -28,6 +28,7 @@ from qurate.contract.schema import (
 from qurate.contract.stagedir import (
     COMPRESSION,
     MANIFEST,
+    RUN_MARKER,
     atomic_write_bytes,
     config_hash,
     read_manifest,
@@ -111,6 +112,8 @@ def check_stage_dir(directory: str | Path, *, finished: bool = True) -> Path:
         raise BadInputError(f"{d}: no such directory")
     if not d.is_dir():
         raise BadInputError(f"{d}: not a directory (expected a stage directory of Parquet shards)")
+    if finished and (d / RUN_MARKER).is_file():
+        require_finished(d)  # a stage that started here: unfinished, not "no shards"
     if not shard_paths(d) and not shard_paths(d, rejects=True):
         raise BadInputError(f"{d}: no Parquet shards (part-*.parquet) in this directory")
     if finished:

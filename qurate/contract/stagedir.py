@@ -29,6 +29,7 @@ size and modification time, for a folder the same for every file under it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -52,14 +53,26 @@ from qurate.contract.files import (
     write_manifest,
     write_table,
 )
-from qurate.errors import BadInputError
+from qurate.errors import BadInputError, QurateError
 
 LOCK = ".qurate.lock"
 RUN_MARKER = ".qurate-run.json"
 # Names stages write; a directory without our marker or manifest that holds anything else is
 # not ours to clear. (``cache``: the LLM prompt caches a run may open before its stage starts.)
 _OURS = ("part-", "rejects", "stats", MANIFEST, "long_context", "cache", "samples.parquet",
-         "work", ".")  # fmt: skip
+         "work")  # fmt: skip
+# Hidden entries: only the ones stages write (scratch, lock, marker, ``.NAME.PID.tmp``); any
+# hidden name counted as ours, so `-o ~` on a home of dotfiles (.ssh, .bashrc) was cleared.
+_OURS_HIDDEN = (LOCK, RUN_MARKER, ".work", ".mix-scratch", ".recall-rounds")
+
+
+def _is_ours(name: str) -> bool:
+    if name.startswith("."):
+        return name in _OURS_HIDDEN or name.startswith(".qurate") or name.endswith(".tmp")
+    if name.startswith("part-"):
+        return name.endswith(".parquet")
+    return name.startswith(_OURS)
+
 
 _HELD: set[str] = set()  # directories this process has locked (POSIX locks ignore our own pid)
 
@@ -206,22 +219,53 @@ class StageDir:
         self.keep = frozenset(keep)
         self.fingerprint: str | None = None
         self.resumed = False  # True when begin() kept an interrupted attempt's work
+        self._created = False  # begin() made the directory
         self._lock = _Lock(self.path)
 
     # context manager: the lock is held between begin() and finish()/exit
     def __enter__(self) -> StageDir:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if isinstance(exc, QurateError) and self._lock.fd is not None:
+            self._forget_empty_run()
         self.release()
+
+    def _forget_empty_run(self) -> None:
+        """A run refused for a user mistake before it wrote anything leaves no run marker
+        (nor a directory it made): else the corrected command met "holds an interrupted run
+        with another config or inputs" and needed --overwrite."""
+        if not self.path.is_dir() or (self.path / MANIFEST).exists():
+            return  # (a stage may remove a directory it made itself)
+        made = [p for p in self.path.iterdir() if p.name not in (LOCK, RUN_MARKER)]
+        if any(p.is_symlink() or not p.is_dir() or any(p.iterdir()) for p in made):
+            return  # work of this (or a resumed) run: keep it for a rerun to resume
+        for p in made:  # empty folders a stage makes before it checks all it reads
+            p.rmdir()
+        (self.path / RUN_MARKER).unlink(missing_ok=True)
+        self.release()
+        if self._created:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
 
     def release(self) -> None:
         self._lock.release()
 
     def _foreign(self) -> list[str]:
-        if not self.path.is_dir() or (self.path / MANIFEST).exists() or self._marker():
+        if not self.path.is_dir() or self._stage_manifest() or self._marker():
             return []  # a stage directory (finished, or our run marker): whatever a stage wrote
-        return sorted(p.name for p in self.path.iterdir() if not p.name.startswith(_OURS))
+        return sorted(p.name for p in self.path.iterdir() if not _is_ours(p.name))
+
+    def _stage_manifest(self) -> bool:
+        """Whether ``manifest.json`` is one a stage wrote (an object naming its stage), not a
+        user's file of that common name (a web app's, a browser extension's)."""
+        try:
+            data = json.loads((self.path / MANIFEST).read_text())
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return True  # ours, damaged: read_manifest names it
+        return isinstance(data, dict) and isinstance(data.get("stage"), str)
 
     def _marker(self) -> dict[str, Any] | None:
         try:
@@ -256,6 +300,7 @@ class StageDir:
             )
         if self.path.exists() and not self.path.is_dir():
             raise BadInputError(f"{self.path}: exists and is not a directory")
+        self._created = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock.acquire()
         try:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter, defaultdict
@@ -25,15 +26,33 @@ from qurate.contract.docs import WORK_SCHEMA, doc_to_row, row_to_doc, rows_table
 from qurate.contract.rejects import REJECT_REASON, REJECT_STAGE
 from qurate.contract.shards import ShardWriter, atomic_write_bytes, write_manifest
 from qurate.contract.token_counts import TokenCounter
+from qurate.errors import ConfigError, one_line
 
 DEFAULT_TOKENIZER = Path(__file__).resolve().parent.parent / "data" / "tokenizer.json"
 
 
 def resolve_tokenizer(path: str | None) -> str | None:
-    """The tokenizer.json used to count n_tokens: the configured one, else the bundled one."""
+    """The tokenizer.json used to count n_tokens: the configured one, else the bundled one.
+    A configured one that is missing or not a tokenizer.json is a one-line config error now,
+    not a failed task once every worker has started (with its traceback in a task log)."""
     if path:
+        _check_tokenizer(path)
         return path
     return str(DEFAULT_TOKENIZER) if DEFAULT_TOKENIZER.exists() else None
+
+
+@functools.lru_cache(maxsize=8)
+def _check_tokenizer(path: str) -> None:
+    if not Path(path).is_file():
+        raise ConfigError(f"tokenizer: {path} is not a file (give a tokenizer.json)")
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        return  # the writer names the missing extra
+    try:
+        Tokenizer.from_file(path)
+    except Exception as e:  # tokenizers raises a bare Exception for a bad file
+        raise ConfigError(f"tokenizer: {path} is not a tokenizer.json ({one_line(e)})") from None
 
 
 class WorkWriter(PipelineStep):

@@ -120,6 +120,7 @@ def curate(
     out = Path(out)
     # An output inside an input folder would be read back as input by a rerun.
     refuse_output_in_inputs(out, inputs)
+    resolve_tokenizer(cfg.tokenizer)  # a bad tokenizer: path fails here, not in every task
     work = out / ".work"
     plan = scan_inputs([Path(p) for p in inputs], text_key=cfg.text_key)
     files = plan.files

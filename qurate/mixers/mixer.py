@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from qurate.contract.schema import DOC_SCHEMA, upgrade_table
 from qurate.contract.shards import config_hash
-from qurate.contract.stagedir import StageDir, fingerprint
+from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
 from qurate.errors import BadInputError, ConfigError
 from qurate.mixers.config import MixConfig
 from qurate.mixers.inputs import fill_token_counts, input_shards
@@ -206,6 +206,7 @@ def mix(
     out = Path(out)
     inputs = [Path(i) for i in inputs]
     _check_out(out, inputs)
+    refuse_output_in_inputs(out, inputs)
     created = not out.exists()
     with StageDir(out, STAGE, overwrite=overwrite) as sd:
         done = sd.begin(fingerprint(cfg, inputs), resume=False)

@@ -143,11 +143,17 @@ def _raw_targets(cfg: MixConfig, domains: dict[str, DomainPlan]) -> dict[str, fl
         raw = {d: float(specs[d].weight or 0.0) for d in domains}
     else:
         t = cfg.temperature or 1.0
+        # p^(1/T) relative to the largest share (the same shares once normalised): a small T
+        # underflowed every p^(1/T) to 0 ("sum to 0") instead of keeping the largest domain.
+        top = max((p.natural_share for p in domains.values()), default=0.0)
         raw = {
             d: float(specs[d].multiplier if specs[d].multiplier is not None else 1.0)
-            * (p.natural_share ** (1.0 / t) if p.natural_share > 0 else 0.0)
+            * ((p.natural_share / top) ** (1.0 / t) if p.natural_share > 0 else 0.0)
             for d, p in domains.items()
         }
+    most = max(raw.values(), default=0.0)
+    if most > 0:  # huge weights (1e308 each) summed to inf, and every share became NaN
+        raw = {d: r / most for d, r in raw.items()}
     total = sum(raw.values())
     if not total > 0:
         kind = "weights" if by_weight else "multipliers x natural shares"

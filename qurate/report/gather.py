@@ -53,7 +53,52 @@ def _is_stage(manifest: Any) -> bool:
     if not isinstance(manifest, dict) or manifest.get("kind") == "models":
         return False  # (a models directory, e.g. raters, has no shards)
     counts = manifest.get("counts", {})
-    return isinstance(counts, dict) and isinstance(counts.get("rejected_by_reason", {}), dict)
+    return (
+        isinstance(counts, dict)
+        and isinstance(counts.get("rejected_by_reason", {}), dict)
+        and ("mix" not in manifest or _is_mix(manifest["mix"]))
+        and _is_long_context(manifest.get("long_context"))
+        and isinstance(manifest.get("ablation", ""), str)
+    )
+
+
+def _is_long_context(stages: Any) -> bool:
+    """A mix's ``long_context`` list the plot can draw (each stage that counts its
+    sequences); a long-context stage's own summary (an object) is not drawn."""
+    if not stages or isinstance(stages, dict):
+        return True
+    keys = ("max_tokens", "sequences", "long_sequences", "short_sequences",
+            "long_fraction_achieved")  # fmt: skip
+    return isinstance(stages, list) and all(
+        not isinstance(lc, dict)
+        or "sequences" not in lc
+        or (isinstance(lc.get("name"), str) and all(_is_number(lc.get(k)) for k in keys))
+        for lc in stages
+    )
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _is_mix(mix: Any) -> bool:
+    """A mix manifest's ``mix`` block the budget plot can draw: the budget, what was achieved
+    and, per domain, numbers (a hand-edited one made the page fail half-way)."""
+    if not mix:
+        return True  # (the plots leave out an empty one)
+    if not isinstance(mix, dict) or not isinstance(mix.get("domains"), dict):
+        return False
+    keys = ("available_tokens", "target_tokens", "achieved_tokens")
+    return (
+        _is_number(mix.get("budget_tokens"))
+        and _is_number(mix.get("achieved_tokens"))
+        and all(
+            isinstance(d, dict)
+            and all(_is_number(d.get(k)) for k in keys)
+            and _is_number(d.get("target_share", 0))
+            for d in mix["domains"].values()
+        )
+    )
 
 
 def discover_stages(run_dir: Path) -> list[tuple[Path, dict[str, Any]]]:

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from qurate import __version__
 from qurate.contract.shards import atomic_write_bytes
+from qurate.errors import BadInputError
 from qurate.report.ablation import ablation_figures
 from qurate.report.gather import StageData, gather
 
@@ -305,7 +306,14 @@ def build_page(run_dir: Path, stages: list[StageData]) -> str:
 
 def render_report(run_dir: str | Path, out_html: str | Path) -> Path:
     """Write the report page for ``run_dir`` to ``out_html`` and return its path."""
-    stages = gather(Path(run_dir))
     out = Path(out_html)
+    if out.is_dir():
+        raise BadInputError(f"{out}: is a directory; give the HTML file to write")
+    if out.exists() and out.suffix.lower() not in (".html", ".htm"):
+        raise BadInputError(
+            f"{out}: exists and is not an HTML page; choose another -o (a report does not "
+            "write over other files)"
+        )
+    stages = gather(Path(run_dir))
     atomic_write_bytes(out, build_page(Path(run_dir), stages).encode())
     return out

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 
 from qurate.contract.shards import MANIFEST, check_stage_dir, iter_rows, read_manifest
-from qurate.contract.stagedir import StageDir, atomic_write_text, config_hash, fingerprint
+from qurate.contract.stagedir import (
+    StageDir,
+    atomic_write_text,
+    config_hash,
+    fingerprint,
+    refuse_output_in_inputs,
+)
 from qurate.errors import BadInputError
 from qurate.llm.fasttext import train_classifier
 from qurate.score.annotate import JUDGE_META_KEY, row_meta, stable_hash
@@ -50,6 +56,7 @@ def distill(
     ``overwrite``."""
     config = config or ScoreConfig()
     src = check_stage_dir(annotations)
+    refuse_output_in_inputs(models_dir, [src])  # else --overwrite cleared the input first
     with StageDir(models_dir, "score.distill", overwrite=overwrite) as sd:
         if sd.begin(fingerprint(config.distill, [src]), resume=False) is not None:
             return json.loads((sd.path / RATERS_FILE).read_text())

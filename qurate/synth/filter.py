@@ -39,7 +39,7 @@ from qurate.contract.shards import (
     ShardWriter,
     config_hash,
 )
-from qurate.contract.stagedir import StageDir, fingerprint
+from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
 from qurate.contract.steps import resolve_tokenizer
 from qurate.dedup.decontam import DecontamFilter, build_decontam_index
 from qurate.llm import Engine
@@ -113,7 +113,7 @@ def filter_samples(
             reward_architecture(path, cfg.reward.engine)
     if cfg.reward.judge and judge_engine is None:
         resolve_model(cfg.reward.judge)
-    samples = inp if isinstance(inp, list) else read_samples(inp)
+    samples = _unique_ids(inp if isinstance(inp, list) else read_samples(inp))
     inputs = [*([] if isinstance(inp, list) else [inp]), *cfg.pool, *cfg.benchmarks]
     fp = fingerprint(
         cfg,
@@ -121,6 +121,7 @@ def filter_samples(
         samples=config_hash(samples) if isinstance(inp, list) else None,
         judge=None if judge_engine is None else judge_engine.model_id,
     )
+    refuse_output_in_inputs(out, inputs)  # else --overwrite cleared the input first
     with StageDir(out, STAGE, overwrite=overwrite, keep=("work",)) as sd:
         done = sd.begin(fp, resume=False)
         if done is not None:
@@ -128,6 +129,26 @@ def filter_samples(
             timings = done.get("timings_s", {})
             return FilterResult(out, c["in"], c["kept"], c["rejected_by_reason"], timings)
         return _filter(sd, inp, samples, cfg, judge_engine)
+
+
+def _unique_ids(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ids unique in the stage directory, as in curate's: a repeated id becomes ``<id>~n``
+    (n = 2, 3, ... in input order) with the input's id in ``meta.original_id``; nothing is
+    dropped for it. (Two rows of one id were both kept, and a duplicate's detail was
+    ambiguous.)"""
+    taken = {s["id"] for s in samples}
+    repeats: Counter[str] = Counter()
+    out = []
+    for s in samples:
+        repeats[s["id"]] += 1
+        if repeats[s["id"]] > 1:
+            n = repeats[s["id"]]
+            while f"{s['id']}~{n}" in taken:
+                n += 1
+            taken.add(f"{s['id']}~{n}")
+            s = {**s, "id": f"{s['id']}~{n}", "original_id": s["id"]}
+        out.append(s)
+    return out
 
 
 def _filter(sd, inp, samples, cfg: FilterConfig, judge_engine: Engine | None) -> FilterResult:
@@ -364,5 +385,6 @@ def _document(s: dict[str, Any], info: dict[str, Any], tok: Any) -> dict[str, An
             "reference": s.get("reference"),
             "tests": s.get("tests"),
             "seed_id": s.get("seed_id"),
+            **({"original_id": s["original_id"]} if s.get("original_id") else {}),
         },
     }
