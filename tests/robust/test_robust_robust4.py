@@ -256,23 +256,3 @@ def test_synth_filter_keeps_ids_unique(tmp_path: Path, capsys):
         f"SELECT id, json_extract_string(meta, '$.original_id') FROM '{out}/part-*.parquet'"
     ).fetchall()
     assert sorted(got) == [("a", None), ("a~2", None), ("a~3", "a"), ("a~4", "a")]
-
-
-def test_synth_filter_keeps_ids_unique(tmp_path: Path, capsys):
-    # Before: two sample rows with one id were both kept under it (ids repeated in the stage
-    # directory, a duplicate's reject_detail could name either).
-    import duckdb
-
-    rows = [{"id": "a", "prompt": f"What is {i} + {i}?", "response": f"so \\boxed{{{2 * i}}}",
-             "task": "math", "reference": str(2 * i)} for i in (1, 2, 3)]  # fmt: skip
-    rows.append({**rows[0], "id": "a~2", "prompt": "What is 9 + 9?", "reference": "18",
-                 "response": "so \\boxed{18}"})  # fmt: skip
-    src = tmp_path / "samples.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = tmp_path / "synth"
-    code, err = run_cli(["synth", "filter", str(src), "-o", str(out)], capsys)
-    assert code in (0, None), err
-    got = duckdb.sql(
-        f"SELECT id, json_extract_string(meta, '$.original_id') FROM '{out}/part-*.parquet'"
-    ).fetchall()
-    assert sorted(got) == [("a", None), ("a~2", None), ("a~3", "a"), ("a~4", "a")]
