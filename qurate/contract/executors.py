@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from datatrove.executor.base import PipelineExecutor
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qurate.errors import BadInputError, ConfigError, MissingExtraError, QurateError
 
@@ -59,6 +59,14 @@ class ExecutorConfig(BaseModel):
     workers: int = Field(0, ge=0, description="tasks run at once; 0 = number of CPU cores")
     slurm: SlurmConfig = Field(default_factory=SlurmConfig, description="kind: slurm options")
     ray: RayConfig = Field(default_factory=RayConfig, description="kind: ray options")
+
+    @model_validator(mode="after")
+    def _slurm_partition(self) -> ExecutorConfig:
+        # Checked on load: found only when the executor was built, a run had already made
+        # its output directory and run marker.
+        if self.kind == "slurm" and not self.slurm.partition:
+            raise ValueError("slurm.partition: required when executor.kind is slurm")
+        return self
 
 
 TASK_LOG_FORMAT = (

@@ -256,3 +256,15 @@ def test_synth_filter_keeps_ids_unique(tmp_path: Path, capsys):
         f"SELECT id, json_extract_string(meta, '$.original_id') FROM '{out}/part-*.parquet'"
     ).fetchall()
     assert sorted(got) == [("a", None), ("a~2", None), ("a~3", "a"), ("a~4", "a")]
+
+
+def test_a_slurm_executor_without_a_partition_is_refused_on_load(tmp_path: Path, capsys):
+    # Before: `qurate run` / `curate -c` made OUT/curated with a run marker and .work/, then
+    # "error: executor.slurm.partition: required when executor.kind is slurm".
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text('{"text": "one two three"}\n')
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("executor: {kind: slurm}\n")
+    out = tmp_path / "out"
+    line = one_line_error(*run_cli(["curate", str(docs), "-o", str(out), "-c", str(cfg)], capsys))
+    assert "slurm.partition: required" in line and not out.exists()
