@@ -155,8 +155,13 @@ tmp = Path(tempfile.mkdtemp())
 (tmp / "t.txt").write_text("".join(f"__label__{y} {t}\n" for t, y in zip(texts, labels)))
 args = dict(lr=1e-9, epoch=1, dim=dim, bucket=bucket, wordNgrams=2, verbose=0, seed=3)
 poison()
-control = fasttext.train_supervised(str(tmp / "t.txt"), thread=10, **args)
-ten, remainder = bad(control), control.get_input_matrix().size % 10
+try:
+    control = fasttext.train_supervised(str(tmp / "t.txt"), thread=10, **args)
+    ten, remainder = bad(control), control.get_input_matrix().size % 10
+except RuntimeError as e:  # the poisoned weights made the control's training diverge
+    if "NaN" not in str(e):
+        raise
+    ten, remainder = -1, (len(set(" ".join(texts).split())) + 1 + bucket) * dim % 10
 poison()
 cfg = RaterTrainConfig(lr=1e-9, epoch=1, dim=dim, bucket=bucket, quantize=False, max_retries=0)
 path = train_classifier(texts, labels, tmp / "out", "x", cfg)
@@ -171,16 +176,16 @@ def test_every_weight_is_initialised_even_on_a_dirty_heap(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run(
-        [sys.executable, "-c", _POISONED_TRAINING], capture_output=True, text=True, check=True
-    ).stdout
-    r = json.loads(out.strip().splitlines()[-1])
+    run = subprocess.run([sys.executable, "-c", _POISONED_TRAINING], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    r = json.loads(run.stdout.strip().splitlines()[-1])
     if r["ten"] == 0:
         pytest.skip("the allocator did not hand the poisoned memory back to fastText")
     # The control (10 threads) shows the poison reached fastText. Its count is not pinned to the
     # remainder: CI once counted 4 against a remainder of 3 (a poisoned row also feeds hogwild
     # training), so only "some weights are garbage" is asserted of it.
-    assert r["remainder"] > 0 and r["ten"] > 0, r
+    # ten == -1: the control's training hit NaN on the garbage weights (seen once under load).
+    assert r["remainder"] > 0 and r["ten"] != 0, r
     assert r["ours"] == 0, r  # the configured trainer writes every weight
 
 
