@@ -133,8 +133,10 @@ class Trainer:
         prepare.check_stages(self.mcfg, cfg.effective_stages())
         self.resume_from = latest if resume else None
         self.saved = saved if resume else None
+        # what the checkpoints record and a resume compares: the shards as the run found them
+        self.data_shards = prepare.shard_listing(self.shards)
         if self.saved:
-            prepare.check_resume(self.saved, cfg, self.mcfg, self.shards)
+            prepare.check_resume(self.saved, cfg, self.mcfg, self.data_shards)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if self.d.main:  # the main process trains or copies the tokenizer, the others read it
             rundir.write_config(self.run_dir, cfg)
@@ -263,7 +265,7 @@ class Trainer:
                 "world": self.d.world,
                 "finished": self.step >= self.sched.total_steps,
                 "config": self.cfg.model_dump(mode="json"),
-                "data_shards": prepare.shard_listing(self.shards),
+                "data_shards": self.data_shards,
                 "model": asdict(self.mcfg),
                 "schedule": asdict(self.sched),
             }

@@ -278,12 +278,13 @@ def shard_listing(shards: list[Path]) -> list[list[Any]]:
 
 
 def check_resume(
-    saved: dict, cfg: TrainConfig, mcfg: ModelConfig, shards: list[Path] | None = None
+    saved: dict, cfg: TrainConfig, mcfg: ModelConfig, shards: list[list[Any]] | None = None
 ) -> None:
-    """A checkpoint only continues the run it came from: same model, data and data layout."""
+    """A checkpoint only continues the run it came from: same model, data and data layout.
+    ``shards``: this run's ``shard_listing``."""
     old = saved["config"]
     if shards is not None and saved.get("data_shards") is not None:
-        was, now = saved["data_shards"], shard_listing(shards)
+        was, now = saved["data_shards"], shards
         if was != now:  # the loader's position (shard, batch, row) would point elsewhere
             changed = next((a, b) for a, b in zip_longest(was, now) if a != b)
             raise ConfigError(
