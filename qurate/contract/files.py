@@ -25,6 +25,8 @@ from qurate.contract.schema import DOC_SCHEMA, SCHEMA_VERSION
 from qurate.errors import BadInputError
 
 MANIFEST = "manifest.json"
+LOCK = ".qurate.lock"  # held while a stage runs (contract/stagedir.py)
+RUN_MARKER = ".qurate-run.json"  # a stage started here and has not finished
 COMPRESSION = "zstd"
 # Stages whose output is kept documents in the pinned schema. One that keeps nothing still
 # gets one empty shard: DuckDB, polars and HF `datasets` refuse a glob that matches no file,
@@ -150,7 +152,7 @@ def require_finished(directory: str | Path) -> dict[str, Any]:
     if not d.is_dir():
         raise BadInputError(f"{d}: no such stage directory")
     if not (d / MANIFEST).is_file():
-        started = (".qurate-run.json", ".qurate.lock", ".work", "_parts")
+        started = (RUN_MARKER, LOCK, ".work", "_parts")
         if not any((d / n).exists() for n in started) and not any(d.glob("part-*.parquet")):
             # (raw data: "rerun that stage" sent the user after a stage that never ran)
             raise BadInputError(

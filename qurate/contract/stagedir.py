@@ -42,7 +42,9 @@ from typing import Any
 
 from qurate.contract.files import (
     COMPRESSION,
+    LOCK,
     MANIFEST,
+    RUN_MARKER,
     atomic_write,
     atomic_write_bytes,
     atomic_write_text,
@@ -55,8 +57,6 @@ from qurate.contract.files import (
 )
 from qurate.errors import BadInputError, QurateError
 
-LOCK = ".qurate.lock"
-RUN_MARKER = ".qurate-run.json"
 # Names stages write; a directory without our marker or manifest that holds anything else is
 # not ours to clear. (``cache``: the LLM prompt caches a run may open before its stage starts.)
 _OURS = ("part-", "rejects", "stats", MANIFEST, "long_context", "cache", "samples.parquet",
