@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -161,8 +162,6 @@ class _Layout:
         return start
 
     def num(self, fmt: str, what: str) -> int:
-        import struct
-
         return struct.unpack_from(fmt, self.data, self.take(struct.calcsize(fmt), what))[0]
 
     def dense(self, what: str) -> None:

@@ -71,8 +71,10 @@ def gguf_cache_dir(gguf: Path) -> Path | None:
     root = os.environ.get("QURATE_CACHE_DIR", "")
     if root.lower() in ("off", "0", "none"):
         return None
-    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    base = base if root else base / "qurate"
+    if root:
+        base = Path(root)
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qurate"
     f = gguf.resolve()
     st = f.stat()
     ident = [str(f), st.st_size, st.st_mtime_ns, transformers.__version__]
