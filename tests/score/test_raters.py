@@ -156,16 +156,15 @@ tmp = Path(tempfile.mkdtemp())
 args = dict(lr=1e-9, epoch=1, dim=dim, bucket=bucket, wordNgrams=2, verbose=0, seed=3)
 poison()
 try:
-    control = fasttext.train_supervised(str(tmp / "t.txt"), thread=10, **args)
-    ten, remainder = bad(control), control.get_input_matrix().size % 10
+    ten = bad(fasttext.train_supervised(str(tmp / "t.txt"), thread=10, **args))
 except RuntimeError as e:  # the poisoned weights made the control's training diverge
     if "NaN" not in str(e):
         raise
-    ten, remainder = -1, (len(set(" ".join(texts).split())) + 1 + bucket) * dim % 10
+    ten = -1
 poison()
 cfg = RaterTrainConfig(lr=1e-9, epoch=1, dim=dim, bucket=bucket, quantize=False, max_retries=0)
-path = train_classifier(texts, labels, tmp / "out", "x", cfg)
-ours = bad(fasttext.load_model(str(path)))
+model = fasttext.load_model(str(train_classifier(texts, labels, tmp / "out", "x", cfg)))
+ours, remainder = bad(model), model.get_input_matrix().size % 10  # the control's shape too
 print(json.dumps({"ten": ten, "ours": ours, "remainder": remainder}))
 """
 
