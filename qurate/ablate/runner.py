@@ -36,7 +36,6 @@ from qurate.contract.stagedir import (
     atomic_write_text,
     config_hash,
     fingerprint,
-    refuse_output_in_inputs,
 )
 from qurate.errors import ConfigError
 
@@ -135,8 +134,8 @@ def run_ablation(
     loaded = {name: arm_texts(name, path) for name, path in cfg.arms.items()}
     out = Path(out)
     inputs = [*cfg.arms.values(), *cfg.evals.values(), *([cfg.tokenizer] if cfg.tokenizer else [])]
-    refuse_output_in_inputs(out, inputs)  # `-o ARM --overwrite` deleted that arm's shards
-    sd = StageDir(out, "ablate", overwrite=overwrite)
+    # inputs: `-o ARM --overwrite` deleted that arm's shards
+    sd = StageDir(out, "ablate", overwrite=overwrite, inputs=inputs)
     with sd:
         if sd.begin(fingerprint(cfg, inputs)) is not None:
             say("this ablation is already finished in the output directory")

@@ -28,7 +28,7 @@ from datatrove.pipeline.base import PipelineStep
 from pydantic import BaseModel, ConfigDict, Field
 
 from qurate.contract.shards import config_hash
-from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import ContractWriter, resolve_tokenizer, write_stage_manifest
 from qurate.errors import BadInputError, ConfigError
 from qurate.filters.code import CodeFilter, CodeFilterConfig, document_language, language_of
@@ -158,9 +158,8 @@ def ingest(
     out = Path(out_dir)
     files, code, skipped = plan_inputs(list(inputs), domain)
     names = [f.path for f in files] + [c[0] for c in code]
-    refuse_output_in_inputs(out, list(inputs))  # else --overwrite cleared the input first
     resolve_tokenizer(cfg.tokenizer)  # a bad tokenizer: path fails here, not in the writer
-    with StageDir(out, STAGE, overwrite=overwrite) as sd:
+    with StageDir(out, STAGE, overwrite=overwrite, inputs=inputs) as sd:
         done = sd.begin(fingerprint(cfg, names, domain=domain), resume=False)
         if done is not None:
             return done

@@ -180,7 +180,8 @@ def recall(
         raise BadInputError("no seed documents")
     pool = pooling.open_pool(pool_dir)
     embedder = for_recall(cfg.embed, domain, cfg.embed_tokens)
-    with StageDir(out, STAGE, overwrite=overwrite) as sd:
+    reads = [pool_dir, *([] if isinstance(seeds, list) else [seeds])]
+    with StageDir(out, STAGE, overwrite=overwrite, inputs=reads) as sd:
         # resume=True: finished rounds kept in the scratch directory survive a kill
         fp = _fingerprint(pool, seed_texts, domain, cfg, engine, embedder)
         done = sd.begin(fp, resume=True)

@@ -57,12 +57,17 @@ from qurate.contract.files import (
 )
 from qurate.errors import BadInputError, QurateError
 
+def _sqlite(name: str) -> tuple[str, ...]:
+    """A SQLite database's file and the files SQLite keeps beside it while it is open."""
+    return (name, f"{name}-wal", f"{name}-shm", f"{name}-journal")
+
+
 # Names stages write; a directory without our marker or manifest that holds anything else is
 # not ours to clear. (``cache``: the LLM prompt caches a run may open before its stage starts.)
-_OURS = ("part-", "rejects", "stats", MANIFEST, "long_context", "cache", "samples.parquet",
-         "work")  # fmt: skip
-# Hidden entries: only the ones stages write (scratch, lock, marker, ``.NAME.PID.tmp``); any
-# hidden name counted as ours, so `-o ~` on a home of dotfiles (.ssh, .bashrc) was cleared.
+# Whole names, not prefixes: by prefix a folder holding only ``work/``, ``cache_photos/`` or
+# ``statistics.xlsx`` counted as a stage's and was cleared without ``--overwrite``.
+_OURS = frozenset({"rejects", "rejects.parquet", "stats", MANIFEST, "long_context", "cache",
+                   "samples.parquet", "work", *_sqlite("cache.sqlite")})  # fmt: skip
 _OURS_HIDDEN = (LOCK, RUN_MARKER, ".work", ".mix-scratch", ".recall-rounds")
 
 
@@ -71,7 +76,20 @@ def _is_ours(name: str) -> bool:
         return name in _OURS_HIDDEN or name.startswith(".qurate") or name.endswith(".tmp")
     if name.startswith("part-"):
         return name.endswith(".parquet")
-    return name.startswith(_OURS)
+    return name in _OURS
+
+
+def _stage_in(directory: Path) -> str | None:
+    """The stage whose directory this is (its manifest names it, or a run is under way in
+    it), else None."""
+    marker = directory / RUN_MARKER
+    try:
+        if marker.is_file():
+            return str(json.loads(marker.read_text()).get("stage") or "a stage")
+        data = json.loads((directory / MANIFEST).read_text())
+    except (OSError, ValueError, AttributeError):
+        return "a stage" if marker.is_file() else None
+    return data["stage"] if isinstance(data, dict) and isinstance(data.get("stage"), str) else None
 
 
 _HELD: set[str] = set()  # directories this process has locked (POSIX locks ignore our own pid)
@@ -171,11 +189,14 @@ class _Lock:
 
 
 def refuse_output_in_inputs(out: str | Path, inputs: Iterable[str | Path]) -> None:
-    """A one-line error when ``out`` is an input or lies inside an input folder.
+    """A one-line error when ``out`` is an input, lies inside an input folder, or holds an
+    input.
 
     Inside a folder that is walked for input, the first run wrote there, and the rerun read
     its own output back: the same command then claimed "a different finished run", and with
-    ``--overwrite`` it cleared the shards it had just listed (a FileNotFoundError traceback)."""
+    ``--overwrite`` it cleared the shards it had just listed (a FileNotFoundError traceback).
+    Around an input (``post dpo --model RUN/final -o RUN --overwrite``), ``--overwrite``
+    deleted the input before the stage read it."""
     res = Path(os.path.abspath(out))  # `..` folded; the last part itself is not followed
     res = res.parent.resolve() / res.name  # non-strict: the part of the parent that exists
     for i in inputs:
@@ -183,6 +204,11 @@ def refuse_output_in_inputs(out: str | Path, inputs: Iterable[str | Path]) -> No
         if res == src or (src.is_dir() and src in res.parents):
             raise BadInputError(
                 f"{out}: the output directory is inside the input {i}; "
+                "choose an output outside the inputs"
+            )
+        if res in src.parents and src.exists():
+            raise BadInputError(
+                f"{out}: the output directory holds the input {i}; "
                 "choose an output outside the inputs"
             )
 
@@ -210,13 +236,18 @@ class StageDir:
         *,
         overwrite: bool = False,
         keep: Iterable[str] = (),
+        inputs: Iterable[str | Path] = (),
     ) -> None:
         """``keep``: entries that survive a restart or ``--overwrite`` because they are valid
-        for any run (an LLM prompt cache keyed by model and prompt)."""
+        for any run (an LLM prompt cache keyed by model and prompt). ``inputs``: what the
+        stage reads; ``begin`` refuses an output that is one of them or lies inside one
+        (``--overwrite`` would clear the input before it is read)."""
         self.path = Path(path)
         self.stage = stage
         self.overwrite = overwrite
-        self.keep = frozenset(keep)
+        # an open SQLite cache keeps its log beside it: removing that loses its writes
+        self.keep = frozenset(k for name in keep for k in _sqlite(name))
+        self.inputs = list(inputs)
         self.fingerprint: str | None = None
         self.resumed = False  # True when begin() kept an interrupted attempt's work
         self._created = False  # begin() made the directory
@@ -256,6 +287,19 @@ class StageDir:
             return []  # a stage directory (finished, or our run marker): whatever a stage wrote
         return sorted(p.name for p in self.path.iterdir() if not _is_ours(p.name))
 
+    def _refuse_inside_stage(self) -> None:
+        """An output inside another stage's directory is refused: that stage's ``--overwrite``
+        (or a restart of its run) clears everything in it, this output included. A stage that
+        this process is writing may hold others (its lock is ours)."""
+        here = Path(os.path.abspath(self.path))
+        for parent in here.parents:
+            stage = _stage_in(parent)
+            if stage is not None and str(parent.resolve()) not in _HELD:
+                raise BadInputError(
+                    f"{self.path}: inside the stage directory {parent} ({stage}), which a "
+                    "rerun of that stage clears; choose an output outside it"
+                )
+
     def _stage_manifest(self) -> bool:
         """Whether ``manifest.json`` is one a stage wrote (an object naming its stage), not a
         user's file of that common name (a web app's, a browser extension's)."""
@@ -292,6 +336,8 @@ class StageDir:
         """Apply the rerun policy and take the lock; the finished manifest when this exact
         run is already done (a no-op, lock released), else None: write the run."""
         self.fingerprint = fingerprint
+        refuse_output_in_inputs(self.path, self.inputs)
+        self._refuse_inside_stage()
         if foreign := self._foreign():
             raise BadInputError(
                 f"{self.path}: not empty and not a qurate stage directory (holds "

@@ -36,7 +36,7 @@ from qurate.contract.executors import (
     run_executor,
 )
 from qurate.contract.shards import config_hash, read_manifest
-from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import (
     ContractWriter,
     WorkReader,
@@ -118,8 +118,6 @@ def curate(
     t0 = time.time()
     executor = executor or ExecutorConfig()
     out = Path(out)
-    # An output inside an input folder would be read back as input by a rerun.
-    refuse_output_in_inputs(out, inputs)
     resolve_tokenizer(cfg.tokenizer)  # a bad tokenizer: path fails here, not in every task
     work = out / ".work"
     plan = scan_inputs([Path(p) for p in inputs], text_key=cfg.text_key)
@@ -137,7 +135,8 @@ def curate(
             f"{out}: Slurm jobs {', '.join(queued)} of the earlier submission are still queued "
             "or running; rerun when they finish (or scancel them to resubmit)"
         )
-    with StageDir(out, STAGE, overwrite=overwrite) as sd:
+    # An output inside an input folder would be read back as input by a rerun.
+    with StageDir(out, STAGE, overwrite=overwrite, inputs=inputs) as sd:
         if (done := sd.begin(fp)) is not None:
             return CurateResult(out, done, skipped=True)
         result = _run(plan, sd, cfg, executor, benchmarks, progress, t0)

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from qurate.contract.schema import DOC_SCHEMA, upgrade_table
 from qurate.contract.shards import config_hash
-from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.errors import BadInputError, ConfigError
 from qurate.mixers.config import MixConfig
 from qurate.mixers.inputs import fill_token_counts, input_shards
@@ -206,9 +206,8 @@ def mix(
     out = Path(out)
     inputs = [Path(i) for i in inputs]
     _check_out(out, inputs)
-    refuse_output_in_inputs(out, inputs)
     created = not out.exists()
-    with StageDir(out, STAGE, overwrite=overwrite) as sd:
+    with StageDir(out, STAGE, overwrite=overwrite, inputs=inputs) as sd:
         done = sd.begin(fingerprint(cfg, inputs), resume=False)
         if done is not None:
             return done

@@ -175,7 +175,7 @@ def build_chat_data(
         if not Path(p).exists():
             raise BadInputError(f"{p}: no such file or directory")
     t0 = time.perf_counter()
-    sd = StageDir(out, STAGE, overwrite=overwrite)
+    sd = StageDir(out, STAGE, overwrite=overwrite, inputs=[*inputs, *cfg.benchmarks, *cfg.pool])
     with sd:
         fp = fingerprint(cfg, [*inputs, *cfg.benchmarks, *cfg.pool])
         if (done := sd.begin(fp, resume=False)) is not None:

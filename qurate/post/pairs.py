@@ -212,7 +212,7 @@ def build_pairs(
     """Write DPO pairs of ``synth_dir`` into the stage directory ``out``."""
     cfg = cfg or PairsConfig()
     groups = read_groups(synth_dir)
-    sd = StageDir(out, STAGE, overwrite=overwrite)
+    sd = StageDir(out, STAGE, overwrite=overwrite, inputs=[synth_dir])
     with sd:
         if (done := sd.begin(fingerprint(cfg, [synth_dir]), resume=False)) is not None:
             c = done["counts"]

@@ -99,9 +99,9 @@ def phase_rows(
 
 
 def _begin(
-    out: str | Path, stage: str, fp: str, resume: bool, overwrite: bool
+    out: str | Path, stage: str, fp: str, resume: bool, overwrite: bool, inputs: list[Any]
 ) -> tuple[StageDir, dict | None]:
-    sd = StageDir(out, stage, overwrite=overwrite)
+    sd = StageDir(out, stage, overwrite=overwrite, inputs=inputs)
     done = sd.begin(fp, resume=resume)
     return sd, done
 
@@ -223,9 +223,9 @@ def run_sft(
     check_causal_lm(model)
     phases = s.phases or [PhaseConfig(max_tokens=s.max_tokens, epochs=s.epochs)]
     inputs = sorted({*data, *(d for p in phases for d in p.data)})
-    sd, done = _begin(
-        out, "post_sft", fingerprint(cfg, [model, *inputs], max_steps=max_steps), resume, overwrite
-    )
+    reads = [model, *inputs]
+    fp = fingerprint(cfg, reads, max_steps=max_steps)
+    sd, done = _begin(out, "post_sft", fp, resume, overwrite, reads)
     if done is not None:
         return _done(done, sd.path)
     with sd:
@@ -305,9 +305,8 @@ def run_dpo(
     s = cfg.dpo
     check_causal_lm(model)
     pairs = read_pairs(data)
-    sd, done = _begin(
-        out, "post_dpo", fingerprint(cfg, [model, data], max_steps=max_steps), resume, overwrite
-    )
+    fp = fingerprint(cfg, [model, data], max_steps=max_steps)
+    sd, done = _begin(out, "post_dpo", fp, resume, overwrite, [model, data])
     if done is not None:
         return _done(done, sd.path)
     with sd:
@@ -371,7 +370,7 @@ def run_grpo(
         rewards, s.reward_weights, s.reward_timeout_s, s.code_test_timeout_s, s.code_workers
     )
     fp = fingerprint(cfg, [model, prompts], max_steps=max_steps, rewards=rewards)
-    sd, done = _begin(out, "post_grpo", fp, resume, overwrite)
+    sd, done = _begin(out, "post_grpo", fp, resume, overwrite, [model, prompts])
     if done is not None:
         return _done(done, sd.path)
     with sd:

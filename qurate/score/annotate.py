@@ -24,7 +24,7 @@ from qurate.contract.shards import (
     config_hash,
     iter_rows,
 )
-from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.score.check import check_judge
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge, load_rubric
@@ -96,8 +96,9 @@ def annotate(
     src = check_stage_dir(in_dir)
     for r in config.judge.rubrics:  # fail on a bad rubric before loading a model
         load_rubric(r)
-    refuse_output_in_inputs(out_dir, [src])  # else --overwrite cleared the input first
-    with StageDir(out_dir, "score.annotate", overwrite=overwrite, keep=("cache",)) as sd:
+    with StageDir(
+        out_dir, "score.annotate", overwrite=overwrite, keep=("cache",), inputs=[src]
+    ) as sd:
         done = sd.begin(fingerprint(config, [src]), resume=False)
         return done if done is not None else _annotate(src, sd, config, progress)
 

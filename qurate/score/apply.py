@@ -49,7 +49,7 @@ from qurate.contract.shards import (
     iter_rows_of,
     shard_paths,
 )
-from qurate.contract.stagedir import StageDir, refuse_output_in_inputs
+from qurate.contract.stagedir import StageDir
 from qurate.errors import BadInputError, ConfigError
 from qurate.score.budget import PerplexityDecision, decide_perplexity
 from qurate.score.config import ScoreConfig
@@ -330,8 +330,8 @@ def apply(
         )
     probe = _Job(str(src), str(out), str(raters_dir) if raters_dir else None, config, judge,
                  perplexity, {}, 1)  # fmt: skip
-    refuse_output_in_inputs(out, [src, *([raters_dir] if raters_dir is not None else [])])
-    sd = StageDir(out, "score.apply", overwrite=overwrite, keep=("cache",))
+    reads = [src, *([raters_dir] if raters_dir is not None else [])]
+    sd = StageDir(out, "score.apply", overwrite=overwrite, keep=("cache",), inputs=reads)
     with sd:
         done = sd.begin(_fingerprint(probe))  # an interrupted attempt keeps its finished passes
         if done is not None:

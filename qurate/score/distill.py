@@ -22,7 +22,6 @@ from qurate.contract.stagedir import (
     atomic_write_text,
     config_hash,
     fingerprint,
-    refuse_output_in_inputs,
 )
 from qurate.errors import BadInputError
 from qurate.llm.fasttext import train_classifier
@@ -56,8 +55,7 @@ def distill(
     ``overwrite``."""
     config = config or ScoreConfig()
     src = check_stage_dir(annotations)
-    refuse_output_in_inputs(models_dir, [src])  # else --overwrite cleared the input first
-    with StageDir(models_dir, "score.distill", overwrite=overwrite) as sd:
+    with StageDir(models_dir, "score.distill", overwrite=overwrite, inputs=[src]) as sd:
         if sd.begin(fingerprint(config.distill, [src]), resume=False) is not None:
             return json.loads((sd.path / RATERS_FILE).read_text())
         meta, n_rows = _distill(src, sd.path, config)

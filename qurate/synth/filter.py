@@ -39,7 +39,7 @@ from qurate.contract.shards import (
     ShardWriter,
     config_hash,
 )
-from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import resolve_tokenizer
 from qurate.dedup.decontam import DecontamFilter, build_decontam_index
 from qurate.llm import Engine
@@ -121,8 +121,7 @@ def filter_samples(
         samples=config_hash(samples) if isinstance(inp, list) else None,
         judge=None if judge_engine is None else judge_engine.model_id,
     )
-    refuse_output_in_inputs(out, inputs)  # else --overwrite cleared the input first
-    with StageDir(out, STAGE, overwrite=overwrite, keep=("work",)) as sd:
+    with StageDir(out, STAGE, overwrite=overwrite, keep=("work",), inputs=inputs) as sd:
         done = sd.begin(fp, resume=False)
         if done is not None:
             c = done["counts"]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from qurate.contract.shards import config_hash
-from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
+from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.errors import BadInputError
 from qurate.llm import Engine, EngineConfig, GenParams, load_engine
 from qurate.synth.config import GenerateConfig
@@ -119,8 +119,8 @@ def generate(
         seeds=None if inputs else config_hash(rows),
         engine=None if engine is None else engine.model_id,
     )
-    refuse_output_in_inputs(out, [*inputs, *([cfg.templates_dir] if cfg.templates_dir else [])])
-    with StageDir(out, STAGE, overwrite=overwrite, keep=("cache.sqlite",)) as sd:
+    reads = [*inputs, *([cfg.templates_dir] if cfg.templates_dir else [])]
+    with StageDir(out, STAGE, overwrite=overwrite, keep=("cache.sqlite",), inputs=reads) as sd:
         done = sd.begin(fp, resume=False)
         if done is not None:
             c = done["counts"]

@@ -83,8 +83,8 @@ def test_code_generation_splits_solution_and_tests(tmp_path):
         {"id": "c1", "instruction": "Write sq(x)."},
         {"id": "c2", "instruction": "Write sq.", "tests": "assert sq(2) == 4"},
     ]
-    r = generate(seeds, tmp_path, "code", n=1, engine=ScriptedEngine(lambda u, k: out))
-    rows = {x["seed_id"]: x for x in _rows(tmp_path / "samples.parquet")}
+    r = generate(seeds, tmp_path / "a", "code", n=1, engine=ScriptedEngine(lambda u, k: out))
+    rows = {x["seed_id"]: x for x in _rows(tmp_path / "a" / "samples.parquet")}
     assert r.kept == 2
     assert rows["c1"]["tests"] == "assert sq(3) == 9" and "assert" not in rows["c1"]["response"]
     assert rows["c2"]["tests"] == "assert sq(2) == 4"  # the seed's own tests win
