@@ -82,6 +82,8 @@ def _from_gguf(path: Path):
         raise MissingExtraError("gguf", "score") from e
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
+    from qurate.llm.gguf_tokens import gguf_pre_name, pre_tokenizer_for
+
     try:
         reader = gguf.GGUFReader(str(path))
     except Exception as e:  # a truncated or foreign file: gguf raises many kinds
@@ -101,12 +103,10 @@ def _from_gguf(path: Path):
     vocab = {t: i for i, t in enumerate(strings("tokenizer.ggml.tokens"))}
     merges = [tuple(m.split(" ", 1)) for m in strings("tokenizer.ggml.merges")]
     tok = Tokenizer(models.BPE(vocab, merges))
-    # SmolLM2's pre-tokenizer: digits one by one, then GPT-2's byte-level split
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Digits(individual_digits=True),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-        ]
+    # the split the model was trained with (SmolLM2's when the file does not name one: the
+    # embedded judge's), else GPT-2's byte-level split
+    tok.pre_tokenizer = pre_tokenizer_for(gguf_pre_name(fields) or "smollm") or (
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     )
     tok.decoder = decoders.ByteLevel()
     emb = next((t for t in reader.tensors if t.name == "token_embd.weight"), None)

@@ -44,6 +44,7 @@ from qurate.llm.base import (
     Prompt,
 )
 from qurate.llm.config import EngineConfig
+from qurate.llm.gguf_tokens import fix_pre_tokenizer
 from qurate.llm.models import resolve_model
 
 log = logging.getLogger("qurate.llm")
@@ -64,6 +65,11 @@ def _weights_key(src: Any, kwargs: dict[str, Any], device: Any) -> tuple[Any, ..
     return (stats, str(kwargs["dtype"]), str(device))
 
 
+# Raised when what a copy holds changes for the same file and transformers: 2, the tokenizer
+# carries the GGUF's own pre-tokenizer (``gguf_tokens``); a version-1 copy had transformers'.
+_COPY_VERSION = 2
+
+
 def gguf_cache_dir(gguf: Path) -> Path | None:
     """Where the de-quantised Hugging Face copy of ``gguf`` is kept; None when caching is off."""
     import transformers
@@ -77,7 +83,7 @@ def gguf_cache_dir(gguf: Path) -> Path | None:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qurate"
     f = gguf.resolve()
     st = f.stat()
-    ident = [str(f), st.st_size, st.st_mtime_ns, transformers.__version__]
+    ident = [str(f), st.st_size, st.st_mtime_ns, transformers.__version__, _COPY_VERSION]
     key = hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
     return base / "gguf-hf" / f"{f.stem}-{key}"
 
@@ -230,6 +236,8 @@ class TransformersEngine(LocalTokenizerEngine):
 
         gguf = {"gguf_file": kwargs["gguf_file"]} if "gguf_file" in kwargs else {}
         self.tokenizer = AutoTokenizer.from_pretrained(directory, **gguf)
+        if gguf:
+            fix_pre_tokenizer(self.tokenizer, Path(directory) / gguf["gguf_file"])
         hf_config = AutoConfig.from_pretrained(directory, **kwargs)
         archs = getattr(hf_config, "architectures", None) or []
         self.is_classifier = any(a.endswith("ForSequenceClassification") for a in archs)

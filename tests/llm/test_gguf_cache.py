@@ -52,6 +52,18 @@ def test_a_second_process_reads_the_copy_and_scores_the_same(tmp_path: Path, mon
     from_copy = load_engine(cfg)
     assert from_copy.loglikelihood(texts, 32) == want
     assert from_copy.encode(texts[1]) == from_gguf.encode(texts[1])
+    # Both split digits as the model was trained. Before: transformers' GGUF conversion gave
+    # SmolLM2 GPT-2's split alone, so spaces before a digit came out as "Ġ", "Ġ", "8" where
+    # the original tokenizer.json (digits first) gives "ĠĠ", "8": 8 of the sample's first 71
+    # documents were tokenized otherwise than in training.
+    from qurate.augment.embed import _from_gguf
+
+    trained, _ = _from_gguf(gguf)
+    assert trained.encode("  8").tokens == ["ĠĠ", "8"]
+    odd = ["paid  8 dollars", "x = 12345;\n    42", "version 2.0\t\t7"]
+    want = [trained.encode(t).ids for t in odd]
+    for engine in (from_gguf, from_copy):
+        assert [engine.tokenizer(t, add_special_tokens=False)["input_ids"] for t in odd] == want
     assert from_copy.render([{"role": "user", "content": "hi"}]) == from_gguf.render(
         [{"role": "user", "content": "hi"}]
     )
@@ -71,3 +83,4 @@ def test_a_second_process_reads_the_copy_and_scores_the_same(tmp_path: Path, mon
     with pytest.raises(Exception, match="stop here"):
         load_engine(cfg)
     assert read == [str(cache), str(gguf.parent)] and not cache.exists()
+
