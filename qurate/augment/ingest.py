@@ -25,7 +25,7 @@ from typing import Any
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import StageDir, fingerprint, refuse_output_in_inputs
@@ -40,6 +40,7 @@ from qurate.readers.inputs import (
     PARQUET_SUFFIXES,
     InputFile,
     InputReader,
+    check_field_keys,
     list_inputs,
 )
 
@@ -63,6 +64,11 @@ class IngestConfig(BaseModel):
     )
     tokenizer: str | None = Field(None, description="tokenizer.json for n_tokens; none = bundled")
     rows_per_shard: int = Field(50_000, ge=1, description="documents per output Parquet shard")
+
+    @model_validator(mode="after")
+    def _field_keys(self) -> IngestConfig:
+        check_field_keys(self.text_key, self.id_key)
+        return self
 
 
 def _is_corpus(path: Path) -> bool:
