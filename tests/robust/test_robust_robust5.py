@@ -97,3 +97,34 @@ def test_augment_ingest_refuses_one_field_for_text_and_id(tmp_path: Path, capsys
             "--domain", "math", "-c", str(cfg)]  # fmt: skip
     line = one_line_error(*run_cli(args, capsys))
     assert "text_key and id_key are both 'body'" in line
+
+
+def _sample(i: int) -> str:
+    row = {"id": f"s{i}", "prompt": f"What is {i} + {i}?", "response": f"so \\boxed{{{2 * i}}}",
+           "task": "math", "reference": str(2 * i)}  # fmt: skip
+    return json.dumps(row) + "\n"
+
+
+def test_synth_reads_the_file_names_curate_reads_and_refuses_the_others(tmp_path: Path, capsys):
+    # Before: `synth filter x.gz` (or x.txt) read the file as JSONL samples while curate said
+    # "unknown input format"; in a folder, x.json.gz, X.JSONL and x.ndjson (which curate
+    # reads) were passed over: "no .parquet or .jsonl files in this directory".
+    import gzip
+
+    import zstandard
+
+    bare = tmp_path / "x.gz"
+    bare.write_bytes(gzip.compress(_sample(1).encode()))
+    for cmd in (["synth", "filter", str(bare), "--no-verify"], ["curate", str(bare)]):
+        line = one_line_error(*run_cli([*cmd, "-o", str(tmp_path / "o")], capsys))
+        assert line.startswith(f"error: {bare}: unknown input format (expected one of .jsonl,")
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    (folder / "a.json.gz").write_bytes(gzip.compress(_sample(1).encode()))
+    (folder / "B.JSONL.ZST").write_bytes(zstandard.ZstdCompressor().compress(_sample(2).encode()))
+    (folder / "c.ndjson").write_text(_sample(3))
+    (folder / "notes.txt").write_text(_sample(4))  # not samples: curate reads it as a text
+    out = tmp_path / "synth"
+    code, err = run_cli(["synth", "filter", str(folder), "-o", str(out), "--no-verify"], capsys)
+    assert code in (0, None), err
+    assert json.loads((out / "manifest.json").read_text())["counts"]["in"] == 3
