@@ -128,3 +128,26 @@ def test_synth_reads_the_file_names_curate_reads_and_refuses_the_others(tmp_path
     code, err = run_cli(["synth", "filter", str(folder), "-o", str(out), "--no-verify"], capsys)
     assert code in (0, None), err
     assert json.loads((out / "manifest.json").read_text())["counts"]["in"] == 3
+
+
+@pytest.mark.parametrize(
+    ("second", "says"),
+    [("5", "'text' is a number"), ("[1, 2]", "'text' is a list"), ("null", "'text' is null")],
+)
+def test_synth_generate_names_a_seed_field_that_is_not_text(
+    tmp_path: Path, capsys, second: str, says: str
+):
+    # Before: "seed s2: template math_synth_v1 (task math) needs non-empty field(s) text; the
+    # seed has id, text" (and for the first seed: "need a field 'problem' or 'text' (first
+    # seed has ['id', 'text'])"): the field was there, only not a string.
+    seeds = tmp_path / "seeds.jsonl"
+    out = tmp_path / "gen"
+    first = json.dumps({"id": "s1", "text": "What is 2 + 2?"})
+    seeds.write_text(f'{first}\n{{"id": "s2", "text": {second}}}\n')
+    args = ["synth", "generate", str(seeds), "-o", str(out), "--task", "math"]
+    line = one_line_error(*run_cli(args, capsys))
+    assert line.startswith(f"error: seed s2 (seeds.jsonl:2): {says}, not text;")
+    seeds.write_text(f'{{"id": "s1", "text": {second}}}\n')
+    line = one_line_error(*run_cli(args, capsys))
+    assert f"in the first seed (seeds.jsonl:1) {says}, not text" in line
+    assert not out.exists()
