@@ -151,3 +151,40 @@ def test_synth_generate_names_a_seed_field_that_is_not_text(
     line = one_line_error(*run_cli(args, capsys))
     assert f"in the first seed (seeds.jsonl:1) {says}, not text" in line
     assert not out.exists()
+
+
+_NO_FILTERS = """curate:
+  filters: {langid: {enabled: false}, web: {enabled: false}, heuristics: {enabled: false}}
+  dedup: {exact: false, near: false}
+"""
+
+
+def _ids_and_originals(out: Path) -> list[tuple[str, str | None]]:
+    import duckdb
+
+    return duckdb.sql(
+        f"SELECT id, json_extract_string(meta, '$.original_id') AS o FROM '{out}/part-*.parquet' "
+        "ORDER BY id, o NULLS FIRST"
+    ).fetchall()
+
+
+def test_curate_never_renames_a_repeated_id_onto_an_input_id(tmp_path: Path, capsys):
+    # Before: ids a, a~2 | a, a~3, a gave a, a~2, a~2 (renamed), a~3, a~3 (renamed): the
+    # rename <id>~n did not look at the ids already in the input. Two input files, two
+    # stage-1 tasks and two index ranges: the taken names are seen across tasks and ranges.
+    src = tmp_path / "in"
+    src.mkdir()
+    for name, ids in (("1.jsonl", ["a", "a~2"]), ("2.jsonl", ["a", "a~3", "a"])):
+        (src / name).write_text("".join(
+            json.dumps({"id": i, "text": f"document {name} {k}"}) + "\n" for k, i in enumerate(ids)
+        ))  # fmt: skip
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(_NO_FILTERS)
+    out = tmp_path / "out"
+    args = ["curate", str(src), "-o", str(out), "-c", str(cfg), "--no-progress",
+            "--tasks", "2", "--workers", "2"]  # fmt: skip
+    code, err = run_cli(args, capsys)
+    assert code in (0, None), err
+    assert _ids_and_originals(out) == [
+        ("a", None), ("a~2", None), ("a~3", None), ("a~4", "a"), ("a~5", "a")
+    ]  # fmt: skip
