@@ -188,3 +188,19 @@ def test_curate_never_renames_a_repeated_id_onto_an_input_id(tmp_path: Path, cap
     assert _ids_and_originals(out) == [
         ("a", None), ("a~2", None), ("a~3", None), ("a~4", "a"), ("a~5", "a")
     ]  # fmt: skip
+
+
+def test_augment_ingest_renames_repeated_ids_as_curate_does(tmp_path: Path, capsys):
+    # Before: ids a, a, a~2, a were written as a, a, a~2, a (one id on three documents).
+    src = tmp_path / "math.jsonl"
+    src.write_text("".join(
+        json.dumps({"id": i, "text": f"Let x = {k}. Then x + 1 = {k + 1}."}) + "\n"
+        for k, i in enumerate(["a", "a", "a~2", "a"])
+    ))  # fmt: skip
+    out = tmp_path / "out"
+    code, err = run_cli(["augment", "ingest", str(src), "-o", str(out), "--domain", "math"], capsys)
+    assert code in (0, None), err
+    assert _ids_and_originals(out) == [("a", None), ("a~2", None), ("a~3", "a"), ("a~4", "a")]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["renamed_ids"] == 2 and manifest["counts"]["in"] == 4
+    assert not (out / ".work").exists()
