@@ -9,8 +9,10 @@ documents; the manifest counts them by extension under ``skipped_files``.
 
 Every document then goes through curate's ``Normalize`` (LaTeX-safe: no NFKC, backslashes
 and dollars untouched), is tagged with ``domain`` (and, for math, ``scores["math_density"]``),
-and code documents go through ``CodeFilter``. ``ContractWriter`` writes the stage directory
-(token counts with the bundled tokenizer) and the manifest checks ``in == kept + rejected``.
+and code documents go through ``CodeFilter``. A repeated id is renamed ``<id>~n`` exactly as
+curate renames it (``qurate.dedup.ids``; the documents pass through a work file for that).
+``ContractWriter`` writes the stage directory (token counts with the bundled tokenizer) and
+the manifest checks ``in == kept + rejected``.
 The steps run in this process, one task; they are datatrove steps, so the same chain runs
 on a datatrove executor for a corpus that needs a cluster.
 """
@@ -25,11 +27,18 @@ from typing import Any
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import StageDir, fingerprint
-from qurate.contract.steps import ContractWriter, resolve_tokenizer, write_stage_manifest
+from qurate.contract.steps import (
+    ContractWriter,
+    WorkReader,
+    WorkWriter,
+    resolve_tokenizer,
+    write_stage_manifest,
+)
+from qurate.dedup.ids import IdIndex, UniqueIds, renamed_count
 from qurate.errors import BadInputError, ConfigError
 from qurate.filters.code import CodeFilter, CodeFilterConfig, document_language, language_of
 from qurate.filters.math_features import math_density
@@ -40,6 +49,7 @@ from qurate.readers.inputs import (
     PARQUET_SUFFIXES,
     InputFile,
     InputReader,
+    check_field_keys,
     list_inputs,
 )
 
@@ -63,6 +73,11 @@ class IngestConfig(BaseModel):
     )
     tokenizer: str | None = Field(None, description="tokenizer.json for n_tokens; none = bundled")
     rows_per_shard: int = Field(50_000, ge=1, description="documents per output Parquet shard")
+
+    @model_validator(mode="after")
+    def _field_keys(self) -> IngestConfig:
+        check_field_keys(self.text_key, self.id_key)
+        return self
 
 
 def _is_corpus(path: Path) -> bool:
@@ -182,6 +197,13 @@ def _ingest(files, code, skipped, names, sd: StageDir, domain: str, cfg: IngestC
     )
     for step in steps:
         data = step.run(data, 0, 1)
+    # Ids unique in the stage directory, as curate makes them (qurate.dedup.ids): every
+    # document to a work file, the renames over all ids, then the documents renamed in order.
+    docs, ids = out / ".work" / "docs", out / ".work" / "ids"
+    for _ in WorkWriter(str(docs)).run(data, 0, 1):
+        pass
+    IdIndex(docs, ids, stage1_tasks=1).run(None, 0, 1)
+    data = UniqueIds(ids).run(WorkReader(str(docs)).run(None, 0, 1), 0, 1)
     writer = ContractWriter(
         str(out),
         str(counts),
@@ -202,6 +224,7 @@ def _ingest(files, code, skipped, names, sd: StageDir, domain: str, cfg: IngestC
             "domain": domain,
             "languages": dict(tagger.languages.most_common()) if domain == "code" else None,
             "skipped_files": dict(skipped.most_common()),
+            "renamed_ids": renamed_count(ids),
             "elapsed_s": round(time.perf_counter() - t0, 3),
         },
     )

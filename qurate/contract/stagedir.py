@@ -57,6 +57,7 @@ from qurate.contract.files import (
 )
 from qurate.errors import BadInputError, QurateError
 
+
 def _sqlite(name: str) -> tuple[str, ...]:
     """A SQLite database's file and the files SQLite keeps beside it while it is open."""
     return (name, f"{name}-wal", f"{name}-shm", f"{name}-journal")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qurate.dedup.config import DecontamConfig, DedupConfig
 from qurate.filters.steps import FiltersConfig
+from qurate.readers.inputs import check_field_keys
 
 
 class CurateConfig(BaseModel):
@@ -32,3 +33,8 @@ class CurateConfig(BaseModel):
     decontam: DecontamConfig = Field(
         default_factory=DecontamConfig, description="n-gram overlap against benchmark files"
     )
+
+    @model_validator(mode="after")
+    def _field_keys(self) -> CurateConfig:
+        check_field_keys(self.text_key, self.id_key)
+        return self

@@ -16,19 +16,27 @@ Like the dedup index it runs over the stage-1 work files of every task:
   are compared as strings, so a hash collision renames nothing.
 - :class:`UniqueIds` (stage 3): renames this task's documents as it reads them.
 
-Scale: a range task holds 16 bytes per document of its range plus the id strings of the
-repeated ones; every range task reads every task's id column once.
-Limitation: an input that already uses ids of the form ``x~2`` next to a repeated ``x``
-can still collide.
+A new name never repeats an input id: input ``a, a, a~2`` gives ``a, a~3, a~2`` (``a~2`` is
+taken, so the next free number is used; :class:`Renamer`, which ``synth filter`` uses too).
+Two new names cannot repeat each other, since ``<id>~<n>`` splits back into one ``id`` and one
+``n`` at its last ``~``, and every repeat of an ``id`` falls in one hash range. So a range task
+needs, besides its own range, only the input ids that end in ``~<digits>``, from every range.
+
+Scale: a range task holds 16 bytes per document of its range, the id strings of the
+repeated ones and every input id ending in ``~<digits>`` (none in most inputs; a re-curated
+curate output has one per renamed document); every range task reads every task's id column
+once.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 from datatrove.data import DocumentsPipeline
@@ -38,6 +46,31 @@ from qurate.dedup.files import atomic_json, atomic_save
 from qurate.errors import EngineError
 
 RENAME_SCHEMA = pa.schema([("task", pa.uint32()), ("idx", pa.uint32()), ("id", pa.string())])
+
+
+# The form of a renamed id: only input ids of this form can be what a rename would produce.
+RENAMED_FORM = r"~[0-9]+$"
+
+
+class Renamer:
+    """Names for repeated ids, in the order the occurrences are met: the first keeps its id,
+    each later one gets ``<id>~<n>`` with the smallest n >= 2 (above the last one given)
+    that is not in ``taken``, the input ids that a new name could repeat."""
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken = set(taken)
+        self._next: dict[str, int] = {}
+
+    def __call__(self, name: str) -> str | None:
+        """The new name of this occurrence of ``name``, or None for its first occurrence."""
+        n = self._next.get(name)
+        if n is None:
+            self._next[name] = 2
+            return None
+        while f"{name}~{n}" in self.taken:
+            n += 1
+        self._next[name] = n + 1
+        return f"{name}~{n}"
 
 
 def _task_files(docs_dir: Path, tasks: int | None) -> list[tuple[int, Path]]:
@@ -82,9 +115,14 @@ class IdIndex(PipelineStep):
         lo = np.uint64((rank << 64) // world_size)
         hi = (rank + 1 << 64) // world_size
         hashes, tasks, idxs, names = [], [], [], []
+        taken: set[str] = set()  # input ids, of every range, that a new name could repeat
         with self.track_time():
             for task, path in _task_files(Path(self.docs_dir), self.stage1_tasks):
-                ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+                column = pq.read_table(path, columns=["id"]).column("id")
+                taken.update(
+                    pc.filter(column, pc.match_substring_regex(column, RENAMED_FORM)).to_pylist()
+                )
+                ids = column.to_pylist()
                 h = _hash(ids)
                 mine = h >= lo
                 if hi < 1 << 64:
@@ -106,15 +144,13 @@ class IdIndex(PipelineStep):
                 repeated[1:] |= same
                 repeated[:-1] |= same
             renames: dict[str, list] = {"task": [], "idx": [], "id": []}
-            seen: dict[str, int] = {}
+            rename = Renamer(taken)
             for k in order[repeated]:  # in (hash, task, index) order: first occurrence first
-                name = flat[k]
-                n = seen.get(name, 0) + 1
-                seen[name] = n
-                if n > 1:
+                new = rename(flat[k])
+                if new is not None:
                     renames["task"].append(int(t[k]))
                     renames["idx"].append(int(i[k]))
-                    renames["id"].append(f"{name}~{n}")
+                    renames["id"].append(new)
             out = Path(self.ids_dir)
             table = pa.table(renames, schema=RENAME_SCHEMA)
             sink = pa.BufferOutputStream()

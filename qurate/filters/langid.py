@@ -72,10 +72,43 @@ _ALIASES = {
 }
 
 
+# The 176 labels lid.176 predicts (``model.get_labels()`` without ``__label__``), and "und",
+# what a document with no text to judge gets. An allow-list entry outside them could never
+# match: curate would reject every document as ``lang`` (tests check this list against the model).
+LID176_LABELS = frozenset(
+    """
+    af als am an ar arz as ast av az azb ba bar bcl be bg bh bn bo bpy br bs bxr ca cbk ce
+    ceb ckb co cs cv cy da de diq dsb dty dv el eml en eo es et eu fa fi fr frr fy ga gd gl
+    gn gom gu gv he hi hif hr hsb ht hu hy ia id ie ilo io is it ja jbo jv ka kk km kn ko
+    krc ku kv kw ky la lb lez li lmo lo lrc lt lv mai mg mhr min mk ml mn mr mrj ms mt mwl
+    my myv mzn nah nap nds ne new nl nn no oc or os pa pam pfl pl pms pnb ps pt qu rm ro ru
+    rue sa sah sc scn sco sd sh si sk sl so sq sr su sv sw ta te tg th tk tl tr tt tyv ug
+    uk ur uz vec vep vi vls vo wa war wuu xal xmf yi yo yue zh
+    """.split()
+)
+UNDETERMINED = "und"
+
+
 def canonical_lang(code: str) -> str:
     """``zh-CN`` / ``zh_Hant`` / ``zho`` -> ``zh``; lid.176 labels are base codes."""
     base = re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
     return _ALIASES.get(base, base)
+
+
+def allowed_languages(codes: list[str]) -> list[str]:
+    """The canonical, sorted allow-list for ``codes`` (any spelling); a code lid.176 cannot
+    predict is a ``ValueError`` that lists the valid ones."""
+    known = LID176_LABELS | {UNDETERMINED}
+    out = sorted({canonical_lang(c) for c in codes if c.strip()})
+    unknown = [c for c in codes if c.strip() and canonical_lang(c) not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown language code(s) {', '.join(map(repr, unknown))}: language ID (lid.176) "
+            "predicts only these ISO 639 codes (3-letter and regional spellings of them, such "
+            f"as 'eng' or 'zh-CN', work too): {', '.join(sorted(LID176_LABELS))}, "
+            f"and '{UNDETERMINED}' (no text to judge)"
+        )
+    return out
 
 
 class LanguageIDConfig(BaseModel):
@@ -102,7 +135,7 @@ class LanguageIDConfig(BaseModel):
     @field_validator("languages")
     @classmethod
     def _canonical(cls, value: list[str]) -> list[str]:
-        return sorted({canonical_lang(v) for v in value if v.strip()})
+        return allowed_languages(value)
 
 
 def default_model_path() -> Path:
@@ -230,7 +263,7 @@ def predict_languages(
     out: list[tuple[str, float]] = []
     for sample, label, prob in zip(samples, labels, probs, strict=True):
         if not sample or not label:
-            out.append(("und", 0.0))
+            out.append((UNDETERMINED, 0.0))
             continue
         lang = label[0].removeprefix("__label__")
         out.append((_script_fix(lang, sample), min(float(prob[0]), 1.0)))

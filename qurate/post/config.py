@@ -66,6 +66,15 @@ class DataConfig(BaseModel):
     )
     rows_per_shard: int = Field(50_000, ge=1, description="rows per Parquet shard")
 
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        # Checked on load: a code lid.176 never predicts rejected every row as `lang`.
+        from qurate.filters.langid import allowed_languages
+
+        allowed_languages(value)
+        return value
+
 
 class PairsConfig(BaseModel):
     """``post pairs``: DPO pairs from one synth filter directory."""

@@ -77,6 +77,20 @@ UTF8_BOM = b"\xef\xbb\xbf"
 _ABSENT = object()
 
 
+def check_field_keys(text_key: str, id_key: str) -> None:
+    """A ``ValueError`` naming the key when ``text_key`` / ``id_key`` cannot work: an empty
+    name matches no input field, and one field for both is popped as the id before the text
+    is looked for. Either way every document was rejected as ``missing_text``."""
+    for key, value in (("text_key", text_key), ("id_key", id_key)):
+        if not value.strip():
+            raise ValueError(f"{key}: must name an input field (got {value!r})")
+    if text_key == id_key:
+        raise ValueError(
+            f"text_key and id_key are both {text_key!r}: the id is taken from that field, so "
+            "no document would have text; name two different fields"
+        )
+
+
 def derived_id(rel: str, index: int) -> str:
     """A stable id for a record without one: from its file and position, not its content
     (content-derived ids would collide for the duplicates dedup must report)."""

@@ -42,6 +42,7 @@ from qurate.contract.shards import (
 from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import resolve_tokenizer
 from qurate.dedup.decontam import DecontamFilter, build_decontam_index
+from qurate.dedup.ids import Renamer
 from qurate.llm import Engine
 from qurate.llm.models import resolve_model
 from qurate.synth.config import FilterConfig
@@ -131,22 +132,15 @@ def filter_samples(
 
 
 def _unique_ids(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Ids unique in the stage directory, as in curate's: a repeated id becomes ``<id>~n``
-    (n = 2, 3, ... in input order) with the input's id in ``meta.original_id``; nothing is
-    dropped for it. (Two rows of one id were both kept, and a duplicate's detail was
-    ambiguous.)"""
-    taken = {s["id"] for s in samples}
-    repeats: Counter[str] = Counter()
+    """Ids unique in the stage directory, as in curate's (the same :class:`Renamer`): a
+    repeated id becomes ``<id>~n`` (n = 2, 3, ... in input order, skipping ids the input
+    already has) with the input's id in ``meta.original_id``; nothing is dropped for it.
+    (Two rows of one id were both kept, and a duplicate's detail was ambiguous.)"""
+    rename = Renamer(s["id"] for s in samples)
     out = []
     for s in samples:
-        repeats[s["id"]] += 1
-        if repeats[s["id"]] > 1:
-            n = repeats[s["id"]]
-            while f"{s['id']}~{n}" in taken:
-                n += 1
-            taken.add(f"{s['id']}~{n}")
-            s = {**s, "id": f"{s['id']}~{n}", "original_id": s["id"]}
-        out.append(s)
+        new = rename(s["id"])
+        out.append(s if new is None else {**s, "id": new, "original_id": s["id"]})
     return out
 
 

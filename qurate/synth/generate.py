@@ -55,7 +55,15 @@ def load_seeds(
 ) -> list[dict[str, Any]]:
     """Seed rows with an ``id`` each (their own, else ``file:line``); a stage directory works
     too (its kept shards), with ``domain`` picking e.g. the pool's math documents."""
+    return _load_seeds(seeds, limit, domain)[0]
+
+
+def _load_seeds(
+    seeds: str | Path | list[dict[str, Any]], limit: int | None, domain: str | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """:func:`load_seeds`, and where each row was read (``file:line``; ``""`` for a list)."""
     rows: list[dict[str, Any]] = []
+    wheres: list[str] = []
     src = enumerate(seeds) if isinstance(seeds, list) else read_records(seeds)
     for where, rec in src:
         if domain is not None and rec.get("domain") != domain:
@@ -63,19 +71,29 @@ def load_seeds(
         r = dict(rec)
         r["id"] = str(r["id"]) if r.get("id") is not None else f"seed:{where}"
         rows.append(r)
+        wheres.append("" if isinstance(seeds, list) else str(where))  # a list has no file
         if limit and len(rows) >= limit:
             break
     if not rows:
         raise BadInputError(f"{seeds if not isinstance(seeds, list) else 'seeds'}: no seed rows")
-    return rows
+    return rows, wheres
 
 
-def check_seeds(t: Template, seeds: list[dict[str, Any]]) -> None:
-    for s in seeds:
+def check_seeds(t: Template, seeds: list[dict[str, Any]], wheres: list[str] | None = None) -> None:
+    """A one-line error for the first seed without the template's required text fields:
+    a field that is there but not a string (a number, a list, null) is named with its type."""
+    for i, s in enumerate(seeds):
+        at = f" ({wheres[i]})" if wheres and wheres[i] else ""
+        wrong = t.not_text(s)
+        if wrong:
+            raise BadInputError(
+                f"seed {s['id']}{at}: {' and '.join(wrong)}, not text; template {t.id} "
+                f"(task {t.task}) needs text in {', '.join(repr(f) for f in t.requires)}"
+            )
         missing = t.missing(s)
         if missing:
             raise BadInputError(
-                f"seed {s['id']}: template {t.id} (task {t.task}) needs non-empty field(s) "
+                f"seed {s['id']}{at}: template {t.id} (task {t.task}) needs non-empty field(s) "
                 f"{', '.join(missing)}; the seed has {', '.join(sorted(s)) or 'none'}"
             )
 
@@ -109,9 +127,9 @@ def generate(
     cfg = cfg.model_copy(update={k: v for k, v in upd.items() if v is not None})
     out = Path(out)
     templates = load_templates(cfg.templates_dir)
-    rows = load_seeds(seeds, cfg.limit, cfg.seed_domain)
-    t = pick_template(cfg.task, rows, cfg.template, templates)
-    check_seeds(t, rows)
+    rows, wheres = _load_seeds(seeds, cfg.limit, cfg.seed_domain)
+    t = pick_template(cfg.task, rows, cfg.template, templates, wheres[0] or None)
+    check_seeds(t, rows, wheres)
     inputs = [] if isinstance(seeds, list) else [seeds]
     fp = fingerprint(
         cfg,

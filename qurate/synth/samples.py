@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from qurate.contract.compressed import StreamDamage
 from qurate.contract.shards import write_table
 from qurate.errors import BadInputError
-from qurate.readers.inputs import iter_lines
+from qurate.readers.inputs import JSONL_SUFFIXES, PARQUET_SUFFIXES, iter_lines
 
 SAMPLE_FIELDS = [
     pa.field("id", pa.string(), nullable=False),
@@ -52,8 +52,22 @@ def stable_id(*parts: object) -> str:
     return "synth-" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:20]
 
 
+# The JSONL and Parquet names curate reads (case-insensitive): a bare ``x.gz`` or ``x.txt``
+# given to synth was read as JSONL, while curate refused it; a folder's ``x.json.gz``,
+# ``X.JSONL`` and ``x.ndjson`` were skipped here and read by curate.
+SAMPLE_SUFFIXES = JSONL_SUFFIXES + PARQUET_SUFFIXES
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith(PARQUET_SUFFIXES)
+
+
 def _files(path: Path) -> list[Path]:
     if path.is_file():
+        if not path.name.lower().endswith(SAMPLE_SUFFIXES):
+            raise BadInputError(
+                f"{path}: unknown input format (expected one of {', '.join(SAMPLE_SUFFIXES)})"
+            )
         return [path]
     if not path.is_dir():
         raise BadInputError(f"{path}: no such file or directory")
@@ -62,12 +76,15 @@ def _files(path: Path) -> list[Path]:
         for p in sorted(path.iterdir())
         if p.is_file()
         and not p.name.startswith(".")
-        and p.name.endswith((".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".json"))
+        and p.name.lower().endswith(SAMPLE_SUFFIXES)
         and p.name != "manifest.json"
         and not p.name.startswith("rejects")  # `synth generate` keeps its rejects apart
     ]
     if not files:
-        raise BadInputError(f"{path}: no .parquet or .jsonl files in this directory")
+        raise BadInputError(
+            f"{path}: no JSONL or Parquet files in this directory "
+            f"(looked for {', '.join(SAMPLE_SUFFIXES)})"
+        )
     return files
 
 
@@ -98,7 +115,7 @@ def _iter_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str 
     damaged stream keeps the rows before the damage and is one problem row naming the
     compressed offset. A Parquet file that cannot be read at all is still an error."""
     for f in _files(path):
-        if f.name.endswith(".parquet"):
+        if _is_parquet(f):
             try:
                 table = pq.read_table(f)
             except Exception as e:  # pyarrow raises several types for corrupt files

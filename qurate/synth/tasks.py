@@ -69,11 +69,35 @@ class Template(BaseModel):
     def missing(self, seed: dict[str, Any]) -> list[str]:
         return [f for f in self.requires if not isinstance(seed.get(f), str) or not seed[f].strip()]
 
+    def not_text(self, seed: dict[str, Any]) -> list[str]:
+        """``'field' is a number`` for each required field the seed has but not as a string
+        (null included): "missing" would send the user looking for a field that is there."""
+        return [
+            f"'{f}' is {json_type(seed[f])}"
+            for f in self.requires
+            if f in seed and not isinstance(seed[f], str)
+        ]
+
     def render(self, seed: dict[str, Any]) -> list[dict[str, str]]:
         """Chat messages for one seed (``requires`` must hold)."""
         user = _PLACEHOLDER.sub(lambda m: str(seed.get(m.group(1)) or ""), self.user).strip()
         msgs = [{"role": "system", "content": self.system.strip()}] if self.system.strip() else []
         return [*msgs, {"role": "user", "content": user}]
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type, with its article: ``a number``, ``null``, ``a list``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
 
 
 def load_templates(extra_dir: str | Path | None = None) -> dict[str, Template]:
@@ -94,9 +118,14 @@ def load_templates(extra_dir: str | Path | None = None) -> dict[str, Template]:
 
 
 def pick_template(
-    task: str, seeds: list[dict[str, Any]], name: str | None, templates: dict[str, Template]
+    task: str,
+    seeds: list[dict[str, Any]],
+    name: str | None,
+    templates: dict[str, Template],
+    where: str | None = None,
 ) -> Template:
-    """The template ``name`` (checked against ``task``), else the task's default for these seeds."""
+    """The template ``name`` (checked against ``task``), else the task's default for these
+    seeds. ``where`` (``file:line``) names the first seed in an error."""
     if task not in TASKS:
         raise ConfigError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     if name:
@@ -111,6 +140,13 @@ def pick_template(
         if isinstance(first.get(field), str):
             return templates[tid]
     need = " or ".join(repr(f) for f, _ in DEFAULTS[task])
+    wrong = [f"'{f}' is {json_type(first[f])}" for f, _ in DEFAULTS[task] if f in first]
+    if wrong:
+        at = f" ({where})" if where else ""
+        raise BadInputError(
+            f"seeds for task {task} need a text field {need}; in the first seed{at} "
+            f"{' and '.join(wrong)}, not text"
+        )
     raise BadInputError(
         f"seeds for task {task} need a field {need} (first seed has {sorted(first)})"
     )

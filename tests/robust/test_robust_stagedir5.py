@@ -85,10 +85,9 @@ def test_an_output_that_holds_an_input_is_refused_before_it_is_cleared(tmp_path:
 def test_post_data_and_pairs_refuse_to_overwrite_their_input(tmp_path: Path, capsys):
     # Before: neither checked its inputs: `post data S -o S --overwrite` and `post pairs F -o
     # F --overwrite` cleared their input once read, then wrote their output in its place.
-    from tests.post.post_builders import math_samples
-
     from qurate.synth.config import FilterConfig
     from qurate.synth.filter import filter_samples
+    from tests.post.post_builders import math_samples
 
     synth = tmp_path / "synth"
     filter_samples(math_samples(), synth, FilterConfig(dedup={"exact": False, "near": False}))

@@ -9,7 +9,7 @@ reference text, literature and code.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -20,22 +20,25 @@ class GopherQualityConfig(_Strict):
     enabled: bool = Field(True, description="run the Gopher quality rules")
     min_doc_words: int | None = Field(
         30,
+        ge=0,
         description="reject documents shorter than this many words (CJK/Thai characters count "
         "1/cjk_chars_per_word of a word each)",
     )
     max_doc_words: int | None = Field(
-        100_000, description="reject documents longer than this many words (counted as above)"
+        100_000, ge=0, description="reject documents longer than this many words (counted as above)"
     )
     cjk_chars_per_word: float = Field(
         1.5, gt=0, description="CJK/Thai characters that count as one word in the word counts"
     )
     min_avg_word_length: float | None = Field(
         3,
+        ge=0,
         description="reject when the mean word length (characters) is below this; skipped for "
         "CJK/Thai documents (their tokens are single characters)",
     )
     max_avg_word_length: float | None = Field(
         10,
+        ge=0,
         description="reject when the mean word length (characters) is above this (gibberish, "
         "run-together tokens); skipped for CJK/Thai documents",
     )
@@ -49,26 +52,43 @@ class GopherQualityConfig(_Strict):
     )
     max_symbol_word_ratio: float | None = Field(
         0.1,
+        ge=0,
         description="reject when '#' per word, or ellipses ('...', '…') per word, exceed this; "
         "'#' counts only mid-line (hashtags), not Markdown heading markers",
     )
     max_bullet_lines_ratio: float | None = Field(
-        0.9, description="reject when more than this share of lines start with a bullet"
+        0.9, ge=0, description="reject when more than this share of lines start with a bullet"
     )
     max_ellipsis_lines_ratio: float | None = Field(
-        0.3, description="reject when more than this share of lines end in an ellipsis"
+        0.3, ge=0, description="reject when more than this share of lines end in an ellipsis"
     )
     min_alpha_words_ratio: float | None = Field(
         0.6,
+        ge=0,
         description="reject when fewer than this share of whitespace-separated words contain a "
         "letter (stock name: max_non_alpha_words_ratio; stock 0.8 drops reference tables such "
         "as character sets and error codes, and math)",
     )
     min_stop_words: int | None = Field(
         2,
+        ge=0,
         description="reject documents with fewer stop words than this, per language (lang from "
         "language ID); languages without a stop-word list skip the rule",
     )
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> GopherQualityConfig:
+        # A minimum above its maximum rejected every document.
+        for lo, hi in (
+            ("min_doc_words", "max_doc_words"),
+            ("min_avg_word_length", "max_avg_word_length"),
+        ):
+            a, b = getattr(self, lo), getattr(self, hi)
+            if a is not None and b is not None and a > b:
+                raise ValueError(
+                    f"{lo} ({a:g}) is above {hi} ({b:g}): every document would be rejected"
+                )
+        return self
 
 
 class GopherRepetitionConfig(_Strict):
@@ -82,19 +102,24 @@ class GopherRepetitionConfig(_Strict):
 
     enabled: bool = Field(True, description="run the Gopher repetition rules")
     dup_line_frac: float | None = Field(
-        0.4, description="reject when more than this share of lines are duplicates (stock 0.3)"
+        0.4,
+        ge=0,
+        description="reject when more than this share of lines are duplicates (stock 0.3)",
     )
     dup_para_frac: float | None = Field(
         0.4,
+        ge=0,
         description="reject when more than this share of paragraphs are duplicates (stock 0.3)",
     )
     dup_line_char_frac: float | None = Field(
         0.3,
+        ge=0,
         description="reject when more than this share of characters sit in duplicated lines "
         "(stock 0.2)",
     )
     dup_para_char_frac: float | None = Field(
         0.3,
+        ge=0,
         description="reject when more than this share of characters sit in duplicated "
         "paragraphs (stock 0.2)",
     )
@@ -113,6 +138,7 @@ class GopherRepetitionConfig(_Strict):
     )
     code_min_line_chars: int = Field(
         20,
+        ge=0,
         description='in code, lines shorter than this many characters ("}", "end") are ignored '
         "when counting duplicate lines",
     )
@@ -134,6 +160,18 @@ class GopherRepetitionConfig(_Strict):
         "the share and stays rejected. null: never.",
     )
 
+    @field_validator("top_n_grams", "dup_n_grams")
+    @classmethod
+    def _ngram_limits(cls, value: dict[int, float]) -> dict[int, float]:
+        # n < 1 was judged as word 1-grams (every repeated word counted) and a negative
+        # limit failed every document.
+        for n, limit in value.items():
+            if n < 1:
+                raise ValueError(f"n-gram size {n} must be 1 or more (n -> max fraction)")
+            if limit < 0:
+                raise ValueError(f"the limit for {n}-grams ({limit:g}) must be 0 or more")
+        return value
+
 
 class C4Config(_Strict):
     enabled: bool = Field(True, description="run the C4 rules")
@@ -145,22 +183,25 @@ class C4Config(_Strict):
     )
     min_num_sentences: int | None = Field(
         1,
+        ge=0,
         description="reject documents with fewer sentence ends on prose and list lines (stock 5 "
         "drops short reference sections; a page with no sentence at all, menus or tag lists, "
         "still goes)",
     )
     min_words_per_line: int = Field(
         3,
+        ge=0,
         description="a list line, or the first prose line, needs this many words for its "
         "sentence ends to count toward min_num_sentences",
     )
     max_boilerplate_lines_ratio: float | None = Field(
         0.3,
+        ge=0,
         description="reject when more than this share of lines mention javascript / cookies / "
         "terms (site chrome); stock removes those lines, we mark and never rewrite text",
     )
     min_boilerplate_lines: int = Field(
-        3, description="the boilerplate ratio applies only from this many such lines"
+        3, ge=0, description="the boilerplate ratio applies only from this many such lines"
     )
 
 
@@ -168,6 +209,7 @@ class FineWebConfig(_Strict):
     enabled: bool = Field(True, description="run the FineWeb rules")
     line_punct_thr: float | None = Field(
         0.06,
+        ge=0,
         description="reject when fewer than this share of prose lines (not headings, bullets, "
         "tables or code) end in punctuation; lines of 80+ characters count as punctuated "
         "(quotations, unpunctuated headlines)",
@@ -183,11 +225,12 @@ class FineWebConfig(_Strict):
     )
     short_line_thr: float | None = Field(
         0.67,
+        ge=0,
         description="reject when more than this share of prose lines are short AND unpunctuated "
         "(menus, tag clouds)",
     )
     short_line_length: int = Field(
-        30, description="a prose line of at most this many characters (CJK count 2) is short"
+        30, ge=0, description="a prose line of at most this many characters (CJK count 2) is short"
     )
     context_headings: bool = Field(
         True,
@@ -209,15 +252,18 @@ class FineWebConfig(_Strict):
     )
     char_dup_ratio: float | None = Field(
         0.3,
+        ge=0,
         description="reject when more than this share of characters sit in repeated lines (of "
         ">= dup_min_line_chars); stock 0.01 on all lines rejects any page that repeats a "
         '"Returns:" or "Example" line',
     )
     dup_min_line_chars: int = Field(
-        20, description="shorter lines are ignored by char_dup_ratio (characters)"
+        20, ge=0, description="shorter lines are ignored by char_dup_ratio (characters)"
     )
     new_line_ratio: float | None = Field(
-        0.3, description="reject when non-empty lines per word exceed this (lists of fragments)"
+        0.3,
+        ge=0,
+        description="reject when non-empty lines per word exceed this (lists of fragments)",
     )
 
 
@@ -227,30 +273,35 @@ class QualityConfig(_Strict):
     enabled: bool = Field(True, description="run qurate's own quality rules")
     max_mojibake_per_1k: float | None = Field(
         1.0,
+        ge=0,
         description="reject when ftfy badness hits per 1000 characters left after "
         "normalisation exceed this (mojibake)",
     )
     max_replacement_char_frac: float | None = Field(
-        0.01, description="reject when U+FFFD (lost characters) exceed this share of all characters"
+        0.01,
+        ge=0,
+        description="reject when U+FFFD (lost characters) exceed this share of all characters",
     )
     max_replacement_nonascii_frac: float | None = Field(
-        0.3, description="reject when U+FFFD exceed this share of the non-ASCII characters"
+        0.3, ge=0, description="reject when U+FFFD exceed this share of the non-ASCII characters"
     )
     max_latin1_letter_frac: float | None = Field(
         0.3,
+        ge=0,
         description="reject when more than this share of letters are Latin-1 accented letters "
         "(cp1251/cp1252 mix-ups ftfy can't fix)",
     )
     max_top_word_frac: float | None = Field(
         0.15,
+        ge=0,
         description="keyword stuffing: reject when the most frequent content word takes more "
         "than this share of words",
     )
     min_words_for_top_word: int = Field(
-        30, description="max_top_word_frac applies only to documents with this many words"
+        30, ge=0, description="max_top_word_frac applies only to documents with this many words"
     )
     max_spam_per_100_words: float | None = Field(
-        3.0, description="reject when spam phrases per 100 words exceed this"
+        3.0, ge=0, description="reject when spam phrases per 100 words exceed this"
     )
 
 
