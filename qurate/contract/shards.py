@@ -102,6 +102,24 @@ def shard_paths(directory: str | Path, *, rejects: bool = False) -> list[Path]:
     return sorted(p for p in d.glob("*.parquet") if not p.name.startswith("."))
 
 
+def _why(d: Path) -> str:
+    """Why a finished stage has no shards, from its manifest: it kept nothing (a run whose
+    every input was rejected, or that had no input), which "no shards" alone did not say."""
+    try:
+        m = read_manifest(d)
+    except BadInputError:
+        return ""
+    counts = m.get("counts") if isinstance(m.get("counts"), dict) else {}
+    if not isinstance(m.get("stage"), str) or counts.get("kept") != 0:
+        return ""
+    rejected = counts.get("rejected_by_reason") or {}
+    top = ", ".join(f"{k} {v}" for k, v in sorted(rejected.items(), key=lambda kv: -kv[1])[:3])
+    return (
+        f": its {m['stage']} run finished but kept no documents (0 of {counts.get('in', 0)}"
+        f"{'; rejected: ' + top if top else ''}); nothing to read"
+    )
+
+
 def check_stage_dir(directory: str | Path, *, finished: bool = True) -> Path:
     """A readable stage directory, or a one-line error saying what is wrong.
 
@@ -115,7 +133,7 @@ def check_stage_dir(directory: str | Path, *, finished: bool = True) -> Path:
     if finished and (d / RUN_MARKER).is_file():
         require_finished(d)  # a stage that started here: unfinished, not "no shards"
     if not shard_paths(d) and not shard_paths(d, rejects=True):
-        raise BadInputError(f"{d}: no Parquet shards (part-*.parquet) in this directory")
+        raise BadInputError(f"{d}: no Parquet shards (part-*.parquet) in this directory{_why(d)}")
     if finished:
         require_finished(d)
     return d

@@ -96,3 +96,18 @@ def test_post_data_and_pairs_refuse_to_overwrite_their_input(tmp_path: Path, cap
         line = one_line_error(*run_cli([*cmd, "-o", str(synth), "--overwrite"], capsys))
         assert "inside the input" in line, cmd
         assert sorted(p.name for p in synth.iterdir()) == shards
+
+
+def test_a_finished_stage_that_kept_nothing_says_so(tmp_path: Path):
+    # Before: `post sft --data SFT` on a finished `post data` run that kept no conversation
+    # said only "no Parquet shards (part-*.parquet) in this directory", as for a wrong folder.
+    from qurate.contract.files import write_manifest
+    from qurate.contract.shards import check_stage_dir
+
+    empty = tmp_path / "sft"
+    empty.mkdir()
+    write_manifest(empty, stage="post_data", config_hash="x", inputs=[], n_in=3, n_kept=0,
+                   rejected_by_reason={"too_long": 2, "lang": 1})  # fmt: skip
+    with pytest.raises(BadInputError, match=r"post_data run finished but kept no documents "
+                       r"\(0 of 3; rejected: too_long 2, lang 1\)"):  # fmt: skip
+        check_stage_dir(empty)
