@@ -1,0 +1,83 @@
+"""Sixth sweep, model side again: `train` (and `--resume`, `export`, `plan --fit`), `eval`,
+`post sft | dpo | grpo` driven with hostile inputs. What it found: an export that rewrote
+another checkpoint's weights, runs that diverged and still saved NaN weights with exit 0,
+GRPO that trained on prompts no reward could score, NaN metrics, tracebacks, and flags that
+were ignored without a word. Each now ends in one clean line (exit 2) or a counted reject."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.robust.test_robust_cli import one_line_error, run_cli
+from tests.robust.test_robust_train_small import _small_mix
+
+TINY = ["--preset", "tiny", "--seq-len", "32", "--micro-batch-size", "1"]
+
+
+def last_line_error(code: int, err: str) -> str:
+    """The error line of a command that printed progress (TRL, the train bar) before failing."""
+    assert code == 2, err
+    assert "Traceback" not in err and "(traceback in" not in err, err
+    line = [x for x in err.splitlines() if x.strip()][-1]
+    assert line.startswith("error: "), err
+    return line
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """A finished two-step tiny run with a checkpoint after each step."""
+    from qurate.train.api import load_config, train_config
+
+    base = tmp_path_factory.mktemp("run6")
+    data = _small_mix(base / "mixed", 56)
+    cfg = load_config(
+        None,
+        data=str(data),
+        out=str(base / "run"),
+        preset="tiny",
+        max_steps=2,
+        seq_len=32,
+        micro_batch_size=1,
+    )
+    train_config(cfg.model_copy(update={"save_every": 1}))
+    return base / "run"
+
+
+def _copy_run(run_dir: Path, tmp_path: Path) -> Path:
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    return run
+
+
+def _model_copy(run_dir: Path, tmp_path: Path) -> Path:
+    model = tmp_path / "model"
+    shutil.copytree(run_dir / "checkpoints" / "step-00000002", model)
+    return model
+
+
+def _texts(tmp_path: Path) -> Path:
+    texts = tmp_path / "t.jsonl"
+    texts.write_text('{"text": "The river rises in the hills and runs west."}\n')
+    return texts
+
+
+# --- train export --------------------------------------------------------------------------
+
+
+def test_export_never_writes_into_a_checkpoint_of_a_run(run_dir: Path, tmp_path: Path, capsys):
+    # Before: `train export RUN -o RUN/checkpoints/step-00000001 --dtype bfloat16` rewrote
+    # that checkpoint's model.safetensors in bfloat16 (exit 0); --resume from it read them.
+    run = _copy_run(run_dir, tmp_path)
+    older = run / "checkpoints" / "step-00000001"
+    before = (older / "model.safetensors").read_bytes()
+    for out in (older, run / "checkpoints", run / "checkpoints" / "hf"):
+        args = ["train", "export", str(run), "-o", str(out), "--dtype", "bfloat16"]
+        line = one_line_error(*run_cli(args, capsys))
+        assert "inside a run's checkpoints/" in line
+    assert (older / "model.safetensors").read_bytes() == before
+    assert not (run / "checkpoints" / "config.json").exists()
+    code, err = run_cli(["train", "export", str(run), "-o", str(tmp_path / "hf")], capsys)
+    assert code in (0, None) and (tmp_path / "hf" / "model.safetensors").is_file(), err
