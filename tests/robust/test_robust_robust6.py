@@ -81,3 +81,18 @@ def test_export_never_writes_into_a_checkpoint_of_a_run(run_dir: Path, tmp_path:
     assert not (run / "checkpoints" / "config.json").exists()
     code, err = run_cli(["train", "export", str(run), "-o", str(tmp_path / "hf")], capsys)
     assert code in (0, None) and (tmp_path / "hf" / "model.safetensors").is_file(), err
+
+
+# --- train: divergence, config values, resume ------------------------------------------------
+
+
+def test_a_step_that_breaks_the_weights_is_neither_logged_nor_saved(tmp_path: Path, capsys):
+    # Before: --lr 1e30 trained step 1, wrote `"eval_loss": NaN` to metrics.jsonl, saved the
+    # NaN weights as the checkpoint and printed "trained 1 steps ... eval loss nan", exit 0.
+    data = _small_mix(tmp_path / "mixed", 56)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(data), "-o", str(run), *TINY, "--max-steps", "1"]
+    line = last_line_error(*run_cli([*args, "--lr", "1e30"], capsys))
+    assert "eval loss is nan after step 1" in line and "not saved" in line
+    assert not (run / "checkpoints").exists()
+    assert "NaN" not in (run / "metrics.jsonl").read_text()
