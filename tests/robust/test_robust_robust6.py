@@ -96,3 +96,27 @@ def test_a_step_that_breaks_the_weights_is_neither_logged_nor_saved(tmp_path: Pa
     assert "eval loss is nan after step 1" in line and "not saved" in line
     assert not (run / "checkpoints").exists()
     assert "NaN" not in (run / "metrics.jsonl").read_text()
+
+
+@pytest.mark.parametrize(
+    ("yaml", "said"),
+    [
+        ("optim: {beta1: 5}", "train.optim.beta1"),  # was ValueError: Invalid beta parameter
+        ("optim: {beta2: -1}", "train.optim.beta2"),
+        ("model: {rope_theta: -1}", "model.rope_theta must be a positive number"),  # complex
+        ("model: {rms_norm_eps: -1}", "model.rms_norm_eps must be a positive number"),
+        ("model: {initializer_range: -1}", "model.initializer_range must be a number >= 0"),
+    ],
+)
+def test_impossible_optimiser_and_model_numbers_are_named(
+    tmp_path: Path, capsys, yaml: str, said: str
+):
+    # Before: the first two were "error: ValueError: Invalid beta parameter ..." and
+    # rope_theta -1 "error: TypeError: int() argument must be ... not 'complex'", each with
+    # a traceback file, exit 1, after the tokenizer was trained.
+    cfg = tmp_path / "t.yaml"
+    cfg.write_text(f"train:\n  {yaml}\n")
+    data = _small_mix(tmp_path / "mixed", 8)
+    args = ["train", "--data", str(data), "-o", str(tmp_path / "r"), "-c", str(cfg)]
+    line = one_line_error(*run_cli([*args, *TINY, "--max-steps", "1"], capsys))
+    assert said in line
