@@ -120,3 +120,18 @@ def test_impossible_optimiser_and_model_numbers_are_named(
     args = ["train", "--data", str(data), "-o", str(tmp_path / "r"), "-c", str(cfg)]
     line = one_line_error(*run_cli([*args, *TINY, "--max-steps", "1"], capsys))
     assert said in line
+
+
+def test_resume_refuses_a_new_init_from_or_tokenizer(run_dir: Path, tmp_path: Path, capsys):
+    # Before: `--resume --init-from OTHER` and `--resume --tokenizer OTHER` went on from the
+    # run's own checkpoint and tokenizer and never said the flag was ignored.
+    import qurate
+
+    run = _copy_run(run_dir, tmp_path)
+    other_tok = Path(qurate.__file__).parent / "data" / "tokenizer.json"
+    for flag, value in (("--init-from", run_dir / "checkpoints" / "step-00000001"),
+                        ("--tokenizer", other_tok)):  # fmt: skip
+        args = ["train", "-o", str(run), "--resume", "--max-steps", "3", flag, str(value)]
+        line = one_line_error(*run_cli(args, capsys))
+        assert "another config" in line and flag.lstrip("-").replace("-", "_") in line
+    assert not (run / "checkpoints" / "step-00000003").exists()
