@@ -135,3 +135,13 @@ def test_resume_refuses_a_new_init_from_or_tokenizer(run_dir: Path, tmp_path: Pa
         line = one_line_error(*run_cli(args, capsys))
         assert "another config" in line and flag.lstrip("-").replace("-", "_") in line
     assert not (run / "checkpoints" / "step-00000003").exists()
+
+
+def test_a_batch_of_more_rows_than_documents_is_not_called_empty(tmp_path: Path, capsys):
+    # Before: "error: no text to train on in mixed (stream 55 of 128 found no non-empty
+    # document)" for 56 documents of text and a 128-row batch.
+    data = _small_mix(tmp_path / "mixed", 56)
+    args = ["train", "--data", str(data), "-o", str(tmp_path / "r"), *TINY, "--max-steps", "1"]
+    line = last_line_error(*run_cli([*args, "--batch-tokens", "4096"], capsys))
+    assert "too few documents" in line and "--batch-tokens" in line
+    assert "no text to train on" not in line
