@@ -145,3 +145,29 @@ def test_a_batch_of_more_rows_than_documents_is_not_called_empty(tmp_path: Path,
     line = last_line_error(*run_cli([*args, "--batch-tokens", "4096"], capsys))
     assert "too few documents" in line and "--batch-tokens" in line
     assert "no text to train on" not in line
+
+
+# --- train plan --fit ------------------------------------------------------------------------
+
+_SWEEP = "N,D,batch,lr,loss\n1e8,1e9,1e5,1e-3,3\n2e8,1e9,2e5,2e-3,2.9\n1e8,4e9,2e5,2e-3,2.8\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "flags", "said"),
+    [
+        (_SWEEP.replace("1e-3,3", "nan,3"), [], "must be positive and finite"),  # lr = nan
+        (_SWEEP.replace("1e-3,3", "inf,3"), [], "must be positive and finite"),
+        (b"N,D,batch,lr,loss\n\xff\xfe,1,1,1,1\n", [], "not a CSV text file"),  # traceback
+        (_SWEEP, ["--params", "7B", "--tokens", "0"], "--tokens must be positive"),
+        (_SWEEP, ["--params", "7B"], "give both, or neither"),  # --params was ignored
+    ],
+)
+def test_plan_fit_refuses_what_it_cannot_fit_or_predict(
+    tmp_path: Path, capsys, body: str | bytes, flags: list[str], said: str
+):
+    # Before: an lr of nan or inf printed "lr = nan * N^nan * D^nan" (exit 0); a file that is
+    # not UTF-8 was a UnicodeDecodeError traceback; --tokens 0 printed "batch 0 tokens, lr 0".
+    csv = tmp_path / "sweep.csv"
+    csv.write_bytes(body if isinstance(body, bytes) else body.encode())
+    line = one_line_error(*run_cli(["train", "plan", "--fit", str(csv), *flags], capsys))
+    assert said in line
