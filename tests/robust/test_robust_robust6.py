@@ -171,3 +171,19 @@ def test_plan_fit_refuses_what_it_cannot_fit_or_predict(
     csv.write_bytes(body if isinstance(body, bytes) else body.encode())
     line = one_line_error(*run_cli(["train", "plan", "--fit", str(csv), *flags], capsys))
     assert said in line
+
+
+# --- eval --------------------------------------------------------------------------------
+
+
+def test_eval_refuses_a_tokenizer_larger_than_the_model(run_dir: Path, tmp_path: Path, capsys):
+    # Before: "error: IndexError: index out of range in self (traceback in ...)", exit 1.
+    import qurate
+
+    model = _model_copy(run_dir, tmp_path)
+    shutil.copyfile(
+        Path(qurate.__file__).parent / "data" / "tokenizer.json", model / "tokenizer.json"
+    )
+    args = ["eval", str(model), "--eval", f"x={_texts(tmp_path)}"]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "8192 tokens but the model's vocab_size is 2048" in line
