@@ -187,3 +187,18 @@ def test_eval_refuses_a_tokenizer_larger_than_the_model(run_dir: Path, tmp_path:
     args = ["eval", str(model), "--eval", f"x={_texts(tmp_path)}"]
     line = one_line_error(*run_cli(args, capsys))
     assert "8192 tokens but the model's vocab_size is 2048" in line
+
+
+def test_eval_of_a_model_with_nan_weights_writes_no_nan(run_dir: Path, tmp_path: Path, capsys):
+    # Before: the table said "bits_per_byte nan", -o got `"value": NaN`, exit 0.
+    from safetensors.torch import load_file, save_file
+
+    model = _model_copy(run_dir, tmp_path)
+    sd = load_file(model / "model.safetensors")
+    sd["model.norm.weight"][0] = float("nan")
+    save_file(sd, model / "model.safetensors", metadata={"format": "pt"})
+    out = tmp_path / "eval.json"
+    args = ["eval", str(model), "--eval", f"x={_texts(tmp_path)}", "-o", str(out)]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "bits_per_byte nan" in line and "not finite" in line
+    assert not out.exists()
