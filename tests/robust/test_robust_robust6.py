@@ -202,3 +202,45 @@ def test_eval_of_a_model_with_nan_weights_writes_no_nan(run_dir: Path, tmp_path:
     line = one_line_error(*run_cli(args, capsys))
     assert "bits_per_byte nan" in line and "not finite" in line
     assert not out.exists()
+
+
+# --- post sft / dpo / grpo ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chat_model() -> str:
+    pytest.importorskip("trl")
+    from qurate.llm.testing import cached_tiny_chat_model
+
+    return str(cached_tiny_chat_model())
+
+
+def _chat_dir(path: Path) -> Path:
+    from tests.robust.test_robust_robust3b import _GOOD_CHAT
+    from tests.robust.test_robust_robust3b import _chat_dir as make
+
+    return make(path, [_GOOD_CHAT])
+
+
+def test_post_sft_stops_when_training_diverges(chat_model: str, tmp_path: Path, capsys):
+    # Before: learning_rate 1e30 logged "loss": 0.0 beside "grad_norm": NaN (the Trainer
+    # drops non-finite losses from its average), saved NaN weights as final, exit 0.
+    capsys.readouterr()
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text("post:\n  sft:\n    learning_rate: 1.0e+30\n")
+    out = tmp_path / "out"
+    args = ["post", "sft", "--model", chat_model, "--data", str(_chat_dir(tmp_path / "chat"))]
+    line = last_line_error(
+        *run_cli([*args, "-o", str(out), "-c", str(cfg), "--max-steps", "3"], capsys)
+    )
+    assert "post sft diverged at step 2" in line and "post.sft.learning_rate" in line
+    assert not (out / "final").exists()
+    assert "NaN" not in (out / "metrics.jsonl").read_text()
+
+
+def test_check_finite_names_every_non_finite_figure():
+    from qurate.post.runs import DivergedError, check_finite
+
+    check_finite({"step": 1, "loss": 0.7, "grad_norm": 2.0, "tokens": None}, "dpo")
+    with pytest.raises(DivergedError, match=r"post dpo diverged at step 4 of dpo \(loss inf"):
+        check_finite({"step": 4, "loss": float("inf"), "grad_norm": 1.0}, "dpo")
