@@ -222,6 +222,8 @@ def run_sft(
     s = cfg.sft
     check_causal_lm(model)
     phases = s.phases or [PhaseConfig(max_tokens=s.max_tokens, epochs=s.epochs)]
+    if not data and not all(p.data for p in phases):  # was found after the model loaded
+        raise BadInputError("post sft: no data: give --data or post.sft.phases[].data")
     inputs = sorted({*data, *(d for p in phases for d in p.data)})
     reads = [model, *inputs]
     fp = fingerprint(cfg, reads, max_steps=max_steps)

@@ -244,3 +244,14 @@ def test_check_finite_names_every_non_finite_figure():
     check_finite({"step": 1, "loss": 0.7, "grad_norm": 2.0, "tokens": None}, "dpo")
     with pytest.raises(DivergedError, match=r"post dpo diverged at step 4 of dpo \(loss inf"):
         check_finite({"step": 4, "loss": float("inf"), "grad_norm": 1.0}, "dpo")
+
+
+def test_post_sft_without_data_says_so_before_loading_the_model(
+    chat_model: str, tmp_path: Path, capsys
+):
+    # Before: the weights loaded (a progress bar on stderr) and then the error came.
+    capsys.readouterr()
+    args = ["post", "sft", "--model", chat_model, "-o", str(tmp_path / "out")]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "no data: give --data" in line
+    assert not (tmp_path / "out").exists()
