@@ -255,3 +255,24 @@ def test_post_sft_without_data_says_so_before_loading_the_model(
     line = one_line_error(*run_cli(args, capsys))
     assert "no data: give --data" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_grpo_leaves_out_prompts_no_reward_can_score(chat_model: str, tmp_path: Path, capsys):
+    # Before: prompts without a `reference` under --reward math trained "1 steps on 1 rows",
+    # every reward None (TRL: "ensure at least one reward function returns a valid reward"),
+    # exit 0, and such prompts were counted as kept.
+    from qurate.contract.stagedir import read_manifest
+
+    capsys.readouterr()
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"prompt": "What is 2+2?"}\n{"prompt": "Write f.", "tests": "f()"}\n')
+    base = ["post", "grpo", "--model", chat_model, "--prompts", str(prompts), "--reward", "math"]
+    line = one_line_error(*run_cli([*base, "-o", str(tmp_path / "o1")], capsys))
+    assert "no prompt that --reward math can score (2 read)" in line
+
+    prompts.write_text('{"prompt": "What is 1+1?", "reference": "2"}\n{"prompt": "What is 2+2?"}\n')
+    out = tmp_path / "o2"
+    code, err = run_cli([*base, "-o", str(out), "--max-steps", "1"], capsys)
+    assert code in (0, None), err
+    c = read_manifest(out)["counts"]
+    assert (c["in"], c["kept"], c["rejected_by_reason"]) == (2, 1, {"no_reward": 1})
