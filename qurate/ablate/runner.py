@@ -16,6 +16,7 @@ stage rerun policy (``StageDir``: same run again is a no-op, another run needs
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing as mp
 import os
 import time
@@ -37,7 +38,7 @@ from qurate.contract.stagedir import (
     config_hash,
     fingerprint,
 )
-from qurate.errors import ConfigError
+from qurate.errors import BadInputError, ConfigError
 
 RESULT = "result.json"
 TRAIN_FACTS = ("tokens", "steps", "params", "batch_tokens", "lr", "final_loss")
@@ -66,6 +67,11 @@ def evaluate_model(
             max_new_tokens=cfg.max_new_tokens,
         )
         res["wall_s"] = round(time.perf_counter() - t0, 3)
+        if not math.isfinite(res["value"]):  # a NaN metric was printed and written, exit 0
+            raise BadInputError(
+                f"{model_path}: eval {name} gives {res['metric']} {res['value']}: the model's "
+                "outputs are not finite (NaN or infinite weights?)"
+            )
         out[name] = res
     return out
 

@@ -26,7 +26,7 @@ from tokenizers import Tokenizer
 from qurate.errors import BadInputError
 from qurate.train.checkpoint import load_hf_model, resolve_checkpoint
 from qurate.train.model import Qwen2
-from qurate.train.tokenizer import encode, eos_id, load_tokenizer
+from qurate.train.tokenizer import encode, eos_id, load_tokenizer, vocab_size
 
 IGNORE = -100
 LOGIT_BUDGET = 1 << 26  # logits per forward pass (256 MB in fp32): bounds eval memory
@@ -58,7 +58,13 @@ def load_model(path: str | Path, device: str | None = None) -> LoadedModel:
     tok_dir = ckpt if (ckpt / "tokenizer.json").is_file() else Path(path) / "tokenizer"
     if not (tok_dir / "tokenizer.json").is_file():
         raise BadInputError(f"{path}: no tokenizer.json beside the checkpoint")
-    return LoadedModel(model, load_tokenizer(tok_dir), dev, ckpt)
+    tok = load_tokenizer(tok_dir)
+    if vocab_size(tok) > model.config.vocab_size:  # was an IndexError in the embedding
+        raise BadInputError(
+            f"{path}: the tokenizer has {vocab_size(tok)} tokens but the model's vocab_size is "
+            f"{model.config.vocab_size}: they do not belong together"
+        )
+    return LoadedModel(model, tok, dev, ckpt)
 
 
 @dataclass

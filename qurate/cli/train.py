@@ -185,17 +185,21 @@ def plan_cmd(
 
     console = Console()
     if fit is not None:
+        if bool(params) != bool(tokens):  # one of them was silently ignored
+            raise ConfigError("--fit predicts at --params N and --tokens D: give both, or neither")
+        at = None
+        if params and tokens:  # checked before the fit: --tokens 0 printed "batch 0, lr 0"
+            at = model_size(params, seq_len)[0], parse_count(tokens)
+            if at[1] <= 0:
+                raise ConfigError("--tokens must be positive")
         f = fit_sweep(fit)
         (a, al, be), (c, ga, de) = f.lr_coef, f.batch_coef
         console.print(f"fitted on {f.points} (N, D) points (best run of each):")
         console.print(f"  lr = {a:.4g} * N^{al:.4f} * D^{be:.4f}   (R^2 {f.lr_r2:.3f})")
         console.print(f"  B  = {c:.4g} * N^{ga:.4f} * D^{de:.4f} tokens   (R^2 {f.batch_r2:.3f})")
-        if params and tokens:
-            n = model_size(params, seq_len)[0]
-            b, lr_ = f.predict(n, parse_count(tokens))
-            console.print(
-                f"  at N={n:.4g}, D={parse_count(tokens):.4g}: batch {b:,.0f} tokens, lr {lr_:.4g}"
-            )
+        if at is not None:
+            b, lr_ = f.predict(*at)
+            console.print(f"  at N={at[0]:.4g}, D={at[1]:.4g}: batch {b:,.0f} tokens, lr {lr_:.4g}")
         return
     if not params or not tokens:
         raise ConfigError("qurate train plan needs --params N and --tokens D (or --fit CSV)")

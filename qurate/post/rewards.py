@@ -199,6 +199,21 @@ def read_prompts(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def scorable(row: dict[str, Any], names: list[str]) -> bool:
+    """Whether one of the rewards ``names`` can score completions of this prompt: ``math``
+    needs a ``reference``, ``code`` needs ``tests``, a reward model scores anything. A
+    prompt none of them can score gives every completion no reward (zero gradient)."""
+    for name in names:
+        if name.startswith("rm:"):
+            return True
+        if name == "math" and (row.get("reference") or "").strip():
+            return True
+        tests = row.get("tests")
+        if name == "code" and isinstance(tests, str) and tests.strip():
+            return True
+    return False
+
+
 def keep_learnable(rates: dict[str, float | None]) -> list[str]:
     """Prompts whose pass rate over their synth samples is strictly between 0 and 1: the ones
     where a GRPO group can disagree (all-pass or all-fail groups give zero gradient)."""
@@ -213,4 +228,5 @@ __all__ = [
     "make_code_reward",
     "math_reward",
     "read_prompts",
+    "scorable",
 ]

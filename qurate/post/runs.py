@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
 
+from qurate.errors import QurateError
 from qurate.post.config import PostConfig, TrainSettings
 
 
@@ -52,6 +54,7 @@ def trl_args(
         "report_to": [],
         "disable_tqdm": True,
         "dataloader_num_workers": 0,
+        "logging_nan_inf_filter": False,  # a NaN loss is logged as NaN (and stops the run)
         **device_args(cfg, section),
     }
 
@@ -72,6 +75,29 @@ def trim_metrics(path: Path, stage: str, last_step: int) -> None:
         if rec.get("stage") != stage or rec.get("step", 0) <= last_step:
             keep.append(line)
     path.write_text("".join(f"{x}\n" for x in keep))
+
+
+class DivergedError(QurateError):
+    """The loss or the gradient norm of a post-training step became NaN or infinite."""
+
+
+def check_finite(rec: dict[str, Any], stage: str) -> None:
+    """Stop the run at a NaN or infinite loss or gradient norm. TRL trained on: it logged a
+    loss of 0.0 (the Trainer filters non-finite losses out of its average) beside a NaN
+    gradient norm, saved NaN weights as ``final`` and exited 0."""
+    bad = {
+        k: rec[k]
+        for k in ("loss", "grad_norm", "eval_loss")
+        if isinstance(rec.get(k), int | float) and not math.isfinite(rec[k])
+    }
+    if bad:
+        said = ", ".join(f"{k} {v}" for k, v in bad.items())
+        trainer = "sft" if stage.startswith("phase") else stage
+        raise DivergedError(
+            f"post {trainer} diverged at step {rec['step']} of {stage} ({said}); stopped, "
+            f"nothing saved as final. Lower post.{trainer}.learning_rate and run again "
+            "with --overwrite"
+        )
 
 
 def metrics_callback(path: Path, stage: str, seq_len: int) -> Any:
@@ -106,6 +132,7 @@ def metrics_callback(path: Path, stage: str, seq_len: int) -> Any:
             }
             if "eval_loss" in logs:
                 rec["eval_loss"] = logs["eval_loss"]
+            check_finite(rec, stage)
             for src, dst in (("rewards/margins", "margin"), ("reward", "reward")):
                 if src in logs:
                     rec[dst] = logs[src]
@@ -123,6 +150,8 @@ def read_metrics(run: str | Path) -> list[dict[str, Any]]:
 
 
 __all__ = [
+    "DivergedError",
+    "check_finite",
     "device_args",
     "latest_checkpoint",
     "metrics_callback",

@@ -30,7 +30,7 @@ from qurate.post.chat import check_messages
 from qurate.post.config import PhaseConfig, PostConfig
 from qurate.post.pairs import pair_problem, read_pairs
 from qurate.post.policy import check_causal_lm, load_policy, save_policy
-from qurate.post.rewards import build_rewards, read_prompts
+from qurate.post.rewards import build_rewards, read_prompts, scorable
 from qurate.post.runs import latest_checkpoint, metrics_callback, trim_metrics, trl_args
 
 log = logging.getLogger("qurate.post")
@@ -222,6 +222,8 @@ def run_sft(
     s = cfg.sft
     check_causal_lm(model)
     phases = s.phases or [PhaseConfig(max_tokens=s.max_tokens, epochs=s.epochs)]
+    if not data and not all(p.data for p in phases):  # was found after the model loaded
+        raise BadInputError("post sft: no data: give --data or post.sft.phases[].data")
     inputs = sorted({*data, *(d for p in phases for d in p.data)})
     reads = [model, *inputs]
     fp = fingerprint(cfg, reads, max_steps=max_steps)
@@ -365,10 +367,18 @@ def run_grpo(
     cfg = cfg or PostConfig()
     s = cfg.grpo
     check_causal_lm(model)
-    rows = read_prompts(prompts)
+    read = read_prompts(prompts)
     funcs, weights = build_rewards(
         rewards, s.reward_weights, s.reward_timeout_s, s.code_test_timeout_s, s.code_workers
     )
+    # a prompt no reward can score trained on nothing (every reward None, exit 0): left out
+    rows = [r for r in read if scorable(r, rewards)]
+    left_out = {"no_reward": len(read) - len(rows)} if len(rows) < len(read) else {}
+    if not rows:
+        raise BadInputError(
+            f"{prompts}: no prompt that --reward {' --reward '.join(rewards)} can score "
+            f"({len(read)} read): math needs a `reference`, code needs `tests`"
+        )
     fp = fingerprint(cfg, [model, prompts], max_steps=max_steps, rewards=rewards)
     sd, done = _begin(out, "post_grpo", fp, resume, overwrite, [model, prompts])
     if done is not None:
@@ -405,7 +415,7 @@ def run_grpo(
             metrics,
             cfg,
             [str(model), str(prompts)],
-            (len(rows), len(rows), {}),
+            (len(read), len(rows), left_out),
             lambda: {"reward_failures": {f.name: f.failures for f in funcs}, "rewards": rewards},
         )
 

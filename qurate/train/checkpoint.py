@@ -194,6 +194,10 @@ def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") 
         raise BadInputError("export needs an output directory other than the checkpoint")
     if (dst / CKPT_DIR).is_dir():  # its model files would shadow the run's later checkpoints
         raise BadInputError(f"{dst}: holds a training run; export to a new -o")
+    if _in_checkpoints(dst):  # its weights would be overwritten (in another dtype) in place
+        raise BadInputError(
+            f"{dst}: is a training checkpoint or inside a run's {CKPT_DIR}/; export to a new -o"
+        )
     model = load_hf_model(ckpt)
     if dtype not in ("float32", "bfloat16", "float16"):
         raise BadInputError(f"unknown dtype {dtype!r}; valid: float32, bfloat16, float16")
@@ -213,6 +217,19 @@ def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") 
         if name != "generation_config.json" and (ckpt / name).is_file():
             shutil.copyfile(ckpt / name, dst / name)
     return dst
+
+
+def _in_checkpoints(dst: Path) -> bool:
+    """Whether ``dst`` is a training checkpoint, or a run's checkpoints folder or a path
+    under it: ``train export RUN -o RUN/checkpoints/step-N`` rewrote that checkpoint's
+    weights (in bfloat16 with ``--dtype``), and ``--resume`` then read them back."""
+    here = dst.resolve()
+    if (here / TRAIN_STATE).is_file():
+        return True
+    for p in (here, *here.parents):
+        if p.name == CKPT_DIR and ((p / LATEST).is_file() or any(p.glob("step-*"))):
+            return True
+    return False
 
 
 def rng_state() -> dict[str, Any]:

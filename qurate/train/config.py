@@ -43,9 +43,10 @@ class OptimConfig(BaseModel):
     )
     decay_fraction: float = Field(0.2, gt=0, le=1, description="WSD: share of steps that decay")
     weight_decay: float = Field(0.1, ge=0, description="AdamW decoupled weight decay")
-    beta1: float = Field(0.9, description="AdamW first-moment decay")
-    beta2: float = Field(0.95, description="AdamW second-moment decay")
-    eps: float = Field(1e-8, description="AdamW denominator epsilon")
+    # ranges as torch.optim.AdamW checks them (was its ValueError traceback, after the model)
+    beta1: float = Field(0.9, ge=0, lt=1, description="AdamW first-moment decay")
+    beta2: float = Field(0.95, ge=0, lt=1, description="AdamW second-moment decay")
+    eps: float = Field(1e-8, ge=0, description="AdamW denominator epsilon")
     grad_clip: float = Field(1.0, gt=0, description="clip the global gradient norm to this")
 
 

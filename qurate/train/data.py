@@ -193,6 +193,15 @@ class Stream:
             if self._docs is not None:  # finished this record batch
                 p.batch, p.row, self._docs = p.batch + 1, 0, None
             if p.shard >= len(self._epoch_shards(p.epoch)):
+                if whole_epoch_empty and len(self.shards) < self.n_streams and self.index:
+                    # it was called "no text to train on": there is text, too little of it
+                    raise BadInputError(
+                        f"too few documents in {self.shards[0].parent} for a batch of "
+                        f"{self.n_streams} rows a step: row {self.index} takes documents "
+                        f"{self.index}, {self.index + self.n_streams}, ... of each shard and "
+                        "there are none; lower --batch-tokens (or raise --seq-len), or give "
+                        "more data"
+                    )
                 if whole_epoch_empty:
                     raise BadInputError(
                         f"no text to train on in {self.shards[0].parent} "

@@ -414,6 +414,13 @@ class Trainer:
                 rec["mfu"] = flops / (self.peak * self.d.world)
             if self.cfg.eval_every and (self.step % self.cfg.eval_every == 0 or self.step == end):
                 eval_loss = rec["eval_loss"] = self.evaluate()
+                if eval_loss is not None and not math.isfinite(eval_loss):
+                    # the update of this step broke the weights: never log or save them
+                    raise DivergedError(
+                        f"eval loss is {eval_loss} after step {self.step}: the weights are no "
+                        f"longer finite; not saved. Last good checkpoint: "
+                        f"{self.last_ckpt or 'none'}. Lower the learning rate and --resume"
+                    )
             if self.d.main and (self.step % self.cfg.log_every == 0 or "eval_loss" in rec):
                 with metrics.open("a") as f:
                     f.write(json.dumps(rec) + "\n")

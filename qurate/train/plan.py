@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qurate.errors import BadInputError, ConfigError
+from qurate.errors import BadInputError, ConfigError, one_line
 from qurate.train.model import PRESETS, ModelConfig
 
 
@@ -144,6 +144,8 @@ def fit_sweep(path: str | Path) -> Fit:
             rows = list(csv.DictReader(f))
     except OSError as e:
         raise BadInputError(f"cannot read sweep {p}: {e}") from None
+    except (UnicodeDecodeError, csv.Error) as e:  # was a UnicodeDecodeError traceback
+        raise BadInputError(f"cannot read sweep {p}: not a CSV text file ({one_line(e)})") from None
     need = ("n", "d", "batch", "lr", "loss")  # plus, for MoE sweeps, an optional n_active
     best: dict[tuple[float, float], tuple[float, float, float]] = {}
     for i, row in enumerate(rows, start=2):
@@ -158,8 +160,11 @@ def fit_sweep(path: str | Path) -> Fit:
             lr, loss = float(low["lr"]), float(low["loss"])
         except (ConfigError, ValueError, TypeError):
             raise BadInputError(f"{p}:{i}: not a number in {row}") from None
-        if min(n, d, b, lr) <= 0 or not math.isfinite(loss):
-            raise BadInputError(f"{p}:{i}: N, D, batch and lr must be positive, loss finite")
+        # an lr of nan or inf passed (nan compares false) and made the whole lr fit nan
+        if not all(math.isfinite(v) for v in (lr, loss)) or min(n, d, b, lr) <= 0:
+            raise BadInputError(
+                f"{p}:{i}: N, D, batch and lr must be positive and finite, loss finite"
+            )
         if (n, d) not in best or loss < best[(n, d)][2]:
             best[(n, d)] = (b, lr, loss)
     keys = list(best)

@@ -302,6 +302,10 @@ def check_resume(
         new = json.loads(json.dumps(cfg.model_dump(mode="json")[key]))
         if old.get(key) != new and not (key == "batch_tokens" and new is None):
             diffs.append(f"{key}: {old.get(key)} -> {new}")
+    for key in ("init_from", "tokenizer"):  # were ignored on --resume, without a word
+        was, new = old.get(key), getattr(cfg, key)
+        if was != new and not (was and new and Path(was).resolve() == Path(new).resolve()):
+            diffs.append(f"{key}: {was} -> {new}")
     if diffs:
         raise ConfigError(
             "the checkpoint comes from another config (" + "; ".join(diffs[:4]) + "); "

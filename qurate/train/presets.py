@@ -95,6 +95,13 @@ class ModelConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(f"model.{name} must be a positive integer, not {v!r}")
+        for name in ("rope_theta", "rms_norm_eps"):  # rope_theta -1 trained on complex numbers
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < math.inf:
+                raise ConfigError(f"model.{name} must be a positive number, not {v!r}")
+        v = self.initializer_range
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < math.inf:
+            raise ConfigError(f"model.initializer_range must be a number >= 0, not {v!r}")
         if self.hidden_size % self.num_attention_heads:
             raise ConfigError("model.hidden_size must be a multiple of num_attention_heads")
         if self.num_attention_heads % self.num_key_value_heads:
