@@ -111,3 +111,16 @@ def test_a_finished_stage_that_kept_nothing_says_so(tmp_path: Path):
     with pytest.raises(BadInputError, match=r"post_data run finished but kept no documents "
                        r"\(0 of 3; rejected: too_long 2, lang 1\)"):  # fmt: skip
         check_stage_dir(empty)
+
+
+def test_post_resume_with_no_earlier_run_is_refused(tmp_path: Path, capsys):
+    # Before: `post sft --resume -o NEW` started a fresh run and exited 0 (a mistyped -o went
+    # unnoticed), where `qurate train --resume` refuses.
+    data = _scored(tmp_path / "chats")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"architectures": ["Qwen2ForCausalLM"]}')
+    out = tmp_path / "nothere"
+    cmd = ["post", "sft", "--model", str(model), "--data", str(data), "-o", str(out)]
+    line = one_line_error(*run_cli([*cmd, "--resume"], capsys))
+    assert "nothing to resume" in line and not out.exists()
