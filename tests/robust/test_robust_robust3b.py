@@ -52,24 +52,29 @@ def test_train_plan_refuses_a_sequence_length_below_one(capsys):
         assert "--seq-len must be a positive" in line
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    """A finished one-step tiny run (its checkpoint is also a HF model directory)."""
+def tiny_run(base: Path, steps: int, **update) -> Path:
+    """A finished tiny run of ``steps`` steps in ``base/run`` on 56 small documents (each
+    checkpoint is also a HF model directory); ``update``: train config fields."""
     from qurate.train.api import load_config, train_config
 
-    base = tmp_path_factory.mktemp("run")
     data = _small_mix(base / "mixed", 56)
     cfg = load_config(
         None,
         data=str(data),
         out=str(base / "run"),
         preset="tiny",
-        max_steps=1,
+        max_steps=steps,
         seq_len=32,
         micro_batch_size=1,
     )
-    train_config(cfg)
+    train_config(cfg.model_copy(update=update))
     return base / "run"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """A finished one-step tiny run (its checkpoint is also a HF model directory)."""
+    return tiny_run(tmp_path_factory.mktemp("run"), 1)
 
 
 def _damaged_copy(run_dir: Path, tmp_path: Path, name: str, body: bytes | None) -> Path:

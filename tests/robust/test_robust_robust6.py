@@ -29,21 +29,9 @@ def last_line_error(code: int, err: str) -> str:
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     """A finished two-step tiny run with a checkpoint after each step."""
-    from qurate.train.api import load_config, train_config
+    from tests.robust.test_robust_robust3b import tiny_run
 
-    base = tmp_path_factory.mktemp("run6")
-    data = _small_mix(base / "mixed", 56)
-    cfg = load_config(
-        None,
-        data=str(data),
-        out=str(base / "run"),
-        preset="tiny",
-        max_steps=2,
-        seq_len=32,
-        micro_batch_size=1,
-    )
-    train_config(cfg.model_copy(update={"save_every": 1}))
-    return base / "run"
+    return tiny_run(tmp_path_factory.mktemp("run6"), 2, save_every=1)
 
 
 def _copy_run(run_dir: Path, tmp_path: Path) -> Path:
