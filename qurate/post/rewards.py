@@ -159,7 +159,13 @@ def build_rewards(
 def read_prompts(path: str | Path) -> list[dict[str, Any]]:
     """The RL prompt set: a ``post pairs`` directory, or any JSONL/Parquet file with ``prompt``
     (text or messages) and ``reference`` and/or ``tests``. A row with no prompt is an error
-    naming it; an empty set is an error."""
+    naming it; an empty set is an error. A repeated prompt is read once."""
+    return read_prompts_counted(path)[0]
+
+
+def read_prompts_counted(path: str | Path) -> tuple[list[dict[str, Any]], int]:
+    """:func:`read_prompts` and the number of rows read, repeats included (the stage's ``in``:
+    the repeats are counted as left out, not lost)."""
     from qurate.contract.stagedir import MANIFEST
     from qurate.synth.samples import read_records
 
@@ -196,7 +202,7 @@ def read_prompts(path: str | Path) -> list[dict[str, Any]]:
         )
     if not rows:
         raise BadInputError(f"{path}: no prompts")
-    return rows
+    return rows, len(records)
 
 
 def scorable(row: dict[str, Any], names: list[str]) -> bool:
@@ -228,5 +234,6 @@ __all__ = [
     "make_code_reward",
     "math_reward",
     "read_prompts",
+    "read_prompts_counted",
     "scorable",
 ]

@@ -30,7 +30,7 @@ from qurate.post.chat import check_messages
 from qurate.post.config import PhaseConfig, PostConfig
 from qurate.post.pairs import pair_problem, read_pairs
 from qurate.post.policy import check_causal_lm, load_policy, save_policy
-from qurate.post.rewards import build_rewards, read_prompts, scorable
+from qurate.post.rewards import build_rewards, read_prompts_counted, scorable
 from qurate.post.runs import latest_checkpoint, metrics_callback, trim_metrics, trl_args
 
 log = logging.getLogger("qurate.post")
@@ -373,13 +373,15 @@ def run_grpo(
     cfg = cfg or PostConfig()
     s = cfg.grpo
     check_causal_lm(model)
-    read = read_prompts(prompts)
+    read, n_rows = read_prompts_counted(prompts)
     funcs, weights = build_rewards(
         rewards, s.reward_weights, s.reward_timeout_s, s.code_test_timeout_s, s.code_workers
     )
     # a prompt no reward can score trained on nothing (every reward None, exit 0): left out
     rows = [r for r in read if scorable(r, rewards)]
-    left_out = {"no_reward": len(read) - len(rows)} if len(rows) < len(read) else {}
+    # in == kept + left out: a repeated prompt (several pairs of one prompt) is one RL prompt
+    left = {"repeated_prompt": n_rows - len(read), "no_reward": len(read) - len(rows)}
+    left_out = {k: v for k, v in left.items() if v}
     if not rows:
         raise BadInputError(
             f"{prompts}: no prompt that --reward {' --reward '.join(rewards)} can score "
@@ -421,7 +423,7 @@ def run_grpo(
             metrics,
             cfg,
             [str(model), str(prompts)],
-            (len(read), len(rows), left_out),
+            (n_rows, len(rows), left_out),
             lambda: {"reward_failures": {f.name: f.failures for f in funcs}, "rewards": rewards},
         )
 

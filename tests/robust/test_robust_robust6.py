@@ -258,9 +258,13 @@ def test_grpo_leaves_out_prompts_no_reward_can_score(chat_model: str, tmp_path: 
     line = one_line_error(*run_cli([*base, "-o", str(tmp_path / "o1")], capsys))
     assert "no prompt that --reward math can score (2 read)" in line
 
-    prompts.write_text('{"prompt": "What is 1+1?", "reference": "2"}\n{"prompt": "What is 2+2?"}\n')
+    # A repeated prompt (several pairs of one prompt) is one RL prompt and counted as left
+    # out; before, `in` was the number after the repeats were dropped.
+    one = '{"prompt": "What is 1+1?", "reference": "2"}\n'
+    prompts.write_text(one + '{"prompt": "What is 2+2?"}\n' + one)
     out = tmp_path / "o2"
     code, err = run_cli([*base, "-o", str(out), "--max-steps", "1"], capsys)
     assert code in (0, None), err
     c = read_manifest(out)["counts"]
-    assert (c["in"], c["kept"], c["rejected_by_reason"]) == (2, 1, {"no_reward": 1})
+    left = {"no_reward": 1, "repeated_prompt": 1}
+    assert (c["in"], c["kept"], c["rejected_by_reason"]) == (3, 1, left)
