@@ -4,6 +4,7 @@
 - ``BadInputError``: an input file or record cannot be used (names the file and line).
 - ``EngineError``: an inference engine failed; ``retryable`` says whether to try again.
 - ``MissingExtraError``: an optional dependency is not installed (names the pip extra).
+- ``DivergedError``: training (``qurate train``, ``post sft|dpo|grpo``) went non-finite.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class ConfigError(QurateError):
 
 class BadInputError(QurateError):
     """An input path or record cannot be read or used."""
+
+
+class DivergedError(QurateError):
+    """A training loss or gradient norm became NaN or infinite."""
 
 
 class EngineError(QurateError):

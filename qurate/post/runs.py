@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qurate.errors import QurateError
+from qurate.errors import DivergedError
 from qurate.post.config import PostConfig, TrainSettings
 
 
@@ -75,10 +75,6 @@ def trim_metrics(path: Path, stage: str, last_step: int) -> None:
         if rec.get("stage") != stage or rec.get("step", 0) <= last_step:
             keep.append(line)
     path.write_text("".join(f"{x}\n" for x in keep))
-
-
-class DivergedError(QurateError):
-    """The loss or the gradient norm of a post-training step became NaN or infinite."""
 
 
 def check_finite(rec: dict[str, Any], stage: str) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from qurate.errors import BadInputError, QurateError
+from qurate.errors import BadInputError, DivergedError
 from qurate.train import checkpoint as ck
 from qurate.train import dist as dl
 from qurate.train import prepare, rundir
@@ -46,10 +46,6 @@ from qurate.train.tokenizer import eos_id, save_tokenizer_dir
 PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12}
 
 Event = Callable[[str, dict[str, Any]], None]
-
-
-class DivergedError(QurateError):
-    """The loss became NaN or infinite."""
 
 
 @dataclass
