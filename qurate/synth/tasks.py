@@ -21,6 +21,7 @@ A template is named ``<name>_v<version>`` everywhere (provenance, cache keys, fl
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -70,13 +71,8 @@ class Template(BaseModel):
         return [f for f in self.requires if not isinstance(seed.get(f), str) or not seed[f].strip()]
 
     def not_text(self, seed: dict[str, Any]) -> list[str]:
-        """``'field' is a number`` for each required field the seed has but not as a string
-        (null included): "missing" would send the user looking for a field that is there."""
-        return [
-            f"'{f}' is {json_type(seed[f])}"
-            for f in self.requires
-            if f in seed and not isinstance(seed[f], str)
-        ]
+        """:func:`not_text` for the template's required fields."""
+        return not_text(seed, self.requires)
 
     def render(self, seed: dict[str, Any]) -> list[dict[str, str]]:
         """Chat messages for one seed (``requires`` must hold)."""
@@ -98,6 +94,16 @@ def json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return f"a {type(value).__name__}"
+
+
+def not_text(seed: dict[str, Any], fields: Iterable[str]) -> list[str]:
+    """``'field' is a number`` for each of ``fields`` the seed has but not as a string (null
+    included): "missing" would send the user looking for a field that is there."""
+    return [
+        f"'{f}' is {json_type(seed[f])}"
+        for f in fields
+        if f in seed and not isinstance(seed[f], str)
+    ]
 
 
 def load_templates(extra_dir: str | Path | None = None) -> dict[str, Template]:
@@ -140,7 +146,7 @@ def pick_template(
         if isinstance(first.get(field), str):
             return templates[tid]
     need = " or ".join(repr(f) for f, _ in DEFAULTS[task])
-    wrong = [f"'{f}' is {json_type(first[f])}" for f, _ in DEFAULTS[task] if f in first]
+    wrong = not_text(first, [f for f, _ in DEFAULTS[task]])
     if wrong:
         at = f" ({where})" if where else ""
         raise BadInputError(
