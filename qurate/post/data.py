@@ -175,9 +175,10 @@ def build_chat_data(
         if not Path(p).exists():
             raise BadInputError(f"{p}: no such file or directory")
     t0 = time.perf_counter()
-    sd = StageDir(out, STAGE, overwrite=overwrite, inputs=[*inputs, *cfg.benchmarks, *cfg.pool])
+    reads = [*inputs, *cfg.benchmarks, *cfg.pool]
+    sd = StageDir(out, STAGE, overwrite=overwrite, inputs=reads)
     with sd:
-        fp = fingerprint(cfg, [*inputs, *cfg.benchmarks, *cfg.pool])
+        fp = fingerprint(cfg, reads)
         if (done := sd.begin(fp, resume=False)) is not None:
             c = done["counts"]
             return DataResult(sd.path, c["in"], c["kept"], c["rejected_by_reason"])
