@@ -312,6 +312,11 @@ class StageDir:
             return True  # ours, damaged: read_manifest names it
         return isinstance(data, dict) and isinstance(data.get("stage"), str)
 
+    def has_run(self) -> bool:
+        """Whether a run was started here (a run marker) or finished here (a manifest): what
+        a user's ``--resume`` needs."""
+        return any((self.path / n).is_file() for n in (RUN_MARKER, MANIFEST))
+
     def _marker(self) -> dict[str, Any] | None:
         try:
             return json.loads((self.path / RUN_MARKER).read_text())

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from qurate.contract.shards import check_stage_dir, iter_rows
-from qurate.contract.stagedir import MANIFEST, RUN_MARKER, StageDir, config_hash, fingerprint
+from qurate.contract.stagedir import StageDir, config_hash, fingerprint
 from qurate.errors import BadInputError
 from qurate.post.chat import check_messages
 from qurate.post.config import PhaseConfig, PostConfig
@@ -101,13 +101,12 @@ def phase_rows(
 def _begin(
     out: str | Path, stage: str, fp: str, resume: bool, overwrite: bool, inputs: list[Any]
 ) -> tuple[StageDir, dict | None]:
-    started = [Path(out) / n for n in (RUN_MARKER, MANIFEST)]
-    if resume and not overwrite and not any(p.is_file() for p in started):
+    sd = StageDir(out, stage, overwrite=overwrite, inputs=inputs)
+    if resume and not overwrite and not sd.has_run():
         # as `qurate train --resume`: a fresh run under --resume hid a mistyped -o
         raise BadInputError(
             f"{out}: nothing to resume (no earlier {stage} run there); run without --resume"
         )
-    sd = StageDir(out, stage, overwrite=overwrite, inputs=inputs)
     done = sd.begin(fp, resume=resume)
     return sd, done
 
