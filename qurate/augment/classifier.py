@@ -287,7 +287,9 @@ class RecallConfig(BaseModel):
         "(precision 0.924/0.983 -> 0.900/0.928 at a floor of 0.03; 0.924/0.964 at 0.1)",
     )
     fasttext: RaterTrainConfig = Field(
-        default_factory=lambda: RaterTrainConfig(epoch=10, dim=64, lr=0.5, quantize=False),
+        default_factory=lambda: RaterTrainConfig(
+            epoch=10, dim=64, lr=0.5, quantize=False, thread=12
+        ),
         description="fastText training (thread >= 11, checked weights, 200k buckets); not "
         "quantised: the model lives for one round, and a row cutoff would cost recall",
     )

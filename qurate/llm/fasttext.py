@@ -5,16 +5,16 @@ allocates the input matrix uninitialised, and its initialiser fills ``min(thread
 of ``floor(rows x dim / 10)`` floats each, so the last ``rows x dim mod 10`` floats are only
 filled by an 11th block. With fewer threads whatever was in that memory stays; training spreads
 one huge value into thousands of rows or fails with "Encountered NaN" (at train or predict
-time). So we train with ``thread >= 11``, check every trained model's weights (finite and
-below ``WEIGHT_LIMIT``) and retrain with a new seed on a bad one or on that error.
+time). Two ways out, both here: ``thread >= 11`` (every block filled), or one thread while
+glibc fills every ``malloc`` with zeros (``mallopt(M_PERTURB)``): the unfilled rows start at
+0 (the output matrix is zeroed too, and the rows still learn). A freed heap block is reused,
+so fresh ``mmap`` pages cannot be relied on: weights of 6.7e7 and 2.8e18 came back. Every
+trained model's weights are checked (finite and below ``WEIGHT_LIMIT``) and a bad one, or that
+error, is retrained with a new seed.
 
-Deterministic training: more than one thread trains hogwild, so two runs on the same data
-differ. ``thread=1`` is deterministic (one seeded thread) but fills only the first tenth of
-the input matrix; the rest is whatever ``malloc`` returns (a freed heap block is reused, so
-fresh ``mmap`` pages cannot be relied on: weights of 6.7e7 and 2.8e18 came back). So while
-fastText trains on one thread glibc fills every ``malloc`` with zeros
-(``mallopt(M_PERTURB)``), and the unfilled rows start at 0 (the output matrix is zeroed
-too, and the rows still learn).
+One thread is the default because it is deterministic: more threads train hogwild, so two
+runs on the same data differ (the demo's reference classifier weighed 0 in ``quality`` in one
+run and 0.27 in the next).
 ``wordNgrams=2`` with 2M buckets is an 800 MB model, so ``bucket=200000``; and models are
 product-quantised with a row cutoff (``.ftz``, ~200 KB). Files are named by content hash,
 since datatrove's model cache (and any other) keys by path.
@@ -54,9 +54,9 @@ class RaterTrainConfig(BaseModel):
         1, ge=1, description="words seen fewer times are dropped from the vocabulary"
     )
     thread: int = Field(
-        12,
+        1,
         ge=1,
-        description="fastText threads; >= 11 makes fastText initialise every weight (see module docstring); no slower on 2 cores. 1: deterministic (one seeded thread, unfilled weights start at 0); 2-10 are refused.",
+        description="fastText threads. 1 (default): deterministic, one seeded thread, so a rerun gives the same raters and the same scores (unfilled weights start at 0, see module docstring); where glibc's mallopt is missing and this is left unset, 12. >= 11: hogwild threads, fastText initialises every weight, every run differs a little. 2-10 are refused.",
     )
     max_retries: int = Field(
         5,
@@ -92,20 +92,36 @@ class RaterTrainConfig(BaseModel):
 _M_PERTURB = -6
 
 
+def _mallopt() -> Any:
+    """glibc's ``mallopt``, or None where there is none (not glibc)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return None
+
+
+def training_threads(cfg: RaterTrainConfig) -> int:
+    """The threads fastText trains on: ``cfg.thread``, except that the default (1, which
+    needs glibc's mallopt) becomes 12 where there is no mallopt: hogwild, not reproducible,
+    but every weight initialised. A ``thread: 1`` the user set stays, and fails clearly."""
+    if cfg.thread == 1 and "thread" not in cfg.model_fields_set and _mallopt() is None:
+        return 12
+    return cfg.thread
+
+
 @contextmanager
 def zero_filled_malloc() -> Iterator[None]:
     """While inside, glibc's ``malloc`` returns zero-filled memory (``M_PERTURB``); what
     ``thread=1`` training needs (module docstring). Freed blocks are filled too, so keep the
     block short. EngineError where mallopt is missing (not glibc)."""
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
+    mallopt = _mallopt()
+    if mallopt is None:
         raise EngineError(
             "thread=1 (deterministic fastText) needs glibc's mallopt to zero-fill its "
             "weights; use thread >= 11 on this platform (augment recall: deterministic: false)"
-        ) from None
+        )
     if not mallopt(_M_PERTURB, 0xFF):
         raise EngineError("mallopt(M_PERTURB) refused: cannot zero-fill fastText's weights")
     try:
@@ -297,9 +313,10 @@ def train_classifier(
                 f.write(f"{_label(y)} {clean(t, cfg.max_chars)}\n")
         model = None
         last: Exception | None = None
+        threads = training_threads(cfg)
         for attempt in range(cfg.max_retries + 1):
             try:
-                with zero_filled_malloc() if cfg.thread == 1 else nullcontext():
+                with zero_filled_malloc() if threads == 1 else nullcontext():
                     model = fasttext.train_supervised(
                         str(train_path),
                         epoch=cfg.epoch,
@@ -308,7 +325,7 @@ def train_classifier(
                         wordNgrams=cfg.word_ngrams,
                         bucket=cfg.bucket,
                         minCount=cfg.min_count,
-                        thread=cfg.thread,
+                        thread=threads,
                         seed=cfg.seed + attempt,
                         verbose=0,
                     )

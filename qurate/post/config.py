@@ -144,8 +144,11 @@ class TrainSettings(BaseModel):
     save_total_limit: int = Field(2, ge=1, description="checkpoints kept on disk")
     logging_steps: int = Field(1, ge=1, description="write a metrics.jsonl record every N steps")
     seed: int = Field(0, description="data order and initialisation seed")
-    bf16: bool = Field(
-        False, description="bf16 mixed precision (GPU); TRL refuses it on a CPU-only machine"
+    bf16: bool | None = Field(
+        None,
+        description="bf16 mixed precision. None (default): on where training runs on a GPU "
+        "that supports bf16 (as `train`'s dtype auto), fp32 on CPU; true on CPU is ignored "
+        "(TRL refuses it there)",
     )
 
 

@@ -28,7 +28,10 @@ def device_args(cfg: PostConfig, section: TrainSettings) -> dict[str, Any]:
     import torch
 
     cpu = cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available())
-    return {"use_cpu": cpu, "bf16": bool(section.bf16 and not cpu), "fp16": False}
+    bf16 = section.bf16
+    if bf16 is None:  # auto: bf16 where the GPU has it
+        bf16 = not cpu and torch.cuda.is_bf16_supported()
+    return {"use_cpu": cpu, "bf16": bool(bf16 and not cpu), "fp16": False}
 
 
 def trl_args(

@@ -76,7 +76,7 @@ def write_pool(directory: Path, rows: list[tuple[str, str, str]]) -> Path:
 
 def tiny(**kw) -> RecallConfig:
     base = {
-        "fasttext": RaterTrainConfig(dim=8, bucket=20_000, epoch=10, quantize=False),
+        "fasttext": RaterTrainConfig(dim=8, bucket=20_000, epoch=10, quantize=False, thread=12),
         "min_train_lines": 3000,
         "max_chars": 2000,
         "rounds": 2,

@@ -133,3 +133,24 @@ def test_bad_models_are_one_line_errors(tmp_path, tiny_chat):
         run_sft(rm, [], tmp_path / "run")
     with pytest.raises(BadInputError, match="no config.json"):
         run_sft(tmp_path, [], tmp_path / "run2")
+
+
+def test_bf16_follows_the_device_unless_set(monkeypatch):
+    """bf16 unset: on where a bf16 GPU trains, off on CPU; set true, still off on CPU (TRL
+    refuses it there); set false, off on a GPU too."""
+    import torch
+
+    from qurate.post.runs import device_args
+
+    def args(device: str, **sft) -> dict:
+        cfg = PostConfig(device=device, sft=sft)
+        return device_args(cfg, cfg.sft)
+
+    assert args("cpu") == {"use_cpu": True, "bf16": False, "fp16": False}
+    assert args("cpu", bf16=True)["bf16"] is False
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert args("auto") == {"use_cpu": False, "bf16": True, "fp16": False}
+    assert args("cuda", bf16=False)["bf16"] is False
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert args("auto")["bf16"] is False

@@ -151,6 +151,10 @@ def bad(model):  # weights the initialiser never wrote
     return int(((w == 0) | (np.abs(w) > limit * 1.0001)).sum())
 
 
+def junk(model):  # weights outside the initialiser's range: heap garbage (0 is not junk)
+    return int((np.abs(model.get_input_matrix()) > limit * 1.0001).sum())
+
+
 tmp = Path(tempfile.mkdtemp())
 (tmp / "t.txt").write_text("".join(f"__label__{y} {t}\n" for t, y in zip(texts, labels)))
 args = dict(lr=1e-9, epoch=1, dim=dim, bucket=bucket, wordNgrams=2, verbose=0, seed=3)
@@ -164,14 +168,20 @@ except RuntimeError as e:  # the poisoned weights made the control's training di
 poison()
 cfg = RaterTrainConfig(lr=1e-9, epoch=1, dim=dim, bucket=bucket, quantize=False, max_retries=0)
 model = fasttext.load_model(str(train_classifier(texts, labels, tmp / "out", "x", cfg)))
+one = junk(model)  # the default: one thread, what fastText leaves unwritten is 0
+poison()
+cfg = cfg.model_copy(update={"thread": 12})
+model = fasttext.load_model(str(train_classifier(texts, labels, tmp / "out12", "x", cfg)))
 ours, remainder = bad(model), model.get_input_matrix().size % 10  # the control's shape too
-print(json.dumps({"ten": ten, "ours": ours, "remainder": remainder}))
+print(json.dumps({"ten": ten, "ours": ours, "one": one, "remainder": remainder}))
 """
 
 
 def test_every_weight_is_initialised_even_on_a_dirty_heap(tmp_path):
     """fastText's initialiser leaves the last rows x dim mod 10 weights unwritten below 11
-    threads; this build allocates them uninitialised, so they hold whatever the heap held."""
+    threads; this build allocates them uninitialised, so they hold whatever the heap held.
+    With 12 threads every weight is written; with one (the default) the unwritten ones are
+    0, never the heap's garbage."""
     import subprocess
     import sys
 
@@ -185,7 +195,8 @@ def test_every_weight_is_initialised_even_on_a_dirty_heap(tmp_path):
     # training), so only "some weights are garbage" is asserted of it.
     # ten == -1: the control's training hit NaN on the garbage weights (seen once under load).
     assert r["remainder"] > 0 and r["ten"] != 0, r
-    assert r["ours"] == 0, r  # the configured trainer writes every weight
+    assert r["ours"] == 0, r  # 12 threads: the trainer writes every weight
+    assert r["one"] == 0, r  # one thread: nothing left from the poisoned heap
 
 
 def _nan_copy(model_path, dest):
