@@ -140,6 +140,28 @@ def load_hf_model(directory: Path) -> Qwen2:
     return model
 
 
+def non_finite_weights(model: torch.nn.Module) -> list[str]:
+    """The names of the parameters that hold a NaN or infinite value (none: all finite)."""
+    bad = []
+    for name, p in model.named_parameters():
+        t = p.detach()
+        t = t.to_local() if hasattr(t, "to_local") else t  # FSDP: this process's shard
+        if not bool(torch.isfinite(t).all()):
+            bad.append(name)
+    return bad
+
+
+def check_finite_weights(model: torch.nn.Module, directory: Path, what: str) -> None:
+    """Refuse the weights loaded from ``directory`` if any is NaN or infinite: training from
+    them diverges at its first step, and ``--resume`` would only diverge again."""
+    bad = non_finite_weights(model)
+    if bad:
+        more = f" and {len(bad) - 1} other tensors" if len(bad) > 1 else ""
+        raise BadInputError(
+            f"{directory}: its weights hold NaN or infinite values ({bad[0]}{more}); {what}"
+        )
+
+
 def read_train_state(ckpt: Path) -> dict[str, Any]:
     path = ckpt / TRAIN_STATE
     if not path.is_file():

@@ -1,0 +1,117 @@
+"""Five small defects of the model side, each pinned by a test that failed before its fix.
+
+1. `train --init-from` a checkpoint holding NaN weights diverged at step 1 with the advice
+   "Lower the learning rate and --resume", which diverges again. Such weights are now a
+   one-line error when loaded (also on --resume), and a non-finite loss or gradient at the
+   first step, from weights that are not finite, names the weights instead of --resume. A
+   non-finite gradient norm (finite loss) no longer turns every weight into NaN.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from tests.robust.test_robust_cli import run_cli
+from tests.robust.test_robust_robust6 import last_line_error
+from tests.robust.test_robust_train_small import _small_mix
+
+TINY = ["--seq-len", "32", "--micro-batch-size", "1", "--max-steps", "1"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """A finished one-step tiny run (its checkpoint is also a HF model directory)."""
+    from tests.robust.test_robust_robust3b import tiny_run
+
+    return tiny_run(tmp_path_factory.mktemp("left7"), 1)
+
+
+def _nan_model(run_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the run's checkpoint as an HF directory, one weight set to NaN."""
+    model = tmp_path / "nan-model"
+    shutil.copytree(run_dir / "checkpoints" / "step-00000001", model)
+    sd = load_file(str(model / "model.safetensors"))
+    name = next(k for k in sd if k.endswith("q_proj.weight"))
+    sd[name][0, 0] = float("nan")
+    save_file(sd, str(model / "model.safetensors"), metadata={"format": "pt"})
+    return model
+
+
+# --- 1. non-finite initial weights ---------------------------------------------------------
+
+
+def test_init_from_nan_weights_is_refused_when_loaded(run_dir: Path, tmp_path: Path, capsys):
+    # Before: "loss is nan at step 1 ... Lower the learning rate and --resume" (exit 2 after
+    # the tokenizer and run directory were set up), advice that diverges again.
+    model = _nan_model(run_dir, tmp_path)
+    data = _small_mix(tmp_path / "mixed", 56)
+    args = ["train", "--data", str(data), "-o", str(tmp_path / "run"), "--init-from", str(model)]
+    line = last_line_error(*run_cli([*args, *TINY], capsys))
+    assert "NaN or infinite" in line and "q_proj.weight" in line and "--init-from" in line
+    assert "--resume" not in line
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_first_step_divergence_from_bad_weights_names_the_weights_not_resume(
+    run_dir: Path, tmp_path: Path, capsys, monkeypatch
+):
+    # The message itself, with the load-time check out of the way (as for weights that turn
+    # non-finite on the device): it names the checkpoint, not --resume.
+    from qurate.train import checkpoint as ck
+
+    monkeypatch.setattr(ck, "check_finite_weights", lambda *a, **k: None, raising=False)
+    model = _nan_model(run_dir, tmp_path)
+    data = _small_mix(tmp_path / "mixed", 56)
+    args = ["train", "--data", str(data), "-o", str(tmp_path / "run"), "--init-from", str(model)]
+    line = last_line_error(*run_cli([*args, *TINY], capsys))
+    assert "at step 1" in line and "initial weights are not finite" in line
+    assert str(model) in line and "--resume" not in line
+
+
+def test_resume_from_a_checkpoint_with_nan_weights_is_refused(
+    run_dir: Path, tmp_path: Path, capsys
+):
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    ckpt = run / "checkpoints" / "step-00000001"
+    sd = load_file(str(ckpt / "model.safetensors"))
+    sd["model.norm.weight"][0] = float("inf")
+    save_file(sd, str(ckpt / "model.safetensors"), metadata={"format": "pt"})
+    args = ["train", "-o", str(run), "--resume", "--max-steps", "2"]
+    line = last_line_error(*run_cli(args, capsys))
+    assert "NaN or infinite" in line and "model.norm.weight" in line
+    assert "delete that checkpoint" in line
+
+
+def test_a_non_finite_gradient_norm_stops_before_the_update(tmp_path: Path, monkeypatch):
+    # Before: clip_grad_norm_ scaled every gradient by max_norm/nan, AdamW wrote NaN into
+    # every weight, and the run went on (and saved them) when no eval followed the step.
+    from qurate.errors import DivergedError
+    from qurate.train.api import load_config, train_config
+
+    real = torch.nn.utils.clip_grad_norm_
+
+    def nan_norm(params, max_norm, *a, **k):
+        real(params, max_norm, *a, **k)
+        return torch.tensor(float("nan"))
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", nan_norm)
+    data = _small_mix(tmp_path / "mixed", 56)
+    cfg = load_config(
+        None,
+        data=str(data),
+        out=str(tmp_path / "run"),
+        preset="tiny",
+        max_steps=1,
+        seq_len=32,
+        micro_batch_size=1,
+        eval_every=0,
+    )
+    with pytest.raises(DivergedError, match="gradient norm is nan at step 1"):
+        train_config(cfg)
+    assert not (tmp_path / "run" / "checkpoints").exists()
