@@ -5,6 +5,11 @@
    one-line error when loaded (also on --resume), and a non-finite loss or gradient at the
    first step, from weights that are not finite, names the weights instead of --resume. A
    non-finite gradient norm (finite loss) no longer turns every weight into NaN.
+2. `train export -o DIR` replaced the model files of any directory in place (a Hugging Face
+   model from elsewhere, another checkpoint's export). Export now keeps a record of what it
+   wrote: the same export again is a no-op, anything else needs `--overwrite` (new flag),
+   which replaces the model files only (and removes sharded weights that would be read
+   instead of them).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from tests.robust.test_robust_cli import run_cli
+from qurate.cli import main
+from tests.robust.test_robust_cli import one_line_error, run_cli
 from tests.robust.test_robust_robust6 import last_line_error
 from tests.robust.test_robust_train_small import _small_mix
 
@@ -115,3 +121,51 @@ def test_a_non_finite_gradient_norm_stops_before_the_update(tmp_path: Path, monk
     with pytest.raises(DivergedError, match="gradient norm is nan at step 1"):
         train_config(cfg)
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+# --- 2. train export into a directory that holds something else ------------------------------
+
+
+def test_export_refuses_a_foreign_model_directory_without_overwrite(
+    run_dir: Path, tmp_path: Path, capsys
+):
+    # Before: `train export RUN -o hf/Qwen2.5-0.5B` replaced that model's config.json,
+    # model.safetensors and tokenizer in place, exit 0.
+    other = tmp_path / "other-model"
+    other.mkdir()
+    for name, body in {"config.json": "{}", "model.safetensors": "x", "README.md": "mine"}.items():
+        (other / name).write_text(body)
+    (other / "model.safetensors.index.json").write_text("{}")
+    line = one_line_error(*run_cli(["train", "export", str(run_dir), "-o", str(other)], capsys))
+    assert "not empty" in line and "--overwrite" in line
+    assert (other / "model.safetensors").read_text() == "x"
+    assert (other / "config.json").read_text() == "{}"
+    args = ["train", "export", str(run_dir), "-o", str(other), "--overwrite"]
+    code, err = run_cli(args, capsys)
+    assert code in (0, None), err
+    assert (other / "model.safetensors").stat().st_size > 1000
+    assert (other / "README.md").read_text() == "mine"  # only the model files are replaced
+    assert not (other / "model.safetensors.index.json").exists()  # would be read instead
+
+
+def test_the_same_export_again_is_a_no_op_and_another_needs_overwrite(
+    run_dir: Path, tmp_path: Path, capsys
+):
+    hf = tmp_path / "hf"
+    code, err = run_cli(["train", "export", str(run_dir), "-o", str(hf)], capsys)
+    assert code in (0, None), err
+    weights = hf / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    with pytest.raises(SystemExit) as e:
+        main(["train", "export", str(run_dir), "-o", str(hf)])
+    assert e.value.code in (0, None)
+    assert "nothing to do" in capsys.readouterr().out
+    assert weights.stat().st_mtime_ns == before
+    # another dtype (or checkpoint) into the same place is another export
+    args = ["train", "export", str(run_dir), "-o", str(hf), "--dtype", "bfloat16"]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "another checkpoint or dtype" in line and "--overwrite" in line
+    assert weights.stat().st_mtime_ns == before
+    code, err = run_cli([*args, "--overwrite"], capsys)
+    assert code in (0, None), err
+    assert '"bfloat16"' in (hf / "config.json").read_text()
