@@ -10,6 +10,11 @@
    wrote: the same export again is a no-op, anything else needs `--overwrite` (new flag),
    which replaces the model files only (and removes sharded weights that would be read
    instead of them).
+3. `ablate --preset nosuch` failed only after the arms were read and the shared tokenizer
+   trained; the whole recipe (preset, model overrides, seq_len against the context, a
+   --tokenizer) is now checked first. `eval_seq_len` was never checked: longer than the
+   model's context it scored positions the model never had, and 100000 was killed for memory
+   (exit 137); it is now a one-line error in `eval` and, up front, in `ablate`.
 """
 
 from __future__ import annotations
@@ -169,3 +174,58 @@ def test_the_same_export_again_is_a_no_op_and_another_needs_overwrite(
     code, err = run_cli([*args, "--overwrite"], capsys)
     assert code in (0, None), err
     assert '"bfloat16"' in (hf / "config.json").read_text()
+
+
+# --- 3. ablate settings checked before any work ----------------------------------------------
+
+
+def _ablate_inputs(tmp_path: Path) -> tuple[Path, Path]:
+    arm = tmp_path / "arm.jsonl"
+    arm.write_text("".join(f'{{"text": "the cat sat on mat {i}."}}\n' for i in range(40)))
+    held = tmp_path / "held.jsonl"
+    held.write_text('{"text": "the cat sat on the mat."}\n')
+    return arm, held
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--preset", "nosuch"], "unknown preset 'nosuch'; valid: tiny, mini"),
+        (["--seq-len", "100000"], "seq_len 100000 exceeds max_position_embeddings"),
+        (["--tokenizer", "nowhere.json"], "no tokenizer.json at nowhere.json"),
+    ],
+)
+def test_ablate_refuses_a_bad_recipe_before_reading_arms_or_training_a_tokenizer(
+    tmp_path: Path, capsys, monkeypatch, extra: list[str], said: str
+):
+    # Before: the arms were read and the shared BPE trained, then "unknown preset".
+    from qurate.ablate import runner
+
+    def no_work(*a, **k):
+        raise AssertionError("work done before the recipe was checked")
+
+    monkeypatch.setattr(runner, "arm_texts", no_work)
+    monkeypatch.setattr(runner, "shared_tokenizer", no_work)
+    arm, held = _ablate_inputs(tmp_path)
+    out = tmp_path / "out"
+    args = ["ablate", f"a={arm}", "-o", str(out), "--eval", f"h={held}", "--tokens", "1024"]
+    line = one_line_error(*run_cli([*args, "--seeds", "1", *extra], capsys))
+    assert said in line
+    assert not out.exists()
+
+
+def test_eval_windows_longer_than_the_model_context_are_refused(
+    run_dir: Path, tmp_path: Path, capsys
+):
+    # Before: scored 8192-token windows with a 4096-position model, exit 0 (100000: killed
+    # for memory, exit 137, no message).
+    _, held = _ablate_inputs(tmp_path)
+    cfg = tmp_path / "e.yaml"
+    cfg.write_text("ablate:\n  eval_seq_len: 8192\n")
+    args = ["eval", str(run_dir), "--eval", f"h={held}", "-c", str(cfg)]
+    line = one_line_error(*run_cli(args, capsys))
+    assert "eval_seq_len 8192 exceeds the context" in line and "4096" in line
+    arm, _ = _ablate_inputs(tmp_path)
+    args = ["ablate", f"a={arm}", "-o", str(tmp_path / "o"), "--eval", f"h={held}", "-c", str(cfg)]
+    line = one_line_error(*run_cli([*args, "--seq-len", "32"], capsys))
+    assert "eval_seq_len 8192 exceeds the context of preset tiny" in line
