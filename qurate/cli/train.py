@@ -158,10 +158,12 @@ def train(
             f"checkpoint {result.checkpoint}; metrics {result.out / 'metrics.jsonl'}"
         )
     elif main and not result.already_done:
+        skipped = result.skipped_empty_text
         typer.echo(
             f"trained {result.steps} steps, {result.tokens} tokens; loss {result.final_loss}; "
             f"eval loss {result.eval_loss}; checkpoint {result.checkpoint}; "
             f"metrics {result.out / 'metrics.jsonl'}"
+            + (f"; {skipped} empty or whitespace-only documents skipped" if skipped else "")
         )
 
 

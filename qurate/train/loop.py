@@ -61,6 +61,7 @@ class TrainResult:
     lr: float
     plan: dict | None
     already_done: bool = False  # a finished run of the same config: nothing was trained
+    skipped_empty_text: int = 0  # empty or whitespace-only documents skipped (this stage)
     note: str | None = None  # why the batch differs from the one asked for, if it does
 
 
@@ -180,6 +181,7 @@ class Trainer:
                     print(f"compile: {why}; running eager", file=sys.stderr)
         self.opt = _optimizer(wrapped, self.cfg)
         self.step, self.tokens_seen, self.stage = 0, 0, -1
+        self.empty = 0  # empty or whitespace-only documents skipped, summed over processes
         self.last_ckpt: Path | None = self.resume_from
         self.loader: Loader | None = None
         self.evals: list[dict[str, torch.Tensor]] = []
@@ -450,6 +452,10 @@ class Trainer:
                         f"longer finite; not saved. Last good checkpoint: "
                         f"{self.last_ckpt or 'none'}. Lower the learning rate and --resume"
                     )
+            if self.step % self.cfg.log_every == 0 or "eval_loss" in rec:  # every process
+                self.empty = int(self.d.sum(self.loader.empty if self.loader else 0))
+                if self.empty:
+                    rec["skipped_empty_text"] = self.empty
             if self.d.main and (self.step % self.cfg.log_every == 0 or "eval_loss" in rec):
                 with metrics.open("a") as f:
                     f.write(json.dumps(rec) + "\n")
@@ -471,6 +477,7 @@ class Trainer:
             lr=self.sched.lr,
             plan=self.sched.plan,
             note=self.sched.note,
+            skipped_empty_text=self.empty,
         )
 
     def _finished_result(self, state: dict[str, Any]) -> TrainResult:

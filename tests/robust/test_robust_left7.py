@@ -15,6 +15,10 @@
    --tokenizer) is now checked first. `eval_seq_len` was never checked: longer than the
    model's context it scored positions the model never had, and 100000 was killed for memory
    (exit 137); it is now a one-line error in `eval` and, up front, in `ablate`.
+4. `train` tokenized whitespace-only texts ("   \n\t ") and trained on them (an EOS and
+   some space tokens each), and its tokenizer was trained on them. They are now skipped like
+   empty texts and counted: `skipped_empty_text` in metrics.jsonl rows and the final line.
+   (`eval` bits per byte already rejected them as `empty_text`; a test keeps it so.)
 """
 
 from __future__ import annotations
@@ -27,9 +31,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from qurate.cli import main
+from qurate.contract.files import write_manifest
+from qurate.contract.schema import rows_to_table
+from qurate.contract.stagedir import write_table
 from tests.robust.test_robust_cli import one_line_error, run_cli
 from tests.robust.test_robust_robust6 import last_line_error
-from tests.robust.test_robust_train_small import _small_mix
+from tests.robust.test_robust_train_small import SENTENCES, _small_mix
 
 TINY = ["--seq-len", "32", "--micro-batch-size", "1", "--max-steps", "1"]
 
@@ -229,3 +236,66 @@ def test_eval_windows_longer_than_the_model_context_are_refused(
     args = ["ablate", f"a={arm}", "-o", str(tmp_path / "o"), "--eval", f"h={held}", "-c", str(cfg)]
     line = one_line_error(*run_cli([*args, "--seq-len", "32"], capsys))
     assert "eval_seq_len 8192 exceeds the context of preset tiny" in line
+
+
+# --- 4. whitespace-only texts ----------------------------------------------------------------
+
+BLANKS = ["   \n\t ", " ", "\n\n", "\u3000\t"]
+
+
+def _mix_with_blanks(path: Path) -> tuple[Path, int]:
+    """56 documents, every 4th of the first 48 whitespace only (rows 55: the eval row)."""
+    rows, blank = [], 0
+    for i in range(56):
+        text = f"{SENTENCES[i % 4]} Note {i}. " * 4
+        if i < 48 and i % 4 == 0:
+            text, blank = BLANKS[(i // 4) % len(BLANKS)], blank + 1
+        rows.append({"id": f"d{i}", "text": text})
+    write_table(path / "part-00000.parquet", rows_to_table(rows))
+    write_manifest(
+        path, stage="mix", config_hash="x", inputs=[], n_in=56, n_kept=56, rejected_by_reason={}
+    )
+    return path, blank
+
+
+def test_whitespace_only_texts_are_skipped_and_counted_by_train(tmp_path: Path, capsys):
+    import json
+
+    data, blank = _mix_with_blanks(tmp_path / "mixed")
+    run = tmp_path / "run"
+    args = ["train", "--data", str(data), "-o", str(run), "--preset", "tiny", *TINY]
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code in (0, None)
+    assert f"{blank} empty or whitespace-only documents skipped" in capsys.readouterr().out
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["skipped_empty_text"] == blank == 12
+
+
+def test_the_loader_never_yields_a_whitespace_document(tmp_path: Path):
+    from qurate.train.data import Stream, iter_texts, list_shards
+    from qurate.train.tokenizer import train_bpe
+
+    data, blank = _mix_with_blanks(tmp_path / "mixed")
+    shards = list_shards(data)
+    texts = list(iter_texts(shards))
+    assert len(texts) == 56 - blank and not any(t.isspace() for t in texts)
+    tok = train_bpe(iter(texts), 300)
+    stream = Stream(shards, tok, seq_len=32, seed=0, shuffle=False)
+    docs = [stream._next_doc_tokens() for _ in range(56 - blank)]
+    assert all(len(d) > 5 for d in docs)  # each a real sentence, none a few space tokens
+    assert stream.empty == blank
+    state = stream.state_dict()
+    again = Stream(shards, tok, seq_len=32, seed=0, shuffle=False)
+    again.load_state_dict(state)
+    assert again.empty == blank  # a resume does not count the re-read batch twice
+
+
+def test_eval_bits_per_byte_leaves_whitespace_texts_out_and_counts_them(tmp_path: Path):
+    from qurate.ablate.tasks import load_eval
+
+    held = tmp_path / "held.jsonl"
+    held.write_text('{"text": "   \\n\\t "}\n{"text": "the cat sat."}\n{"text": ""}\n')
+    ev = load_eval("h", str(held))
+    assert [r["text"] for r in ev.rows] == ["the cat sat."]
+    assert ev.rejected == {"empty_text": 2}
