@@ -15,10 +15,15 @@
    --tokenizer) is now checked first. `eval_seq_len` was never checked: longer than the
    model's context it scored positions the model never had, and 100000 was killed for memory
    (exit 137); it is now a one-line error in `eval` and, up front, in `ablate`.
-4. `train` tokenized whitespace-only texts ("   \n\t ") and trained on them (an EOS and
+4. `train` tokenized whitespace-only texts (`"   \\n\\t "`) and trained on them (an EOS and
    some space tokens each), and its tokenizer was trained on them. They are now skipped like
    empty texts and counted: `skipped_empty_text` in metrics.jsonl rows and the final line.
    (`eval` bits per byte already rejected them as `empty_text`; a test keeps it so.)
+5. A math `reference` that does not parse as math: `eval` scored the row as a wrong answer
+   (pass@1 lowered, the row counted in `docs`) while GRPO's `math` reward gave it no reward
+   and still kept the prompt (trained on nothing). Both now use one test
+   (`verify_math.reference_parses`): `eval` rejects the row as `unparseable_reference`, GRPO
+   leaves the prompt out and counts it under the same name in its manifest.
 """
 
 from __future__ import annotations
@@ -299,3 +304,73 @@ def test_eval_bits_per_byte_leaves_whitespace_texts_out_and_counts_them(tmp_path
     ev = load_eval("h", str(held))
     assert [r["text"] for r in ev.rows] == ["the cat sat."]
     assert ev.rejected == {"empty_text": 2}
+
+
+# --- 5. an unparseable math reference: left out and counted, the same in eval and GRPO ----
+
+
+def _gen_eval(tmp_path: Path) -> Path:
+    held = tmp_path / "gen.jsonl"
+    held.write_text(
+        '{"prompt": "What is 1+1?", "reference": "2"}\n'
+        '{"prompt": "What is 2+2?", "reference": "\\\\frac{"}\n'
+        '{"prompt": "Write f.", "reference": "???", "tests": "assert True"}\n'
+    )
+    return held
+
+
+def test_eval_leaves_out_a_math_row_whose_reference_does_not_parse(tmp_path: Path):
+    # Before: the row was kept and scored as a miss (verified None -> False).
+    from qurate.ablate.tasks import load_eval
+    from qurate.post.rewards import unscorable
+
+    ev = load_eval("g", str(_gen_eval(tmp_path)))
+    assert [r["prompt"] for r in ev.rows] == ["What is 1+1?", "Write f."]  # f: has tests
+    assert ev.rejected == {"unparseable_reference": 1}
+    bad = {"prompt": "What is 2+2?", "reference": "\\frac{"}
+    assert unscorable(bad, ["math"]) == "unparseable_reference"  # GRPO: the same verdict
+    assert unscorable({**bad, "reference": "4"}, ["math"]) is None
+    assert unscorable({**bad, "tests": "assert True"}, ["math", "code"]) is None
+
+
+def test_eval_pass_at_1_counts_only_rows_with_a_usable_reference(
+    run_dir: Path, tmp_path: Path, capsys
+):
+    import json
+
+    out = tmp_path / "e.json"
+    cfg = tmp_path / "e.yaml"
+    cfg.write_text("ablate:\n  max_new_tokens: 4\n")
+    held = tmp_path / "m.jsonl"
+    held.write_text(
+        '{"prompt": "1+1?", "reference": "2"}\n{"prompt": "2+2?", "reference": "{{{"}\n'
+    )
+    args = ["eval", str(run_dir), "--eval", f"m={held}", "-o", str(out), "-c", str(cfg)]
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code in (0, None)
+    assert "1 rows not scored (unparseable_reference: 1)" in capsys.readouterr().err
+    m = json.loads(out.read_text())["evals"]["m"]
+    assert m["docs"] == 1 and m["rejected_rows"] == {"unparseable_reference": 1}
+
+
+@pytest.fixture(scope="module")
+def chat_model() -> str:
+    pytest.importorskip("trl")
+    from qurate.llm.testing import cached_tiny_chat_model
+
+    return str(cached_tiny_chat_model())
+
+
+def test_grpo_leaves_out_and_counts_prompts_whose_reference_does_not_parse(
+    chat_model: str, tmp_path: Path, capsys
+):
+    # Before: the prompt was kept (`reference` non-empty) and every completion of it got no
+    # reward: one with only such prompts went into training with nothing to learn.
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"prompt": "What is 2+2?", "reference": "{{{"}\n')
+    base = ["post", "grpo", "--model", chat_model, "--prompts", str(prompts), "--reward", "math"]
+    line = one_line_error(*run_cli([*base, "-o", str(tmp_path / "o1")], capsys))
+    assert "no prompt that --reward math can score (1 read)" in line
+    assert "parses as math" in line
+    assert not (tmp_path / "o1").exists()
