@@ -181,7 +181,6 @@ class Trainer:
                     print(f"compile: {why}; running eager", file=sys.stderr)
         self.opt = _optimizer(wrapped, self.cfg)
         self.step, self.tokens_seen, self.stage = 0, 0, -1
-        self.empty = 0  # empty or whitespace-only documents skipped, summed over processes
         self.last_ckpt: Path | None = self.resume_from
         self.loader: Loader | None = None
         self.evals: list[dict[str, torch.Tensor]] = []
@@ -453,9 +452,8 @@ class Trainer:
                         f"{self.last_ckpt or 'none'}. Lower the learning rate and --resume"
                     )
             if self.step % self.cfg.log_every == 0 or "eval_loss" in rec:  # every process
-                self.empty = int(self.d.sum(self.loader.empty if self.loader else 0))
-                if self.empty:
-                    rec["skipped_empty_text"] = self.empty
+                if empty := self._skipped_empty():
+                    rec["skipped_empty_text"] = empty
             if self.d.main and (self.step % self.cfg.log_every == 0 or "eval_loss" in rec):
                 with metrics.open("a") as f:
                     f.write(json.dumps(rec) + "\n")
@@ -477,8 +475,13 @@ class Trainer:
             lr=self.sched.lr,
             plan=self.sched.plan,
             note=self.sched.note,
-            skipped_empty_text=self.empty,
+            skipped_empty_text=self._skipped_empty(),
         )
+
+    def _skipped_empty(self) -> int:
+        """Empty or whitespace-only documents the loaders skipped (all processes: every
+        process must call this)."""
+        return int(self.d.sum(self.loader.empty if self.loader is not None else 0))
 
     def _finished_result(self, state: dict[str, Any]) -> TrainResult:
         """The result of a run that had already finished with this config."""

@@ -277,6 +277,24 @@ def test_whitespace_only_texts_are_skipped_and_counted_by_train(tmp_path: Path, 
     assert rows[-1]["skipped_empty_text"] == blank == 12
 
 
+def test_the_skipped_count_is_the_final_one_between_logged_steps(tmp_path: Path):
+    from qurate.train.api import load_config, train_config
+
+    data, blank = _mix_with_blanks(tmp_path / "mixed")
+    cfg = load_config(
+        None,
+        data=str(data),
+        out=str(tmp_path / "run"),
+        preset="tiny",
+        max_steps=1,
+        seq_len=32,
+        micro_batch_size=1,
+        log_every=5,
+        eval_every=0,
+    )
+    assert train_config(cfg).skipped_empty_text == blank  # no row logged at step 1
+
+
 def test_the_loader_never_yields_a_whitespace_document(tmp_path: Path):
     from qurate.train.data import Stream, iter_texts, list_shards
     from qurate.train.tokenizer import train_bpe
