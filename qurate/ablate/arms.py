@@ -22,9 +22,9 @@ from tokenizers import Tokenizer
 from qurate.ablate.config import AblateConfig
 from qurate.ablate.inputs import read_rows
 from qurate.contract.stagedir import config_hash, write_manifest, write_table
-from qurate.errors import BadInputError
+from qurate.errors import BadInputError, ConfigError
 from qurate.train.api import load_config
-from qurate.train.prepare import model_config, schedule
+from qurate.train.prepare import check_stages, model_config, schedule
 from qurate.train.tokenizer import encode, load_tokenizer, save_tokenizer_dir, train_bpe
 
 SAMPLE_SEED = 0
@@ -112,6 +112,29 @@ def recipe(cfg: AblateConfig, data: str | Path, out: str | Path, seed: int, **ex
         keep_checkpoints=1,
         **extra,
     )
+
+
+def check_recipe(cfg: AblateConfig) -> None:
+    """The recipe, checked before any arm is read or tokenizer trained: an unknown preset
+    (the valid ones listed), a bad model override, a row longer than the model's context or
+    a --tokenizer that cannot be read failed only after that work."""
+    tcfg = recipe(cfg, ".", ".", 0)
+    mcfg = model_config(tcfg)
+    check_stages(mcfg, tcfg.effective_stages())
+    check_eval_window(cfg, mcfg.max_position_embeddings, f"preset {cfg.preset}")
+    batch_tokens(cfg)
+    if cfg.tokenizer:
+        load_tokenizer(cfg.tokenizer)
+
+
+def check_eval_window(cfg: AblateConfig, context: int, model: str) -> None:
+    """Bits-per-byte windows longer than the model's context: positions it never had, and
+    a window of 100,000 was killed for memory after the model had loaded, not an error."""
+    if cfg.eval_seq_len > context:
+        raise ConfigError(
+            f"ablate.eval_seq_len {cfg.eval_seq_len} exceeds the context of {model} "
+            f"(max_position_embeddings {context}); set eval_seq_len to at most {context}"
+        )
 
 
 def batch_tokens(cfg: AblateConfig) -> int:

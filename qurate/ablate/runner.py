@@ -25,7 +25,15 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from qurate.ablate.arms import ArmData, arm_texts, prepare_arm, recipe, shared_tokenizer
+from qurate.ablate.arms import (
+    ArmData,
+    arm_texts,
+    check_eval_window,
+    check_recipe,
+    prepare_arm,
+    recipe,
+    shared_tokenizer,
+)
 from qurate.ablate.config import AblateConfig
 from qurate.ablate.launch import train_torchrun
 from qurate.ablate.leakage import leakage_table
@@ -56,6 +64,7 @@ def evaluate_model(
 ) -> dict[str, dict[str, Any]]:
     """Every evaluation's metrics on one model, with the wall time of each."""
     lm = load_model(model_path)
+    check_eval_window(cfg, lm.model.config.max_position_embeddings, str(model_path))
     out = {}
     for name, ev in evals.items():
         t0 = time.perf_counter()
@@ -136,6 +145,7 @@ def run_ablation(
         raise ConfigError("ablate: give at least one arm NAME=PATH (two to compare)")
     if not cfg.evals:
         raise ConfigError("ablate: give at least one evaluation with --eval NAME=PATH")
+    check_recipe(cfg)
     evals = load_evals(cfg)
     loaded = {name: arm_texts(name, path) for name, path in cfg.arms.items()}
     out = Path(out)

@@ -10,7 +10,9 @@
   choices or no question is rejected with a reason, never scored.
 - **gen** (``prompt`` + ``reference`` or ``prompt`` + ``tests``): greedy generation, checked
   by the math verifier (``\\boxed{}`` against the reference) or the code sandbox (the tests
-  against the first code block); pass@1 is the share verified.
+  against the first code block); pass@1 is the share verified. A math row whose reference
+  does not parse as math is rejected (``unparseable_reference``), not scored as a miss: the
+  same test GRPO's ``math`` reward applies (``verify_math.reference_parses``).
 
 An evaluation with no usable rows is a one-line error before any training starts.
 """
@@ -98,10 +100,14 @@ def _check_row(kind: str, r: dict[str, Any]) -> tuple[dict[str, Any] | None, str
     ref, tests = r.get("reference"), r.get("tests")
     if not isinstance(p, str) or not p.strip():
         return None, "no_prompt"
-    if not (isinstance(ref, str) and ref.strip()) and not (
-        isinstance(tests, str) and tests.strip()
-    ):
+    has_tests = isinstance(tests, str) and bool(tests.strip())
+    if not (isinstance(ref, str) and ref.strip()) and not has_tests:
         return None, "no_reference_or_tests"
+    if not has_tests:  # math: a reference that is not math would score every answer wrong
+        from qurate.synth.verify_math import reference_parses
+
+        if not reference_parses(ref):
+            return None, "unparseable_reference"
     return {**r}, None
 
 

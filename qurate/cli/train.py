@@ -158,10 +158,12 @@ def train(
             f"checkpoint {result.checkpoint}; metrics {result.out / 'metrics.jsonl'}"
         )
     elif main and not result.already_done:
+        skipped = result.skipped_empty_text
         typer.echo(
             f"trained {result.steps} steps, {result.tokens} tokens; loss {result.final_loss}; "
             f"eval loss {result.eval_loss}; checkpoint {result.checkpoint}; "
             f"metrics {result.out / 'metrics.jsonl'}"
+            + (f"; {skipped} empty or whitespace-only documents skipped" if skipped else "")
         )
 
 
@@ -234,16 +236,28 @@ def export_cmd(
     ],
     out: Annotated[Path, typer.Option("-o", "--output", help="Output Hugging Face directory.")],
     dtype: Annotated[str, typer.Option(help="float32, bfloat16 or float16.")] = "float32",
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace the model files of a non-empty -o that is not this export "
+            "(another model, another checkpoint's export); the same export again is a no-op.",
+        ),
+    ] = False,
 ) -> None:
     """Write a Hugging Face model directory that transformers and vLLM load.
 
     Config section: none (reads the run's checkpoint)."""
     from qurate.errors import BadInputError
     from qurate.train.api import export
+    from qurate.train.checkpoint import export_is_current
 
     if out.exists() and not out.is_dir():
         raise BadInputError(f"{out}: exists and is not a directory (-o is a model directory)")
     if (out / "manifest.json").is_file():  # a stage directory would get model files mixed in
         raise BadInputError(f"{out}: holds a qurate stage directory; export to a new -o")
-    path = export(run, out, dtype=dtype)
+    if not overwrite and export_is_current(run, out, dtype=dtype):
+        typer.echo(f"{out} already holds this export; nothing to do (--overwrite writes it again)")
+        return
+    path = export(run, out, dtype=dtype, overwrite=overwrite)
     typer.echo(f"exported {path} (config.json, model.safetensors, tokenizer files)")

@@ -43,7 +43,7 @@ def _export_once(train_run: Path, dest: Path) -> Path:
     newest = max((f.stat().st_mtime_ns for f in train_run.rglob("*") if f.is_file()), default=0)
     if made.is_file() and made.stat().st_mtime_ns >= newest:
         return dest
-    return export(train_run, dest)
+    return export(train_run, dest, overwrite=True)  # the demo's own export of an older run
 
 
 def run_demo(

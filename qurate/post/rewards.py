@@ -2,7 +2,8 @@
 
 - ``math``: the synth math verifier (last ``\\boxed{}`` vs ``reference``, symbolic); a
   missing or unparseable reference is *no reward* (None: TRL leaves the sample out of that
-  reward), not zero, so a broken reference never teaches the policy anything;
+  reward), not zero, so a broken reference never teaches the policy anything; a prompt
+  that only such a reward could score is left out and counted (``unscorable``);
 - ``code``: the synth sandbox: tests pass = 1, failure or timeout = 0, no tests = None;
   short per-test timeout, several workers;
 - ``rm:PATH``: a reward-model checkpoint (``Qwen2ForSequenceClassification``-style).
@@ -205,19 +206,27 @@ def read_prompts_counted(path: str | Path) -> tuple[list[dict[str, Any]], int]:
     return rows, len(records)
 
 
-def scorable(row: dict[str, Any], names: list[str]) -> bool:
-    """Whether one of the rewards ``names`` can score completions of this prompt: ``math``
-    needs a ``reference``, ``code`` needs ``tests``, a reward model scores anything. A
-    prompt none of them can score gives every completion no reward (zero gradient)."""
+def unscorable(row: dict[str, Any], names: list[str]) -> str | None:
+    """Why none of the rewards ``names`` can score completions of this prompt (None: one
+    can): ``math`` needs a ``reference`` that parses as math (else ``unparseable_reference``,
+    as ``qurate eval`` counts such a row), ``code`` needs ``tests``, a reward model scores
+    anything. A prompt none of them can score gives every completion no reward (zero
+    gradient), so it is left out and counted under this reason."""
+    from qurate.synth.verify_math import reference_parses
+
+    why = "no_reward"
     for name in names:
         if name.startswith("rm:"):
-            return True
-        if name == "math" and (row.get("reference") or "").strip():
-            return True
+            return None
+        ref = row.get("reference")
+        if name == "math" and (ref or "").strip():
+            if reference_parses(ref):
+                return None
+            why = "unparseable_reference"
         tests = row.get("tests")
         if name == "code" and isinstance(tests, str) and tests.strip():
-            return True
-    return False
+            return None
+    return why
 
 
 def keep_learnable(rates: dict[str, float | None]) -> list[str]:
@@ -235,5 +244,5 @@ __all__ = [
     "math_reward",
     "read_prompts",
     "read_prompts_counted",
-    "scorable",
+    "unscorable",
 ]

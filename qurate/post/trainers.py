@@ -30,7 +30,7 @@ from qurate.post.chat import check_messages
 from qurate.post.config import PhaseConfig, PostConfig
 from qurate.post.pairs import pair_problem, read_pairs
 from qurate.post.policy import check_causal_lm, load_policy, save_policy
-from qurate.post.rewards import build_rewards, read_prompts_counted, scorable
+from qurate.post.rewards import build_rewards, read_prompts_counted, unscorable
 from qurate.post.runs import latest_checkpoint, metrics_callback, trim_metrics, trl_args
 
 log = logging.getLogger("qurate.post")
@@ -377,14 +377,16 @@ def run_grpo(
         rewards, s.reward_weights, s.reward_timeout_s, s.code_test_timeout_s, s.code_workers
     )
     # a prompt no reward can score trained on nothing (every reward None, exit 0): left out
-    rows = [r for r in read if scorable(r, rewards)]
+    why = [unscorable(r, rewards) for r in read]
+    rows = [r for r, w in zip(read, why, strict=True) if w is None]
     # in == kept + left out: a repeated prompt (several pairs of one prompt) is one RL prompt
-    left = {"repeated_prompt": n_rows - len(read), "no_reward": len(read) - len(rows)}
+    left = {"repeated_prompt": n_rows - len(read), **Counter(w for w in why if w)}
     left_out = {k: v for k, v in left.items() if v}
     if not rows:
         raise BadInputError(
             f"{prompts}: no prompt that --reward {' --reward '.join(rewards)} can score "
-            f"({len(read)} read): math needs a `reference`, code needs `tests`"
+            f"({len(read)} read): math needs a `reference` that parses as math, code needs "
+            "`tests`"
         )
     fp = fingerprint(cfg, [model, prompts], max_steps=max_steps, rewards=rewards)
     sd, done = _begin(out, "post_grpo", fp, resume, overwrite, [model, prompts])

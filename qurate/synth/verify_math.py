@@ -84,6 +84,13 @@ class MathVerdict:
     detail: str | None = None
 
 
+def reference_parses(reference: object) -> bool:
+    """Whether a gold ``reference`` is math a response can be checked against. One test for
+    every user of references (``eval`` leaves such a row out and counts it, GRPO leaves the
+    prompt out and counts it): an unparseable reference is never scored as a wrong answer."""
+    return isinstance(reference, str) and bool(parse_answer(reference))
+
+
 def verify_against_reference(response: str, reference: str) -> MathVerdict:
     gold = parse_answer(reference)
     answer = extract_boxed(response)

@@ -99,9 +99,14 @@ def train_tokenizer(
     return out
 
 
-def export(run_or_ckpt: str | Path, out_dir: str | Path, *, dtype: str = "float32") -> Path:
-    """Write a Hugging Face model directory from a run (its latest checkpoint) or a checkpoint."""
-    return _export(run_or_ckpt, out_dir, dtype=dtype)
+def export(
+    run_or_ckpt: str | Path, out_dir: str | Path, *, dtype: str = "float32", overwrite: bool = False
+) -> Path:
+    """Write a Hugging Face model directory from a run (its latest checkpoint) or a checkpoint.
+
+    The same export again is a no-op; another export or any other files in ``out_dir`` are
+    replaced only with ``overwrite``."""
+    return _export(run_or_ckpt, out_dir, dtype=dtype, overwrite=overwrite)
 
 
 def plan(params: str | float, tokens: str | float, *, seq_len: int = 4096) -> dict[str, Any]:

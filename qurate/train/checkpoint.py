@@ -25,6 +25,7 @@ from numpy._core.multiarray import _reconstruct
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from qurate.contract.stagedir import fingerprint
 from qurate.errors import BadInputError, ConfigError, one_line
 from qurate.train.hfnames import to_hf_disk
 from qurate.train.model import ModelConfig, Qwen2, config_from_hf, config_to_hf
@@ -140,6 +141,28 @@ def load_hf_model(directory: Path) -> Qwen2:
     return model
 
 
+def non_finite_weights(model: torch.nn.Module) -> list[str]:
+    """The names of the parameters that hold a NaN or infinite value (none: all finite)."""
+    bad = []
+    for name, p in model.named_parameters():
+        t = p.detach()
+        t = t.to_local() if hasattr(t, "to_local") else t  # FSDP: this process's shard
+        if not bool(torch.isfinite(t).all()):
+            bad.append(name)
+    return bad
+
+
+def check_finite_weights(model: torch.nn.Module, directory: Path, what: str) -> None:
+    """Refuse the weights loaded from ``directory`` if any is NaN or infinite: training from
+    them diverges at its first step, and ``--resume`` would only diverge again."""
+    bad = non_finite_weights(model)
+    if bad:
+        more = f" and {len(bad) - 1} other tensors" if len(bad) > 1 else ""
+        raise BadInputError(
+            f"{directory}: its weights hold NaN or infinite values ({bad[0]}{more}); {what}"
+        )
+
+
 def read_train_state(ckpt: Path) -> dict[str, Any]:
     path = ckpt / TRAIN_STATE
     if not path.is_file():
@@ -186,8 +209,65 @@ def _damaged(path: Path) -> str:
     )
 
 
-def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") -> Path:
-    """Write a Hugging Face directory (transformers / vLLM) from a run or checkpoint."""
+# An export directory's record of what it holds: a rerun of the same export is a no-op, and
+# any other content (a Hugging Face model from elsewhere, another checkpoint's export) is
+# replaced only with --overwrite.
+EXPORT_RECORD = ".qurate-export.json"
+# weight files of another layout that would be read instead of (or beside) the export's
+# model.safetensors: --overwrite removes them with the model it replaces
+_OTHER_WEIGHTS = ("model.safetensors.index.json", "model-*.safetensors", "pytorch_model*.bin*")
+
+
+def _export_fingerprint(ckpt: Path, dtype: str) -> str:
+    return fingerprint({"dtype": dtype}, [ckpt])  # the checkpoint's files: names, sizes, times
+
+
+def _export_record(dst: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads((dst / EXPORT_RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def export_is_current(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") -> bool:
+    """Whether ``out`` already holds the finished export of this checkpoint in ``dtype``."""
+    ckpt, dst = resolve_checkpoint(run_or_ckpt), Path(out)
+    record = _export_record(dst)
+    return (
+        record is not None
+        and record.get("finished") is True
+        and record.get("fingerprint") == _export_fingerprint(ckpt, dtype)
+        and all((dst / n).is_file() for n in ("config.json", "model.safetensors"))
+    )
+
+
+def _check_export_target(dst: Path, fp: str, overwrite: bool) -> None:
+    """The rerun policy of an export directory (see ``EXPORT_RECORD``)."""
+    if overwrite or not dst.is_dir():
+        return
+    record = _export_record(dst)
+    if record is not None and record.get("fingerprint") != fp:
+        raise BadInputError(
+            f"{dst}: holds the export of another checkpoint or dtype "
+            f"({record.get('checkpoint')}, {record.get('dtype')}); pass --overwrite to "
+            "replace it, or choose a new -o"
+        )
+    if record is None and (names := sorted(p.name for p in dst.iterdir())):
+        raise BadInputError(
+            f"{dst}: not empty and not an export of this checkpoint (holds "
+            f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}); pass --overwrite "
+            "to replace its model files, or choose a new -o"
+        )
+
+
+def export(
+    run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32", overwrite: bool = False
+) -> Path:
+    """Write a Hugging Face directory (transformers / vLLM) from a run or checkpoint.
+
+    The same export again is a no-op; a non-empty ``out`` that holds anything else is
+    refused unless ``overwrite`` (which replaces the model files and nothing else)."""
     ckpt = resolve_checkpoint(run_or_ckpt)
     dst = Path(out)
     if dst.resolve() == ckpt.resolve():
@@ -198,11 +278,20 @@ def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") 
         raise BadInputError(
             f"{dst}: is a training checkpoint or inside a run's {CKPT_DIR}/; export to a new -o"
         )
-    model = load_hf_model(ckpt)
     if dtype not in ("float32", "bfloat16", "float16"):
         raise BadInputError(f"unknown dtype {dtype!r}; valid: float32, bfloat16, float16")
+    if not overwrite and export_is_current(ckpt, dst, dtype=dtype):
+        return dst  # the same export again: its files (and their times) stay as they are
+    fp = _export_fingerprint(ckpt, dtype)
+    _check_export_target(dst, fp, overwrite)
+    model = load_hf_model(ckpt)
     model = model.to(getattr(torch, dtype))
     dst.mkdir(parents=True, exist_ok=True)
+    record = {"checkpoint": str(ckpt.resolve()), "dtype": dtype, "fingerprint": fp}
+    (dst / EXPORT_RECORD).write_text(json.dumps({**record, "finished": False}))
+    for pattern in _OTHER_WEIGHTS:
+        for stale in dst.glob(pattern):
+            stale.unlink()
     write_hf_model(dst, model, None)
     cfg = json.loads((dst / "config.json").read_text())
     cfg["torch_dtype"] = dtype
@@ -216,6 +305,7 @@ def export(run_or_ckpt: str | Path, out: str | Path, *, dtype: str = "float32") 
     for name in HF_TOKENIZER_FILES:
         if name != "generation_config.json" and (ckpt / name).is_file():
             shutil.copyfile(ckpt / name, dst / name)
+    (dst / EXPORT_RECORD).write_text(json.dumps({**record, "finished": True}))
     return dst
 
 

@@ -24,6 +24,11 @@ composition (40% of sequences at the stage's maximum length, 60% shorter) intact
 max-length sequence fills exactly one row. Every token carries a document id; the model
 masks attention across documents and restarts positions at each document.
 
+**Empty texts.** A text that is empty or only whitespace carries nothing to learn but its
+EOS; it is skipped (in training and in the held-out eval rows) and counted: ``Stream.empty``
+is the number a stream skipped in its first epoch, which the trainer logs as
+``skipped_empty_text``.
+
 **Resumption.** ``state_dict()`` holds, per stream, the epoch, shard position, record batch,
 row and the unconsumed token buffer; ``load_state_dict`` continues exactly where it stopped.
 """
@@ -137,6 +142,7 @@ class Stream:
         self._doc = np.zeros(0, dtype=np.int64)
         self._valid = np.zeros(0, dtype=bool)
         self._next_doc = 0
+        self.empty = 0  # empty or whitespace-only texts skipped in the first epoch
         self._docs: list[np.ndarray] | None = None  # tokens of the current record batch
         self._reader: Iterator[pa.RecordBatch] | None = None
         self._reader_at: tuple[int, int, int] | None = None  # (epoch, shard, next batch)
@@ -173,7 +179,10 @@ class Stream:
         self._reader_at = (p.epoch, p.shard, p.batch + 1)
         base = p.batch * RECORD_BATCH_ROWS
         texts = batch.column(0).to_pylist()
-        keep = [t for i, t in enumerate(texts) if t and self._keep_row(base + i)]
+        mine = [t for i, t in enumerate(texts) if self._keep_row(base + i)]
+        keep = [t for t in mine if t and not t.isspace()]  # whitespace: nothing to learn
+        if p.epoch == 0:
+            self.empty += len(mine) - len(keep)
         docs = encode(self.tokenizer, keep) if keep else []
         if self.shuffle and docs:
             rng = np.random.default_rng([self.seed, p.epoch, shard_id, p.batch])
@@ -269,6 +278,7 @@ class Stream:
             "row": p.row if self._docs is not None else 0,
             "in_batch": self._docs is not None,
             "next_doc": self._next_doc,
+            "empty": self.empty,
             "buf": torch.from_numpy(self._buf.astype(np.int64)),
             "doc": torch.from_numpy(self._doc.copy()),
             "valid": torch.from_numpy(self._valid.copy()),
@@ -282,6 +292,7 @@ class Stream:
             if self._load_batch():
                 self.pos.row = int(s["row"])
         self._next_doc = int(s["next_doc"])
+        self.empty = int(s.get("empty", 0))  # the re-read record batch is not counted twice
         self._buf = s["buf"].numpy().astype(TOKEN_DTYPE)
         self._doc = s["doc"].numpy().astype(np.int64)
         self._valid = s["valid"].numpy().astype(bool)
@@ -322,6 +333,11 @@ class Loader:
 
     def next_step(self) -> list[dict[str, torch.Tensor]]:
         return [s.next_batch(self.micro_batch) for s in self.streams]
+
+    @property
+    def empty(self) -> int:
+        """Empty or whitespace-only texts this process's streams skipped (first epoch)."""
+        return sum(s.empty for s in self.streams)
 
     def state_dict(self) -> dict[str, Any]:
         return {"streams": {s.index: s.state_dict() for s in self.streams}}
@@ -366,10 +382,11 @@ def train_row_filter(row_mod: int) -> Callable[[int], bool] | None:
 
 
 def iter_texts(shards: list[Path]) -> Iterator[str]:
-    """Every non-empty text, streamed a record batch at a time (tokenizer training)."""
+    """Every text that is not empty or whitespace, streamed a record batch at a time
+    (tokenizer training)."""
     for s in shards:
         for batch in pq.ParquetFile(s).iter_batches(batch_size=RECORD_BATCH_ROWS, columns=["text"]):
-            yield from (t for t in batch.column(0).to_pylist() if t)
+            yield from (t for t in batch.column(0).to_pylist() if t and not t.isspace())
 
 
 def _counts_tokens(schema: pa.Schema) -> bool:

@@ -61,6 +61,7 @@ class TrainResult:
     lr: float
     plan: dict | None
     already_done: bool = False  # a finished run of the same config: nothing was trained
+    skipped_empty_text: int = 0  # empty or whitespace-only documents skipped (this stage)
     note: str | None = None  # why the batch differs from the one asked for, if it does
 
 
@@ -152,8 +153,16 @@ class Trainer:
         torch.manual_seed(self.cfg.seed)
         if self.resume_from is not None:
             model = ck.load_hf_model(self.resume_from)
+            ck.check_finite_weights(
+                model,
+                self.resume_from,
+                "delete that checkpoint to resume from an earlier one, or --overwrite",
+            )
         elif self.cfg.init_from:
             model = ck.load_hf_model(Path(self.cfg.init_from))
+            ck.check_finite_weights(
+                model, Path(self.cfg.init_from), "not a usable --init-from checkpoint"
+            )
         else:
             model = Qwen2(self.mcfg)
         self.raw = model.to(self.d.device)
@@ -309,12 +318,12 @@ class Trainer:
             loss_sum += float(loss.detach())
         mean = self.d.sum(loss_sum) / max(valid, 1.0)
         if not math.isfinite(mean):
-            raise DivergedError(
-                f"loss is {mean} at step {self.step + 1}; stopped before updating the weights. "
-                f"Last good checkpoint: {self.last_ckpt or 'none'}. "
-                "Lower the learning rate and --resume"
-            )
+            raise DivergedError(f"loss is {mean} at step {self.step + 1}; {self._diverged()}")
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.optim.grad_clip)
+        if not math.isfinite(float(norm)):  # clipping by a NaN norm would make every weight NaN
+            raise DivergedError(
+                f"gradient norm is {float(norm)} at step {self.step + 1}; {self._diverged()}"
+            )
         for g in self.opt.param_groups:
             g["lr"] = lr
         self.opt.step()
@@ -331,6 +340,31 @@ class Trainer:
                 "expert_share_max": round(float(per_layer.max()), 4),
             }
         return mean, float(norm), tokens, router
+
+    def _diverged(self) -> str:
+        """What a non-finite loss or gradient at the coming step means and what to do.
+
+        At the first step of a fresh run (or a resumed one) nothing has been trained yet:
+        the weights it started from are the cause, and lowering the lr and ``--resume``
+        would only diverge again."""
+        head = "stopped before updating the weights"
+        first = self.step == (self.saved["step"] if self.saved else 0)
+        if first and ck.non_finite_weights(self.raw):
+            if self.resume_from is not None:
+                return (
+                    f"{head}: the weights of {self.resume_from} are not finite. Delete that "
+                    "checkpoint to resume from an earlier one, or --overwrite"
+                )
+            if self.cfg.init_from:
+                return (
+                    f"{head}: the initial weights are not finite (NaN or inf); check the "
+                    f"--init-from checkpoint {self.cfg.init_from}"
+                )
+            return f"{head}: the initial weights are not finite; check the model's init settings"
+        return (
+            f"{head}. Last good checkpoint: {self.last_ckpt or 'none'}. "
+            "Lower the learning rate and --resume"
+        )
 
     @torch.no_grad()
     def evaluate(self) -> float | None:
@@ -417,6 +451,9 @@ class Trainer:
                         f"longer finite; not saved. Last good checkpoint: "
                         f"{self.last_ckpt or 'none'}. Lower the learning rate and --resume"
                     )
+            if self.step % self.cfg.log_every == 0 or "eval_loss" in rec:  # every process
+                if empty := self._skipped_empty():
+                    rec["skipped_empty_text"] = empty
             if self.d.main and (self.step % self.cfg.log_every == 0 or "eval_loss" in rec):
                 with metrics.open("a") as f:
                     f.write(json.dumps(rec) + "\n")
@@ -438,7 +475,13 @@ class Trainer:
             lr=self.sched.lr,
             plan=self.sched.plan,
             note=self.sched.note,
+            skipped_empty_text=self._skipped_empty(),
         )
+
+    def _skipped_empty(self) -> int:
+        """Empty or whitespace-only documents the loaders skipped (all processes: every
+        process must call this)."""
+        return int(self.d.sum(self.loader.empty if self.loader is not None else 0))
 
     def _finished_result(self, state: dict[str, Any]) -> TrainResult:
         """The result of a run that had already finished with this config."""
