@@ -111,11 +111,21 @@ def test_resume_from_a_checkpoint_with_nan_weights_is_refused(
     assert "delete that checkpoint" in line
 
 
+def _one_step(data: Path, out: Path, **kw):
+    """One step of the tiny preset on ``data`` (32-token rows, no evaluation)."""
+    from qurate.train.api import load_config
+
+    return load_config(
+        None, data=str(data), out=str(out), preset="tiny", max_steps=1, seq_len=32,
+        micro_batch_size=1, eval_every=0, **kw,
+    )  # fmt: skip
+
+
 def test_a_non_finite_gradient_norm_stops_before_the_update(tmp_path: Path, monkeypatch):
     # Before: clip_grad_norm_ scaled every gradient by max_norm/nan, AdamW wrote NaN into
     # every weight, and the run went on (and saved them) when no eval followed the step.
     from qurate.errors import DivergedError
-    from qurate.train.api import load_config, train_config
+    from qurate.train.api import train_config
 
     real = torch.nn.utils.clip_grad_norm_
 
@@ -124,17 +134,7 @@ def test_a_non_finite_gradient_norm_stops_before_the_update(tmp_path: Path, monk
         return torch.tensor(float("nan"))
 
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", nan_norm)
-    data = _small_mix(tmp_path / "mixed", 56)
-    cfg = load_config(
-        None,
-        data=str(data),
-        out=str(tmp_path / "run"),
-        preset="tiny",
-        max_steps=1,
-        seq_len=32,
-        micro_batch_size=1,
-        eval_every=0,
-    )
+    cfg = _one_step(_small_mix(tmp_path / "mixed", 56), tmp_path / "run")
     with pytest.raises(DivergedError, match="gradient norm is nan at step 1"):
         train_config(cfg)
     assert not (tmp_path / "run" / "checkpoints").exists()
@@ -278,20 +278,10 @@ def test_whitespace_only_texts_are_skipped_and_counted_by_train(tmp_path: Path, 
 
 
 def test_the_skipped_count_is_the_final_one_between_logged_steps(tmp_path: Path):
-    from qurate.train.api import load_config, train_config
+    from qurate.train.api import train_config
 
     data, blank = _mix_with_blanks(tmp_path / "mixed")
-    cfg = load_config(
-        None,
-        data=str(data),
-        out=str(tmp_path / "run"),
-        preset="tiny",
-        max_steps=1,
-        seq_len=32,
-        micro_batch_size=1,
-        log_every=5,
-        eval_every=0,
-    )
+    cfg = _one_step(data, tmp_path / "run", log_every=5)
     assert train_config(cfg).skipped_empty_text == blank  # no row logged at step 1
 
 
