@@ -56,7 +56,7 @@ class RaterTrainConfig(BaseModel):
     thread: int = Field(
         1,
         ge=1,
-        description="fastText threads. 1 (default): deterministic, one seeded thread, so a rerun gives the same raters and the same scores (unfilled weights start at 0, see module docstring); where glibc's mallopt is missing and this is left unset, 12. >= 11: hogwild threads, fastText initialises every weight, every run differs a little. 2-10 are refused.",
+        description="fastText threads. 1 (default): deterministic, one seeded thread, so a rerun gives the same raters and the same scores (the weights fastText leaves unwritten start at 0: qurate/llm/fasttext.py); where glibc's mallopt is missing and this is left unset, 12. >= 11: hogwild threads, fastText initialises every weight, every run differs a little. 2-10 are refused.",
     )
     max_retries: int = Field(
         5,
