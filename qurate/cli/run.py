@@ -57,12 +57,31 @@ def run(
     console.print()
     for name, seconds in result.timings.items():
         console.print(f"  {name:<16} {seconds:>7.1f} s")
+    _print_levers(result.run_dir)
     console.print(
         f"\noutput: {result.run_dir}  (each stage is a subdirectory; "
         f"qurate stats {quote(str(result.run_dir) + '/curated')} --by reject_reason)"
     )
     if result.report:
         console.print(f"report: {result.report}", style="bold")
+
+
+def _print_levers(run_dir: Path) -> None:
+    """What each stage did (``qurate.report.levers``): the levers' effects, before the report."""
+    from rich.table import Table
+
+    from qurate.report.levers import lever_lines
+
+    lines = lever_lines(run_dir)
+    if not lines:
+        return
+    table = Table(title="what each stage did", title_justify="left", show_header=False, box=None)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, line in lines:
+        table.add_row(name, line)
+    console.print()
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,8 @@ plots.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,25 @@ def _export_once(train_run: Path, dest: Path) -> Path:
     return export(train_run, dest, overwrite=True)  # the demo's own export of an older run
 
 
+@contextmanager
+def _no_hf_bars() -> Iterator[None]:
+    """No transformers / datasets progress bars inside the demo: a dozen bars of three rows
+    each (loading weights, tokenizing, packing, writing shards) buried the demo's own lines."""
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    hf_on, ds_on = hf_logging.is_progress_bar_enabled(), datasets.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if hf_on:
+            hf_logging.enable_progress_bar()
+        if ds_on:
+            datasets.enable_progress_bars()
+
+
 def run_demo(
     synth_dir: str | Path,
     out: str | Path,
@@ -56,7 +77,13 @@ def run_demo(
 ) -> dict[str, Any]:
     """Post data, post pairs, SFT and DPO on ``synth_dir`` into ``out``; the model is
     ``model`` (an HF directory) or the export of the pretraining run ``train_run``."""
-    out = Path(out)
+    with _no_hf_bars():
+        return _run_demo(Path(synth_dir), Path(out), train_run, model, steps)
+
+
+def _run_demo(
+    synth_dir: Path, out: Path, train_run: str | Path | None, model: str | Path | None, steps: int
+) -> dict[str, Any]:
     cfg = demo_config(steps)
     if model is None:
         if train_run is None:

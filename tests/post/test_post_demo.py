@@ -10,10 +10,19 @@ from qurate.post.policy import END_OF_TURN, prepare_tokenizer
 pytest.importorskip("trl")
 
 
-def test_post_demo_trains_sft_and_dpo_and_the_report_plots_them(synth_dir, tiny_chat, tmp_path):
+def test_post_demo_trains_sft_and_dpo_and_the_report_plots_them(
+    synth_dir, tiny_chat, tmp_path, capfd
+):
+    import datasets
+    from transformers.utils import logging as hf_logging
+
     from qurate.report.page import render_report
 
     s = run_demo(synth_dir, tmp_path / "post", model=tiny_chat, steps=2)
+    # no transformers / datasets bars in the demo's output, and they are back on after it
+    err = capfd.readouterr().err
+    assert "Tokenizing train dataset" not in err and "Loading weights" not in err, err[-500:]
+    assert hf_logging.is_progress_bar_enabled() and datasets.is_progress_bar_enabled()
     assert s["pairs"]["pairs"] == 6 and s["data"]["kept"] > 0
     assert len(s["sft"]["losses"]) == 2 and len(s["dpo"]["losses"]) == 2
     page = render_report(tmp_path, tmp_path / "report.html").read_text()

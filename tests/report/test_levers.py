@@ -1,0 +1,54 @@
+"""`qurate run`'s closing table: what each stage of a run did, from its manifests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qurate.mixers import mix, parse_mix_config
+from qurate.report.levers import lever_lines
+from tests.report.test_report import _stage
+
+
+def _run(tmp_path: Path) -> Path:
+    run = tmp_path / "run"
+    _stage(run / "curated", "curate", 300, scores=False, rejects={"duplicate": 7, "spam": 3})
+    _stage(run / "scored", "score.apply", 300, scores=True, rejects={})
+    manifest = json.loads((run / "scored" / "manifest.json").read_text())
+    manifest["weights"] = {"perplexity": 0.9, "rater": 0.0}
+    (run / "scored" / "manifest.json").write_text(json.dumps(manifest))
+    cfg = parse_mix_config(
+        {"budget_tokens": 20_000, "domains": {"shop": {"multiplier": 0.2}, "science": {"multiplier": 3}}}
+    )
+    mix([run / "scored"], run / "mixed", cfg)
+    (run / "train").mkdir()
+    rows = [{"step": 1, "loss": 9.5}, {"step": 2, "loss": 8.25, "eval_loss": 8.5}]
+    (run / "train" / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return run
+
+
+def test_each_stage_says_what_it_did(tmp_path: Path) -> None:
+    lines = dict(lever_lines(_run(tmp_path)))
+    assert list(lines) == ["curate", "score", "mix", "train"]
+    assert lines["curate"].startswith("300 of 310 documents kept; rejected: duplicate 7, spam 3")
+    score = lines["score"]
+    assert "quality p5 0.0" in score and "median 0." in score and "p95 0.9" in score
+    assert "3 domains: " in score and "weights in quality: perplexity 0.90, rater 0.00" in score
+    # the mix moves the shares the config asked for: shop down, science up
+    shares = json.loads((tmp_path / "run" / "mixed" / "manifest.json").read_text())["mix"]["domains"]
+    shop, science = shares["shop"], shares["science"]
+    assert shop["achieved_share"] < shop["natural_share"]
+    assert science["achieved_share"] > science["natural_share"]
+    for d in ("shop", "science"):
+        want = f"{d} {shares[d]['natural_share']:.0%} -> {shares[d]['achieved_share']:.0%}"
+        assert want in lines["mix"], lines["mix"]
+    assert lines["train"] == "loss 9.500 at step 1 -> 8.250 at step 2; held-out loss 8.500 -> 8.500"
+
+
+def test_a_missing_or_broken_stage_is_left_out(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    (run / "train" / "metrics.jsonl").write_text("not json\n")
+    for shard in (run / "scored").glob("part-*.parquet"):
+        shard.write_bytes(b"not parquet")  # the score line needs its shards
+    assert [name for name, _ in lever_lines(run)] == ["curate", "mix"]
+    assert lever_lines(tmp_path / "nothing here") == []
