@@ -129,6 +129,14 @@ def _ablate(path: Path, m: dict[str, Any]) -> str:
         out.append(f"{name} {metric[name].replace('_', ' ')}: {vals}")
     if out and results.get("tokens"):
         out[-1] += f" ({results.get('preset', '?')} proxies, {_n(results['tokens'])} tokens each)"
+    leaks = [
+        f"{_n(v['any'])} of {_n(v['docs'])} {name} documents overlap arm {arm}"
+        for arm, evals in (results.get("leakage") or {}).items()
+        for name, v in (evals or {}).items()
+        if isinstance(v, dict) and v.get("any")
+    ]
+    if leaks:
+        out.append("leakage: " + ", ".join(leaks))
     return "; ".join(out)
 
 

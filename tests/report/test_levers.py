@@ -52,3 +52,31 @@ def test_a_missing_or_broken_stage_is_left_out(tmp_path: Path) -> None:
         shard.write_bytes(b"not parquet")  # the score line needs its shards
     assert [name for name, _ in lever_lines(run)] == ["curate", "mix"]
     assert lever_lines(tmp_path / "nothing here") == []
+
+
+def test_the_ablation_line_gives_each_arm_and_the_leakage(tmp_path: Path) -> None:
+    from qurate.contract.files import write_manifest
+
+    d = tmp_path / "run" / "ablation"
+    d.mkdir(parents=True)
+    write_manifest(d, stage="ablate", config_hash="t", inputs=[], n_in=0, n_kept=0,
+                   rejected_by_reason={})  # fmt: skip
+    ev = {"metric": "bits_per_byte"}
+    results = {
+        "tokens": 32768,
+        "preset": "tiny",
+        "runs": [
+            {"arm": "mixed", "evals": {"heldout": {**ev, "value": 4.5}}},
+            {"arm": "mixed", "evals": {"heldout": {**ev, "value": 4.7}}},
+            {"arm": "raw", "evals": {"heldout": {**ev, "value": 4.75}}},
+        ],
+        "leakage": {"mixed": {"heldout": {"any": 8, "docs": 16}}, "raw": {"heldout": {"any": 0}}},
+    }
+    (d / "results.json").write_text(json.dumps(results))
+    assert lever_lines(tmp_path / "run") == [
+        (
+            "ablate",
+            "heldout bits per byte: mixed 4.600, raw 4.750 (tiny proxies, 32,768 tokens each); "
+            "leakage: 8 of 16 heldout documents overlap arm mixed",
+        )
+    ]
