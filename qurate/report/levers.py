@@ -192,7 +192,7 @@ def lever_lines(run_dir: str | Path) -> list[tuple[str, str]]:
             continue
         try:
             line = known[1](path, manifest)
-        except (OSError, ValueError, TypeError, KeyError, duckdb.Error):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, duckdb.Error):
             continue  # a summary of what exists: an unreadable stage is left out
         if line:
             out.append((known[0], line))

@@ -80,3 +80,11 @@ def test_the_ablation_line_gives_each_arm_and_the_leakage(tmp_path: Path) -> Non
             "leakage: 8 of 16 heldout documents overlap arm mixed",
         )
     ]
+
+
+def test_a_hand_edited_manifest_does_not_end_the_run_in_a_traceback(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    manifest = json.loads((run / "scored" / "manifest.json").read_text())
+    manifest["weights"] = ["perplexity"]  # not an object
+    (run / "scored" / "manifest.json").write_text(json.dumps(manifest))
+    assert [name for name, _ in lever_lines(run)] == ["curate", "mix", "train"]
