@@ -126,7 +126,7 @@ def run_demo(
             progress=progress,
         ),
     )
-    _stage(result, "synth", say, lambda: synth_demo(run / "synth-work"))
+    _stage(result, "synth", say, lambda: synth_demo(run / "synth-work", progress=progress))
     mix_inputs = [run / "scored", run / "synth-work" / "synth"]
     _stage(
         result,

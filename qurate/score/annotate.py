@@ -25,10 +25,10 @@ from qurate.contract.shards import (
     iter_rows,
 )
 from qurate.contract.stagedir import StageDir, fingerprint
+from qurate.progress import Bar
 from qurate.score.check import check_judge
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge, load_rubric
-from qurate.score.progress import Bar
 
 log = logging.getLogger("qurate.score")
 JUDGE_META_KEY = "judge"

@@ -51,10 +51,10 @@ from qurate.contract.shards import (
 )
 from qurate.contract.stagedir import StageDir
 from qurate.errors import BadInputError, ConfigError
+from qurate.progress import Bar
 from qurate.score.budget import PerplexityDecision, decide_perplexity
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge
-from qurate.score.progress import Bar
 from qurate.score.ranking import percentile_by_group, perplexity_quantiles, raters_summary
 from qurate.score.raters import RATERS_FILE, Raters
 from qurate.score.rows import Emitter, batches, check_texts, rows_in

@@ -54,6 +54,7 @@ def run_demo(
     max_tokens: int = 64,
     teacher: str | None = None,
     engine: Engine | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Generate into ``out/generated`` and filter into ``out/synth`` (a stage directory that
     ``qurate mix`` reads as one more domain source). Returns a summary for the run report.
@@ -78,6 +79,7 @@ def run_demo(
             out / "generated",
             cfg=GenerateConfig(task="math", n=n, max_tokens=max_tokens, teacher=ecfg),
             engine=engine,
+            progress=progress,
         )
         samples = read_samples(out / "generated" / "samples.parquet") + read_samples(DEMO_SAMPLES)
         res = filter_samples(
@@ -88,6 +90,7 @@ def run_demo(
                 sandbox=SandboxLimits(timeout_s=5),
             ),
             judge_engine=engine,
+            progress=progress,
         )
     finally:
         if owned:

@@ -45,6 +45,7 @@ from qurate.dedup.decontam import DecontamFilter, build_decontam_index
 from qurate.dedup.ids import Renamer
 from qurate.llm import Engine
 from qurate.llm.models import resolve_model
+from qurate.progress import Bar
 from qurate.synth.config import FilterConfig
 from qurate.synth.dedup import find_duplicates
 from qurate.synth.reward import JudgeReward, load_reward, reward_architecture
@@ -97,6 +98,7 @@ def filter_samples(
     *,
     judge_engine: Engine | None = None,
     overwrite: bool = False,
+    progress: bool = True,
 ) -> FilterResult:
     """Filter the samples of ``inp`` (file, directory or rows) into the stage dir ``out``.
 
@@ -106,6 +108,9 @@ def filter_samples(
     Rerun policy (``StageDir``): the same run again is a no-op, an interrupted one restarts
     in place (``work/`` keeps the reward cache and decontamination index), a different one
     needs ``overwrite``.
+
+    ``progress``: a bar (rate, ETA) on stderr over the slow steps: the code sandbox and the
+    reward models.
     """
     cfg = cfg or FilterConfig()
     out = Path(out)
@@ -128,7 +133,7 @@ def filter_samples(
             c = done["counts"]
             timings = done.get("timings_s", {})
             return FilterResult(out, c["in"], c["kept"], c["rejected_by_reason"], timings)
-        return _filter(sd, inp, samples, cfg, judge_engine)
+        return _filter(sd, inp, samples, cfg, judge_engine, progress)
 
 
 def _unique_ids(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -144,7 +149,9 @@ def _unique_ids(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _filter(sd, inp, samples, cfg: FilterConfig, judge_engine: Engine | None) -> FilterResult:
+def _filter(
+    sd, inp, samples, cfg: FilterConfig, judge_engine: Engine | None, progress: bool
+) -> FilterResult:
     out = sd.path
     run = _Run(samples)
     work = out / "work"
@@ -152,8 +159,8 @@ def _filter(sd, inp, samples, cfg: FilterConfig, judge_engine: Engine | None) ->
     steps = [
         ("check", lambda: _check(run)),
         ("decontam", lambda: _decontam(run, cfg, work)),
-        ("verify", lambda: _verify(run, cfg)),
-        ("reward", lambda: _reward(run, cfg, work, judge_engine)),
+        ("verify", lambda: _verify(run, cfg, progress)),
+        ("reward", lambda: _reward(run, cfg, work, judge_engine, progress)),
         ("select", lambda: _select(run, cfg)),
         ("dedup", lambda: _dedup(run, cfg)),
     ]
@@ -207,7 +214,7 @@ def _decontam(run: _Run, cfg: FilterConfig, work: Path) -> None:
             run.reject(i, "contaminated", h)
 
 
-def _verify(run: _Run, cfg: FilterConfig) -> None:
+def _verify(run: _Run, cfg: FilterConfig, progress: bool) -> None:
     if not cfg.verify:
         return
     groups: dict[str, list[int]] = defaultdict(list)
@@ -223,7 +230,9 @@ def _verify(run: _Run, cfg: FilterConfig) -> None:
         for i, v in zip(members, verdicts, strict=True):
             _verdict(run, i, v.verified, v.reason, v.detail, answer=v.answer)
     code = run.live("code")
-    for i, v in zip(code, verify_code([run.s[i] for i in code], cfg.sandbox), strict=True):
+    with Bar("code tests", len(code), enabled=progress and bool(code), unit="samples") as bar:
+        verdicts = verify_code([run.s[i] for i in code], cfg.sandbox, bar.advance)
+    for i, v in zip(code, verdicts, strict=True):
         _verdict(run, i, v.verified, v.reason, v.detail)
 
 
@@ -237,7 +246,13 @@ def _verdict(
         run.reject(i, reason or "verify_failed", detail)
 
 
-def _reward(run: _Run, cfg: FilterConfig, work: Path, judge_engine: Engine | None) -> None:
+# samples a reward model scores between two steps of the progress bar
+_REWARD_CHUNK = 32
+
+
+def _reward(
+    run: _Run, cfg: FilterConfig, work: Path, judge_engine: Engine | None, progress: bool
+) -> None:
     rc = cfg.reward
     jobs: list[tuple[str, str, list[int]]] = []  # (score key, model, samples)
     live = run.live()
@@ -259,10 +274,16 @@ def _reward(run: _Run, cfg: FilterConfig, work: Path, judge_engine: Engine | Non
             if key == "judge_score"
             else load_reward(model, rc, cache)
         )
+        scores: list[Any] = []
         try:
-            scores = scorer.score(
-                [run.s[i].get("prompt") or "" for i in idx], [run.s[i]["response"] for i in idx]
-            )
+            with Bar(key.removesuffix("_score"), len(idx), enabled=progress, unit="samples") as bar:
+                for at in range(0, len(idx), _REWARD_CHUNK):
+                    part = idx[at : at + _REWARD_CHUNK]
+                    scores += scorer.score(
+                        [run.s[i].get("prompt") or "" for i in part],
+                        [run.s[i]["response"] for i in part],
+                    )
+                    bar.advance(len(part))
         finally:
             scorer.close()
         for i, sc in zip(idx, scores, strict=True):

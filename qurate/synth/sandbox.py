@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -429,11 +430,21 @@ def _parse_verdict(raw: bytes) -> tuple[str, str] | None:
 
 
 def run_many(
-    jobs: list[tuple[str, str]], limits: SandboxLimits | None = None
+    jobs: list[tuple[str, str]],
+    limits: SandboxLimits | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> list[SandboxResult]:
-    """``run_in_sandbox`` for each ``(code, tests)``, ``limits.workers`` at a time."""
+    """``run_in_sandbox`` for each ``(code, tests)``, ``limits.workers`` at a time;
+    ``on_done`` is called as each finishes (a progress bar)."""
     limits = limits or SandboxLimits()
+
+    def one(job: tuple[str, str]) -> SandboxResult:
+        result = run_in_sandbox(job[0], job[1], limits)
+        if on_done is not None:
+            on_done()
+        return result
+
     if limits.workers == 1 or len(jobs) <= 1:
-        return [run_in_sandbox(c, t, limits) for c, t in jobs]
+        return [one(j) for j in jobs]
     with ThreadPoolExecutor(limits.workers) as pool:
-        return list(pool.map(lambda j: run_in_sandbox(j[0], j[1], limits), jobs))
+        return list(pool.map(one, jobs))

@@ -11,6 +11,7 @@ be verified (``no_tests``), nor can one whose tests do not parse or check nothin
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,12 @@ def _checks_nothing(tests: str) -> str | None:
     return "the tests check nothing (no assert, raise or assert call): any response passes"
 
 
-def verify_code(samples: list[dict[str, Any]], limits: SandboxLimits) -> list[CodeVerdict]:
+def verify_code(
+    samples: list[dict[str, Any]],
+    limits: SandboxLimits,
+    on_done: Callable[[int], None] | None = None,
+) -> list[CodeVerdict]:
+    """A verdict per sample; ``on_done(n)`` as n samples are settled (a progress bar)."""
     out: list[CodeVerdict | None] = [None] * len(samples)
     jobs, where = [], []
     for i, s in enumerate(samples):
@@ -58,7 +64,10 @@ def verify_code(samples: list[dict[str, Any]], limits: SandboxLimits) -> list[Co
             continue
         jobs.append((extract_code(s.get("response") or ""), tests))
         where.append(i)
-    for i, r in zip(where, run_many(jobs, limits), strict=True):
+    if on_done is not None:
+        on_done(len(samples) - len(jobs))  # settled without a run: no tests
+    ran = run_many(jobs, limits, None if on_done is None else lambda: on_done(1))
+    for i, r in zip(where, ran, strict=True):
         if r.passed:
             out[i] = CodeVerdict(True, seconds=r.seconds)
         else:

@@ -119,9 +119,14 @@ def _cfg(pool, bench, **kw):
     )
 
 
-def test_every_sample_is_kept_or_rejected_with_its_reason(tmp_path, pool, bench):
+def test_every_sample_is_kept_or_rejected_with_its_reason(tmp_path, pool, bench, capfd):
     out = tmp_path / "out"
     r = filter_samples(SAMPLES, out, _cfg(pool, bench))
+    n_code = sum(s["task"] == "code" for s in SAMPLES)
+    bar = [x for x in capfd.readouterr().err.splitlines() if x.startswith("code tests")]
+    assert bar and "samples/s" in bar[-1] and "ETA" in bar[-1], bar  # the sandbox's bar
+    done, total = next(t for t in bar[-1].split() if "/" in t and t[0].isdigit()).split("/")
+    assert done == total and 0 < int(total) <= n_code, bar  # every live code sample, settled
     kept = list(iter_rows(out))
     rejects = {x["id"]: x for x in iter_rows(out, rejects=True)}
     assert r.n_in == len(SAMPLES) == len(kept) + len(rejects)
@@ -152,7 +157,7 @@ def test_kept_documents_follow_the_contract(tmp_path, pool, bench):
     assert meta["task"] == "code" and meta["tests"] == "assert sq(3) == 9"
 
 
-def test_reward_model_scores_and_best_of_n(tmp_path, tiny_rm):
+def test_reward_model_scores_and_best_of_n(tmp_path, tiny_rm, capfd):
     samples = [
         _s(
             i,
@@ -168,6 +173,7 @@ def test_reward_model_scores_and_best_of_n(tmp_path, tiny_rm):
     cfg = FilterConfig(reward={"rm": str(tiny_rm), "device": "cpu"}, top_k=1, sandbox=FAST_SANDBOX)
     out = tmp_path / "rm"
     filter_samples(samples, out, cfg)
+    assert any(x.startswith("rm ") and "5/5" in x for x in capfd.readouterr().err.splitlines())
     kept = {x["id"]: x for x in iter_rows(out)}
     rej = {x["id"]: x for x in iter_rows(out, rejects=True)}
     prov = {k: json.loads(x["provenance"]) for k, x in {**kept, **rej}.items()}

@@ -1,9 +1,10 @@
-"""A rich progress bar with a rate and an ETA for the scoring steps that take minutes.
+"""A rich progress bar with a rate and an ETA for the steps that take minutes.
 
 annotate (the judge), apply and perplexity under a transformer run at a few documents per
-second on a CPU, so a run over a few thousand documents sits for minutes: the bar says how
-far it is and how long is left. Drawn on stderr, so what a command prints on stdout stays
-parseable; off when ``enabled`` is false (tests, executor workers).
+second on a CPU, and synth filter's code sandbox and reward models at a few samples per
+second, so a run over a few thousand items sits for minutes: the bar says how far it is and
+how long is left. Drawn on stderr, so what a command prints on stdout stays parseable; off
+when ``enabled`` is false (tests, executor workers).
 """
 
 from __future__ import annotations
