@@ -170,7 +170,9 @@ def run_demo(
         result,
         "post",
         say,
-        lambda: post_demo(run / "synth-work" / "synth", run / "post", train_run=run / "train"),
+        lambda: post_demo(
+            run / "synth-work" / "synth", run / "post", train_run=run / "train", progress=progress
+        ),
     )
     result.report = render_report(run, run / "report.html")
     return result

@@ -74,15 +74,21 @@ def run_demo(
     train_run: str | Path | None = None,
     model: str | Path | None = None,
     steps: int = 4,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Post data, post pairs, SFT and DPO on ``synth_dir`` into ``out``; the model is
     ``model`` (an HF directory) or the export of the pretraining run ``train_run``."""
     with _no_hf_bars():
-        return _run_demo(Path(synth_dir), Path(out), train_run, model, steps)
+        return _run_demo(Path(synth_dir), Path(out), train_run, model, steps, progress)
 
 
 def _run_demo(
-    synth_dir: Path, out: Path, train_run: str | Path | None, model: str | Path | None, steps: int
+    synth_dir: Path,
+    out: Path,
+    train_run: str | Path | None,
+    model: str | Path | None,
+    steps: int,
+    progress: bool,
 ) -> dict[str, Any]:
     cfg = demo_config(steps)
     if model is None:
@@ -97,13 +103,17 @@ def _run_demo(
     }
     policy = Path(model)
     if data.kept:
-        sft = run_sft(model, [str(out / "sft")], out / "sft-run", cfg, max_steps=steps)
+        sft = run_sft(
+            model, [str(out / "sft")], out / "sft-run", cfg, max_steps=steps, progress=progress
+        )
         policy = sft.final
         summary["sft"] = {"steps": sft.steps, "losses": [r["loss"] for r in read_metrics(sft.out)]}
     else:
         summary["sft"] = {"skipped": "post data kept no conversation"}
     if pairs.pairs:
-        dpo = run_dpo(policy, out / "prefs", out / "dpo-run", cfg, max_steps=steps)
+        dpo = run_dpo(
+            policy, out / "prefs", out / "dpo-run", cfg, max_steps=steps, progress=progress
+        )
         summary["dpo"] = {"steps": dpo.steps, "losses": [r["loss"] for r in read_metrics(dpo.out)]}
     else:
         summary["dpo"] = {"skipped": "no prompt had both a verified and a verifier-failed sample"}

@@ -158,3 +158,35 @@ __all__ = [
     "trim_metrics",
     "trl_args",
 ]
+
+
+def progress_callback(stage: str, *, enabled: bool = True) -> Any:
+    """A TRL callback drawing a progress bar (steps, rate, ETA) on stderr on the main
+    process; TRL's own tqdm bar is off (``disable_tqdm``: it interleaves with our output).
+    ``close()`` stops it; the trainers call it also when training raises."""
+    from transformers import TrainerCallback
+
+    from qurate.progress import Bar
+
+    class _Progress(TrainerCallback):
+        def __init__(self) -> None:
+            self.bar: Bar | None = None
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            if enabled and state.is_world_process_zero and self.bar is None:
+                self.bar = Bar(stage, state.max_steps or None, unit="steps").__enter__()
+                self.bar.advance(state.global_step)  # a resumed run starts part-way
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            if self.bar is not None:
+                self.bar.advance(1)
+
+        def close(self) -> None:
+            if self.bar is not None:
+                self.bar.__exit__(None, None, None)
+                self.bar = None
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.close()
+
+    return _Progress()

@@ -31,7 +31,13 @@ from qurate.post.config import PhaseConfig, PostConfig
 from qurate.post.pairs import pair_problem, read_pairs
 from qurate.post.policy import check_causal_lm, load_policy, save_policy
 from qurate.post.rewards import build_rewards, read_prompts_counted, unscorable
-from qurate.post.runs import latest_checkpoint, metrics_callback, trim_metrics, trl_args
+from qurate.post.runs import (
+    latest_checkpoint,
+    metrics_callback,
+    progress_callback,
+    trim_metrics,
+    trl_args,
+)
 
 log = logging.getLogger("qurate.post")
 
@@ -124,15 +130,23 @@ def _done(done: dict[str, Any], out: Path) -> PostResult:
     )
 
 
-def _train(trainer: Any, phase_dir: Path, metrics: Path, stage: str, resume: bool) -> Any:
+def _train(
+    trainer: Any, phase_dir: Path, metrics: Path, stage: str, resume: bool, progress: bool = True
+) -> Any:
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # it prints every log dict; metrics.jsonl has them
+    kind = type(trainer).__name__.removesuffix("Trainer").lower()  # sft, dpo, grpo
+    bar = progress_callback(kind if kind == stage else f"{kind} {stage}", enabled=progress)
+    trainer.add_callback(bar)
     ck = latest_checkpoint(phase_dir) if resume else None
     if ck is not None:
         trim_metrics(metrics, stage, int(ck.name.split("-")[-1]))
         log.info("resuming %s from %s", stage, ck)
-    return trainer.train(resume_from_checkpoint=str(ck) if ck else None)
+    try:
+        return trainer.train(resume_from_checkpoint=str(ck) if ck else None)
+    finally:
+        bar.close()  # also when training stops on divergence or an interrupt
 
 
 def _last_loss(trainer: Any) -> float | None:
@@ -160,11 +174,12 @@ def _train_and_finish(
     inputs: list[str],
     counts: tuple[int, int, dict[str, int]],
     extra: Callable[[], dict[str, Any]] = dict,
+    progress: bool = True,
 ) -> PostResult:
     """Train (resuming from the stage's last checkpoint), save ``final`` and write the
     manifest. ``counts`` is (in, kept, rejected by reason); ``extra`` is called after
     training, so it can report what training counted."""
-    _train(trainer, sd.path / stage, metrics, stage, sd.resumed)
+    _train(trainer, sd.path / stage, metrics, stage, sd.resumed, progress)
     final = save_policy(trainer.model, tok, sd.path / "final")
     loss, steps, more = _last_loss(trainer), trainer.state.global_step, extra()
     n_in, n_kept, rejected = counts
@@ -221,6 +236,7 @@ def run_sft(
     max_steps: int | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    progress: bool = True,
 ) -> PostResult:
     """SFT ``model`` on chat stage directories ``data`` (or ``post.sft.phases``) into ``out``."""
     cfg = cfg or PostConfig()
@@ -274,7 +290,7 @@ def run_sft(
                 max_steps,
                 callbacks=[metrics_callback(metrics, name, phase.max_tokens)],
             )
-            _train(trainer, pdir, metrics, name, sd.resumed)
+            _train(trainer, pdir, metrics, name, sd.resumed, progress)
             steps += trainer.state.global_step
             loss = _last_loss(trainer)
             policy = trainer.model
@@ -303,6 +319,7 @@ def run_dpo(
     max_steps: int | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    progress: bool = True,
 ) -> PostResult:
     """DPO ``model`` on the pairs of ``data`` (``post pairs`` output) into ``out``."""
     from datasets import Dataset
@@ -350,7 +367,8 @@ def run_dpo(
         n_long = len(usable) - len(fit)
         counts = (len(pairs), len(fit), {**bad, **({"too_long": n_long} if n_long else {})})
         return _train_and_finish(
-            sd, trainer, tok, "dpo", metrics, cfg, [str(model), str(data)], counts
+            sd, trainer, tok, "dpo", metrics, cfg, [str(model), str(data)], counts,
+            progress=progress,
         )
 
 
@@ -364,6 +382,7 @@ def run_grpo(
     max_steps: int | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    progress: bool = True,
 ) -> PostResult:
     """GRPO ``model`` on ``prompts`` against ``rewards`` (math, code, rm:PATH) into ``out``."""
     from datasets import Dataset
@@ -426,6 +445,7 @@ def run_grpo(
             [str(model), str(prompts)],
             (n_rows, len(rows), left_out),
             lambda: {"reward_failures": {f.name: f.failures for f in funcs}, "rewards": rewards},
+            progress,
         )
 
 

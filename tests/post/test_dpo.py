@@ -72,14 +72,15 @@ def margin(model, tok, rows) -> float:
     ) / len(rows)
 
 
-def test_dpo_raises_held_out_margin(tiny_chat, tmp_path):
+def test_dpo_raises_held_out_margin(tiny_chat, tmp_path, capfd):
     from transformers import AutoModelForCausalLM
 
     data = pairs_dir(tmp_path / "prefs", _pairs(0, 24))
     held = _pairs(100, 6)
     before = margin(*load_policy(tiny_chat), held)
     cfg = PostConfig(device="cpu", dpo={"learning_rate": 2e-3, "batch_size": 4, "beta": 0.1})
-    r = run_dpo(tiny_chat, data, tmp_path / "run", cfg, max_steps=12)
+    r = run_dpo(tiny_chat, data, tmp_path / "run", cfg, max_steps=12, progress=False)
+    assert "steps/s" not in capfd.readouterr().err  # progress=False: no bar
     _, tok = load_policy(tiny_chat)
     after = margin(AutoModelForCausalLM.from_pretrained(r.final), tok, held)
     assert after > before + 1.0, (before, after)

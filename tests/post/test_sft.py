@@ -36,7 +36,7 @@ def test_label_mask_is_the_assistant_turns_and_end_of_turn(tiny_chat, tmp_path):
     assert "<|im_start|>assistant" in untrained  # the role header is prompt, not target
 
 
-def test_held_out_assistant_loss_falls_and_final_dir_chats(tiny_chat, tmp_path):
+def test_held_out_assistant_loss_falls_and_final_dir_chats(tiny_chat, tmp_path, capfd):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     train = chat_dir(tmp_path / "sft", color_chats(48))
@@ -47,6 +47,8 @@ def test_held_out_assistant_loss_falls_and_final_dir_chats(tiny_chat, tmp_path):
     )
     before = assistant_loss(*load_policy(tiny_chat), held)
     r = run_sft(tiny_chat, [str(train)], tmp_path / "run", cfg, max_steps=30)
+    bar = [x for x in capfd.readouterr().err.splitlines() if x.startswith("sft phase-1")]
+    assert bar and "30/30" in bar[-1] and "steps/s" in bar[-1], bar  # our bar, not TRL's tqdm
     model = AutoModelForCausalLM.from_pretrained(r.final)
     tok = AutoTokenizer.from_pretrained(r.final)
     after = assistant_loss(model, tok, held)
