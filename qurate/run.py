@@ -142,7 +142,9 @@ def run_demo(
         result,
         "ablate",
         say,
-        lambda: ablate_demo(run / "mixed", SAMPLE / "web.jsonl", heldout, run / "ablation"),
+        lambda: ablate_demo(
+            run / "mixed", SAMPLE / "web.jsonl", heldout, run / "ablation", progress=progress
+        ),
     )
     result.report = _stage(result, "report", say, lambda: render_report(run, run / "report.html"))
     _stage(

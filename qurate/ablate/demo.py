@@ -35,9 +35,11 @@ def demo_config(mixed: Path, raw: Path, heldout: Path) -> AblateConfig:
     )
 
 
-def run_demo(mixed: Path, raw: Path, heldout: Path, out: Path) -> dict[str, Any]:
+def run_demo(
+    mixed: Path, raw: Path, heldout: Path, out: Path, *, progress: bool = False
+) -> dict[str, Any]:
     """Run the demo ablation into ``out``; returns the summary of ``results.json``."""
     from qurate.ablate.runner import run_ablation
 
-    results = run_ablation(demo_config(mixed, raw, heldout), out)
+    results = run_ablation(demo_config(mixed, raw, heldout), out, progress=progress)
     return {"summary": results["summary"], "leakage": results["leakage"]}

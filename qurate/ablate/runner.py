@@ -93,8 +93,10 @@ def _job(
     evals: dict[str, EvalSet],
     cfg: AblateConfig,
     threads: int | None,
+    on_event: Any = None,
 ) -> dict[str, Any]:
-    """Train (or resume) one arm and seed, evaluate it, write ``result.json``."""
+    """Train (or resume) one arm and seed, evaluate it, write ``result.json``.
+    ``on_event``: the trainer's events (a progress bar; local launcher only)."""
     import torch
 
     from qurate.train.api import train_config
@@ -110,7 +112,7 @@ def _job(
     if cfg.launcher == "torchrun":
         trained = train_torchrun(tcfg, run, cfg.nproc_per_node)
     else:
-        res = train_config(tcfg, resume=True)
+        res = train_config(tcfg, resume=True, on_event=on_event)
         trained = {k: getattr(res, k) for k in TRAIN_FACTS} | {"checkpoint": str(res.checkpoint)}
     train_s = time.perf_counter() - t0
     record = {
@@ -133,9 +135,15 @@ def _threads(parallel: int) -> int | None:
 
 
 def run_ablation(
-    cfg: AblateConfig, out: str | Path, *, overwrite: bool = False, say: Say = lambda s: None
+    cfg: AblateConfig,
+    out: str | Path,
+    *,
+    overwrite: bool = False,
+    say: Say = lambda s: None,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Run the ablation ``cfg`` describes into ``out``; returns what ``results.json`` holds."""
+    """Run the ablation ``cfg`` describes into ``out``; returns what ``results.json`` holds.
+    ``progress``: a training bar per proxy run on stderr (runs one at a time only)."""
     if cfg.launcher == "torchrun" and cfg.parallel > 1:
         raise ConfigError(
             "ablate: launcher torchrun runs one job at a time over nproc_per_node devices; "
@@ -173,7 +181,7 @@ def run_ablation(
             jaccard=cfg.leakage_jaccard,
         )
         jobs = [(a, k) for a in arms.values() for k in range(cfg.seeds)]
-        records = _run_jobs(jobs, out, evals, cfg, say)
+        records = _run_jobs(jobs, out, evals, cfg, say, progress)
         results = {
             "tokens": cfg.tokens,
             "preset": cfg.preset,
@@ -204,12 +212,21 @@ def run_ablation(
     return results
 
 
+def _view(label: str) -> Any:
+    """A training bar on stderr for one proxy run (``qurate.train.progress``)."""
+    from qurate.cli.options import Console
+    from qurate.train.progress import TrainView
+
+    return TrainView(Console(stderr=True), label)
+
+
 def _run_jobs(
     jobs: list[tuple[ArmData, int]],
     out: Path,
     evals: dict[str, EvalSet],
     cfg: AblateConfig,
     say: Say,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     tok_dir = str(out / "tokenizer")
     args = [(a, k, str(out / a.name / f"seed-{k}"), tok_dir, evals, cfg) for a, k in jobs]
@@ -217,7 +234,12 @@ def _run_jobs(
         records = []
         for a in args:
             say(f"train + eval: arm {a[0].name}, seed {a[1]}")
-            records.append(_job(*a, None))
+            view = _view(f"{a[0].name} seed {a[1]}") if progress else None
+            try:
+                records.append(_job(*a, None, view))
+            finally:
+                if view is not None:
+                    view.stop()
         return records
     threads = _threads(cfg.parallel)
     ctx = mp.get_context("spawn")

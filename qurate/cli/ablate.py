@@ -136,7 +136,9 @@ def ablate(
             "nproc_per_node": nproc_per_node,
         },
     )
-    results = run_ablation(cfg, out, overwrite=overwrite, say=lambda s: console.print(s))
+    results = run_ablation(
+        cfg, out, overwrite=overwrite, say=lambda s: console.print(s), progress=True
+    )
     Console().print(_summary_table(results))
     for line in _differences(results):
         console.print(line)

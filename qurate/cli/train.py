@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from qurate.cli.options import Console, config_help
+from qurate.train.progress import TrainView
 
 app = typer.Typer(
     help="Pretrain a Qwen2.5 model on mixed shards; plan hyper-parameters; export to HF. "
@@ -21,53 +21,6 @@ app = typer.Typer(
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="train")
-
-
-class _ProgressView:
-    """Rich progress bar fed by the trainer's events (main process only)."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.progress = Progress(
-            TextColumn("[bold]train"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-        )
-        self.task: Any = None
-
-    def __call__(self, kind: str, data: dict[str, Any]) -> None:
-        if kind == "finished":
-            self.console.print(
-                f"{data['path']} already finished this config at step {data['step']}; "
-                "nothing to do (--overwrite trains it again)"
-            )
-        elif kind == "start":
-            c = self.console
-            if data["start_step"]:
-                c.print(f"resuming from step {data['start_step']}")
-            if data.get("note"):
-                c.print(data["note"])
-            c.print(
-                f"{data['params'] / 1e6:.2f}M params on {data['device']} x{data['world']}, "
-                f"batch {data['batch_tokens']} tokens, peak lr {data['lr']:.3g}"
-                + (f" (plan: {data['plan']['law']})" if data["plan"] else "")
-            )
-            self.progress.start()
-            self.task = self.progress.add_task(
-                "train", total=data["total_steps"], completed=data["start_step"], info=""
-            )
-        elif kind == "step":
-            info = f"loss {data['loss']:.4f}  {data['tokens_per_s']:.0f} tok/s"
-            if data.get("eval_loss") is not None:
-                info += f"  eval {data['eval_loss']:.4f}"
-            self.progress.update(self.task, completed=data["step"], info=info)
-
-    def stop(self) -> None:
-        self.progress.stop()
 
 
 @app.callback(invoke_without_command=True)
@@ -146,7 +99,7 @@ def train(
         )
     console = Console(stderr=True)
     main = os.environ.get("RANK", "0") == "0"
-    view = _ProgressView(console) if main else None
+    view = TrainView(console) if main else None
     try:
         result = train_config(cfg, resume=resume, overwrite=overwrite, on_event=view)
     finally:

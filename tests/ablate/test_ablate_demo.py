@@ -13,7 +13,7 @@ from qurate.report.page import render_report
 from qurate.run import SAMPLE
 
 
-def test_the_demo_ablation_compares_mixed_and_raw_and_the_report_shows_it(tmp_path):
+def test_the_demo_ablation_compares_mixed_and_raw_and_the_report_shows_it(tmp_path, capfd):
     mixed = tmp_path / "run" / "mixed"
     mixed.mkdir(parents=True)
     rows = [json.loads(line) for line in (SAMPLE / "docs.jsonl").open()]
@@ -28,8 +28,15 @@ def test_the_demo_ablation_compares_mixed_and_raw_and_the_report_shows_it(tmp_pa
         rejected_by_reason={},
     )
     out = run_demo(
-        mixed, SAMPLE / "web.jsonl", SAMPLE / "seeds" / "math.jsonl", tmp_path / "run" / "ablation"
+        mixed,
+        SAMPLE / "web.jsonl",
+        SAMPLE / "seeds" / "math.jsonl",
+        tmp_path / "run" / "ablation",
+        progress=True,
     )
+    err = capfd.readouterr().err.splitlines()
+    for arm in ("mixed", "raw"):  # a training bar per proxy run, finished (64/64 steps)
+        assert any(x.startswith(f"{arm} seed 0") and "64/64" in x for x in err), err
     held = out["summary"]["by_eval"]["heldout"]
     assert set(held) == {"mixed", "raw"}
     assert all(0 < s["mean"] < 8 for s in held.values())  # bits per byte of a real model
