@@ -180,16 +180,21 @@ def gather_stage(
         return s
     rel = _files_sql(shards)
     cols = {r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
+    # As text and as a 64-bit sum: a list-typed domain failed as a dict key, and a total past
+    # 64 bits failed in plotly's JSON, both tracebacks (a sum too large is DuckDB's one line).
     tok = "coalesce(n_tokens, 0)" if "n_tokens" in cols else "0"
-    dom = "coalesce(domain, 'unlabelled')" if "domain" in cols else "'unlabelled'"
+    dom = "coalesce(domain::VARCHAR, 'unlabelled')" if "domain" in cols else "'unlabelled'"
     for d, n, t in con.sql(
-        f"SELECT {dom}, count(*), sum({tok}) FROM {rel} GROUP BY 1 ORDER BY 1"
+        f"SELECT {dom}, count(*), sum({tok})::BIGINT FROM {rel} GROUP BY 1 ORDER BY 1"
     ).fetchall():
         s.docs += n
         s.tokens += int(t or 0)
         s.tokens_by_domain[d] = int(t or 0)
     if "lang" in cols:
-        q = f"SELECT coalesce(lang, 'unknown'), count(*) FROM {rel} GROUP BY 1 ORDER BY 2 DESC"
+        q = (
+            f"SELECT coalesce(lang::VARCHAR, 'unknown'), count(*) FROM {rel} "
+            "GROUP BY 1 ORDER BY 2 DESC"
+        )
         s.docs_by_lang = {lang: n for lang, n in con.sql(q).fetchall()}
     s.histograms = _histograms(con, rel, cols)
     return s

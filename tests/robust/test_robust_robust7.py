@@ -1,0 +1,135 @@
+"""Seventh sweep, data side: `mix`, `stats`, `report` on stage directories whose columns have
+the wrong type, nulls, negative or non-finite numbers, or no rows.
+
+What it found: `mix` on a shard with `domain` of integers, `n_tokens` of doubles, `scores` as
+text or a null `id`/`text` ended in a traceback (exit 1), a shard without `source`/`lang` in
+a DuckDB binder error, a negative `n_tokens` mixed with exit 0 on wrong counts, a NaN
+`quality` reached the SQL as a column named `nan`, and an empty input was called "every
+document has a null quality"; `stats` on such a shard and `report` on a list-typed `domain`
+or a token total past 64 bits were tracebacks. Each is now one line, exit 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tests.robust.test_robust_cli import one_line_error, run_cli
+
+
+def _stage(path: Path, n: int = 6, **columns: pa.Array) -> Path:
+    """A finished stage directory of ``n`` documents; ``columns`` replace the schema's own
+    (any type: what a hand-made or foreign shard holds)."""
+    from qurate.contract.files import write_manifest
+    from qurate.contract.schema import SCHEMA_VERSION_KEY, rows_to_table
+
+    rows = [
+        {"id": f"d{i}", "text": f"words {i} " * 50, "domain": "math", "quality": i / n,
+         "n_tokens": 100, "lang": "en", "source": "s"}
+        for i in range(n)
+    ]  # fmt: skip
+    t = rows_to_table(rows)
+    for name, values in columns.items():
+        t = t.set_column(t.schema.get_field_index(name), pa.field(name, values.type), values)
+    path.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        t.replace_schema_metadata({SCHEMA_VERSION_KEY: b"2"}), path / "part-00000.parquet"
+    )
+    write_manifest(path, stage="score.apply", config_hash="x", inputs=[], n_in=n, n_kept=n,
+                   rejected_by_reason={})  # fmt: skip
+    return path
+
+
+def test_mix_names_a_column_of_the_wrong_type(tmp_path: Path, capsys):
+    # Before: "error: ArrowInvalid: Could not convert 'unlabelled' with type str: tried to
+    # convert to int64 (traceback in ...)", exit 1, and for the others a DuckDB binder error.
+    cases = {
+        "domain": pa.array([1] * 6),
+        "n_tokens": pa.array([100.5] * 6),
+        "scores": pa.array(["x"] * 6),
+        "quality": pa.array(["0.5"] * 6),
+    }
+    for name, values in cases.items():
+        s = _stage(tmp_path / name, **{name: values})
+        line = one_line_error(*run_cli(["mix", str(s), "-o", str(tmp_path / f"m-{name}")], capsys))
+        assert f"column {name} is {values.type}" in line, line
+        assert not (tmp_path / f"m-{name}").exists()
+
+
+def test_mix_refuses_a_shard_without_every_schema_column(tmp_path: Path, capsys):
+    # Before: "mix: DuckDB failed: Binder Error: Table "d" does not have a column named "source"".
+    from qurate.contract.files import write_manifest
+
+    s = _stage(tmp_path / "s")
+    shard = s / "part-00000.parquet"
+    pq.write_table(pq.read_table(shard).drop_columns(["source", "lang"]), shard)
+    write_manifest(s, stage="score.apply", config_hash="x", inputs=[], n_in=6, n_kept=6,
+                   rejected_by_reason={})  # fmt: skip
+    line = one_line_error(*run_cli(["mix", str(s), "-o", str(tmp_path / "m")], capsys))
+    assert "missing column(s) source, lang" in line
+
+
+def test_mix_refuses_documents_without_id_or_text(tmp_path: Path, capsys):
+    # Before: "ValueError: Casting field 'id' with null values to non-nullable (traceback ...)".
+    ids = pa.array([None, "a", "b", "c", "d", "e"], pa.string())
+    texts = pa.array([None, None] + ["words"] * 4, pa.large_string())
+    for name, values in (("id", ids), ("text", texts)):
+        s = _stage(tmp_path / name, **{name: values})
+        line = one_line_error(*run_cli(["mix", str(s), "-o", str(tmp_path / f"m-{name}")], capsys))
+        assert f"with a null {name}" in line
+
+
+def test_mix_refuses_negative_token_counts_and_non_finite_quality(tmp_path: Path, capsys):
+    # Before: a negative n_tokens mixed, exit 0, its domain's supply short by it; a NaN
+    # quality passed every min_quality, and an all-NaN one failed as "Referenced column
+    # "nan" not found" (the quantile edge reached the SQL as a name).
+    neg = _stage(tmp_path / "neg", n_tokens=pa.array([-100, 100, 100, 100, 100, 100]))
+    line = one_line_error(*run_cli(["mix", str(neg), "-o", str(tmp_path / "m1")], capsys))
+    assert "negative n_tokens" in line and str(neg) in line
+    for i, bad in enumerate(([float("nan")] * 6, [float("inf"), 0.1, 0.2, 0.3, 0.4, 0.5])):
+        s = _stage(tmp_path / f"q{i}", quality=pa.array(bad, pa.float32()))
+        line = one_line_error(*run_cli(["mix", str(s), "-o", str(tmp_path / f"mq{i}")], capsys))
+        assert "NaN or infinite quality" in line
+    # a null quality is still the lowest bucket, as documented
+    ok = _stage(tmp_path / "ok", quality=pa.array([None, 0.1, 0.2, None, 0.5, 0.9], pa.float32()))
+    code, err = run_cli(["mix", str(ok), "-o", str(tmp_path / "m-ok")], capsys)
+    assert code in (0, None), err
+
+
+def test_mix_of_a_stage_that_kept_nothing_says_so(tmp_path: Path, capsys):
+    # Before: "every input document has a null quality: score the inputs first" for an input
+    # with no documents at all.
+    empty = _stage(tmp_path / "empty", n=0)
+    line = one_line_error(*run_cli(["mix", str(empty), "-o", str(tmp_path / "m")], capsys))
+    assert "hold no documents" in line
+    cfg = tmp_path / "mix.yaml"
+    cfg.write_text("budget_tokens: 10\nquality_buckets: [0.5]\n")
+    args = ["mix", str(empty), "-c", str(cfg), "--dry-run"]
+    assert "hold no documents" in one_line_error(*run_cli(args, capsys))
+
+
+def test_stats_on_a_column_of_the_wrong_type_is_one_line(tmp_path: Path, capsys):
+    # Before: "error: BinderException: ... 'sum(VARCHAR)' ... (traceback in ...)", exit 1,
+    # for `qurate stats` and every --by; for `scores` as text even --sql.
+    s = _stage(tmp_path / "s", n_tokens=pa.array(["100"] * 6))
+    for extra in ([], ["--by", "domain"], ["--by", "lang"]):
+        line = one_line_error(*run_cli(["stats", str(s), *extra], capsys))
+        assert str(s) in line and "cannot query its shards" in line
+    t = _stage(tmp_path / "t", scores=pa.array(["x"] * 6))
+    line = one_line_error(*run_cli(["stats", str(t), "--sql", "SELECT 1"], capsys))
+    assert "cannot query its shards" in line
+
+
+def test_report_on_odd_column_types(tmp_path: Path, capsys):
+    # Before: a list-typed `domain` (or `lang`) was "TypeError: unhashable type: 'list'" and a
+    # token total past 64 bits "TypeError: Integer exceeds 64-bit range" (in plotly), exit 1.
+    run = tmp_path / "run"
+    _stage(run / "a", domain=pa.array([["math"]] * 6), lang=pa.array([["en"]] * 6))
+    code, err = run_cli(["report", str(run), "-o", str(tmp_path / "r.html")], capsys)
+    assert code in (0, None), err
+    assert (tmp_path / "r.html").is_file()
+    _stage(run / "b", n_tokens=pa.array([2**62] * 6))
+    line = one_line_error(*run_cli(["report", str(run), "-o", str(tmp_path / "r2.html")], capsys))
+    assert "cannot read a stage's shards" in line
