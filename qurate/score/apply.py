@@ -56,7 +56,7 @@ from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge
 from qurate.score.progress import Bar
 from qurate.score.ranking import percentile_by_group, perplexity_quantiles, raters_summary
-from qurate.score.raters import RATERS_FILE, Raters
+from qurate.score.raters import RATERS_FILE, Raters, read_meta
 from qurate.score.rows import Emitter, batches, check_texts, rows_in
 from qurate.score.signals import (
     COMPONENTS,
@@ -243,7 +243,9 @@ def _fingerprint(job: _Job) -> str:
     input's manifest, raters (their files are named by content, so raters.json names them),
     judge and perplexity."""
     src = Path(job.src)
-    raters = (Path(job.raters_dir) / RATERS_FILE).read_text() if job.raters_dir else None
+    # bytes as text: a raters.json that is not UTF-8 is named by read_meta, not a traceback here
+    path = Path(job.raters_dir or ".") / RATERS_FILE
+    raters = path.read_bytes().decode("utf-8", "replace") if job.raters_dir else None
     return config_hash(
         {
             "config": job.config.model_dump(mode="json"),
@@ -336,6 +338,8 @@ def apply(
         done = sd.begin(_fingerprint(probe))  # an interrupted attempt keeps its finished passes
         if done is not None:
             return done
+        if raters_dir is not None:  # a corrupt or hand-broken raters.json: one line, no run left
+            read_meta(Path(raters_dir))
         (out / PARTS).mkdir(parents=True, exist_ok=True)
         return _apply(probe, sd, executor, progress, decision)
 

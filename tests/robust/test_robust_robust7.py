@@ -133,3 +133,34 @@ def test_report_on_odd_column_types(tmp_path: Path, capsys):
     _stage(run / "b", n_tokens=pa.array([2**62] * 6))
     line = one_line_error(*run_cli(["report", str(run), "-o", str(tmp_path / "r2.html")], capsys))
     assert "cannot read a stage's shards" in line
+
+
+def test_score_apply_names_a_hand_broken_raters_json(tmp_path: Path, capsys):
+    # Before, each a traceback (exit 1) once the models had loaded: raters.json not UTF-8
+    # (UnicodeDecodeError in the run's fingerprint), max_chars "abc" or null, domain labels
+    # that are not a list, a reference of the wrong shape, a judge check of "x", a null or NaN
+    # reliability; a negative max_chars scored every text cut to its last characters.
+    import json
+
+    s = _stage(tmp_path / "s")
+    good = {"dimensions": {"educational_value": {"file": "ev.ftz"}}, "max_chars": 10000}
+    cases = [
+        (b'\xff\xfe{"dimensions": {}}', "corrupt"),
+        ({**good, "max_chars": "abc"}, "'max_chars' is 'abc'"),
+        ({**good, "max_chars": -5}, "'max_chars' is -5"),
+        ({**good, "domain": {"file": "d.ftz", "labels": 5}}, "'domain.labels'"),
+        ({**good, "reference": {"file": 5}}, "'reference' names no model"),
+        ({**good, "judge_check": "x"}, "'judge_check' is a str"),
+        ({**good, "judge_check": {"auc": 0.7, "reliability": None}}, "reliability' is None"),
+        ({**good, "judge_check": {"auc": 0.7, "reliability": 0.5}}, "count 'n'"),
+    ]
+    for i, (meta, what) in enumerate(cases):
+        r = tmp_path / f"r{i}"
+        r.mkdir()
+        raw = meta if isinstance(meta, bytes) else json.dumps(meta).encode()
+        (r / "raters.json").write_bytes(raw)
+        out = tmp_path / f"out{i}"
+        args = ["score", "apply", str(s), "-o", str(out), "--raters", str(r), "--no-perplexity"]
+        line = one_line_error(*run_cli(args, capsys))
+        assert what in line, line
+        assert not out.exists()
