@@ -22,6 +22,9 @@ def init(
     output: Annotated[
         Optional[Path], typer.Option("-o", "--output", help="Write here instead of stdout.")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the -o file if it exists.")
+    ] = False,
 ) -> None:
     """Write the commented default pipeline config (YAML): every section, every key, its
     default and what it does.
@@ -33,6 +36,11 @@ def init(
     if output is None:
         typer.echo(text, nl=False)
     else:
+        # `init -o pipeline.yaml` wrote over the user's edited config (or any file) silently
+        if not overwrite and (output.exists() or output.is_symlink()) and not output.is_dir():
+            raise BadInputError(
+                f"{output}: exists; give --overwrite to replace it with the defaults"
+            )
         try:
             output.write_text(text)
         except OSError as e:

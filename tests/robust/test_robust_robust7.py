@@ -164,3 +164,15 @@ def test_score_apply_names_a_hand_broken_raters_json(tmp_path: Path, capsys):
         line = one_line_error(*run_cli(args, capsys))
         assert what in line, line
         assert not out.exists()
+
+
+def test_init_keeps_an_existing_file_unless_overwrite(tmp_path: Path, capsys):
+    # Before: `qurate init -o pipeline.yaml` replaced the user's edited config, exit 0.
+    mine = tmp_path / "pipeline.yaml"
+    mine.write_text("run: {inputs: [my-data]}\n")
+    line = one_line_error(*run_cli(["init", "-o", str(mine)], capsys))
+    assert "exists" in line and "--overwrite" in line
+    assert mine.read_text() == "run: {inputs: [my-data]}\n"
+    code, err = run_cli(["init", "-o", str(mine), "--overwrite"], capsys)
+    assert code in (0, None), err
+    assert mine.read_text().startswith("# qurate pipeline config")
