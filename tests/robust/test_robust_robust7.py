@@ -176,3 +176,34 @@ def test_init_keeps_an_existing_file_unless_overwrite(tmp_path: Path, capsys):
     code, err = run_cli(["init", "-o", str(mine), "--overwrite"], capsys)
     assert code in (0, None), err
     assert mine.read_text().startswith("# qurate pipeline config")
+
+
+def test_run_reads_a_section_given_with_no_keys_as_its_defaults(tmp_path: Path, capsys):
+    # Before: `mix:` (or `score:`, `train:`) uncommented alone loaded as null, so `qurate run`
+    # skipped that stage without a word, exit 0; every other command reads it as defaults.
+    from qurate.config import load_config
+
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text("run: {inputs: [x.jsonl]}\nscore:\ntrain:\n")
+    loaded = load_config(cfg)
+    assert loaded.score is not None and loaded.train is not None
+    cfg.write_text(f"run: {{inputs: [x.jsonl], out: {tmp_path / 'r'}}}\nmix:\n")
+    line = one_line_error(*run_cli(["run", str(cfg)], capsys))
+    assert "mix.budget_tokens: Field required" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_run_refuses_an_empty_run_directory_and_an_unscored_quality_mix(tmp_path: Path, capsys):
+    # Before: `run.out: ""` ran in the current folder (curated/ and report.html among the
+    # user's files, the report reading every stage below it); a `mix:` section without
+    # `score:` failed only after curate, "every input document has a null quality".
+    doc = tmp_path / "in.jsonl"
+    doc.write_text('{"text": "x"}\n')
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(f"run: {{inputs: [{doc}], out: ''}}\n")
+    assert "run.out" in one_line_error(*run_cli(["run", str(cfg)], capsys))
+    out = tmp_path / "r"
+    cfg.write_text(f"run: {{inputs: [{doc}], out: {out}}}\nmix: {{budget_tokens: 10}}\n")
+    line = one_line_error(*run_cli(["run", str(cfg)], capsys))
+    assert "mix.quality_buckets" in line and "score:" in line
+    assert not (out / "curated").exists()
