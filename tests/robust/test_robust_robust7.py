@@ -207,3 +207,17 @@ def test_run_refuses_an_empty_run_directory_and_an_unscored_quality_mix(tmp_path
     line = one_line_error(*run_cli(["run", str(cfg)], capsys))
     assert "mix.quality_buckets" in line and "score:" in line
     assert not (out / "curated").exists()
+
+
+def test_augment_recall_refuses_a_negative_seed_before_any_work(tmp_path: Path, capsys):
+    # Before: "error: ValueError: expected non-negative integer (traceback in ...)", exit 1,
+    # from numpy's SeedSequence after the pool was read.
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text(
+        '{"text": "Let x be a real number; the integral of x is x squared over two."}\n'
+    )
+    out = tmp_path / "out"
+    args = ["augment", "recall", str(_stage(tmp_path / "pool")), "-o", str(out), "--seeds",
+            str(seeds), "--domain", "math", "--seed", "-1"]  # fmt: skip
+    line = one_line_error(*run_cli(args, capsys))
+    assert "augment.recall.seed" in line and not out.exists()
