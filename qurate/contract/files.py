@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,26 @@ EMPTY_SHARD = "part-00000-00000.parquet"
 
 
 # --- atomic writes --------------------------------------------------------------------------
+
+
+def not_regular(path: Path) -> str | None:
+    """Why ``path`` is not a regular file (without opening it), or None if it is one."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "dangling symlink" if path.is_symlink() else "vanished"
+    except OSError as e:
+        return f"cannot stat ({e.strerror})"
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device"
 
 
 def _tmp_name(path: Path) -> Path:

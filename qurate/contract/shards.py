@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from qurate.contract.files import not_regular
 from qurate.contract.schema import (
     DOC_SCHEMA,
     READABLE_VERSIONS,
@@ -95,11 +96,19 @@ class ShardWriter:
 
 
 def shard_paths(directory: str | Path, *, rejects: bool = False) -> list[Path]:
-    """The complete shards of a stage directory (or of its ``rejects/``), sorted."""
+    """The complete shards of a stage directory (or of its ``rejects/``), sorted.
+
+    An entry named like a shard that is not a regular file is a one-line error: a FIFO
+    ``part-1.parquet`` blocked every reader (mix, stats, report) on open forever, and a
+    folder of that name is data that skipping would lose without a word."""
     d = Path(directory) / REJECTS if rejects else Path(directory)
     if not d.is_dir():
         return []
-    return sorted(p for p in d.glob("*.parquet") if not p.name.startswith("."))
+    paths = sorted(p for p in d.glob("*.parquet") if not p.name.startswith("."))
+    for p in paths:
+        if (why := not_regular(p)) is not None:
+            raise BadInputError(f"{p}: not a regular file ({why}); a stage's shards are files")
+    return paths
 
 
 def _why(d: Path) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from tests.robust.test_robust_cli import one_line_error, run_cli
 
@@ -221,3 +222,24 @@ def test_augment_recall_refuses_a_negative_seed_before_any_work(tmp_path: Path, 
             str(seeds), "--domain", "math", "--seed", "-1"]  # fmt: skip
     line = one_line_error(*run_cli(args, capsys))
     assert "augment.recall.seed" in line and not out.exists()
+
+
+def test_a_fifo_named_like_a_shard_is_refused_not_opened(tmp_path: Path, capsys):
+    # Before: a FIFO `part-00001.parquet` in a stage directory blocked `mix`, `stats` and
+    # `report` on open, forever (killed only with SIGKILL).
+    import os
+
+    from qurate.contract.shards import shard_paths
+    from qurate.errors import BadInputError
+
+    s = _stage(tmp_path / "run" / "s")
+    os.mkfifo(s / "part-00001.parquet")
+    with pytest.raises(BadInputError, match=r"part-00001.parquet: not a regular file \(FIFO\)"):
+        shard_paths(s)
+    for args in (["stats", str(s)], ["mix", str(s), "-o", str(tmp_path / "m")],
+                 ["report", str(tmp_path / "run"), "-o", str(tmp_path / "r.html")]):  # fmt: skip
+        assert "not a regular file (FIFO)" in one_line_error(*run_cli(args, capsys))
+    with pytest.raises(BadInputError, match="not a regular file"):  # nor `qurate train --data`
+        from qurate.train.data import list_shards
+
+        list_shards(s)
