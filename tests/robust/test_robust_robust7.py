@@ -243,3 +243,32 @@ def test_a_fifo_named_like_a_shard_is_refused_not_opened(tmp_path: Path, capsys)
         from qurate.train.data import list_shards
 
         list_shards(s)
+
+
+def test_augment_ingest_reads_only_a_stage_directorys_kept_shards(tmp_path: Path, capsys):
+    # Before: `augment ingest STAGE` (or a folder holding one) walked it as any folder: its
+    # rejects/ came back in as documents and manifest.json as malformed_json rejects (a
+    # recall output of 59 kept gave 571 kept and 66 rejects); the same file given twice was
+    # ingested twice (no dedup here), exit 0.
+    import json
+
+    from qurate.contract.files import write_manifest
+
+    corpus = tmp_path / "corpus"
+    s = _stage(corpus / "recalled", n=4)
+    rejected = s / "rejects"
+    rejected.mkdir()
+    pq.write_table(pq.read_table(s / "part-00000.parquet"), rejected / "part-00000.parquet")
+    write_manifest(s, stage="augment_recall", config_hash="x", inputs=[], n_in=8, n_kept=4,
+                   rejected_by_reason={"not_recalled": 4})  # fmt: skip
+    (corpus / "more.jsonl").write_text('{"text": "The sum of two even numbers is even."}\n')
+    for src, kept in ((s, 4), (corpus, 5)):
+        out = tmp_path / f"out-{src.name}"
+        args = ["augment", "ingest", str(src), "-o", str(out), "--domain", "math"]
+        code, err = run_cli(args, capsys)
+        assert code in (0, None), err
+        counts = json.loads((out / "manifest.json").read_text())["counts"]
+        assert counts["in"] == counts["kept"] == kept, counts
+    doc = corpus / "more.jsonl"
+    args = ["augment", "ingest", str(doc), str(doc), "-o", str(tmp_path / "o2"), "--domain", "math"]
+    assert "given twice as an input" in one_line_error(*run_cli(args, capsys))
