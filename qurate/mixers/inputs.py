@@ -2,10 +2,9 @@
 
 The mix reads any number of stage directories (scored real data, synthetic data, ...). They
 must be readable qurate shards of one schema version with every column of the document
-schema, each of its type (the mix writes the full schema, so a hand-made or foreign shard with
-``domain: int`` or ``n_tokens: double`` failed half-way with a traceback), and no null ``id``
-or ``text``. A
-document without ``n_tokens`` is counted with the configured tokenizer: the shards that have
+schema, each of its type (``check_doc_columns``: the mix writes the full schema, so a shard
+with ``domain: int`` or ``n_tokens: double`` failed half-way with a traceback), and no null
+``id`` or ``text``. A document without ``n_tokens`` is counted with the configured tokenizer: the shards that have
 such documents are copied once, streaming, into a scratch directory with ``n_tokens`` filled,
 so the planner and the sampler both read plain integers and tokenisation happens once.
 """
@@ -19,18 +18,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from qurate.contract.schema import (
-    DOC_SCHEMA,
-    READABLE_VERSIONS,
-    SCHEMA_VERSION,
-    SCORES_TYPE,
-    schema_version,
+from qurate.contract.schema import DOC_SCHEMA, READABLE_VERSIONS, SCHEMA_VERSION, schema_version
+from qurate.contract.shards import (
+    COMPRESSION,
+    check_doc_columns,
+    check_stage_dir,
+    null_count,
+    read_schema,
+    shard_paths,
 )
-from qurate.contract.shards import COMPRESSION, check_stage_dir, read_schema, shard_paths
 from qurate.errors import BadInputError, ConfigError, MissingExtraError
 
 REQUIRED_COLUMNS = tuple(DOC_SCHEMA.names)  # the mix writes every column of the schema
-NOT_NULL = ("id", "text")
 BUNDLED_TOKENIZER = Path(__file__).resolve().parent.parent / "data" / "tokenizer.json"
 
 
@@ -60,7 +59,7 @@ def input_shards(inputs: list[Path]) -> list[Path]:
             missing = [c for c in REQUIRED_COLUMNS if c not in schema.names]
             if missing:
                 raise BadInputError(f"{p}: missing column(s) {', '.join(missing)} needed to mix")
-            _check_types(p, schema)
+            check_doc_columns(p, schema)
         shards.extend(paths)
     if len(versions) > 1:
         listed = ", ".join(f"{d} ({p.name}) has v{v}" for v, (d, p) in sorted(versions.items()))
@@ -72,56 +71,6 @@ def input_shards(inputs: list[Path]) -> list[Path]:
             f"{', '.join(READABLE_VERSIONS)} (writes {SCHEMA_VERSION})"
         )
     return shards
-
-
-def _fits(actual: pa.DataType, pinned: pa.DataType) -> bool:
-    """Whether a column of type ``actual`` holds what the schema's ``pinned`` type holds, so
-    that it casts to it without parsing or truncating (an all-null column fits anything)."""
-    if pa.types.is_dictionary(actual):
-        actual = actual.value_type
-    if actual == pinned or pa.types.is_null(actual):
-        return True
-    if pa.types.is_large_string(pinned) or pa.types.is_string(pinned):
-        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
-    if pa.types.is_floating(pinned):
-        return pa.types.is_floating(actual) or pa.types.is_integer(actual)
-    if pa.types.is_integer(pinned):
-        return pa.types.is_integer(actual)
-    if pinned == SCORES_TYPE:
-        return pa.types.is_map(actual)  # schema v1, upgraded as it is written
-    return False
-
-
-def _check_types(path: Path, schema: pa.Schema) -> None:
-    """A one-line error naming the first column whose type is not the document schema's,
-    and then the first column no document may leave null that holds a null."""
-    for field in DOC_SCHEMA:
-        actual = schema.field(field.name).type
-        if not _fits(actual, field.type):
-            raise BadInputError(
-                f"{path}: column {field.name} is {actual}, the document schema has {field.type}; "
-                "rewrite the shard with the schema (qurate.contract.schema.DOC_SCHEMA)"
-            )
-    for name in NOT_NULL:
-        if n := _null_count(path, name):
-            raise BadInputError(
-                f"{path}: {n:,} document(s) with a null {name}; every document needs one"
-            )
-
-
-def _null_count(path: Path, column: str) -> int:
-    """Nulls in a column, from the Parquet footer statistics when present."""
-    pf = pq.ParquetFile(path)
-    leaves = pf.metadata.schema  # statistics are per leaf column, not per arrow field
-    col = next(i for i in range(len(leaves)) if leaves.column(i).path == column)
-    total = 0
-    for rg in range(pf.metadata.num_row_groups):
-        stats = pf.metadata.row_group(rg).column(col).statistics
-        if stats is None or not stats.has_null_count:
-            # No statistics: read the one column.
-            return pf.read(columns=[column]).column(0).null_count
-        total += stats.null_count
-    return total
 
 
 def load_counter(tokenizer: str | None) -> Callable[[list[str]], list[int]]:
@@ -152,7 +101,7 @@ def fill_token_counts(shards: list[Path], scratch: Path, tokenizer: str | None) 
 
     Streams one row group at a time, so memory stays bounded by the largest row group.
     """
-    todo = [p for p in shards if _null_count(p, "n_tokens") > 0]
+    todo = [p for p in shards if null_count(p, "n_tokens") > 0]
     if not todo:
         return shards
     count = load_counter(tokenizer)

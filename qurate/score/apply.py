@@ -44,6 +44,7 @@ from qurate.contract.shards import (
     REJECTS,
     ShardWriter,
     atomic_write_bytes,
+    check_doc_shards,
     check_stage_dir,
     config_hash,
     iter_rows_of,
@@ -314,6 +315,7 @@ def apply(
     """
     config = config or ScoreConfig()
     src, out = check_stage_dir(in_dir), Path(out_dir)
+    check_doc_shards(src)  # a null text or n_tokens as text was a traceback mid-run
     setting = config.apply.perplexity if perplexity is None else perplexity
     decision = decide_perplexity(setting, src, config)
     perplexity = decision.on

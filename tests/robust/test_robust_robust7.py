@@ -272,3 +272,33 @@ def test_augment_ingest_reads_only_a_stage_directorys_kept_shards(tmp_path: Path
     doc = corpus / "more.jsonl"
     args = ["augment", "ingest", str(doc), str(doc), "-o", str(tmp_path / "o2"), "--domain", "math"]
     assert "given twice as an input" in one_line_error(*run_cli(args, capsys))
+
+
+def test_recall_and_score_apply_name_a_bad_column_before_any_work(tmp_path: Path, capsys):
+    # Before: `augment recall` on a pool with a null text was "TypeError: 'NoneType' object
+    # is not subscriptable", with a null id or an int domain an ArrowInvalid after round 1;
+    # `score apply` on a null text/id or n_tokens as text an ArrowInvalid (all exit 1); an
+    # empty pool was "recall training needs positives and negatives (got 1 and 0)".
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text('{"text": "Let x be a real number; the integral of x is x squared."}\n')
+    r = tmp_path / "r"
+    r.mkdir()
+    (r / "raters.json").write_text('{"dimensions": {"ev": {"file": "ev.ftz"}}}')
+    bad = {
+        "text": pa.array([None] + ["words"] * 5, pa.large_string()),
+        "domain": pa.array([1] * 6),
+        "n_tokens": pa.array(["100"] * 6),
+    }
+    for name, values in bad.items():
+        s = _stage(tmp_path / name, **{name: values})
+        recall = ["augment", "recall", str(s), "-o", str(tmp_path / f"rc-{name}"), "--seeds",
+                  str(seeds), "--domain", "math", "--rounds", "1"]  # fmt: skip
+        apply = ["score", "apply", str(s), "-o", str(tmp_path / f"sa-{name}"), "--raters",
+                 str(r), "--no-perplexity"]  # fmt: skip
+        for args in (recall, apply):
+            line = one_line_error(*run_cli(args, capsys))
+            assert str(s / "part-00000.parquet") in line and name in line, line
+    empty = _stage(tmp_path / "empty", n=0)
+    args = ["augment", "recall", str(empty), "-o", str(tmp_path / "rc-e"), "--seeds", str(seeds),
+            "--domain", "math"]  # fmt: skip
+    assert "no documents to recall from" in one_line_error(*run_cli(args, capsys))
