@@ -302,3 +302,23 @@ def test_recall_and_score_apply_name_a_bad_column_before_any_work(tmp_path: Path
     args = ["augment", "recall", str(empty), "-o", str(tmp_path / "rc-e"), "--seeds", str(seeds),
             "--domain", "math"]  # fmt: skip
     assert "no documents to recall from" in one_line_error(*run_cli(args, capsys))
+
+
+def test_synth_filter_refuses_an_unfinished_generate_directory(tmp_path: Path, capsys):
+    # Before: a `synth generate` directory with its run marker and no manifest (killed, or
+    # still running) was filtered as it stood, exit 0: its half-written samples became a
+    # finished stage. A plain folder of samples is still read.
+    import json
+
+    rows = [{"prompt": "What is 1+1?", "response": "\\boxed{2}", "task": "math", "reference": "2"}]
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    (gen / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (gen / ".qurate-run.json").write_text('{"stage": "synth_generate"}')
+    for cmd in (["synth", "filter", "--no-verify"], ["post", "data"]):
+        args = [*cmd[:2], str(gen), "-o", str(tmp_path / f"o-{cmd[0]}"), *cmd[2:]]
+        assert "did not finish" in one_line_error(*run_cli(args, capsys))
+    (gen / ".qurate-run.json").unlink()
+    args = ["synth", "filter", str(gen), "-o", str(tmp_path / "o2"), "--no-verify"]
+    code, err = run_cli(args, capsys)
+    assert code in (0, None), err
