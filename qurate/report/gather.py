@@ -53,9 +53,10 @@ def _is_stage(manifest: Any) -> bool:
     if not isinstance(manifest, dict) or manifest.get("kind") == "models":
         return False  # (a models directory, e.g. raters, has no shards)
     counts = manifest.get("counts", {})
+    rejected = counts.get("rejected_by_reason", {}) if isinstance(counts, dict) else None
     return (
-        isinstance(counts, dict)
-        and isinstance(counts.get("rejected_by_reason", {}), dict)
+        isinstance(rejected, dict)
+        and all(_is_number(n) for n in rejected.values())
         and ("mix" not in manifest or _is_mix(manifest["mix"]))
         and _is_long_context(manifest.get("long_context"))
         and isinstance(manifest.get("ablation", ""), str)
@@ -78,7 +79,11 @@ def _is_long_context(stages: Any) -> bool:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    """A number the page can draw: plotly's JSON refuses an integer past 64 bits (a
+    hand-edited count of 10**23 made the page fail, a traceback)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    return isinstance(x, float) or -(2**63) <= x < 2**63
 
 
 def _is_mix(mix: Any) -> bool:

@@ -322,3 +322,18 @@ def test_synth_filter_refuses_an_unfinished_generate_directory(tmp_path: Path, c
     args = ["synth", "filter", str(gen), "-o", str(tmp_path / "o2"), "--no-verify"]
     code, err = run_cli(args, capsys)
     assert code in (0, None), err
+
+
+def test_report_skips_a_manifest_with_a_count_past_64_bits(tmp_path: Path, capsys):
+    # Before: a hand-edited manifest counting 10**23 rejects made the page fail in plotly's
+    # JSON, "TypeError: Integer exceeds 64-bit range (traceback in ...)", exit 1.
+    import json
+
+    run = tmp_path / "run"
+    _stage(run / "a")
+    b = _stage(run / "b")
+    m = json.loads((b / "manifest.json").read_text())
+    m["counts"]["rejected_by_reason"] = {"duplicate": 10**23}
+    (b / "manifest.json").write_text(json.dumps(m))
+    code, err = run_cli(["report", str(run), "-o", str(tmp_path / "r.html")], capsys)
+    assert code in (0, None), err
