@@ -337,3 +337,18 @@ def test_report_skips_a_manifest_with_a_count_past_64_bits(tmp_path: Path, capsy
     (b / "manifest.json").write_text(json.dumps(m))
     code, err = run_cli(["report", str(run), "-o", str(tmp_path / "r.html")], capsys)
     assert code in (0, None), err
+
+
+def test_stats_json_is_json_with_a_nan_in_the_rows(tmp_path: Path, capsys):
+    # Before: `--json` printed `"quality": NaN` and `Infinity`, which no strict parser reads.
+    import json
+
+    s = _stage(tmp_path / "s", quality=pa.array([float("nan"), float("inf")] + [0.5] * 4))
+    args = ["stats", str(s), "--json", "--sql", "SELECT id, quality, [quality] AS q FROM docs"]
+    with pytest.raises(SystemExit) as e:
+        from qurate.cli import main
+
+        main(args)
+    assert e.value.code in (0, None)
+    rows = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
+    assert rows[0]["quality"] is None and rows[1]["q"] == [None] and rows[2]["quality"] == 0.5
