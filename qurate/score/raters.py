@@ -139,6 +139,13 @@ def _meta_problem(meta: Any) -> str | None:
     reference = meta.get("reference")
     if reference and not (isinstance(reference, dict) and isinstance(reference.get("file"), str)):
         return "'reference' names no model 'file'"
+    version = meta.get("preprocess_version", PREPROCESS_VERSION)
+    if version != PREPROCESS_VERSION:  # recorded by distill, and never compared: texts were
+        # cleaned one way for training and another for scoring, without a word
+        return (
+            f"its raters read text cleaned by preprocessing version {version!r}, this qurate "
+            f"cleans with version {PREPROCESS_VERSION}; run `qurate score distill` again"
+        )
     max_chars = meta.get("max_chars", 1)
     if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
         return f"'max_chars' is {max_chars!r}, not a count of characters"

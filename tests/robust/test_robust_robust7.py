@@ -352,3 +352,19 @@ def test_stats_json_is_json_with_a_nan_in_the_rows(tmp_path: Path, capsys):
     assert e.value.code in (0, None)
     rows = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
     assert rows[0]["quality"] is None and rows[1]["q"] == [None] and rows[2]["quality"] == 0.5
+
+
+def test_score_apply_refuses_raters_of_another_text_preprocessing(tmp_path: Path, capsys):
+    # Before: raters.json records `preprocess_version` and nothing compared it, so raters
+    # distilled with another text cleaning scored every document, exit 0.
+    import json
+
+    s = _stage(tmp_path / "s")
+    r = tmp_path / "r"
+    r.mkdir()
+    meta = {"dimensions": {"ev": {"file": "ev.ftz"}}, "preprocess_version": 2}
+    (r / "raters.json").write_text(json.dumps(meta))
+    args = ["score", "apply", str(s), "-o", str(tmp_path / "o"), "--raters", str(r),
+            "--no-perplexity"]  # fmt: skip
+    line = one_line_error(*run_cli(args, capsys))
+    assert "preprocessing version 2" in line and "score distill" in line
