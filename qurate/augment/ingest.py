@@ -29,7 +29,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from qurate.contract.files import MANIFEST
+from qurate.contract.files import MANIFEST, file_problem
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import (
@@ -100,6 +100,8 @@ def plan_inputs(
         if root.resolve() in seen:  # with no dedup here, its documents were ingested twice
             raise BadInputError(f"{root}: given twice as an input")
         seen.add(root.resolve())
+        if not root.is_dir() and (why := file_problem(root)) is not None:
+            raise BadInputError(f"{root}: {why}")  # a FIFO was "no documents in" it
         if root.is_file():
             lang = language_of(root.name) if domain == "code" and not _is_corpus(root) else None
             if lang and root.suffix.lower() != ".json":

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from qurate.contract.files import file_problem
 from qurate.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -66,8 +67,8 @@ def load_yaml(path: str | Path | None) -> dict[str, Any]:
     p = Path(path)
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file (give a YAML file)")
-    if not p.is_file():
-        raise ConfigError(f"{p}: no such config file")
+    if (why := file_problem(p)) is not None:
+        raise ConfigError(f"{p}: {why.replace('no such file', 'no such config file')}")
     try:
         data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except yaml.YAMLError as e:

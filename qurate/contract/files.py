@@ -59,6 +59,16 @@ def not_regular(path: Path) -> str | None:
     return "device"
 
 
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be opened as a file, in words (``no such file``, ``not a regular
+    file (FIFO)``), or None: a FIFO given as a config, benchmark or samples file was called
+    "not found" though it is there."""
+    why = not_regular(path)
+    if why is None:
+        return None
+    return "no such file" if why == "vanished" else f"not a regular file ({why})"
+
+
 def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 

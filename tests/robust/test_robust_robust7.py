@@ -368,3 +368,23 @@ def test_score_apply_refuses_raters_of_another_text_preprocessing(tmp_path: Path
             "--no-perplexity"]  # fmt: skip
     line = one_line_error(*run_cli(args, capsys))
     assert "preprocessing version 2" in line and "score distill" in line
+
+
+def test_a_fifo_given_as_a_file_is_named_a_fifo(tmp_path: Path, capsys):
+    # Before: a FIFO given as -c, --benchmark or the samples of `synth filter` was "no such
+    # config file", "benchmark file not found", "no such file or directory", and to `augment
+    # ingest` "no documents in f.jsonl": each wrong about a file that is there.
+    import os
+
+    fifo = tmp_path / "f.jsonl"
+    os.mkfifo(fifo)
+    s = _stage(tmp_path / "s")
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text('{"prompt": "q", "response": "a", "task": "math"}\n')
+    for args in (
+        ["mix", str(s), "-c", str(fifo), "-o", str(tmp_path / "o1")],
+        ["synth", "filter", str(samples), "-o", str(tmp_path / "o2"), "--benchmark", str(fifo)],
+        ["synth", "filter", str(fifo), "-o", str(tmp_path / "o3")],
+        ["augment", "ingest", str(fifo), "-o", str(tmp_path / "o4"), "--domain", "math"],
+    ):
+        assert "not a regular file (FIFO)" in one_line_error(*run_cli(args, capsys)), args
