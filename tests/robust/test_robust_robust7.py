@@ -1,12 +1,24 @@
-"""Seventh sweep, data side: `mix`, `stats`, `report` on stage directories whose columns have
-the wrong type, nulls, negative or non-finite numbers, or no rows.
+"""Seventh sweep, data side: `mix`, `stats`, `report`, `init`, `run`, `augment ingest |
+recall`, `synth filter` and `score apply --raters`, driven from the CLI with hand-made stage
+directories (columns of the wrong type, nulls, negative or non-finite numbers, no rows, FIFOs
+named like shards), hostile pipeline YAML and damaged or foreign raters directories.
 
-What it found: `mix` on a shard with `domain` of integers, `n_tokens` of doubles, `scores` as
-text or a null `id`/`text` ended in a traceback (exit 1), a shard without `source`/`lang` in
-a DuckDB binder error, a negative `n_tokens` mixed with exit 0 on wrong counts, a NaN
-`quality` reached the SQL as a column named `nan`, and an empty input was called "every
-document has a null quality"; `stats` on such a shard and `report` on a list-typed `domain`
-or a token total past 64 bits were tracebacks. Each is now one line, exit 2.
+What it found, each now one line (exit 2) or the documented result: `mix` on a shard with
+`domain` of integers, `n_tokens` of doubles, `scores` as text or a null `id`/`text` ended in
+a traceback, a shard without `source`/`lang` in a DuckDB binder error, a negative `n_tokens`
+mixed with exit 0 on wrong counts, a NaN `quality` reached the SQL as a column named `nan`,
+an empty input was "every document has a null quality"; `recall` and `score apply` on such a
+pool were tracebacks; `stats` on such a shard and `report` on a list-typed `domain`, a token
+total or a manifest count past 64 bits were tracebacks; `stats --json` printed `NaN`; a FIFO
+named `part-1.parquet` blocked every reader forever; a hand-broken `raters.json` (not UTF-8,
+`max_chars: "abc"`, a judge check of `"x"`, ...) was a traceback after the models loaded,
+and raters of another preprocessing version scored silently; `init -o` wrote over an
+existing file; `qurate run` skipped a section given with no keys (`score:`) without a word,
+ran in the current folder for `run.out: ""`, and failed a quality mix without `score:` only
+after curate; `augment ingest` read a stage directory's `rejects/` and manifest as
+documents and ingested a path given twice twice; `synth filter` filtered an unfinished
+`synth generate` directory; a negative `recall --seed` was a numpy traceback; a FIFO given
+as a config, benchmark or samples file was "not found".
 """
 
 from __future__ import annotations
