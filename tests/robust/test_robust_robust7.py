@@ -400,3 +400,21 @@ def test_a_fifo_given_as_a_file_is_named_a_fifo(tmp_path: Path, capsys):
         ["augment", "ingest", str(fifo), "-o", str(tmp_path / "o4"), "--domain", "math"],
     ):
         assert "not a regular file (FIFO)" in one_line_error(*run_cli(args, capsys)), args
+
+
+def test_a_yaml_that_holds_itself_expands_or_nests_without_end_is_one_line(tmp_path: Path, capsys):
+    # Before: `run: &a [*a]` was "RecursionError ... (traceback in ...)", exit 1 (the NaN
+    # check walked it forever); ten levels of ten aliases hung `qurate run` (10**9 values);
+    # `[[[[...` 600 deep was PyYAML's own RecursionError, a traceback.
+    bomb = ["l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    cases = {
+        "run: &a [*a]\n": "holds itself",
+        "\n".join(bomb) + "\nrun: {inputs: *l8}\n": "expands to more than",
+        "run: " + "[" * 600 + "]" * 600 + "\n": "nested too deeply",
+    }
+    for i, (text, what) in enumerate(cases.items()):
+        cfg = tmp_path / f"p{i}.yaml"
+        cfg.write_text(text)
+        for args in (["run", str(cfg)], ["mix", str(_stage(tmp_path / "s")), "-c", str(cfg)]):
+            assert what in one_line_error(*run_cli(args, capsys)), (text[:40], args)
