@@ -52,7 +52,7 @@ class Raters:
             model = self._load(spec["file"])
             self.dimensions[name] = model
             # Map each label of the model to its numeric score.
-            self.values[name] = {lab: float(_unlabel(lab)) for lab in model.get_labels()}  # type: ignore[assignment]
+            self.values[name] = _scores_of(model.get_labels(), self.directory / spec["file"])  # type: ignore[assignment]
         self.domain_model = (
             self._load(self.meta["domain"]["file"]) if self.meta.get("domain") else None
         )
@@ -60,6 +60,14 @@ class Raters:
         self.domain_names = {
             _label(name): name for name in (self.meta.get("domain") or {}).get("labels", [])
         }
+        if self.domain_model is not None and self.domain_names:
+            foreign = sorted(set(self.domain_model.get_labels()) - set(self.domain_names))
+            if foreign:  # lid.176 as the domain model labelled every document "en", exit 0
+                raise BadInputError(
+                    f"{self.directory / self.meta['domain']['file']}: not this directory's "
+                    f"domain model (labels {', '.join(_unlabel(x) for x in foreign[:5])} are "
+                    "not in raters.json); run `qurate score distill` again"
+                )
 
     def _load(self, name: str) -> Any:
         path = self.directory / name
@@ -95,6 +103,19 @@ class Raters:
             ]
             dprob = np.array([ps[0] if len(ps) else np.nan for ps in probs], dtype=np.float32)
         return scores, domains, dprob
+
+
+def _scores_of(labels: list[str], path: Path) -> dict[str, float]:
+    """A rater's labels as the scores they stand for; a model whose labels are not scores (a
+    domain or language model named as a rater) is a one-line error, not a ValueError."""
+    try:
+        return {lab: float(_unlabel(lab)) for lab in labels}
+    except ValueError:
+        shown = ", ".join(_unlabel(x) for x in labels[:5])
+        raise BadInputError(
+            f"{path}: not a rater model (its labels {shown} are not scores); "
+            "run `qurate score distill` again"
+        ) from None
 
 
 def read_meta(directory: Path) -> dict[str, Any]:

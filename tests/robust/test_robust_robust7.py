@@ -418,3 +418,33 @@ def test_a_yaml_that_holds_itself_expands_or_nests_without_end_is_one_line(tmp_p
         cfg.write_text(text)
         for args in (["run", str(cfg)], ["mix", str(_stage(tmp_path / "s")), "-c", str(cfg)]):
             assert what in one_line_error(*run_cli(args, capsys)), (text[:40], args)
+
+
+def test_score_apply_refuses_a_foreign_fasttext_model_as_a_rater(tmp_path: Path, capsys):
+    # Before: the bundled domain model named as a rater was "ValueError: could not convert
+    # string to float: 'technology' (traceback in ...)", exit 1; the language-ID model named
+    # as the domain model labelled every document's domain "en", exit 0.
+    import json
+    import shutil
+
+    import qurate
+    from qurate.llm.fasttext import RaterTrainConfig, train_classifier
+
+    data = Path(qurate.__file__).parent / "data"
+    s = _stage(tmp_path / "s")
+    r = tmp_path / "r"
+    r.mkdir()
+    shutil.copy(data / "domains_v1.ftz", r / "domains_v1.ftz")
+    texts = [f"good words {i} here" for i in range(10)] + [f"bad {i} junk" for i in range(10)]
+    labels = ["1"] * 10 + ["3"] * 10
+    rater = train_classifier(texts, labels, r, "ev", RaterTrainConfig(epoch=2, quantize=False))
+    cases = [
+        ({"ev": {"file": "domains_v1.ftz"}}, None, "not a rater model (its labels"),
+        ({"ev": {"file": rater.name}}, {"file": "domains_v1.ftz", "labels": ["math"]},
+         "not this directory's domain model"),
+    ]  # fmt: skip
+    for i, (dims, domain, what) in enumerate(cases):
+        (r / "raters.json").write_text(json.dumps({"dimensions": dims, "domain": domain}))
+        args = ["score", "apply", str(s), "-o", str(tmp_path / f"o{i}"), "--raters", str(r),
+                "--no-perplexity"]  # fmt: skip
+        assert what in one_line_error(*run_cli(args, capsys))
