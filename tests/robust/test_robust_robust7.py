@@ -423,7 +423,8 @@ def test_a_yaml_that_holds_itself_expands_or_nests_without_end_is_one_line(tmp_p
 def test_score_apply_refuses_a_foreign_fasttext_model_as_a_rater(tmp_path: Path, capsys):
     # Before: the bundled domain model named as a rater was "ValueError: could not convert
     # string to float: 'technology' (traceback in ...)", exit 1; the language-ID model named
-    # as the domain model labelled every document's domain "en", exit 0.
+    # as the domain model labelled every document's domain "en", exit 0; the domain model as
+    # the reference classifier gave every document P(reference) 0, exit 0.
     import json
     import shutil
 
@@ -442,9 +443,12 @@ def test_score_apply_refuses_a_foreign_fasttext_model_as_a_rater(tmp_path: Path,
         ({"ev": {"file": "domains_v1.ftz"}}, None, "not a rater model (its labels"),
         ({"ev": {"file": rater.name}}, {"file": "domains_v1.ftz", "labels": ["math"]},
          "not this directory's domain model"),
+        ({"ev": {"file": rater.name}}, None, "not a reference classifier"),
     ]  # fmt: skip
     for i, (dims, domain, what) in enumerate(cases):
-        (r / "raters.json").write_text(json.dumps({"dimensions": dims, "domain": domain}))
+        meta = {"dimensions": dims, "domain": domain, "reference": {"file": "domains_v1.ftz"}}
+        (r / "raters.json").write_text(json.dumps(meta))
         args = ["score", "apply", str(s), "-o", str(tmp_path / f"o{i}"), "--raters", str(r),
                 "--no-perplexity"]  # fmt: skip
         assert what in one_line_error(*run_cli(args, capsys))
+        assert not (tmp_path / f"o{i}").exists()
