@@ -18,7 +18,9 @@ ran in the current folder for `run.out: ""`, and failed a quality mix without `s
 after curate; `augment ingest` read a stage directory's `rejects/` and manifest as
 documents and ingested a path given twice twice; `synth filter` filtered an unfinished
 `synth generate` directory; a negative `recall --seed` was a numpy traceback; a FIFO given
-as a config, benchmark or samples file was "not found".
+as a config, benchmark or samples file was "not found"; a foreign fastText model as a rater,
+domain or reference model was a traceback or scored silently; a YAML alias that holds
+itself, an alias bomb or `[[[[...` nested 600 deep was a RecursionError or a hang.
 """
 
 from __future__ import annotations
