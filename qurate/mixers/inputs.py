@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from qurate.contract.files import file_problem
 from qurate.contract.schema import DOC_SCHEMA, READABLE_VERSIONS, SCHEMA_VERSION, schema_version
 from qurate.contract.shards import (
     COMPRESSION,
@@ -76,8 +77,8 @@ def input_shards(inputs: list[Path]) -> list[Path]:
 def load_counter(tokenizer: str | None) -> Callable[[list[str]], list[int]]:
     """A batch token counter from a local ``tokenizer.json`` (nothing is downloaded)."""
     path = Path(tokenizer) if tokenizer else BUNDLED_TOKENIZER
-    if not path.is_file():
-        where = f"tokenizer: {path} does not exist" if tokenizer else "no tokenizer is bundled"
+    if (why := file_problem(path)) is not None:  # a folder was "does not exist"
+        where = f"tokenizer: {path}: {why}" if tokenizer else "no tokenizer is bundled"
         raise ConfigError(
             f"some documents have no n_tokens and {where}; set tokenizer: to a tokenizer.json"
         )

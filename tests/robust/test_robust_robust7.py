@@ -454,3 +454,12 @@ def test_score_apply_refuses_a_foreign_fasttext_model_as_a_rater(tmp_path: Path,
                 "--no-perplexity"]  # fmt: skip
         assert what in one_line_error(*run_cli(args, capsys))
         assert not (tmp_path / f"o{i}").exists()
+
+
+def test_mix_names_a_tokenizer_that_is_a_folder(tmp_path: Path, capsys):
+    # Before: "tokenizer: DIR does not exist" for a folder that is there.
+    s = _stage(tmp_path / "s", n_tokens=pa.array([None] * 6, pa.int64()))
+    cfg = tmp_path / "mix.yaml"
+    cfg.write_text(f"budget_tokens: 100\ntokenizer: {tmp_path}\n")
+    line = one_line_error(*run_cli(["mix", str(s), "-c", str(cfg), "--dry-run"], capsys))
+    assert "not a regular file (directory)" in line
