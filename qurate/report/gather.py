@@ -208,6 +208,8 @@ def gather_stage(
 def gather(run_dir: Path) -> list[StageData]:
     """Discover and summarise every stage of a run."""
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():  # it was "no such run directory"
+        raise BadInputError(f"{run_dir}: not a directory (give the run directory of stages)")
     if not run_dir.is_dir():
         raise BadInputError(f"{run_dir}: no such run directory")
     found = discover_stages(run_dir)

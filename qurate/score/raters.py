@@ -122,6 +122,8 @@ def read_meta(directory: Path) -> dict[str, Any]:
     """The checked ``raters.json`` of a raters directory, or a one-line error saying what is
     wrong (``apply`` calls it before it starts a run, so a bad one leaves nothing behind)."""
     meta_path = directory / RATERS_FILE
+    if directory.exists() and not directory.is_dir():  # it was "no such raters directory"
+        raise BadInputError(f"{directory}: not a directory (give the `qurate score distill` -o)")
     if not directory.is_dir():
         raise BadInputError(f"{directory}: no such raters directory (`qurate score distill` -o)")
     if not meta_path.is_file():

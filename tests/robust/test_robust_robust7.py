@@ -463,3 +463,10 @@ def test_mix_names_a_tokenizer_that_is_a_folder(tmp_path: Path, capsys):
     cfg.write_text(f"budget_tokens: 100\ntokenizer: {tmp_path}\n")
     line = one_line_error(*run_cli(["mix", str(s), "-c", str(cfg), "--dry-run"], capsys))
     assert "not a regular file (directory)" in line
+
+
+def test_report_of_a_file_says_it_is_not_a_directory(tmp_path: Path, capsys):
+    # Before: "FILE: no such run directory" for a file that is there.
+    shard = _stage(tmp_path / "s") / "part-00000.parquet"
+    line = one_line_error(*run_cli(["report", str(shard), "-o", str(tmp_path / "r.html")], capsys))
+    assert "not a directory" in line
