@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from qurate.ablate.config import AblateConfig
@@ -46,7 +46,11 @@ class RunConfig(BaseModel):
         default_factory=list,
         description="input files or folders (JSONL, Parquet, .txt/.md folders, WARC)",
     )
-    out: str = Field("qurate-out", description="run directory; each stage writes a subdirectory")
+    out: str = Field(
+        "qurate-out",
+        min_length=1,  # "" was the current folder: stages and report.html landed among its files
+        description="run directory; each stage writes a subdirectory",
+    )
     benchmarks: list[str] = Field(
         default_factory=list, description="benchmark files to decontaminate against"
     )
@@ -116,6 +120,16 @@ class PipelineConfig(BaseModel):
         default_factory=PostConfig,
         description="post-training data and TRL trainers (`qurate post ...` read this section)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        """A section given with no keys (``score:`` uncommented alone) is that section's
+        defaults, as every command's ``-c`` reads it: it was null, so `qurate run` skipped
+        scoring (or mixing, training) without a word, exit 0."""
+        if not isinstance(data, dict):
+            return data
+        return {k: {} if v is None and k in cls.model_fields else v for k, v in data.items()}
 
 
 # Sections that are None by default: the model `qurate init` shows (commented out) for each.

@@ -208,9 +208,17 @@ def _summary(train_result: Any) -> Any:
 
 def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
     """Mistakes that would otherwise surface only after curate (minutes or hours in): a run
-    directory that is a file (a ``NotADirectoryError`` traceback) or an unknown train preset."""
+    directory that is a file (a ``NotADirectoryError`` traceback), a mix by quality buckets
+    of documents nothing scored, or an unknown train preset."""
     if run.exists() and not run.is_dir():
         raise BadInputError(f"run.out: {run} exists and is not a directory")
+    mix = cfg.mix
+    if mix is not None and cfg.score is None and isinstance(mix.quality_buckets, int):
+        if mix.quality_buckets > 1:  # curate leaves quality null: the mix failed after curate
+            raise ConfigError(
+                "mix.quality_buckets: without a score: section the curated documents have no "
+                "quality to bucket by; add score: or set mix.quality_buckets: 1"
+            )
     if cfg.train is not None and not cfg.train.init_from:
         from qurate.train.presets import preset
 

@@ -99,7 +99,7 @@ class RecallConfig(BaseModel):
         32, ge=0, description="recalled documents the LLM judge checks per round"
     )
     judge_max_tokens: int = Field(512, ge=16, description="document tokens shown to the judge")
-    seed: int = Field(0, description="sampling and training seed")
+    seed: int = Field(0, ge=0, description="sampling and training seed")
     holdout_fraction: float = Field(
         0.2,
         ge=0,

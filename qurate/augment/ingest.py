@@ -29,6 +29,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from qurate.contract.files import MANIFEST, file_problem
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import (
@@ -91,10 +92,16 @@ def plan_inputs(
     corpora: list[Path] = []
     code: list[tuple[str, str, str]] = []
     skipped: Counter[str] = Counter()
+    seen: set[Path] = set()
     for arg in inputs:
         root = Path(arg)
         if not root.exists():
             raise BadInputError(f"{root}: no such file or directory")
+        if root.resolve() in seen:  # with no dedup here, its documents were ingested twice
+            raise BadInputError(f"{root}: given twice as an input")
+        seen.add(root.resolve())
+        if not root.is_dir() and (why := file_problem(root)) is not None:
+            raise BadInputError(f"{root}: {why}")  # a FIFO was "no documents in" it
         if root.is_file():
             lang = language_of(root.name) if domain == "code" and not _is_corpus(root) else None
             if lang and root.suffix.lower() != ".json":
@@ -102,9 +109,17 @@ def plan_inputs(
             else:
                 corpora.append(root)  # list_inputs names an unknown format
             continue
+        stage_of = _StageOf(root)
         for p in sorted(root.rglob("*")):
             rel_parts = p.relative_to(root).parts
             if not p.is_file() or any(part.startswith(".") for part in rel_parts):
+                continue
+            stage = stage_of(p.parent)
+            if stage is not None:  # only a stage directory's kept shards are documents
+                if p.parent == stage and p.name.startswith("part-") and p.suffix == ".parquet":
+                    corpora.append(p)
+                else:
+                    skipped["stage directory entry (only part-*.parquet are read)"] += 1
                 continue
             lang = language_of(p.name) if domain == "code" and not _is_corpus(p) else None
             if lang:
@@ -119,6 +134,22 @@ def plan_inputs(
             f"no documents in {', '.join(map(str, inputs))} (for --domain {domain})"
         )
     return files, code, skipped
+
+
+class _StageOf:
+    """The stage directory (one holding a ``manifest.json``, as curate's reader tells one)
+    a folder under ``root`` lies in, or None. Walked like any folder, a stage directory fed
+    its ``rejects/`` back in as documents and its manifest and stats as ``malformed_json``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.known: dict[Path, Path | None] = {}
+
+    def __call__(self, folder: Path) -> Path | None:
+        if folder not in self.known:
+            up = None if folder == self.root else self(folder.parent)
+            self.known[folder] = up or (folder if (folder / MANIFEST).is_file() else None)
+        return self.known[folder]
 
 
 class DomainTagger(PipelineStep):

@@ -18,7 +18,13 @@ import pyarrow.parquet as pq
 from qurate.augment.classifier import NOT_RECALLED, SCORE_KEY, RecallClassifier
 from qurate.augment.prior import math_priors
 from qurate.contract.schema import scores_dict
-from qurate.contract.shards import ShardWriter, check_schema_version, check_stage_dir, shard_paths
+from qurate.contract.shards import (
+    ShardWriter,
+    check_doc_columns,
+    check_schema_version,
+    check_stage_dir,
+    shard_paths,
+)
 from qurate.errors import BadInputError
 
 STAGE = "recall"
@@ -47,6 +53,7 @@ def open_pool(pool_dir: Path) -> Pool:
     pool = Pool(shards, [])
     for path in shards:
         check_schema_version(path)
+        check_doc_columns(path)  # a null text or an int domain failed mid-run, a traceback
         names = pq.ParquetFile(path).schema_arrow.names
         table = pq.read_table(path, columns=["n_tokens", "n_chars"])
         pool.rows.append(table.num_rows)
@@ -58,6 +65,8 @@ def open_pool(pool_dir: Path) -> Pool:
         pool.langs.append(np.array(lang, dtype=object))
         pool.tokens.append(table.column("n_tokens").fill_null(0).to_numpy().astype(np.int64))
         pool.chars.append(table.column("n_chars").fill_null(0).to_numpy().astype(np.int64))
+    if not pool.size:  # was "recall training needs positives and negatives (got 1 and 0)"
+        raise BadInputError(f"{pool_dir}: no documents to recall from (its shards hold none)")
     return pool
 
 

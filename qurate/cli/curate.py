@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from shlex import quote
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -22,6 +23,9 @@ def init(
     output: Annotated[
         Optional[Path], typer.Option("-o", "--output", help="Write here instead of stdout.")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the -o file if it exists.")
+    ] = False,
 ) -> None:
     """Write the commented default pipeline config (YAML): every section, every key, its
     default and what it does.
@@ -33,6 +37,11 @@ def init(
     if output is None:
         typer.echo(text, nl=False)
     else:
+        # `init -o pipeline.yaml` wrote over the user's edited config (or any file) silently
+        if not overwrite and (output.exists() or output.is_symlink()) and not output.is_dir():
+            raise BadInputError(
+                f"{output}: exists; give --overwrite to replace it with the defaults"
+            )
         try:
             output.write_text(text)
         except OSError as e:
@@ -185,10 +194,11 @@ def stats(
     if as_json:
         typer.echo(
             json.dumps(
-                [dict(zip(columns, r, strict=True)) for r in rows],
+                [dict(zip(columns, _json_safe(r), strict=True)) for r in rows],
                 ensure_ascii=False,
                 default=str,
                 indent=2,
+                allow_nan=False,
             )
         )
         return
@@ -200,6 +210,18 @@ def stats(
             *[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in r]
         )
     out_console.print(table)
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as null: ``--json`` wrote ``NaN`` and ``Infinity``
+    (a NaN quality), which are not JSON, so jq and every strict parser refused the output."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
 
 
 def register(app: typer.Typer) -> None:

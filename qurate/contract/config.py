@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from qurate.contract.files import file_problem
 from qurate.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -66,8 +67,8 @@ def load_yaml(path: str | Path | None) -> dict[str, Any]:
     p = Path(path)
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file (give a YAML file)")
-    if not p.is_file():
-        raise ConfigError(f"{p}: no such config file")
+    if (why := file_problem(p)) is not None:
+        raise ConfigError(f"{p}: {why.replace('no such file', 'no such config file')}")
     try:
         data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except yaml.YAMLError as e:
@@ -77,11 +78,45 @@ def load_yaml(path: str | Path | None) -> dict[str, Any]:
         raise ConfigError(f"{p}{where}: not valid YAML ({problem})") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{p}: cannot read config ({e})") from None
+    except RecursionError:  # PyYAML composes nested values recursively: `[[[[...` 600 deep
+        raise ConfigError(
+            f"{p}: values nested too deeply to read; a config is a few levels"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: expected a mapping of keys, got a {type(data).__name__}")
+    if (problem := _alias_problem(data)) is not None:
+        raise ConfigError(f"{p}: {problem}; write the value out")
     return data
+
+
+MAX_VALUES = 1_000_000  # a config is a few hundred values; aliases of aliases can be 10**9
+
+
+def _alias_problem(data: Any) -> str | None:
+    """What YAML aliases made of the loaded data that no later walk survives, or None: a
+    value that holds itself (``&a [*a]``: the NaN check and pydantic recursed until a
+    RecursionError, a traceback) or aliases of aliases expanding to more than
+    ``MAX_VALUES`` values (ten levels of ten: the run hung)."""
+    seen = 0
+
+    def walk(node: Any, path: tuple[str, ...], open_: frozenset[int]) -> str | None:
+        nonlocal seen
+        seen += 1
+        if seen > MAX_VALUES:
+            return f"expands to more than {MAX_VALUES:,} values (YAML aliases of aliases)"
+        if not isinstance(node, (dict, list)):
+            return None
+        if id(node) in open_:
+            return f"{'.'.join(path)}: a YAML alias that holds itself (`&a [*a]`)"
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in items:
+            if (found := walk(v, (*path, str(k)), open_ | {id(node)})) is not None:
+                return found
+        return None
+
+    return walk(data, (), frozenset())
 
 
 def take_section(

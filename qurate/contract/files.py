@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,36 @@ EMPTY_SHARD = "part-00000-00000.parquet"
 
 
 # --- atomic writes --------------------------------------------------------------------------
+
+
+def not_regular(path: Path) -> str | None:
+    """Why ``path`` is not a regular file (without opening it), or None if it is one."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "dangling symlink" if path.is_symlink() else "vanished"
+    except OSError as e:
+        return f"cannot stat ({e.strerror})"
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device"
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be opened as a file, in words (``no such file``, ``not a regular
+    file (FIFO)``), or None: a FIFO given as a config, benchmark or samples file was called
+    "not found" though it is there."""
+    why = not_regular(path)
+    if why is None:
+        return None
+    return "no such file" if why == "vanished" else f"not a regular file ({why})"
 
 
 def _tmp_name(path: Path) -> Path:

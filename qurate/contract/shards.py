@@ -15,11 +15,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from qurate.contract.files import not_regular
 from qurate.contract.schema import (
     DOC_SCHEMA,
     READABLE_VERSIONS,
     REJECT_SCHEMA,
     SCHEMA_VERSION,
+    SCORES_TYPE,
     rows_to_table,
     schema_version,
     scores_dict,
@@ -95,11 +97,19 @@ class ShardWriter:
 
 
 def shard_paths(directory: str | Path, *, rejects: bool = False) -> list[Path]:
-    """The complete shards of a stage directory (or of its ``rejects/``), sorted."""
+    """The complete shards of a stage directory (or of its ``rejects/``), sorted.
+
+    An entry named like a shard that is not a regular file is a one-line error: a FIFO
+    ``part-1.parquet`` blocked every reader (mix, stats, report) on open forever, and a
+    folder of that name is data that skipping would lose without a word."""
     d = Path(directory) / REJECTS if rejects else Path(directory)
     if not d.is_dir():
         return []
-    return sorted(p for p in d.glob("*.parquet") if not p.name.startswith("."))
+    paths = sorted(p for p in d.glob("*.parquet") if not p.name.startswith("."))
+    for p in paths:
+        if (why := not_regular(p)) is not None:
+            raise BadInputError(f"{p}: not a regular file ({why}); a stage's shards are files")
+    return paths
 
 
 def _why(d: Path) -> str:
@@ -160,6 +170,72 @@ def check_schema_version(path: Path) -> str:
     return version
 
 
+def _fits(actual: pa.DataType, pinned: pa.DataType) -> bool:
+    """Whether a column of type ``actual`` holds what the schema's ``pinned`` type holds, so
+    that it casts to it without parsing or truncating (an all-null column fits anything)."""
+    if pa.types.is_dictionary(actual):
+        actual = actual.value_type
+    if actual == pinned or pa.types.is_null(actual):
+        return True
+    if pa.types.is_large_string(pinned) or pa.types.is_string(pinned):
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
+    if pa.types.is_floating(pinned):
+        return pa.types.is_floating(actual) or pa.types.is_integer(actual)
+    if pa.types.is_integer(pinned):
+        return pa.types.is_integer(actual)
+    if pinned == SCORES_TYPE:
+        return pa.types.is_map(actual)  # schema v1, upgraded as it is read
+    return False
+
+
+NOT_NULL = ("id", "text")  # every document has both (the schema's non-nullable fields)
+
+
+def check_doc_columns(path: Path, schema: pa.Schema | None = None) -> None:
+    """A one-line error naming the first document column a shard holds with another type
+    than the schema's (``domain`` of integers, ``n_tokens`` of doubles: a hand-made or
+    foreign shard), then a null ``id`` or ``text``. Columns it lacks are the caller's rule."""
+    schema = schema if schema is not None else read_schema(path)
+    for f in DOC_SCHEMA:
+        if f.name in schema.names and not _fits(actual := schema.field(f.name).type, f.type):
+            raise BadInputError(
+                f"{path}: column {f.name} is {actual}, the document schema has {f.type}; "
+                "rewrite the shard with the schema (qurate.contract.schema.DOC_SCHEMA)"
+            )
+    for name in NOT_NULL:
+        if name in schema.names and (n := null_count(path, name)):
+            raise BadInputError(
+                f"{path}: {n:,} document(s) with a null {name}; every document needs one"
+            )
+
+
+def check_doc_shards(directory: Path) -> None:
+    """``check_doc_columns`` on every kept shard of a stage directory (footers only), before
+    a stage starts work. A shard whose footer does not read is left to the task that reads
+    it, which names it (and a rerun resumes after the tasks that finished)."""
+    for path in shard_paths(directory):
+        try:
+            schema = read_schema(path)
+        except BadInputError:
+            continue
+        check_doc_columns(path, schema)
+
+
+def null_count(path: Path, column: str) -> int:
+    """Nulls in a column, from the Parquet footer statistics when present."""
+    pf = pq.ParquetFile(path)
+    leaves = pf.metadata.schema  # statistics are per leaf column, not per arrow field
+    col = next(i for i in range(len(leaves)) if leaves.column(i).path == column)
+    total = 0
+    for rg in range(pf.metadata.num_row_groups):
+        stats = pf.metadata.row_group(rg).column(col).statistics
+        if stats is None or not stats.has_null_count:
+            # No statistics: read the one column.
+            return pf.read(columns=[column]).column(0).null_count
+        total += stats.null_count
+    return total
+
+
 def iter_batches(
     directory: str | Path,
     *,
@@ -215,11 +291,14 @@ __all__ = [
     "ShardWriter",
     "MANIFEST",
     "atomic_write_bytes",
+    "check_doc_columns",
+    "check_doc_shards",
     "check_stage_dir",
     "config_hash",
     "count_rows",
     "iter_batches",
     "iter_rows",
+    "null_count",
     "read_manifest",
     "require_finished",
     "shard_paths",

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from datatrove.data import Document
 
 from qurate.contract.compressed import StreamDamage, compression_of, iter_decompressed
+from qurate.contract.files import file_problem
 from qurate.contract.rejects import QurateFilter
 from qurate.dedup.config import DecontamConfig
 from qurate.dedup.files import atomic_save
@@ -97,8 +98,8 @@ def read_benchmark(path: Path, cfg: DecontamConfig) -> Iterator[tuple[str, list[
     Raises ``BadInputError`` naming the file (and line) for anything unreadable.
     """
     path = Path(path)
-    if not path.is_file():
-        raise BadInputError(f"{path}: benchmark file not found")
+    if (why := file_problem(path)) is not None:
+        raise BadInputError(f"{path}: {why.replace('no such file', 'benchmark file not found')}")
     fields = _fields(cfg)
     name = path.name.lower()
     if name.endswith(".parquet"):

@@ -1,8 +1,10 @@
 """Input checks and token counting for the mix, all before any output is written.
 
 The mix reads any number of stage directories (scored real data, synthetic data, ...). They
-must be readable qurate shards of one schema version with the columns the mix needs. A
-document without ``n_tokens`` is counted with the configured tokenizer: the shards that have
+must be readable qurate shards of one schema version with every column of the document
+schema, each of its type (``check_doc_columns``: the mix writes the full schema, so a shard
+with ``domain: int`` or ``n_tokens: double`` failed half-way with a traceback), and no null
+``id`` or ``text``. A document without ``n_tokens`` is counted with the configured tokenizer: the shards that have
 such documents are copied once, streaming, into a scratch directory with ``n_tokens`` filled,
 so the planner and the sampler both read plain integers and tokenisation happens once.
 """
@@ -16,11 +18,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from qurate.contract.files import file_problem
 from qurate.contract.schema import DOC_SCHEMA, READABLE_VERSIONS, SCHEMA_VERSION, schema_version
-from qurate.contract.shards import COMPRESSION, check_stage_dir, read_schema, shard_paths
+from qurate.contract.shards import (
+    COMPRESSION,
+    check_doc_columns,
+    check_stage_dir,
+    null_count,
+    read_schema,
+    shard_paths,
+)
 from qurate.errors import BadInputError, ConfigError, MissingExtraError
 
-REQUIRED_COLUMNS = ("id", "text", "domain", "quality", "n_tokens")
+REQUIRED_COLUMNS = tuple(DOC_SCHEMA.names)  # the mix writes every column of the schema
 BUNDLED_TOKENIZER = Path(__file__).resolve().parent.parent / "data" / "tokenizer.json"
 
 
@@ -50,6 +60,7 @@ def input_shards(inputs: list[Path]) -> list[Path]:
             missing = [c for c in REQUIRED_COLUMNS if c not in schema.names]
             if missing:
                 raise BadInputError(f"{p}: missing column(s) {', '.join(missing)} needed to mix")
+            check_doc_columns(p, schema)
         shards.extend(paths)
     if len(versions) > 1:
         listed = ", ".join(f"{d} ({p.name}) has v{v}" for v, (d, p) in sorted(versions.items()))
@@ -63,26 +74,11 @@ def input_shards(inputs: list[Path]) -> list[Path]:
     return shards
 
 
-def _null_token_count(path: Path) -> int:
-    """Documents without n_tokens, from the Parquet footer statistics when present."""
-    pf = pq.ParquetFile(path)
-    leaves = pf.metadata.schema  # statistics are per leaf column, not per arrow field
-    col = next(i for i in range(len(leaves)) if leaves.column(i).path == "n_tokens")
-    total = 0
-    for rg in range(pf.metadata.num_row_groups):
-        stats = pf.metadata.row_group(rg).column(col).statistics
-        if stats is None or not stats.has_null_count:
-            # No statistics: read the one column.
-            return pf.read(columns=["n_tokens"]).column(0).null_count
-        total += stats.null_count
-    return total
-
-
 def load_counter(tokenizer: str | None) -> Callable[[list[str]], list[int]]:
     """A batch token counter from a local ``tokenizer.json`` (nothing is downloaded)."""
     path = Path(tokenizer) if tokenizer else BUNDLED_TOKENIZER
-    if not path.is_file():
-        where = f"tokenizer: {path} does not exist" if tokenizer else "no tokenizer is bundled"
+    if (why := file_problem(path)) is not None:  # a folder was "does not exist"
+        where = f"tokenizer: {path}: {why}" if tokenizer else "no tokenizer is bundled"
         raise ConfigError(
             f"some documents have no n_tokens and {where}; set tokenizer: to a tokenizer.json"
         )
@@ -106,7 +102,7 @@ def fill_token_counts(shards: list[Path], scratch: Path, tokenizer: str | None) 
 
     Streams one row group at a time, so memory stays bounded by the largest row group.
     """
-    todo = [p for p in shards if _null_token_count(p) > 0]
+    todo = [p for p in shards if null_count(p, "n_tokens") > 0]
     if not todo:
         return shards
     count = load_counter(tokenizer)

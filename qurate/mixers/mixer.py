@@ -43,6 +43,7 @@ from qurate.mixers.longctx import compose_stage
 from qurate.mixers.plan import (
     UNLABELLED,
     MixPlan,
+    check_values,
     connect,
     count_supply,
     docs_relation,
@@ -101,8 +102,9 @@ def _plan_inner(
     inputs: list[Path], cfg: MixConfig, scratch: Path
 ) -> tuple[Any, str, MixPlan, int, list[Path]]:
     shards = input_shards([Path(i) for i in inputs])
-    shards = fill_token_counts(shards, scratch, cfg.tokenizer)
     con = connect(cfg, scratch)
+    check_values(con, docs_relation(shards))  # on the inputs, before any is copied to fill
+    shards = fill_token_counts(shards, scratch, cfg.tokenizer)
     rel = docs_relation(shards)
     edges = quality_edges(con, rel, cfg)
     counts = count_supply(con, rel, cfg, edges)

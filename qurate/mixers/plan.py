@@ -90,7 +90,34 @@ def bucket_sql(edges: list[float]) -> str:
     if not edges:
         return "0"
     q = "coalesce(quality, '-inf'::DOUBLE)"
-    return "(" + " + ".join(f"({q} >= {float(e)!r})::INT" for e in edges) + ")"
+    return "(" + " + ".join(f"({q} >= {sql_literal(float(e))})::INT" for e in edges) + ")"
+
+
+def check_values(con: duckdb.DuckDBPyConnection, rel: str) -> None:
+    """Refuse inputs the plan cannot count: no documents at all, a negative ``n_tokens`` (it
+    lowered a domain's supply and the mix finished, exit 0, on wrong counts) or a NaN or
+    infinite ``quality`` (NaN passed every ``min_quality``; a quantile edge of NaN or inf
+    reached the SQL as a column name). Each error names the first file holding one."""
+    ((docs, neg, neg_file, bad_q, bad_q_file),) = con.sql(
+        f"""SELECT count(*),
+                   count(*) FILTER (WHERE n_tokens < 0),
+                   first(filename) FILTER (WHERE n_tokens < 0),
+                   count(*) FILTER (WHERE NOT isfinite(quality::DOUBLE)),
+                   first(filename) FILTER (WHERE NOT isfinite(quality::DOUBLE))
+            FROM {rel}"""
+    ).fetchall()
+    if not docs:
+        raise BadInputError("the inputs hold no documents (every input stage kept none)")
+    if neg:
+        raise BadInputError(
+            f"{neg_file}: {neg:,} document(s) with a negative n_tokens (first file shown); "
+            "a token count is 0 or more"
+        )
+    if bad_q:
+        raise BadInputError(
+            f"{bad_q_file}: {bad_q:,} document(s) with a NaN or infinite quality (first file "
+            "shown); score them again, or set quality to null (the lowest bucket)"
+        )
 
 
 def connect(cfg: MixConfig, scratch: Path) -> duckdb.DuckDBPyConnection:

@@ -21,11 +21,10 @@ before any work starts, with a one-line error naming the path.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qurate.contract.files import MANIFEST
+from qurate.contract.files import MANIFEST, not_regular
 from qurate.errors import BadInputError
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
@@ -90,26 +89,6 @@ def input_kind(path: Path | str) -> str | None:
         if name.endswith(suffixes):
             return kind
     return None
-
-
-def not_regular(path: Path) -> str | None:
-    """Why ``path`` is not a regular file (without opening it), or None if it is one."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return "dangling symlink" if path.is_symlink() else "vanished"
-    except OSError as e:
-        return f"cannot stat ({e.strerror})"
-    mode = st.st_mode
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "directory"
-    if stat.S_ISFIFO(mode):
-        return "FIFO"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "device"
 
 
 def _check_readable(path: Path, kind: str, text_key: str | None) -> None:

@@ -53,9 +53,10 @@ def _is_stage(manifest: Any) -> bool:
     if not isinstance(manifest, dict) or manifest.get("kind") == "models":
         return False  # (a models directory, e.g. raters, has no shards)
     counts = manifest.get("counts", {})
+    rejected = counts.get("rejected_by_reason", {}) if isinstance(counts, dict) else None
     return (
-        isinstance(counts, dict)
-        and isinstance(counts.get("rejected_by_reason", {}), dict)
+        isinstance(rejected, dict)
+        and all(_is_number(n) for n in rejected.values())
         and ("mix" not in manifest or _is_mix(manifest["mix"]))
         and _is_long_context(manifest.get("long_context"))
         and isinstance(manifest.get("ablation", ""), str)
@@ -78,7 +79,11 @@ def _is_long_context(stages: Any) -> bool:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    """A number the page can draw: plotly's JSON refuses an integer past 64 bits (a
+    hand-edited count of 10**23 made the page fail, a traceback)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    return isinstance(x, float) or -(2**63) <= x < 2**63
 
 
 def _is_mix(mix: Any) -> bool:
@@ -180,16 +185,21 @@ def gather_stage(
         return s
     rel = _files_sql(shards)
     cols = {r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
+    # As text and as a 64-bit sum: a list-typed domain failed as a dict key, and a total past
+    # 64 bits failed in plotly's JSON, both tracebacks (a sum too large is DuckDB's one line).
     tok = "coalesce(n_tokens, 0)" if "n_tokens" in cols else "0"
-    dom = "coalesce(domain, 'unlabelled')" if "domain" in cols else "'unlabelled'"
+    dom = "coalesce(domain::VARCHAR, 'unlabelled')" if "domain" in cols else "'unlabelled'"
     for d, n, t in con.sql(
-        f"SELECT {dom}, count(*), sum({tok}) FROM {rel} GROUP BY 1 ORDER BY 1"
+        f"SELECT {dom}, count(*), sum({tok})::BIGINT FROM {rel} GROUP BY 1 ORDER BY 1"
     ).fetchall():
         s.docs += n
         s.tokens += int(t or 0)
         s.tokens_by_domain[d] = int(t or 0)
     if "lang" in cols:
-        q = f"SELECT coalesce(lang, 'unknown'), count(*) FROM {rel} GROUP BY 1 ORDER BY 2 DESC"
+        q = (
+            f"SELECT coalesce(lang::VARCHAR, 'unknown'), count(*) FROM {rel} "
+            "GROUP BY 1 ORDER BY 2 DESC"
+        )
         s.docs_by_lang = {lang: n for lang, n in con.sql(q).fetchall()}
     s.histograms = _histograms(con, rel, cols)
     return s
@@ -198,6 +208,8 @@ def gather_stage(
 def gather(run_dir: Path) -> list[StageData]:
     """Discover and summarise every stage of a run."""
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():  # it was "no such run directory"
+        raise BadInputError(f"{run_dir}: not a directory (give the run directory of stages)")
     if not run_dir.is_dir():
         raise BadInputError(f"{run_dir}: no such run directory")
     found = discover_stages(run_dir)

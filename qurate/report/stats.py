@@ -8,6 +8,8 @@ streaming, so this works on a directory of any size.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,31 @@ from qurate.errors import BadInputError
 BY_CHOICES = ("lang", "domain", "source", "reject_reason", "stage")
 
 
+@contextmanager
+def _shard_errors(directory: str | Path) -> Iterator[None]:
+    """DuckDB failing on the shards themselves (a column of another type than the document
+    schema's: ``n_tokens`` as text, ``scores`` as a string) as one line naming the directory;
+    it was a traceback, exit 1."""
+    try:
+        yield
+    except duckdb.Error as e:
+        raise BadInputError(
+            f"{directory}: cannot query its shards ({str(e).splitlines()[0]}); a column does "
+            "not have the document schema's type"
+        ) from None
+
+
 def connect(directory: str | Path, *, confine: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with ``docs``, ``rejects`` and ``all_docs`` views over a stage dir.
 
     ``confine``: the connection may then touch no file but these shards (``allowed_paths``
     + ``enable_external_access=false``, then ``lock_configuration``), for untrusted SQL."""
     d = check_stage_dir(directory, finished=False)
+    with _shard_errors(d):
+        return _connect(d, confine)
+
+
+def _connect(d: Path, confine: bool) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     kept = shard_paths(d)
     rejected = shard_paths(d, rejects=True)
@@ -78,10 +99,11 @@ def _list(paths: list[Path]) -> str:
 
 def summary(directory: str | Path) -> dict[str, Any]:
     con = connect(directory)
-    kept, chars, tokens = con.execute(
-        "SELECT count(*), coalesce(sum(n_chars), 0), coalesce(sum(n_tokens), 0) FROM docs"
-    ).fetchone()
-    rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    with _shard_errors(directory):
+        kept, chars, tokens = con.execute(
+            "SELECT count(*), coalesce(sum(n_chars), 0), coalesce(sum(n_tokens), 0) FROM docs"
+        ).fetchone()
+        rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
     return {
         "kept": kept,
         "rejected": rejected,
@@ -112,8 +134,9 @@ def stats_by(directory: str | Path, by: str) -> tuple[list[str], list[tuple]]:
             "coalesce(sum(n_tokens) FILTER (WHERE status = 'kept'), 0) AS kept_tokens "
             f"FROM all_docs GROUP BY 1 ORDER BY kept DESC, rejected DESC, 1"
         )
-    rel = con.execute(sql)
-    return [c[0] for c in rel.description], rel.fetchall()
+    with _shard_errors(directory):
+        rel = con.execute(sql)
+        return [c[0] for c in rel.description], rel.fetchall()
 
 
 # Statement kinds a query may be: reading only. COPY, ATTACH, INSTALL/LOAD, CREATE, DROP,

@@ -20,6 +20,7 @@ import xxhash
 from qurate.contract.shards import (
     REJECTS,
     ShardWriter,
+    check_doc_shards,
     check_stage_dir,
     config_hash,
     iter_rows,
@@ -94,6 +95,7 @@ def annotate(
     one needs ``overwrite``."""
     config = config or ScoreConfig()
     src = check_stage_dir(in_dir)
+    check_doc_shards(src)  # a null text or n_tokens as text was a traceback mid-run
     for r in config.judge.rubrics:  # fail on a bad rubric before loading a model
         load_rubric(r)
     with StageDir(

@@ -44,6 +44,7 @@ from qurate.contract.shards import (
     REJECTS,
     ShardWriter,
     atomic_write_bytes,
+    check_doc_shards,
     check_stage_dir,
     config_hash,
     iter_rows_of,
@@ -56,7 +57,7 @@ from qurate.score.budget import PerplexityDecision, decide_perplexity
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge
 from qurate.score.ranking import percentile_by_group, perplexity_quantiles, raters_summary
-from qurate.score.raters import RATERS_FILE, Raters
+from qurate.score.raters import RATERS_FILE, Raters, read_meta
 from qurate.score.rows import Emitter, batches, check_texts, rows_in
 from qurate.score.signals import (
     COMPONENTS,
@@ -243,7 +244,9 @@ def _fingerprint(job: _Job) -> str:
     input's manifest, raters (their files are named by content, so raters.json names them),
     judge and perplexity."""
     src = Path(job.src)
-    raters = (Path(job.raters_dir) / RATERS_FILE).read_text() if job.raters_dir else None
+    # bytes as text: a raters.json that is not UTF-8 is named by read_meta, not a traceback here
+    path = Path(job.raters_dir or ".") / RATERS_FILE
+    raters = path.read_bytes().decode("utf-8", "replace") if job.raters_dir else None
     return config_hash(
         {
             "config": job.config.model_dump(mode="json"),
@@ -312,6 +315,7 @@ def apply(
     """
     config = config or ScoreConfig()
     src, out = check_stage_dir(in_dir), Path(out_dir)
+    check_doc_shards(src)  # a null text or n_tokens as text was a traceback mid-run
     setting = config.apply.perplexity if perplexity is None else perplexity
     decision = decide_perplexity(setting, src, config)
     perplexity = decision.on
@@ -336,6 +340,8 @@ def apply(
         done = sd.begin(_fingerprint(probe))  # an interrupted attempt keeps its finished passes
         if done is not None:
             return done
+        if raters_dir is not None:  # a corrupt or hand-broken raters.json: one line, no run left
+            read_meta(Path(raters_dir))
         (out / PARTS).mkdir(parents=True, exist_ok=True)
         return _apply(probe, sd, executor, progress, decision)
 

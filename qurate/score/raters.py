@@ -14,6 +14,7 @@ scale, judge metadata, agreement metrics); ``Raters.load(dir)`` is all ``apply``
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,23 +44,7 @@ class Raters:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
-        meta_path = self.directory / RATERS_FILE
-        if not self.directory.is_dir():
-            raise BadInputError(
-                f"{directory}: no such raters directory (`qurate score distill` -o)"
-            )
-        if not meta_path.is_file():
-            raise BadInputError(
-                f"{directory}: no {RATERS_FILE} (train raters with `qurate score distill`)"
-            )
-        try:
-            self.meta: dict[str, Any] = json.loads(meta_path.read_text())
-        except json.JSONDecodeError as e:
-            raise BadInputError(f"{meta_path}: corrupt ({e})") from e
-        if (why := _meta_problem(self.meta)) is not None:
-            raise BadInputError(
-                f"{meta_path}: not a raters.json written by `qurate score distill` ({why})"
-            )
+        self.meta: dict[str, Any] = read_meta(self.directory)
         self.max_chars = int(self.meta.get("max_chars", 10_000))
         self.dimensions: dict[str, Any] = {}
         self.values: dict[str, np.ndarray] = {}
@@ -67,7 +52,7 @@ class Raters:
             model = self._load(spec["file"])
             self.dimensions[name] = model
             # Map each label of the model to its numeric score.
-            self.values[name] = {lab: float(_unlabel(lab)) for lab in model.get_labels()}  # type: ignore[assignment]
+            self.values[name] = _scores_of(model.get_labels(), self.directory / spec["file"])  # type: ignore[assignment]
         self.domain_model = (
             self._load(self.meta["domain"]["file"]) if self.meta.get("domain") else None
         )
@@ -75,6 +60,14 @@ class Raters:
         self.domain_names = {
             _label(name): name for name in (self.meta.get("domain") or {}).get("labels", [])
         }
+        if self.domain_model is not None and self.domain_names:
+            foreign = sorted(set(self.domain_model.get_labels()) - set(self.domain_names))
+            if foreign:  # lid.176 as the domain model labelled every document "en", exit 0
+                raise BadInputError(
+                    f"{self.directory / self.meta['domain']['file']}: not this directory's "
+                    f"domain model (labels {', '.join(_unlabel(x) for x in foreign[:5])} are "
+                    "not in raters.json); run `qurate score distill` again"
+                )
 
     def _load(self, name: str) -> Any:
         path = self.directory / name
@@ -112,6 +105,42 @@ class Raters:
         return scores, domains, dprob
 
 
+def _scores_of(labels: list[str], path: Path) -> dict[str, float]:
+    """A rater's labels as the scores they stand for; a model whose labels are not scores (a
+    domain or language model named as a rater) is a one-line error, not a ValueError."""
+    try:
+        return {lab: float(_unlabel(lab)) for lab in labels}
+    except ValueError:
+        shown = ", ".join(_unlabel(x) for x in labels[:5])
+        raise BadInputError(
+            f"{path}: not a rater model (its labels {shown} are not scores); "
+            "run `qurate score distill` again"
+        ) from None
+
+
+def read_meta(directory: Path) -> dict[str, Any]:
+    """The checked ``raters.json`` of a raters directory, or a one-line error saying what is
+    wrong (``apply`` calls it before it starts a run, so a bad one leaves nothing behind)."""
+    meta_path = directory / RATERS_FILE
+    if directory.exists() and not directory.is_dir():  # it was "no such raters directory"
+        raise BadInputError(f"{directory}: not a directory (give the `qurate score distill` -o)")
+    if not directory.is_dir():
+        raise BadInputError(f"{directory}: no such raters directory (`qurate score distill` -o)")
+    if not meta_path.is_file():
+        raise BadInputError(
+            f"{directory}: no {RATERS_FILE} (train raters with `qurate score distill`)"
+        )
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:  # not UTF-8: was a traceback
+        raise BadInputError(f"{meta_path}: corrupt ({e})") from e
+    if (why := _meta_problem(meta)) is not None:
+        raise BadInputError(
+            f"{meta_path}: not a raters.json written by `qurate score distill` ({why})"
+        )
+    return meta
+
+
 def _meta_problem(meta: Any) -> str | None:
     """What makes a loaded raters.json unusable, or None. A hand-edited one without raters
     scored every document with nothing and failed deep in ``apply`` (a zip of unequal length)."""
@@ -128,7 +157,47 @@ def _meta_problem(meta: Any) -> str | None:
         isinstance(domain, dict) and isinstance(domain.get("file"), str)
     ):
         return "'domain' names no model 'file'"
+    if domain is not None and not _strings(domain.get("labels", [])):
+        return "'domain.labels' is not a list of labels"
+    reference = meta.get("reference")
+    if reference and not (isinstance(reference, dict) and isinstance(reference.get("file"), str)):
+        return "'reference' names no model 'file'"
+    version = meta.get("preprocess_version", PREPROCESS_VERSION)
+    if version != PREPROCESS_VERSION:  # recorded by distill, and never compared: texts were
+        # cleaned one way for training and another for scoring, without a word
+        return (
+            f"its raters read text cleaned by preprocessing version {version!r}, this qurate "
+            f"cleans with version {PREPROCESS_VERSION}; run `qurate score distill` again"
+        )
+    max_chars = meta.get("max_chars", 1)
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
+        return f"'max_chars' is {max_chars!r}, not a count of characters"
+    return _check_problem(meta.get("judge_check"))
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _check_problem(check: Any) -> str | None:
+    """What makes the judge check a raters.json carries (it scales the raters' weight in
+    ``apply``) unusable: a hand-edited ``"x"``, a null or NaN reliability, an AUC without the
+    number of documents behind it were tracebacks after the models had loaded."""
+    if not check:
+        return None
+    if not isinstance(check, dict):
+        return f"'judge_check' is a {type(check).__name__}, not an object"
+    reliability = check.get("reliability", 1.0)
+    if not _finite(reliability) or not 0 <= reliability <= 1:
+        return f"'judge_check.reliability' is {reliability!r}, not a number in [0, 1]"
+    auc, n = check.get("auc"), check.get("n")
+    if auc is not None and not (_finite(auc) and isinstance(n, int) and not isinstance(n, bool)):
+        return "'judge_check' needs a finite 'auc' and the count 'n' it was measured on"
     return None
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def write_raters_meta(directory: Path, meta: dict[str, Any]) -> None:

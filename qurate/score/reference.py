@@ -123,6 +123,11 @@ class ReferenceClassifier:
         if not self.path.is_file():
             raise BadInputError(f"{self.path}: reference classifier file missing")
         self.model = load_model(self.path)
+        if LABEL not in self.model.get_labels():  # a foreign model scored P(reference) 0 for all
+            raise BadInputError(
+                f"{self.path}: not a reference classifier (no {LABEL} label); "
+                "run `qurate score distill` again"
+            )
         self.max_chars = max_chars
 
     def predict(self, texts: list[str]) -> np.ndarray:
