@@ -13,6 +13,7 @@ PKG = Path(__file__).resolve().parents[1] / "qurate"
 LEVEL = {
     "errors": 0,
     "contract": 1,
+    "progress": 1,  # the rich progress bar the stages share (imports nothing of qurate)
     "readers": 2,
     "filters": 2,
     "dedup": 2,

@@ -214,10 +214,12 @@ def run_ablation(
 
 def _view(label: str) -> Any:
     """A training bar on stderr for one proxy run (``qurate.train.progress``)."""
-    from qurate.cli.options import Console
+    from rich.console import Console
+
     from qurate.train.progress import TrainView
 
-    return TrainView(Console(stderr=True), label)
+    # markup off, as the CLI's console: the start line holds the user's paths
+    return TrainView(Console(stderr=True, markup=False), label)
 
 
 def _run_jobs(

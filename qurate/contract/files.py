@@ -60,13 +60,13 @@ def not_regular(path: Path) -> str | None:
 
 
 def file_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be opened as a file, in words (``no such file``, ``not a regular
+    """Why ``path`` cannot be opened as a file, in words (``no such file or directory``, ``not a regular
     file (FIFO)``), or None: a FIFO given as a config, benchmark or samples file was called
     "not found" though it is there."""
     why = not_regular(path)
     if why is None:
         return None
-    return "no such file" if why == "vanished" else f"not a regular file ({why})"
+    return "no such file or directory" if why == "vanished" else f"not a regular file ({why})"
 
 
 def _tmp_name(path: Path) -> Path:
