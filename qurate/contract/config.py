@@ -100,8 +100,9 @@ def _alias_problem(data: Any) -> str | None:
     RecursionError, a traceback) or aliases of aliases expanding to more than
     ``MAX_VALUES`` values (ten levels of ten: the run hung)."""
     seen = 0
+    open_: set[int] = set()  # the containers on the path from the root to this node
 
-    def walk(node: Any, path: tuple[str, ...], open_: frozenset[int]) -> str | None:
+    def walk(node: Any, path: tuple[str, ...]) -> str | None:
         nonlocal seen
         seen += 1
         if seen > MAX_VALUES:
@@ -110,13 +111,17 @@ def _alias_problem(data: Any) -> str | None:
             return None
         if id(node) in open_:
             return f"{'.'.join(path)}: a YAML alias that holds itself (`&a [*a]`)"
+        open_.add(id(node))
         items = node.items() if isinstance(node, dict) else enumerate(node)
-        for k, v in items:
-            if (found := walk(v, (*path, str(k)), open_ | {id(node)})) is not None:
-                return found
+        try:
+            for k, v in items:
+                if (found := walk(v, (*path, str(k)))) is not None:
+                    return found
+        finally:
+            open_.discard(id(node))
         return None
 
-    return walk(data, (), frozenset())
+    return walk(data, ())
 
 
 def take_section(
