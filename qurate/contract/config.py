@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from qurate.contract.files import file_problem
+from qurate.contract.files import NO_SUCH_FILE, file_problem
 from qurate.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -68,7 +68,7 @@ def load_yaml(path: str | Path | None) -> dict[str, Any]:
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file (give a YAML file)")
     if (why := file_problem(p)) is not None:
-        raise ConfigError(f"{p}: {why.replace('no such file', 'no such config file')}")
+        raise ConfigError(f"{p}: {'no such config file' if why == NO_SUCH_FILE else why}")
     try:
         data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except yaml.YAMLError as e:

@@ -59,14 +59,25 @@ def not_regular(path: Path) -> str | None:
     return "device"
 
 
+def require_shard_file(path: Path) -> None:
+    """A one-line error if an entry named like a shard is not a regular file: a FIFO
+    ``part-1.parquet`` blocked every reader on open forever, and a folder of that name is
+    data that skipping would lose without a word."""
+    if (why := not_regular(path)) is not None:
+        raise BadInputError(f"{path}: not a regular file ({why}); a stage's shards are files")
+
+
+NO_SUCH_FILE = "no such file or directory"
+
+
 def file_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be opened as a file, in words (``no such file or directory``, ``not a regular
+    """Why ``path`` cannot be opened as a file, in words (``NO_SUCH_FILE``, ``not a regular
     file (FIFO)``), or None: a FIFO given as a config, benchmark or samples file was called
     "not found" though it is there."""
     why = not_regular(path)
     if why is None:
         return None
-    return "no such file or directory" if why == "vanished" else f"not a regular file ({why})"
+    return NO_SUCH_FILE if why == "vanished" else f"not a regular file ({why})"
 
 
 def _tmp_name(path: Path) -> Path:

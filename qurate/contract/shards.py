@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from qurate.contract.files import not_regular
+from qurate.contract.files import require_shard_file
 from qurate.contract.schema import (
     DOC_SCHEMA,
     READABLE_VERSIONS,
@@ -97,18 +97,15 @@ class ShardWriter:
 
 
 def shard_paths(directory: str | Path, *, rejects: bool = False) -> list[Path]:
-    """The complete shards of a stage directory (or of its ``rejects/``), sorted.
-
-    An entry named like a shard that is not a regular file is a one-line error: a FIFO
-    ``part-1.parquet`` blocked every reader (mix, stats, report) on open forever, and a
-    folder of that name is data that skipping would lose without a word."""
+    """The complete shards of a stage directory (or of its ``rejects/``), sorted; an entry
+    named like a shard that is not a regular file is a one-line error (``require_shard_file``:
+    a FIFO blocked mix, stats and report on open forever)."""
     d = Path(directory) / REJECTS if rejects else Path(directory)
     if not d.is_dir():
         return []
     paths = sorted(p for p in d.glob("*.parquet") if not p.name.startswith("."))
     for p in paths:
-        if (why := not_regular(p)) is not None:
-            raise BadInputError(f"{p}: not a regular file ({why}); a stage's shards are files")
+        require_shard_file(p)
     return paths
 
 

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from datatrove.data import Document
 
 from qurate.contract.compressed import StreamDamage, compression_of, iter_decompressed
-from qurate.contract.files import file_problem
+from qurate.contract.files import NO_SUCH_FILE, file_problem
 from qurate.contract.rejects import QurateFilter
 from qurate.dedup.config import DecontamConfig
 from qurate.dedup.files import atomic_save
@@ -99,7 +99,7 @@ def read_benchmark(path: Path, cfg: DecontamConfig) -> Iterator[tuple[str, list[
     """
     path = Path(path)
     if (why := file_problem(path)) is not None:
-        raise BadInputError(f"{path}: {why.replace('no such file', 'benchmark file not found')}")
+        raise BadInputError(f"{path}: {'benchmark file not found' if why == NO_SUCH_FILE else why}")
     fields = _fields(cfg)
     name = path.name.lower()
     if name.endswith(".parquet"):

@@ -245,8 +245,8 @@ def _fingerprint(job: _Job) -> str:
     judge and perplexity."""
     src = Path(job.src)
     # bytes as text: a raters.json that is not UTF-8 is named by read_meta, not a traceback here
-    path = Path(job.raters_dir or ".") / RATERS_FILE
-    raters = path.read_bytes().decode("utf-8", "replace") if job.raters_dir else None
+    meta = Path(job.raters_dir) / RATERS_FILE if job.raters_dir else None
+    raters = meta.read_bytes().decode("utf-8", "replace") if meta else None
     return config_hash(
         {
             "config": job.config.model_dump(mode="json"),

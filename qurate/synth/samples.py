@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qurate.contract.compressed import StreamDamage
-from qurate.contract.files import RUN_MARKER, file_problem, require_finished
+from qurate.contract.files import NO_SUCH_FILE, RUN_MARKER, file_problem, require_finished
 from qurate.contract.shards import write_table
 from qurate.errors import BadInputError
 from qurate.readers.inputs import JSONL_SUFFIXES, PARQUET_SUFFIXES, iter_lines
@@ -71,7 +71,7 @@ def _files(path: Path) -> list[Path]:
             )
         return [path]
     if not path.is_dir():
-        raise BadInputError(f"{path}: {file_problem(path) or 'no such file or directory'}")
+        raise BadInputError(f"{path}: {file_problem(path) or NO_SUCH_FILE}")
     if (path / RUN_MARKER).is_file():  # a `synth generate` that started here: finished?
         require_finished(path)  # (its half-written samples were filtered, exit 0)
     files = [

@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 import torch
 from tokenizers import Tokenizer
 
-from qurate.contract.files import not_regular
+from qurate.contract.files import require_shard_file
 from qurate.errors import BadInputError
 from qurate.train.loss import IGNORE_INDEX
 from qurate.train.tokenizer import TOKEN_DTYPE, encode, eos_id
@@ -70,8 +70,7 @@ def list_shards(path: str | Path) -> list[Path]:
     if not shards:
         raise BadInputError(f"{d} has no part-*.parquet shards: point --data at a stage directory")
     for s in shards:
-        if (why := not_regular(s)) is not None:  # a FIFO blocked the trainer on open
-            raise BadInputError(f"{s}: not a regular file ({why}); a stage's shards are files")
+        require_shard_file(s)  # a FIFO blocked the trainer on open
         try:
             schema = pq.read_schema(s)
         except (OSError, pa.ArrowException) as e:

@@ -199,7 +199,7 @@ def test_bad_benchmark_files(tmp_path):
     (tmp_path / "latin.jsonl").write_bytes(b'{"text": "caf\xe9"}\n')
     with pytest.raises(BadInputError, match="latin.jsonl: not UTF-8"):
         build_decontam_index([tmp_path / "latin.jsonl"], tmp_path / "i.npz")
-    with pytest.raises(BadInputError, match="missing.jsonl: benchmark file not found"):
+    with pytest.raises(BadInputError, match="missing.jsonl: benchmark file not found$"):
         build_decontam_index([tmp_path / "missing.jsonl"], tmp_path / "i.npz")
     with pytest.raises(ConfigError):
         DecontamFilter(tmp_path / "nope.npz")
