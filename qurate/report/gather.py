@@ -131,7 +131,7 @@ def discover_stages(run_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
     return found
 
 
-def _files_sql(paths: list[Path]) -> str:
+def files_sql(paths: list[Path]) -> str:
     files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
     return f"read_parquet([{files}], union_by_name = true)"
 
@@ -183,7 +183,7 @@ def gather_stage(
     shards = shard_paths(path)
     if not shards:
         return s
-    rel = _files_sql(shards)
+    rel = files_sql(shards)
     cols = {r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
     # As text and as a 64-bit sum: a list-typed domain failed as a dict key, and a total past
     # 64 bits failed in plotly's JSON, both tracebacks (a sum too large is DuckDB's one line).

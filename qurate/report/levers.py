@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from qurate.contract.shards import shard_paths
-from qurate.report.gather import discover_stages
+from qurate.report.gather import discover_stages, files_sql
 
 
 def _n(x: Any) -> str:
@@ -49,8 +49,7 @@ def _score(path: Path, m: dict[str, Any]) -> str:
     shards = shard_paths(path)
     parts = []
     if shards:
-        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in shards)
-        rel = f"read_parquet([{files}], union_by_name = true)"
+        rel = files_sql(shards)
         con = duckdb.connect()
         try:
             q = con.execute(
