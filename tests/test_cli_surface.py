@@ -99,3 +99,21 @@ def test_every_writing_command_takes_output_and_overwrite():
     for path, cmd in found.items():
         opts = {o for p in cmd.params for o in getattr(p, "opts", [])}
         assert "--out" not in opts, f"`qurate {path}` still spells --out"
+
+
+def test_calling_main_again_does_not_register_the_commands_again(capsys):
+    # Before: every `main()` call added every command group to the app again, and Typer
+    # builds the whole tree per call, so the Nth call in one process (a notebook, the test
+    # suite) built N copies: the help test took 72 s in the suite against 5 s alone.
+    from qurate.cli import main
+
+    def size() -> tuple[int, int]:
+        return len(app.registered_groups), len(app.registered_commands)
+
+    for _ in range(3):
+        with pytest.raises(SystemExit):
+            main(["--help"])
+        if _ == 0:
+            first = size()
+    assert size() == first and first[0] >= 5, (first, size())
+    capsys.readouterr()

@@ -49,11 +49,20 @@ def _root(
     """qurate: filter, score, augment, synthesise, mix, train."""
 
 
+_registered = False
+
+
 def _register() -> None:
-    """Attach every command group. Import here so `qurate --help` stays the only cost."""
+    """Attach every command group, once per process. Import here so `qurate --help` stays the
+    only cost. Once: each registration adds every group again, and Typer builds the whole
+    tree on every call, so a process calling `main` N times paid N times the tree."""
+    global _registered
+    if _registered:
+        return
     from qurate.cli import commands
 
     commands.register(app)
+    _registered = True
 
 
 class Interrupted(BaseException):
