@@ -71,3 +71,8 @@ class Bar:
     def advance(self, n: int) -> None:
         if self.progress is not None and self.task is not None:
             self.progress.advance(self.task, n)
+
+    def update(self, done: int, total: int) -> None:
+        """Set the position and the total (for work whose size is known only once it starts)."""
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, completed=done, total=total)

@@ -60,21 +60,31 @@ def load_evals(cfg: AblateConfig) -> dict[str, EvalSet]:
 
 
 def evaluate_model(
-    model_path: str | Path, evals: dict[str, EvalSet], cfg: AblateConfig
+    model_path: str | Path,
+    evals: dict[str, EvalSet],
+    cfg: AblateConfig,
+    *,
+    progress: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Every evaluation's metrics on one model, with the wall time of each."""
+    """Every evaluation's metrics on one model, with the wall time of each. ``progress``: a
+    bar per evaluation on stderr (windows scored, or prompts generated)."""
+    from qurate.progress import Bar
+
     lm = load_model(model_path)
     check_eval_window(cfg, lm.model.config.max_position_embeddings, str(model_path))
     out = {}
     for name, ev in evals.items():
         t0 = time.perf_counter()
-        res = run_eval(
-            lm,
-            ev,
-            seq_len=cfg.eval_seq_len,
-            batch_size=cfg.eval_batch_size,
-            max_new_tokens=cfg.max_new_tokens,
-        )
+        unit = "prompts" if ev.kind == "gen" else "windows"
+        with Bar(f"eval {name}", None, enabled=progress, unit=unit) as bar:
+            res = run_eval(
+                lm,
+                ev,
+                seq_len=cfg.eval_seq_len,
+                batch_size=cfg.eval_batch_size,
+                max_new_tokens=cfg.max_new_tokens,
+                on_rows=bar.update,
+            )
         res["wall_s"] = round(time.perf_counter() - t0, 3)
         if not math.isfinite(res["value"]):  # a NaN metric was printed and written, exit 0
             raise BadInputError(

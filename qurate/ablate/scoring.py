@@ -16,6 +16,7 @@ label (``head_nll``, ``token_nll``); the forward pass is where the time goes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,9 +161,15 @@ def head_nll(
 
 @torch.inference_mode()
 def sequence_nll(
-    lm: LoadedModel, seqs: list[tuple[np.ndarray, int]], *, seq_len: int, batch_size: int
+    lm: LoadedModel,
+    seqs: list[tuple[np.ndarray, int]],
+    *,
+    seq_len: int,
+    batch_size: int,
+    on_rows: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(summed loss in nats, scored tokens) per sequence."""
+    """(summed loss in nats, scored tokens) per sequence. ``on_rows(done, total)`` after each
+    forward pass, in packed windows of ``seq_len`` tokens (a progress bar)."""
     nll = np.zeros(len(seqs), dtype=np.float64)
     count = np.zeros(len(seqs), dtype=np.int64)
     if not seqs:
@@ -188,6 +195,8 @@ def sequence_nll(
         keep = own >= 0
         nll += np.bincount(own[keep], weights=loss[keep], minlength=len(seqs))
         count += np.bincount(own[keep], minlength=len(seqs))
+        if on_rows is not None:
+            on_rows(min(r0 + step, len(p.input_ids)), len(p.input_ids))
     return nll, count
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ import numpy as np
 from qurate.ablate.inputs import read_rows
 from qurate.ablate.scoring import LoadedModel, greedy, sequence_nll
 from qurate.errors import BadInputError
+
+OnRows = Callable[[int, int], None] | None  # progress: (done, total)
 
 LN2 = math.log(2)
 
@@ -140,18 +143,26 @@ def load_eval(name: str, path: str, max_docs: int | None = None) -> EvalSet:
 
 
 def bits_per_byte(
-    lm: LoadedModel, texts: list[str], *, seq_len: int, batch_size: int
+    lm: LoadedModel,
+    texts: list[str],
+    *,
+    seq_len: int,
+    batch_size: int,
+    on_rows: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(nats, bytes) per text; bits per byte of a set is ``sum(nats) / ln 2 / sum(bytes)``."""
     toks = lm.encode(texts)
     seqs = [(np.concatenate(([lm.eos], t)).astype(np.int64), 1) for t in toks]
-    nll, _ = sequence_nll(lm, seqs, seq_len=seq_len, batch_size=batch_size)
+    nll, _ = sequence_nll(lm, seqs, seq_len=seq_len, batch_size=batch_size, on_rows=on_rows)
     nbytes = np.array([len(t.encode("utf-8")) for t in texts], dtype=np.int64)
     return nll, nbytes
 
 
-def _text_metrics(lm: LoadedModel, ev: EvalSet, seq_len: int, batch: int) -> dict[str, Any]:
-    nll, nbytes = bits_per_byte(lm, [r["text"] for r in ev.rows], seq_len=seq_len, batch_size=batch)
+def _text_metrics(
+    lm: LoadedModel, ev: EvalSet, seq_len: int, batch: int, on_rows: OnRows
+) -> dict[str, Any]:
+    texts = [r["text"] for r in ev.rows]
+    nll, nbytes = bits_per_byte(lm, texts, seq_len=seq_len, batch_size=batch, on_rows=on_rows)
     out: dict[str, Any] = {
         "metric": "bits_per_byte",
         "value": float(nll.sum() / LN2 / nbytes.sum()),
@@ -172,7 +183,11 @@ def _text_metrics(lm: LoadedModel, ev: EvalSet, seq_len: int, batch: int) -> dic
 
 
 def mc_scores(
-    lm: LoadedModel, rows: list[dict[str, Any]], seq_len: int, batch: int
+    lm: LoadedModel,
+    rows: list[dict[str, Any]],
+    seq_len: int,
+    batch: int,
+    on_rows: OnRows = None,
 ) -> list[tuple[list[float], list[int]]]:
     """Per row: (summed log-likelihood of each choice, byte length of each choice)."""
     seqs, where = [], []
@@ -192,7 +207,7 @@ def mc_scores(
                 start = len(toks) - len(cont)
             seqs.append((toks, start))
             where.append(i)
-    nll, _ = sequence_nll(lm, seqs, seq_len=seq_len, batch_size=batch)
+    nll, _ = sequence_nll(lm, seqs, seq_len=seq_len, batch_size=batch, on_rows=on_rows)
     out: list[tuple[list[float], list[int]]] = [([], []) for _ in rows]
     k = 0
     for i, r in enumerate(rows):
@@ -203,8 +218,10 @@ def mc_scores(
     return out
 
 
-def _mc_metrics(lm: LoadedModel, ev: EvalSet, seq_len: int, batch: int) -> dict[str, Any]:
-    scores = mc_scores(lm, ev.rows, seq_len, batch)
+def _mc_metrics(
+    lm: LoadedModel, ev: EvalSet, seq_len: int, batch: int, on_rows: OnRows
+) -> dict[str, Any]:
+    scores = mc_scores(lm, ev.rows, seq_len, batch, on_rows)
     acc = acc_norm = 0
     for r, (ll, nb) in zip(ev.rows, scores, strict=True):
         acc += int(int(np.argmax(ll)) == r["answer"])
@@ -213,12 +230,18 @@ def _mc_metrics(lm: LoadedModel, ev: EvalSet, seq_len: int, batch: int) -> dict[
     return {"metric": "acc", "value": acc / n, "acc_norm": acc_norm / n, "docs": n}
 
 
-def _gen_metrics(lm: LoadedModel, ev: EvalSet, seq_len: int, max_new: int) -> dict[str, Any]:
+def _gen_metrics(
+    lm: LoadedModel, ev: EvalSet, seq_len: int, max_new: int, on_rows: OnRows
+) -> dict[str, Any]:
     from qurate.synth.sandbox import SandboxLimits
     from qurate.synth.verify_code import verify_code
     from qurate.synth.verify_math import verify_against_reference
 
-    outs = [greedy(lm, r["prompt"], max_new, seq_len) for r in ev.rows]
+    outs = []
+    for r in ev.rows:
+        outs.append(greedy(lm, r["prompt"], max_new, seq_len))
+        if on_rows is not None:
+            on_rows(len(outs), len(ev.rows))
     passed = []
     is_code = [isinstance(r.get("tests"), str) and bool(r["tests"].strip()) for r in ev.rows]
     code_rows = [(i, r) for i, r in enumerate(ev.rows) if is_code[i]]
@@ -244,14 +267,17 @@ def run_eval(
     seq_len: int = 512,
     batch_size: int = 8,
     max_new_tokens: int = 128,
+    on_rows: OnRows = None,
 ) -> dict[str, Any]:
-    """The metrics of one evaluation on one model (``metric`` names the headline ``value``)."""
+    """The metrics of one evaluation on one model (``metric`` names the headline ``value``).
+    ``on_rows(done, total)`` reports progress: packed windows scored (text, multiple choice)
+    or prompts generated (generation)."""
     if ev.kind == "text":
-        out = _text_metrics(lm, ev, seq_len, batch_size)
+        out = _text_metrics(lm, ev, seq_len, batch_size, on_rows)
     elif ev.kind == "mc":
-        out = _mc_metrics(lm, ev, seq_len, batch_size)
+        out = _mc_metrics(lm, ev, seq_len, batch_size, on_rows)
     else:
-        out = _gen_metrics(lm, ev, seq_len, max_new_tokens)
+        out = _gen_metrics(lm, ev, seq_len, max_new_tokens, on_rows)
     out["kind"] = ev.kind
     if ev.rejected:
         out["rejected_rows"] = ev.rejected

@@ -172,7 +172,7 @@ def eval_command(
         raise ConfigError("qurate eval: give at least one --eval NAME=PATH")
     if out is not None and out.is_dir():  # found before the evals run, not after
         raise ConfigError(f"-o {out} is a directory: give a file for the metrics JSON")
-    results = evaluate_model(model, load_evals(cfg), cfg)
+    results = evaluate_model(model, load_evals(cfg), cfg, progress=True)
     table = Table(title=f"eval: {model}")
     for col in ("eval", "kind", "metric", "value", "rows", "seconds"):
         table.add_column(col, justify="left" if col in ("eval", "kind", "metric") else "right")

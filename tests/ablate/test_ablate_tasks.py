@@ -97,3 +97,23 @@ def test_generation_runs_on_a_tiny_model(fact_model, tmp_path, jsonl):
     ev = load_eval("gen", str(jsonl(tmp_path / "g.jsonl", rows)))
     res = run_eval(load_model(fact_model, device="cpu"), ev, max_new_tokens=8)
     assert res["docs"] == 1 and res["value"] == 0.0  # it answers "four.", never \boxed{4}
+
+
+def test_every_kind_reports_its_progress_up_to_the_total(fact_model, tmp_path, jsonl, monkeypatch):
+    # `qurate eval` drew no bar: a held-out set of a real model sat silent for minutes.
+    lm = load_model(fact_model, device="cpu")
+    monkeypatch.setattr(tasks, "greedy", lambda lm, prompt, n, seq: "\\boxed{4}")
+    texts = [{"text": f"{q} {a}. " * 20} for q, a in FACTS.items()]
+    sets = {
+        "text": jsonl(tmp_path / "t.jsonl", texts),
+        "mc": jsonl(tmp_path / "mc.jsonl", mc_rows(12)),
+        "gen": jsonl(tmp_path / "g.jsonl", [{"prompt": f"{i}+0=", "reference": "4"} for i in range(5)]),
+    }  # fmt: skip
+    for kind, path in sets.items():
+        seen: list[tuple[int, int]] = []
+        ev = load_eval(kind, str(path))
+        run_eval(lm, ev, seq_len=32, batch_size=2, on_rows=lambda d, t, s=seen: s.append((d, t)))
+        done = [d for d, _ in seen]
+        assert len(seen) >= 2 and done == sorted(done) and seen[-1][0] == seen[-1][1], (kind, seen)
+        assert len({t for _, t in seen}) == 1, (kind, seen)
+    assert seen[-1] == (5, 5)  # generation counts prompts
