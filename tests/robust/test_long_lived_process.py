@@ -54,3 +54,26 @@ def test_an_engine_computes_on_its_threads_and_leaves_the_callers(threads):
     assert seen and set(seen) == {1}  # engine.cpu_threads (default 1) while it computes
     assert torch.get_num_threads() == threads  # was 1 for the rest of the process
     assert torch.equal(torch.get_rng_state(), rng)  # generate reseeded the caller's RNG
+
+
+def _nothing(data, rank: int = 0, world_size: int = 1):
+    return data
+
+
+def test_a_task_run_in_this_process_leaves_the_environment(tmp_path, monkeypatch):
+    from qurate.contract.executors import ExecutorConfig, make_executor, run_executor
+
+    monkeypatch.setenv("DATATROVE_EXECUTOR", "mine")  # the caller's own, kept
+    before = dict(os.environ)
+    ex = make_executor([_nothing], ExecutorConfig(workers=1), tasks=1, logging_dir=tmp_path,
+                       job_name="t")  # fmt: skip
+    run_executor(ex)
+    assert (tmp_path / "completions" / "00000").is_file()  # the task ran here
+    assert dict(os.environ) == before  # DATATROVE_NODE_RANK, _CPUS_PER_TASK ... were left set
+
+
+def test_a_command_leaves_the_exception_hook(tmp_path):
+    hook = sys.excepthook
+    assert _run(["train", "plan", "--params", "7e9", "--tokens", "2T"]) == 0
+    assert _run(["stats", str(tmp_path / "missing")]) == 2
+    assert sys.excepthook is hook  # Typer installed its own on every call
