@@ -77,3 +77,61 @@ def test_a_command_leaves_the_exception_hook(tmp_path):
     assert _run(["train", "plan", "--params", "7e9", "--tokens", "2T"]) == 0
     assert _run(["stats", str(tmp_path / "missing")]) == 2
     assert sys.excepthook is hook  # Typer installed its own on every call
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Shards of word salad and a 300-token BPE trained on them."""
+    import random
+
+    from qurate.contract.shards import ShardWriter, write_manifest
+    from qurate.train.api import train_tokenizer
+
+    d = tmp_path_factory.mktemp("long")
+    words = "the cat sat on a mat while data engineers curate corpora ; 1 2 + = def ( )".split()
+    rng = random.Random(0)
+    with ShardWriter(d / "data") as w:
+        for i in range(80):
+            w.write({"id": f"d{i}", "text": " ".join(rng.choices(words, k=rng.randint(5, 40)))})
+    write_manifest(d / "data", stage="t", config_hash="t", inputs=[], n_in=80, n_kept=80,
+                   rejected_by_reason={})  # fmt: skip
+    return d / "data", train_tokenizer(d / "data", d / "tok", vocab_size=300)
+
+
+def _train(data, tok, out, *more: str) -> int:
+    return _run(["train", "--data", str(data), "-o", str(out), "--preset", "tiny",
+                 "--tokenizer", str(tok), "--max-steps", "2", "--seq-len", "32",
+                 "--micro-batch-size", "2", "--batch-tokens", "64", "--lr", "1e-3", *more])  # fmt: skip
+
+
+def test_training_twice_in_one_process_leaves_the_callers_rng(corpus, tmp_path):
+    import json
+    import random
+
+    import numpy as np
+
+    data, tok = corpus
+    assert _train(data, tok, tmp_path / "a") == 0  # first: its imports draw from `random`
+    torch.manual_seed(123)
+    np.random.seed(123)
+    random.seed(123)
+    expected = (torch.rand(3), np.random.rand(3), random.random())
+    torch.manual_seed(123)
+    np.random.seed(123)
+    random.seed(123)
+    # a resumed run restores the numpy and Python RNGs of its checkpoint
+    assert _train(data, tok, tmp_path / "a", "--resume", "--max-steps", "3") == 0
+    assert _train(data, tmp_path / "missing-tokenizer", tmp_path / "bad") == 2  # fails ...
+    assert _train(data, tok, tmp_path / "b") == 0  # ... and the next call is unharmed
+    got = (torch.rand(3), np.random.rand(3), random.random())
+    assert torch.equal(got[0], expected[0])  # train's torch.manual_seed(cfg.seed) stayed
+    assert np.array_equal(got[1], expected[1]) and got[2] == expected[2]
+
+    def losses(run):
+        return [json.loads(line)["loss"] for line in (run / "metrics.jsonl").open()
+                if '"loss"' in line]  # fmt: skip
+
+    assert (
+        losses(tmp_path / "a")[:2] == losses(tmp_path / "b") != []
+        and len(losses(tmp_path / "a")) == 3
+    )
