@@ -135,3 +135,17 @@ def test_training_twice_in_one_process_leaves_the_callers_rng(corpus, tmp_path):
         losses(tmp_path / "a")[:2] == losses(tmp_path / "b") != []
         and len(losses(tmp_path / "a")) == 3
     )
+
+
+def test_token_count_memos_stay_bounded_across_tokenizers(corpus, tmp_path):
+    from qurate.contract import token_counts
+
+    _, tok = corpus
+    spec = (tok / "tokenizer.json").read_text()
+    for i in range(10):  # ten distinct files: a space more each time
+        path = tmp_path / f"tok{i}.json"
+        path.write_text(spec + " " * i)
+        assert token_counts.TokenCounter(path).count(["the cat sat on a mat"]) == [
+            token_counts.TokenCounter(tok / "tokenizer.json").count(["the cat sat on a mat"])[0]
+        ]
+    assert len(token_counts._MEMOS) <= 4  # was one more per tokenizer, for good
