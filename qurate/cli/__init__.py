@@ -104,7 +104,18 @@ def _say(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning every failure into one clean line."""
+    """Entry point: run the app, turning every failure into one clean line.
+
+    Called in-process (a notebook, a test), it leaves the process as it found it: the signal
+    handlers and ``sys.excepthook``, which Typer replaces on every call, are put back."""
+    hook = sys.excepthook
+    try:
+        _main(argv)
+    finally:
+        sys.excepthook = hook
+
+
+def _main(argv: list[str] | None) -> None:
     if os.environ.get("QURATE_TRACEBACK"):
         _register()
         app(args=argv)

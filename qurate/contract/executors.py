@@ -328,7 +328,11 @@ def run_executor(executor) -> None:
 
     The error keeps the task's own message (a ``QurateError`` as raised, anything else as
     ``Type: message``) and says where the traceback is; nothing is printed here.
+
+    The ``DATATROVE_*`` variables datatrove sets for a task run in this process (one worker)
+    are put back as they were: they described that task, not the caller's environment.
     """
+    saved = {k: v for k, v in os.environ.items() if k.startswith("DATATROVE_")}
     try:
         executor.run()
     except QurateError as e:
@@ -340,11 +344,20 @@ def run_executor(executor) -> None:
             f"a task failed: {type(e).__name__}{': ' + first if first else ''} "
             f"(traceback in {_failed_log(executor)})"
         ) from e
+    finally:
+        _restore_datatrove_env(saved)
     incomplete = executor.get_incomplete_ranks(skip_completed=True)
     if incomplete:
         raise BadInputError(
             f"{len(incomplete)} task(s) failed; see the logs in {executor.logging_dir.path}"
         )
+
+
+def _restore_datatrove_env(saved: dict[str, str]) -> None:
+    for key in [k for k in os.environ if k.startswith("DATATROVE_")]:
+        if key not in saved:
+            del os.environ[key]
+    os.environ.update(saved)
 
 
 def _failed_log(executor) -> str:

@@ -42,6 +42,9 @@ _WS = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _UNIT_RE = re.compile(f" ?[^{_WS}]+|[{_WS}]+(?![^{_WS}])|[{_WS}]+")
 # Units are remembered up to this many per process (~100 bytes each), then forgotten.
 MAX_MEMO = 400_000
+# Memos of this many tokenizers are kept per process, the oldest dropped first: a process that
+# counts with many tokenizers in turn (a notebook, a sweep) kept up to ~40 MB for each.
+MAX_MEMOS = 4
 _SEP = "\n"
 _MEMOS: dict[str, dict[str, int]] = {}
 
@@ -77,7 +80,10 @@ class TokenCounter:
         self._sep = sep if sep is not None and _memo_applies(spec) else None
         # Shared by the counters of one tokenizer (by content) in this process: a pool
         # worker runs several tasks, and the later ones start with the units already seen.
-        self._memo = _MEMOS.setdefault(hashlib.sha1(raw).hexdigest(), {})
+        key = hashlib.sha1(raw).hexdigest()
+        if key not in _MEMOS and len(_MEMOS) >= MAX_MEMOS:
+            del _MEMOS[next(iter(_MEMOS))]  # a counter still using it keeps its own reference
+        self._memo = _MEMOS.setdefault(key, {})
 
     @property
     def memoised(self) -> bool:

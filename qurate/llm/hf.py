@@ -21,19 +21,27 @@ Across processes, the first float32 load of a GGUF file keeps its de-quantised c
 Hugging Face directory under ``$QURATE_CACHE_DIR`` (default ``~/.cache/qurate``;
 ``QURATE_CACHE_DIR=off`` turns it off), keyed by the file's path, size, modification time
 and the transformers version; later loads read that copy (about a second instead of 20-60).
+
+``cpu_threads`` holds only while an engine computes: each call sets torch's thread count and
+puts the caller's back when it returns (or raises), and ``generate`` draws from its own seeded
+generator state, leaving the caller's torch RNG as it was. Set once at construction, it
+outlived the command: a notebook that ran ``score annotate`` trained its next model on one
+thread. Setting the count costs microseconds per batch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
 import os
 import shutil
 import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from qurate.errors import ConfigError, EngineError, MissingExtraError
 from qurate.llm.base import (
@@ -48,6 +56,28 @@ from qurate.llm.gguf_tokens import fix_pre_tokenizer
 from qurate.llm.models import resolve_model
 
 log = logging.getLogger("qurate.llm")
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _own_threads(method: _F) -> _F:
+    """Run an engine method on the engine's ``cpu_threads``, then restore the caller's count
+    (module docstring)."""
+
+    @functools.wraps(method)
+    def wrapper(self: TransformersEngine, *args: Any, **kwargs: Any) -> Any:
+        want = self.config.cpu_threads if self.device.type == "cpu" else None
+        before = self.torch.get_num_threads()
+        if not want or want == before:
+            return method(self, *args, **kwargs)
+        self.torch.set_num_threads(want)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.torch.set_num_threads(before)
+
+    return wrapper  # type: ignore[return-value]
+
 
 # (files, dtype, device) -> (tokenizer, model, is_classifier): the last model loaded on a CPU
 _LOADED: dict[tuple[Any, ...], tuple[Any, Any, bool]] = {}
@@ -171,8 +201,6 @@ class TransformersEngine(LocalTokenizerEngine):
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
-        if self.device.type == "cpu" and config.cpu_threads:
-            torch.set_num_threads(config.cpu_threads)
         dtype = config.dtype
         if dtype == "auto":
             dtype = "bfloat16" if self.device.type == "cuda" else "float32"
@@ -316,6 +344,7 @@ class TransformersEngine(LocalTokenizerEngine):
             )
         return out
 
+    @_own_threads
     def choice_probs(self, prompts: list[Prompt], choices: list[str]) -> list[ChoiceResult]:
         self._require_lm()
         ids = self.choice_ids(choices)
@@ -337,6 +366,7 @@ class TransformersEngine(LocalTokenizerEngine):
             self.meter.add(len(seqs), sum(n_tokens))
         return out
 
+    @_own_threads
     def choice_probs_grouped(
         self, groups: list[list[Prompt]], choices: list[list[str]]
     ) -> list[list[ChoiceResult]]:
@@ -410,8 +440,16 @@ class TransformersEngine(LocalTokenizerEngine):
             logits_to_keep=1,  # only the keys/values are wanted; skip the vocab projection
         ).past_key_values
 
+    @_own_threads
     def generate(self, prompts: list[Prompt], params: GenParams) -> list[Generation]:
         self._require_lm()
+        # every batch reseeds torch (a rerun samples the same texts): on a copy of the
+        # caller's generator state, which is put back (module docstring)
+        devices = [self.device] if self.device.type == "cuda" else []
+        with self.torch.random.fork_rng(devices=devices):
+            return self._generate(prompts, params)
+
+    def _generate(self, prompts: list[Prompt], params: GenParams) -> list[Generation]:
         torch = self.torch
         out: list[Generation] = []
         bs = self.config.batch_size
@@ -459,6 +497,7 @@ class TransformersEngine(LocalTokenizerEngine):
                 self.meter.add(1, g.prompt_tokens + g.completion_tokens)
         return out
 
+    @_own_threads
     def sequence_scores(self, texts: list[Prompt]) -> list[float | None]:
         if not self.is_classifier:
             raise EngineError(f"model {self.model_id} is not a classification / reward model")
@@ -486,6 +525,7 @@ class TransformersEngine(LocalTokenizerEngine):
         seqs = [self.tokenizer.encode(t, add_special_tokens=False)[:max_tokens] for t in texts]
         return [(float(lp.sum()), len(lp)) for lp in self.token_logprobs(seqs)]
 
+    @_own_threads
     def token_logprobs(self, seqs: list[list[int]]) -> list[Any]:
         """Log-probability of every token of each id sequence (a float32 numpy array each),
         the first conditioned on BOS (EOS when the tokenizer has no BOS)."""

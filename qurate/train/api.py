@@ -12,6 +12,8 @@ error names the extra when it is missing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from qurate.errors import MissingExtraError
 
 try:
     import tokenizers  # noqa: F401
-    import torch  # noqa: F401
+    import torch
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(e.name or "torch", "train") from None
 
@@ -61,12 +63,38 @@ def train_config(
     already holds this run finished, ``finished`` (and nothing is trained).
 
     ``resume``: continue the run in ``cfg.out`` (its stored config, with the fields set in
-    ``cfg`` on top); ``overwrite``: clear the run's files in ``cfg.out`` and start again."""
+    ``cfg`` on top); ``overwrite``: clear the run's files in ``cfg.out`` and start again.
+
+    The run seeds torch (``cfg.seed``) and a resumed run restores the numpy and Python RNGs
+    of its checkpoint; the caller's RNG states are put back when it returns or raises, so
+    what a notebook draws after training does not depend on whether it trained."""
     require_finished_dirs(cfg.data, *(s.data for s in cfg.stages))  # never a half-written mix
-    trainer = Trainer(cfg, resume=resume, overwrite=overwrite, on_event=on_event)
-    c = trainer.cfg  # a resumed run reads its own stored data directories: check those too
-    require_finished_dirs(c.data, *(s.data for s in c.stages))
-    return trainer.run(stop_at=stop_at)
+    with _callers_rng():
+        trainer = Trainer(cfg, resume=resume, overwrite=overwrite, on_event=on_event)
+        c = trainer.cfg  # a resumed run reads its own stored data directories: check those too
+        require_finished_dirs(c.data, *(s.data for s in c.stages))
+        return trainer.run(stop_at=stop_at)
+
+
+@contextmanager
+def _callers_rng() -> Iterator[None]:
+    """Put back the torch (CPU, and CUDA when this process uses it), numpy and Python RNG
+    states on the way out. CUDA is left alone when it is not initialised: reading its state
+    would initialise it, in a process that may fork workers later."""
+    import random
+
+    import numpy as np
+
+    states = (torch.get_rng_state(), np.random.get_state(), random.getstate())
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    try:
+        yield
+    finally:
+        torch.set_rng_state(states[0])
+        np.random.set_state(states[1])
+        random.setstate(states[2])
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
 
 
 def train(
