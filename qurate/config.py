@@ -19,7 +19,7 @@ import re
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -38,6 +38,48 @@ from qurate.synth.config import SynthConfig
 from qurate.train.config import TrainConfig
 
 
+class IngestSource(BaseModel):
+    """A dedicated math or code corpus: `qurate augment ingest` into ``ingest-<domain>/``,
+    then one more source of the mix (scored first when `score:` is set)."""
+
+    model_config = ConfigDict(extra="forbid")
+    domain: Literal["math", "code"] = Field(description="math | code: the domain it is tagged with")
+    inputs: list[str] = Field(min_length=1, description="files or folders (JSONL, Parquet, code trees)")
+
+    _expand = field_validator("inputs", mode="after")(lambda v: [_expand_path(x) for x in v])
+
+
+class RecallSource(BaseModel):
+    """A general pool to recall a domain's documents from (the Qwen2.5-Math recipe): the pool
+    is curated with `curate:` (and scored when `score:` is set) into ``recall-<domain>/``,
+    `qurate augment recall` keeps what the classifier recalls, and that joins the mix."""
+
+    model_config = ConfigDict(extra="forbid")
+    domain: Literal["math", "code"] = Field(description="math | code: the domain to recall")
+    pool: list[str] = Field(min_length=1, description="the pool's raw input files or folders")
+    seeds: str | None = Field(
+        None, description="seed documents of the domain (JSONL/Parquet/text); null: the bundled ones"
+    )
+
+    _expand = field_validator("pool", "seeds", mode="after")(
+        lambda v: None if v is None else [_expand_path(x) for x in v] if isinstance(v, list)
+        else _expand_path(v)
+    )  # fmt: skip
+
+
+class SynthSource(BaseModel):
+    """Teacher generation from seed rows (`synth.generate:`, its teacher), kept by the
+    verifiers and reward models of `synth.filter:`, into ``synth-<task>/``; one more mix source."""
+
+    model_config = ConfigDict(extra="forbid")
+    seeds: str = Field(min_length=1, description="seed rows (JSONL/Parquet): problems, documents")
+    task: Literal["math", "code", "knowledge"] | None = Field(
+        None, description="math | code | knowledge; null: synth.generate.task"
+    )
+
+    _expand = field_validator("seeds", mode="after")(lambda v: _expand_path(v))
+
+
 class RunConfig(BaseModel):
     """What `qurate run pipeline.yaml` reads and where it writes."""
 
@@ -54,6 +96,35 @@ class RunConfig(BaseModel):
     benchmarks: list[str] = Field(
         default_factory=list, description="benchmark files to decontaminate against"
     )
+    ingest: list[IngestSource] = Field(
+        default_factory=list,
+        description="dedicated math/code corpora, each ingested and mixed (one entry per domain)",
+    )
+    recall: list[RecallSource] = Field(
+        default_factory=list,
+        description="pools to recall math/code documents from, each mixed (one entry per domain)",
+    )
+    synth: list[SynthSource] = Field(
+        default_factory=list,
+        description="teacher generation, verified and filtered, each mixed (one entry per task)",
+    )
+
+    @model_validator(mode="after")
+    def _one_entry_each(self) -> RunConfig:
+        """Each entry writes ``ingest-<domain>/`` or ``recall-<domain>/``: a second entry of
+        the same domain would write into the first one's directory (synth's tasks are checked
+        by ``qurate run``, where a null task is resolved)."""
+        for key, names in (
+            ("ingest", [e.domain for e in self.ingest]),
+            ("recall", [e.domain for e in self.recall]),
+        ):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(
+                    f"{key}: {', '.join(twice)} given twice; one entry each "
+                    "(list every input of a domain under one entry)"
+                )
+        return self
 
     @field_validator("inputs", "out", "benchmarks", mode="after")
     @classmethod
@@ -96,11 +167,13 @@ class PipelineConfig(BaseModel):
     )
     augment: AugmentConfig = Field(
         default_factory=AugmentConfig,
-        description="`qurate augment recall | ingest`: math and code (read by those commands)",
+        description="`qurate augment recall | ingest`: math and code (read by those commands, "
+        "and by `qurate run` for `run.recall` / `run.ingest`)",
     )
     synth: SynthConfig = Field(
         default_factory=SynthConfig,
-        description="`qurate synth generate | filter` (read by those commands)",
+        description="`qurate synth generate | filter` (read by those commands, and by "
+        "`qurate run` for `run.synth`)",
     )
     mix: MixConfig | None = Field(
         None,

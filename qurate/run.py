@@ -12,7 +12,10 @@ post (SFT rows and DPO pairs from the synth output, a few SFT and DPO steps; rep
 Each stage writes a subdirectory of the run directory and is resumable on its own.
 
 With a config, ``run.inputs`` are curated, then each stage whose section is present runs
-(`score`, `mix`, `train`), and a report closes the run.
+(`score`), then the other levers named under ``run:`` (``ingest``: dedicated math/code
+corpora; ``recall``: a general pool curated, scored and recalled from; ``synth``: teacher
+generation, verified and filtered), each into its own directory, then `mix` of the scored
+corpus with those, a report, and `train`.
 """
 
 from __future__ import annotations
@@ -212,6 +215,22 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
     of documents nothing scored, or an unknown train preset."""
     if run.exists() and not run.is_dir():
         raise BadInputError(f"run.out: {run} exists and is not a directory")
+    tasks = _synth_tasks(cfg)
+    if twice := sorted({t for t in tasks if tasks.count(t) > 1}):
+        raise ConfigError(
+            f"run.synth: task {', '.join(twice)} given twice (a null task is synth.generate."
+            f"task, {cfg.synth.generate.task}); one entry per task"
+        )
+    from qurate.contract.files import file_problem
+
+    named = [(f"run.ingest[{i}].inputs", p) for i, e in enumerate(cfg.run.ingest) for p in e.inputs]
+    named += [(f"run.recall[{i}].pool", p) for i, e in enumerate(cfg.run.recall) for p in e.pool]
+    named += [(f"run.recall[{i}].seeds", e.seeds) for i, e in enumerate(cfg.run.recall) if e.seeds]
+    named += [(f"run.synth[{i}].seeds", e.seeds) for i, e in enumerate(cfg.run.synth)]
+    for key, p in named:  # found now, not after curate has run for an hour
+        path = Path(p)
+        if not path.is_dir() and (why := file_problem(path)):
+            raise BadInputError(f"{key}: {p}: {why}")
     mix = cfg.mix
     if mix is not None and cfg.score is None and isinstance(mix.quality_buckets, int):
         if mix.quality_buckets > 1:  # curate leaves quality null: the mix failed after curate
@@ -228,10 +247,130 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
             raise ConfigError(f"train.preset: {e}") from None
 
 
+def _synth_tasks(cfg: PipelineConfig) -> list[str]:
+    return [e.task or cfg.synth.generate.task for e in cfg.run.synth]
+
+
+def _sources(
+    cfg: PipelineConfig, run: Path, result: RunResult, say: Say, *, progress: bool, overwrite: bool
+) -> list[Path]:
+    """``run.ingest``, ``run.recall`` and ``run.synth``, in that order: each writes its own
+    directory of the run and gives the stage directory the mix reads. With ``score:``, the
+    ingested corpora and the recall pools are scored with the run's raters first, so that
+    their documents take part in the mix's quality buckets (unscored, they would all fall in
+    the lowest)."""
+    out: list[Path] = []
+    score = cfg.score
+
+    def scored(src: Path, dst: Path, name: str) -> Path:
+        if score is None:
+            return src
+        from qurate.score.apply import apply
+
+        _stage(
+            result,
+            f"{name} score",
+            say,
+            lambda: apply(
+                src,
+                dst,
+                run / "raters",
+                score,
+                perplexity=score.apply.perplexity,
+                executor=cfg.executor,
+                overwrite=overwrite,
+                progress=progress,
+            ),
+        )
+        return dst
+
+    if cfg.run.ingest:
+        from qurate.augment.ingest import ingest
+
+    for e in cfg.run.ingest:
+        d = run / f"ingest-{e.domain}"
+        _stage(
+            result,
+            f"ingest {e.domain}",
+            say,
+            lambda e=e, d=d: ingest(
+                e.inputs, d / "ingested", e.domain, cfg.augment.ingest, overwrite=overwrite
+            ),
+        )
+        out.append(scored(d / "ingested", d / "scored", f"ingest {e.domain}"))
+    if cfg.run.recall:
+        from qurate.augment.recall import bundled_seeds, recall
+        from qurate.curate.pipeline import curate
+
+    for e in cfg.run.recall:
+        d = run / f"recall-{e.domain}"
+        _stage(
+            result,
+            f"recall {e.domain} pool",
+            say,
+            lambda e=e, d=d: (
+                curate(
+                    e.pool,
+                    d / "pool",
+                    cfg.curate,
+                    executor=cfg.executor,
+                    decontaminate=cfg.run.benchmarks,
+                    progress=progress,
+                    overwrite=overwrite,
+                ).manifest
+            ),
+        )
+        pool = scored(d / "pool", d / "pool-scored", f"recall {e.domain} pool")
+        _stage(
+            result,
+            f"recall {e.domain}",
+            say,
+            lambda e=e, d=d, pool=pool: recall(
+                pool,
+                d / "recalled",
+                e.seeds or bundled_seeds(e.domain),
+                e.domain,
+                cfg.augment.recall,
+                overwrite=overwrite,
+                progress=progress,
+            ),
+        )
+        out.append(d / "recalled")
+    if cfg.run.synth:
+        from qurate.synth.filter import filter_samples
+        from qurate.synth.generate import generate
+
+    fcfg = cfg.synth.filter
+    if not fcfg.benchmarks and cfg.run.benchmarks:  # decontaminated like the curated corpus
+        fcfg = fcfg.model_copy(update={"benchmarks": list(cfg.run.benchmarks)})
+    for e, task in zip(cfg.run.synth, _synth_tasks(cfg), strict=True):
+        d = run / f"synth-{task}"
+        gcfg = cfg.synth.generate.model_copy(update={"task": task})
+        _stage(
+            result,
+            f"synth {task} generate",
+            say,
+            lambda e=e, d=d, gcfg=gcfg: generate(
+                e.seeds, d / "generated", cfg=gcfg, overwrite=overwrite, progress=progress
+            ),
+        )
+        _stage(
+            result,
+            f"synth {task} filter",
+            say,
+            lambda d=d: filter_samples(
+                d / "generated", d / "synth", fcfg, overwrite=overwrite, progress=progress
+            ),
+        )
+        out.append(d / "synth")
+    return out
+
+
 def run_pipeline(
     cfg: PipelineConfig, *, say: Say = print, progress: bool = True, overwrite: bool = False
 ) -> RunResult:
-    """Curate ``run.inputs`` into ``run.out``, then score / mix / train as configured.
+    """Curate ``run.inputs`` into ``run.out``, then score, ingest / recall / synth, mix, train
+    as configured.
 
     Run twice with the same config, every stage is a no-op (or resumes a killed run);
     ``overwrite`` lets each stage replace a different earlier run."""
@@ -297,17 +436,21 @@ def run_pipeline(
         )
         _say_perplexity(applied, say)
         current = run / "scored"
+    extra = _sources(cfg, run, result, say, progress=progress, overwrite=overwrite)
     if cfg.mix is not None:
         from qurate.mixers import mix
 
         mix_cfg = cfg.mix
+        inputs = [current, *extra]
         _stage(
             result,
             "mix",
             say,
-            lambda: mix([current], run / "mixed", mix_cfg, overwrite=overwrite),
+            lambda: mix(inputs, run / "mixed", mix_cfg, overwrite=overwrite),
         )
         current = run / "mixed"
+    elif extra:
+        say(f"no mix: section, so {', '.join(str(p) for p in extra)} are not mixed or trained on")
     result.report = _stage(result, "report", say, lambda: render_report(run, run / "report.html"))
     if cfg.train is not None:
         from qurate.train.api import train_config

@@ -38,8 +38,9 @@ def run(
 ) -> None:
     """Run the pipeline: curate -> score -> augment -> synth -> mix -> report -> train.
 
-    Config sections: all (`run`, `executor`, `curate`, `score`, `mix`, `train`); with no config, the
-    bundled demo."""
+    Config sections: all (`run`, `executor`, `curate`, `score`, `augment`, `synth`, `mix`,
+    `train`; `run.ingest`, `run.recall` and `run.synth` name the augment and synth inputs);
+    with no config, the bundled demo."""
     out = output
     from qurate.run import run_demo, run_pipeline
 
