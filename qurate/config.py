@@ -108,6 +108,11 @@ class RunConfig(BaseModel):
         default_factory=list,
         description="teacher generation, verified and filtered, each mixed (one entry per task)",
     )
+    ablate: bool = Field(
+        False,
+        description="after mix, the ablate: section's proxy ablation into ablation/ (its arms, "
+        "or none named: the mix against the curated corpus; needs ablate.evals)",
+    )
 
     @model_validator(mode="after")
     def _one_entry_each(self) -> RunConfig:
@@ -187,7 +192,8 @@ class PipelineConfig(BaseModel):
     )
     ablate: AblateConfig = Field(
         default_factory=AblateConfig,
-        description="proxy-model ablations (`qurate ablate`, `qurate eval`); not run by `qurate run`",
+        description="proxy-model ablations (`qurate ablate`, `qurate eval`); `qurate run` runs "
+        "it when run.ablate is true",
     )
     post: PostConfig = Field(
         default_factory=PostConfig,

@@ -215,6 +215,20 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
     of documents nothing scored, or an unknown train preset."""
     if run.exists() and not run.is_dir():
         raise BadInputError(f"run.out: {run} exists and is not a directory")
+    if cfg.run.ablate and not cfg.ablate.evals:
+        raise ConfigError(
+            "run.ablate: name the held-out evaluations in ablate.evals (name: path); the "
+            "proxy models are compared on them"
+        )
+    if cfg.run.ablate and not cfg.ablate.arms and cfg.mix is None:
+        raise ConfigError(
+            "run.ablate: with no ablate.arms the ablation compares the mix with the curated "
+            "corpus; add a mix: section or name ablate.arms"
+        )
+    if cfg.run.ablate:  # the recipe and the held-out files, before hours of curate and mix
+        from qurate.ablate.arms import check_recipe
+
+        check_recipe(cfg.ablate)
     tasks = _synth_tasks(cfg)
     if twice := sorted({t for t in tasks if tasks.count(t) > 1}):
         raise ConfigError(
@@ -227,6 +241,9 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
     named += [(f"run.recall[{i}].pool", p) for i, e in enumerate(cfg.run.recall) for p in e.pool]
     named += [(f"run.recall[{i}].seeds", e.seeds) for i, e in enumerate(cfg.run.recall) if e.seeds]
     named += [(f"run.synth[{i}].seeds", e.seeds) for i, e in enumerate(cfg.run.synth)]
+    if cfg.run.ablate:
+        named += [(f"ablate.evals.{k}", p) for k, p in cfg.ablate.evals.items()]
+        named += [(f"ablate.arms.{k}", p) for k, p in cfg.ablate.arms.items()]
     for key, p in named:  # found now, not after curate has run for an hour
         path = Path(p)
         if not path.is_dir() and (why := file_problem(path)):
@@ -451,6 +468,20 @@ def run_pipeline(
         current = run / "mixed"
     elif extra:
         say(f"no mix: section, so {', '.join(str(p) for p in extra)} are not mixed or trained on")
+    if cfg.run.ablate:
+        from qurate.ablate.runner import run_ablation
+
+        acfg = cfg.ablate
+        if not acfg.arms:  # did the levers make better data? the mix against what curate kept
+            acfg = acfg.model_copy(
+                update={"arms": {"mixed": str(run / "mixed"), "curated": str(run / "curated")}}
+            )
+        _stage(
+            result,
+            "ablate",
+            say,
+            lambda: run_ablation(acfg, run / "ablation", overwrite=overwrite, progress=progress),
+        )
     result.report = _stage(result, "report", say, lambda: render_report(run, run / "report.html"))
     if cfg.train is not None:
         from qurate.train.api import train_config

@@ -42,6 +42,7 @@ def _config(tmp_path: Path, teacher: str, **run: object) -> dict:
             "ingest": [{"domain": "code", "inputs": [str(SAMPLE / "code.parquet")]}],
             "recall": [{"domain": "math", "pool": [pool]}],
             "synth": [{"seeds": seeds, "task": "knowledge"}],
+            "ablate": True,
             **run,
         },
         "augment": {"recall": {"rounds": 1}},
@@ -51,6 +52,9 @@ def _config(tmp_path: Path, teacher: str, **run: object) -> dict:
             "filter": {"min_votes": 1},
         },  # fmt: skip
         "mix": {"budget_tokens": 200_000, "quality_buckets": 1},
+        "ablate": {"evals": {"heldout": str(SAMPLE / "seeds" / "math.jsonl")}, "tokens": 4096,
+                   "seeds": 1, "seq_len": 32, "micro_batch_size": 4, "batch_tokens": 128,
+                   "tokenizer_chars": 50_000, "eval_max_docs": 4, "eval_seq_len": 64},
     }
 
 
@@ -83,6 +87,11 @@ def test_ingest_recall_and_synth_each_write_their_directory_and_join_the_mix(tmp
                       "synth-knowledge/synth"}, joined  # fmt: skip
     domains = {r["domain"] for r in iter_rows(run / "mixed", columns=["domain"])}
     assert {"code", "math"} <= domains, domains  # the levers' documents reached the mix
+    results = json.loads((run / "ablation" / "results.json").read_text())
+    arms = {n: Path(a["path"]).resolve().relative_to(run.resolve()).as_posix()
+            for n, a in results["arms"].items()}  # fmt: skip
+    assert arms == {"mixed": "mixed", "curated": "curated"}, arms  # the default comparison
+    assert set(results["summary"]["by_eval"]["heldout"]) == {"mixed", "curated"}
     recalled = read_manifest(run / "recall-math/recalled")["counts"]
     assert 0 < recalled["kept"] < recalled["in"], recalled  # recall chose, not copied
 
@@ -103,6 +112,7 @@ def test_ingest_recall_and_synth_each_write_their_directory_and_join_the_mix(tmp
         ({"synth": [{"seeds": "{tmp}/nope.jsonl"}]},
          "run.synth[0].seeds: {tmp}/nope.jsonl: no such file or directory"),
         ({"ingest": [{"domain": "prose", "inputs": ["x"]}]}, "ingest.0.domain"),
+        ({"ablate": True}, "run.ablate: name the held-out evaluations in ablate.evals"),
     ],
 )  # fmt: skip
 def test_config_mistakes_are_one_line_before_anything_runs(tmp_path, run, message):
@@ -113,3 +123,20 @@ def test_config_mistakes_are_one_line_before_anything_runs(tmp_path, run, messag
         run_pipeline(parse_config(data), say=lambda s: None, progress=False)
     assert message.replace("{tmp}", str(tmp_path)) in str(e.value), str(e.value)
     assert "\n" not in str(e.value) and not (tmp_path / "run").exists()
+
+
+def test_the_default_ablation_needs_a_mix_and_a_recipe_that_fits(tmp_path):
+    seeds = _jsonl(tmp_path / "s.jsonl", [{"id": "a", "text": "x"}])
+    base = {"run": {"inputs": [seeds], "out": str(tmp_path / "run"), "ablate": True},
+            "ablate": {"evals": {"h": seeds}}}  # fmt: skip
+    for extra, message in [
+        ({}, "run.ablate: with no ablate.arms the ablation compares the mix"),
+        ({"mix": {"budget_tokens": 1000}, "ablate": {"evals": {"h": seeds}, "preset": "huge"}},
+         "preset"),
+        ({"mix": {"budget_tokens": 1000}, "ablate": {"evals": {"h": str(tmp_path / "no")}}},
+         f"ablate.evals.h: {tmp_path}/no: no such file or directory"),
+    ]:  # fmt: skip
+        with pytest.raises(QurateError) as e:
+            run_pipeline(parse_config({**base, **extra}), say=lambda s: None, progress=False)
+        assert message in str(e.value), str(e.value)
+        assert not (tmp_path / "run").exists()
