@@ -39,7 +39,9 @@ class Bar:
     """``with Bar("perplexity", total) as bar: bar.advance(n)``."""
 
     def __init__(self, description: str, total: int | None, *, enabled: bool = True,
-                 unit: str = "docs") -> None:  # fmt: skip
+                 unit: str = "docs", transient: bool = False) -> None:  # fmt: skip
+        """``transient``: the bar is cleared when it stops (a table that follows says the
+        result), and nothing is left on a stderr that is not a terminal."""
         self.progress = (
             Progress(
                 TextColumn("{task.description:<12}"),
@@ -50,7 +52,7 @@ class Bar:
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
                 console=Console(stderr=True),
-                transient=False,
+                transient=transient,
             )
             if enabled
             else None

@@ -76,7 +76,7 @@ def evaluate_model(
     for name, ev in evals.items():
         t0 = time.perf_counter()
         unit = "prompts" if ev.kind == "gen" else "windows"
-        with Bar(f"eval {name}", None, enabled=progress, unit=unit) as bar:
+        with Bar(f"eval {name}", None, enabled=progress, unit=unit, transient=True) as bar:
             res = run_eval(
                 lm,
                 ev,
