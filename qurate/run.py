@@ -264,6 +264,24 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
             raise ConfigError(f"train.preset: {e}") from None
 
 
+def _curate(
+    cfg: PipelineConfig, inputs: list[str], out: Path, progress: bool, overwrite: bool
+) -> dict[str, Any]:
+    """Curate with the config's curate section and executor, decontaminated against
+    ``run.benchmarks`` (the run's corpus and every recall pool alike); the manifest."""
+    from qurate.curate.pipeline import curate
+
+    return curate(
+        inputs,
+        out,
+        cfg.curate,
+        executor=cfg.executor,
+        decontaminate=cfg.run.benchmarks,
+        progress=progress,
+        overwrite=overwrite,
+    ).manifest
+
+
 def _synth_tasks(cfg: PipelineConfig) -> list[str]:
     return [e.task or cfg.synth.generate.task for e in cfg.run.synth]
 
@@ -317,7 +335,6 @@ def _sources(
         out.append(scored(d / "ingested", d / "scored", f"ingest {e.domain}"))
     if cfg.run.recall:
         from qurate.augment.recall import bundled_seeds, recall
-        from qurate.curate.pipeline import curate
 
     for e in cfg.run.recall:
         d = run / f"recall-{e.domain}"
@@ -325,17 +342,7 @@ def _sources(
             result,
             f"recall {e.domain} pool",
             say,
-            lambda e=e, d=d: (
-                curate(
-                    e.pool,
-                    d / "pool",
-                    cfg.curate,
-                    executor=cfg.executor,
-                    decontaminate=cfg.run.benchmarks,
-                    progress=progress,
-                    overwrite=overwrite,
-                ).manifest
-            ),
+            lambda e=e, d=d: _curate(cfg, e.pool, d / "pool", progress, overwrite),
         )
         pool = scored(d / "pool", d / "pool-scored", f"recall {e.domain} pool")
         _stage(
@@ -391,7 +398,6 @@ def run_pipeline(
 
     Run twice with the same config, every stage is a no-op (or resumes a killed run);
     ``overwrite`` lets each stage replace a different earlier run."""
-    from qurate.curate.pipeline import curate
     from qurate.report.page import render_report
 
     if not cfg.run.inputs:
@@ -403,17 +409,7 @@ def run_pipeline(
         result,
         "curate",
         say,
-        lambda: (
-            curate(
-                cfg.run.inputs,
-                run / "curated",
-                cfg.curate,
-                executor=cfg.executor,
-                decontaminate=cfg.run.benchmarks,
-                progress=progress,
-                overwrite=overwrite,
-            ).manifest
-        ),
+        lambda: _curate(cfg, cfg.run.inputs, run / "curated", progress, overwrite),
     )
     current = run / "curated"
     if cfg.score is not None:
