@@ -56,8 +56,9 @@ def run(
             cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"out": str(out)})})
         result = run_pipeline(cfg, say=console.print, progress=not no_progress, overwrite=overwrite)
     console.print()
+    width = max((len(name) for name in result.timings), default=0)
     for name, seconds in result.timings.items():
-        console.print(f"  {name:<16} {seconds:>7.1f} s")
+        console.print(f"  {name:<{width}} {seconds:>7.1f} s")
     _print_levers(result.run_dir)
     console.print(
         f"\noutput: {result.run_dir}  (each stage is a subdirectory; "

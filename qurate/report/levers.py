@@ -88,6 +88,14 @@ def _recall(path: Path, m: dict[str, Any]) -> str:
     )
 
 
+def _ingest(path: Path, m: dict[str, Any]) -> str:
+    c = m.get("counts") or {}
+    return (
+        f"{_n(c.get('kept', 0))} of {_n(c.get('in', 0))} documents ingested as "
+        f"{m.get('domain', '?')}{_reasons(c)}"
+    )
+
+
 def _synth(path: Path, m: dict[str, Any]) -> str:
     return _kept(m, "samples")
 
@@ -150,6 +158,7 @@ def _post(path: Path, m: dict[str, Any]) -> str:
 _LINES: dict[str, tuple[str, Callable[[Path, dict[str, Any]], str]]] = {
     "curate": ("curate", _curate),
     "score.apply": ("score", _score),
+    "augment_ingest": ("augment", _ingest),
     "recall": ("augment", _recall),
     "synth_filter": ("synth", _synth),
     "mix": ("mix", _mix),
@@ -184,7 +193,7 @@ def lever_lines(run_dir: str | Path) -> list[tuple[str, str]]:
     run = Path(run_dir)
     if not run.is_dir():
         return []
-    out = []
+    found: list[tuple[str, str, str]] = []  # (kind, directory in the run, line)
     for path, manifest in discover_stages(run):
         known = _LINES.get(str(manifest.get("stage")))
         if known is None:
@@ -194,9 +203,19 @@ def lever_lines(run_dir: str | Path) -> list[tuple[str, str]]:
         except (OSError, ValueError, TypeError, KeyError, AttributeError, duckdb.Error):
             continue  # a summary of what exists: an unreadable stage is left out
         if line:
-            out.append((known[0], line))
+            found.append((known[0], _where(path, run), line))
     if (train := _train(run)) is not None:
-        out.append(train)
+        found.append((train[0], "train", train[1]))
     order = [name for name, _ in _LINES.values()]
     order.insert(order.index("post sft"), "train")
-    return sorted(out, key=lambda x: order.index(x[0]))  # stable: two of a kind keep their order
+    found.sort(key=lambda x: order.index(x[0]))  # stable: two of a kind keep their order
+    kinds = [k for k, _, _ in found]
+    # two stages of a kind (a run's curate and a recall pool's) are told apart by directory
+    return [(f"{k} {where}" if kinds.count(k) > 1 else k, line) for k, where, line in found]
+
+
+def _where(path: Path, run: Path) -> str:
+    try:
+        return path.resolve().relative_to(run.resolve()).as_posix()
+    except ValueError:
+        return str(path)

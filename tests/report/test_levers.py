@@ -88,3 +88,18 @@ def test_a_hand_edited_manifest_does_not_end_the_run_in_a_traceback(tmp_path: Pa
     manifest["weights"] = ["perplexity"]  # not an object
     (run / "scored" / "manifest.json").write_text(json.dumps(manifest))
     assert [name for name, _ in lever_lines(run)] == ["curate", "mix", "train"]
+
+
+def test_two_stages_of_a_kind_are_told_apart_by_directory(tmp_path: Path) -> None:
+    # `qurate run` with run.recall curates a pool beside the run's corpus: two "curate" lines
+    # nobody could tell apart, and an ingested corpus had no line at all.
+    run = _run(tmp_path)
+    _stage(run / "recall-math" / "pool", "curate", 40, scores=False, rejects={"duplicate": 2})
+    ingested = run / "ingest-code" / "ingested"
+    _stage(ingested, "augment_ingest", 12, scores=False, rejects={})
+    manifest = json.loads((ingested / "manifest.json").read_text())
+    (ingested / "manifest.json").write_text(json.dumps({**manifest, "domain": "code"}))
+    lines = lever_lines(run)
+    names = [name for name, _ in lines]
+    assert names[:3] == ["curate curated", "curate recall-math/pool", "score"], names
+    assert dict(lines)["augment"] == "12 of 12 documents ingested as code"
