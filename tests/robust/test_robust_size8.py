@@ -1,0 +1,41 @@
+"""Eighth sweep: inputs that are valid but of pathological size or shape.
+
+Probed through the CLI (figures in the sweep's report): a 200 MB document, a 200 MB text file
+without a newline, a 20 MB word, 200k one-character documents, 20k small files, a folder 200
+levels deep, 5k shards, 50k exact and 50k near duplicates, a line repeated 1M times, mix
+budgets of 1 and 10^15, ``max_steps`` 10^9, ``seq_len`` past the model, Parquet with one
+row group of 500k rows, 10k row groups of one row, ``large_string`` and dictionary-encoded
+text, a 0-row file among others.
+
+What it found: ``train`` on a stage holding one 20 MB word ran BPE training for over 15
+minutes, deaf to Ctrl-C (training rescans a whole pre-token per merge, and a run of letters
+is one pre-token); a mix budget far above the inputs that ``max_epochs`` allows passed the plan
+and wrote until the disk was full (4 GB of scratch in 40 s for 10^11 tokens from 1 MB); the
+Parquet reader turned a whole row group into Python dicts at once (one group of 500k rows:
+1.2 GB instead of 0.3 GB). Each test scales the input down to what still shows the bug.
+"""
+
+from __future__ import annotations
+
+
+def test_bpe_training_cuts_a_giant_word_instead_of_scanning_it_per_merge():
+    # Before: the 20k-character word stayed one pre-token, and BPE learnt ever longer tokens
+    # of it (an 81,920-character token from 200k characters, 25 s; a 20 MB word: hours).
+    from qurate.train.tokenizer import train_bpe
+
+    tok = train_bpe(iter(["abcdefghij" * 2_000, "the cat sat on the mat. " * 50]), 300)
+    longest = max(len(t) for t in tok.get_vocab())
+    assert longest <= 1000, longest  # MAX_TRAIN_RUN
+    # the text around it still trains as usual
+    assert tok.encode("the cat sat").tokens
+
+
+def test_bpe_cut_leaves_ordinary_text_alone():
+    from qurate.train.tokenizer import MAX_TRAIN_RUN, cut_long_runs
+
+    text = "Ordinary words, a URL https://example.com/a/b and 中文句子没有空格。"
+    assert cut_long_runs(text) == text
+    run = "x" * (2 * MAX_TRAIN_RUN + 5)
+    pieces = cut_long_runs(f"a {run} b").split()
+    assert pieces[0] == "a" and pieces[-1] == "b"
+    assert [len(p) for p in pieces[1:-1]] == [MAX_TRAIN_RUN, MAX_TRAIN_RUN, 5]
