@@ -17,6 +17,11 @@ Parquet reader turned a whole row group into Python dicts at once (one group of 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.mixers.mix_builders import make_docs, write_stage
+from tests.robust.test_robust_cli import one_line_error, run_cli
+
 
 def test_bpe_training_cuts_a_giant_word_instead_of_scanning_it_per_merge():
     # Before: the 20k-character word stayed one pre-token, and BPE learnt ever longer tokens
@@ -39,3 +44,41 @@ def test_bpe_cut_leaves_ordinary_text_alone():
     pieces = cut_long_runs(f"a {run} b").split()
     assert pieces[0] == "a" and pieces[-1] == "b"
     assert [len(p) for p in pieces[1:-1]] == [MAX_TRAIN_RUN, MAX_TRAIN_RUN, 5]
+
+
+def test_mix_far_past_the_free_disk_is_refused_before_writing(tmp_path: Path, capsys):
+    # Before: the plan passed (max_epochs allows 10^12 repeats) and the mix started writing
+    # the shuffle's scratch, ~4 PB for this budget, until the disk filled (or DuckDB ran out
+    # of memory allocating the repeats).
+    stage = write_stage(tmp_path / "in", make_docs(60, domains={"science": 1.0}))
+    cfg = tmp_path / "mix.yaml"
+    cfg.write_text("budget_tokens: 1000000000000000\nmax_epochs: 1000000000000\n")
+    out = tmp_path / "mixed"
+    line = one_line_error(*run_cli(["mix", str(stage), "-o", str(out), "-c", str(cfg)], capsys))
+    assert "GB free" in line and "lower budget_tokens" in line, line
+    assert not out.exists()  # nothing written, no trace left
+
+
+def test_mix_checks_room_against_the_disk_it_writes_to(tmp_path: Path, capsys, monkeypatch):
+    # The same refusal for an ordinary budget when the disk is nearly full (before: the mix ran
+    # and failed on a full disk after writing what it could). A small, fast mix shows it.
+    import shutil
+
+    from qurate.mixers import mixer
+
+    stage = write_stage(tmp_path / "in", make_docs(60, domains={"science": 1.0}))
+    cfg = tmp_path / "mix.yaml"
+    cfg.write_text("budget_tokens: 20000\nmax_epochs: 4\n")
+    out = tmp_path / "mixed"
+    real = shutil.disk_usage
+
+    def nearly_full(path):
+        u = real(path)
+        return type(u)(u.total, u.total - 1000, 1000)
+
+    monkeypatch.setattr(mixer.shutil, "disk_usage", nearly_full)
+    line = one_line_error(*run_cli(["mix", str(stage), "-o", str(out), "-c", str(cfg)], capsys))
+    assert "0.0 GB free" in line, line
+    monkeypatch.setattr(mixer.shutil, "disk_usage", real)
+    code, err = run_cli(["mix", str(stage), "-o", str(out), "-c", str(cfg)], capsys)
+    assert code in (0, None), err
