@@ -5,14 +5,16 @@ without a newline, a 20 MB word, 200k one-character documents, 20k small files, 
 levels deep, 5k shards, 50k exact and 50k near duplicates, a line repeated 1M times, mix
 budgets of 1 and 10^15, ``max_steps`` 10^9, ``seq_len`` past the model, Parquet with one
 row group of 500k rows, 10k row groups of one row, ``large_string`` and dictionary-encoded
-text, a 0-row file among others.
+text, a 0-row file among others, and a folder tree 1,200 levels deep.
 
 What it found: ``train`` on a stage holding one 20 MB word ran BPE training for over 15
 minutes, deaf to Ctrl-C (training rescans a whole pre-token per merge, and a run of letters
 is one pre-token); a mix budget far above the inputs that ``max_epochs`` allows passed the plan
 and wrote until the disk was full (4 GB of scratch in 40 s for 10^11 tokens from 1 MB); the
 Parquet reader turned a whole row group into Python dicts at once (one group of 500k rows:
-1.2 GB instead of 0.3 GB). Each test scales the input down to what still shows the bug.
+1.2 GB instead of 0.3 GB); a folder tree about 1,000 levels deep was a RecursionError
+traceback in ``curate`` and ``augment ingest`` (Python 3.11's ``os.walk`` and ``rglob``
+recurse per level). Each test scales the input down to what still shows the bug.
 """
 
 from __future__ import annotations
@@ -132,3 +134,39 @@ def test_parquet_shapes_read_whole(tmp_path: Path):
     reader = InputReader(files)
     got = [doc.text for f in files for doc in reader.read_parquet(f)]
     assert got == texts * 3
+
+
+def _deep_tree(root: Path, depth: int, text: str) -> None:
+    """``depth`` nested folders with one text file at the bottom and one at the top, made a
+    level at a time from inside (``os.makedirs`` itself recurses per level)."""
+    import os
+
+    root.mkdir()
+    (root / "top.txt").write_text(text)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            nxt = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+        leaf = os.open("leaf.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(leaf, text.encode())
+        os.close(leaf)
+    finally:
+        os.close(fd)
+
+
+def test_a_folder_tree_deeper_than_the_recursion_limit_is_read(tmp_path: Path):
+    # Before: Python 3.11's os.walk (curate's listing) and Path.rglob plus a parent lookup
+    # (augment ingest) recursed once per level: "RecursionError: maximum recursion depth
+    # exceeded", exit 1, from a folder tree 1,100 levels deep (3,300 characters of path).
+    from qurate.augment.ingest import plan_inputs
+    from qurate.readers.listing import scan_inputs
+
+    _deep_tree(tmp_path / "in", 1_100, "A plain sentence of English words, deep down.")
+    files = scan_inputs([tmp_path / "in"]).files
+    assert [f.rel.rsplit("/", 1)[-1] for f in files] == ["leaf.txt", "top.txt"]
+    assert files[0].rel.count("/d") == 1_100
+    corpora = plan_inputs([tmp_path / "in"], "math")[0]
+    assert sorted(Path(f.path).name for f in corpora) == ["leaf.txt", "top.txt"]
