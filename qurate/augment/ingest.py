@@ -53,6 +53,7 @@ from qurate.readers.inputs import (
     check_field_keys,
     list_inputs,
 )
+from qurate.readers.listing import walk
 
 STAGE = "augment_ingest"
 DOMAINS = ("math", "code")
@@ -110,7 +111,8 @@ def plan_inputs(
                 corpora.append(root)  # list_inputs names an unknown format
             continue
         stage_of = _StageOf(root)
-        for p in sorted(root.rglob("*")):
+        # walk, not rglob: Python 3.11's rglob recurses per level (a RecursionError ~1,000 deep)
+        for p in sorted(Path(d) / n for d, _, names in walk(root) for n in names):
             rel_parts = p.relative_to(root).parts
             if not p.is_file() or any(part.startswith(".") for part in rel_parts):
                 continue
@@ -146,10 +148,18 @@ class _StageOf:
         self.known: dict[Path, Path | None] = {}
 
     def __call__(self, folder: Path) -> Path | None:
+        # a loop, not recursion up the parents: a tree ~1,000 levels deep was a RecursionError
+        chain: list[Path] = []
+        while folder not in self.known and folder != self.root and folder.parent != folder:
+            chain.append(folder)
+            folder = folder.parent
         if folder not in self.known:
-            up = None if folder == self.root else self(folder.parent)
-            self.known[folder] = up or (folder if (folder / MANIFEST).is_file() else None)
-        return self.known[folder]
+            self.known[folder] = folder if (folder / MANIFEST).is_file() else None
+        up = self.known[folder]
+        for f in reversed(chain):
+            up = up or (f if (f / MANIFEST).is_file() else None)
+            self.known[f] = up
+        return up
 
 
 class DomainTagger(PipelineStep):

@@ -216,6 +216,32 @@ def mix(
         return _mix(sd, inputs, cfg, created)
 
 
+def _check_room(
+    sd: StageDir, est_bytes: int, cfg: MixConfig, created: bool, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Refuse, before writing, a mix bigger than the free disk under ``out``.
+
+    A budget far above the inputs is valid when ``max_epochs`` allows it (10^11 tokens from
+    1 MB with max_epochs 10^5 passes the plan) and then writes until the disk is full: 4 GB
+    of shuffle scratch in the first 40 s here. The selected rows pass through the shuffle's
+    uncompressed scratch files, so ``est_bytes`` (uncompressed) is a lower bound of the room
+    the mix needs.
+    """
+    free = shutil.disk_usage(sd.path).free
+    if est_bytes <= free:
+        return
+    con.close()
+    if created:  # as for a mistake found while planning: no trace
+        shutil.rmtree(sd.path, ignore_errors=True)
+    else:
+        sd.clear()
+    raise ConfigError(
+        f"budget_tokens {cfg.budget_tokens:,} needs about {est_bytes / 1e9:,.1f} GB of scratch "
+        f"space (the selected rows, uncompressed) but {sd.path} has {free / 1e9:,.1f} GB free; "
+        "lower budget_tokens or max_epochs, or mix to a larger disk"
+    )
+
+
 def _mix(sd: StageDir, inputs: list[Path], cfg: MixConfig, created: bool) -> dict[str, Any]:
     out = sd.path
     cfg_hash = config_hash(cfg)
@@ -230,7 +256,9 @@ def _mix(sd: StageDir, inputs: list[Path], cfg: MixConfig, created: bool) -> dic
     writer = TokenShardWriter(out, shard_tokens=cfg.shard_tokens, row_group_rows=cfg.row_group_rows)
     tally = _Tally()
     fraction = sum(b.planned_tokens for b in plan.buckets) / max(1, plan.total_tokens)
-    bits = bucket_bits(estimate_bytes(shards_in, fraction), cfg.shuffle_bucket_mb << 20)
+    est = estimate_bytes(shards_in, fraction)
+    _check_room(sd, est, cfg, created, con)
+    bits = bucket_bits(est, cfg.shuffle_bucket_mb << 20)
     shuffle = BucketShuffle(scratch, bits, memory_bytes=cfg.shuffle_bucket_mb << 20)
     try:
         with _duckdb_errors():

@@ -21,6 +21,7 @@ before any work starts, with a one-line error naming the path.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,9 +136,36 @@ def scan_inputs(paths: list[str | Path], text_key: str | None = None) -> InputPl
     return plan
 
 
+def walk(root: str | Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(root)`` (top-down, directory symlinks listed but not followed, unreadable
+    directories passed over) without recursion: Python 3.11's ``os.walk`` recurses once per
+    level, so a folder tree about 1,000 levels deep was a ``RecursionError``. As with
+    ``os.walk``, the caller may prune ``dirnames`` in place."""
+    stack = [os.fspath(root)]
+    while stack:
+        top = stack.pop()
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    (dirnames if is_dir else filenames).append(entry.name)
+        except OSError:
+            continue
+        yield top, dirnames, filenames
+        for name in reversed(dirnames):  # reversed: the first name is walked first
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                stack.append(path)
+
+
 def _scan_folder(root: Path, plan: InputPlan, text_key: str | None) -> None:
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):  # does not follow directory symlinks
+    for dirpath, dirnames, filenames in walk(root):  # does not follow directory symlinks
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
         if MANIFEST in filenames and (here / MANIFEST).is_file():
