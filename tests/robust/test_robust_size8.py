@@ -157,6 +157,23 @@ def _deep_tree(root: Path, depth: int, text: str) -> None:
         os.close(fd)
 
 
+def _remove_deep_tree(root: Path) -> None:
+    """Remove a ``_deep_tree`` bottom-up by its full paths (under PATH_MAX): pytest's own
+    clean-up of its temp folders (``shutil.rmtree``) recurses per level and failed the whole
+    run with a RecursionError after every test had passed."""
+    leaf = root
+    while (leaf / "d").is_dir():
+        leaf = leaf / "d"
+    while True:
+        for f in leaf.iterdir():
+            if f.is_file():
+                f.unlink()
+        leaf.rmdir()
+        if leaf == root:
+            return
+        leaf = leaf.parent
+
+
 def test_a_folder_tree_deeper_than_the_recursion_limit_is_read(tmp_path: Path):
     # Before: Python 3.11's os.walk (curate's listing) and Path.rglob plus a parent lookup
     # (augment ingest) recursed once per level: "RecursionError: maximum recursion depth
@@ -165,8 +182,12 @@ def test_a_folder_tree_deeper_than_the_recursion_limit_is_read(tmp_path: Path):
     from qurate.readers.listing import scan_inputs
 
     _deep_tree(tmp_path / "in", 1_100, "A plain sentence of English words, deep down.")
-    files = scan_inputs([tmp_path / "in"]).files
-    assert [f.rel.rsplit("/", 1)[-1] for f in files] == ["leaf.txt", "top.txt"]
-    assert files[0].rel.count("/d") == 1_100
-    corpora = plan_inputs([tmp_path / "in"], "math")[0]
-    assert sorted(Path(f.path).name for f in corpora) == ["leaf.txt", "top.txt"]
+    try:
+        files = scan_inputs([tmp_path / "in"]).files
+        assert [f.rel.rsplit("/", 1)[-1] for f in files] == ["leaf.txt", "top.txt"]
+        assert files[0].rel.count("/d") == 1_100
+        corpora = plan_inputs([tmp_path / "in"], "math")[0]
+        assert sorted(Path(f.path).name for f in corpora) == ["leaf.txt", "top.txt"]
+    finally:
+        _remove_deep_tree(tmp_path / "in")
+    assert not (tmp_path / "in").exists()
