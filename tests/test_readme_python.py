@@ -46,3 +46,16 @@ def test_every_call_in_the_from_python_block_binds_to_a_real_signature():
         kwargs = {k.arg: object() for k in call.keywords}
         sig.bind(*args, **kwargs)  # TypeError names the call that no longer fits
 
+
+
+def test_the_pipeline_config_example_with_every_lever_validates():
+    import yaml
+
+    from qurate.config import parse_config
+
+    m = re.search(r"## Pipeline config\n.*?```yaml\n(.*?)```", README, re.S)
+    assert m, "the README's pipeline example is gone"
+    cfg = parse_config(yaml.safe_load(m.group(1)), source="README")
+    run = cfg.run
+    assert [e.domain for e in run.ingest] == ["code"] and [e.domain for e in run.recall] == ["math"]
+    assert [e.task for e in run.synth] == ["math"] and run.ablate and cfg.ablate.evals
