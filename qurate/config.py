@@ -80,6 +80,29 @@ class SynthSource(BaseModel):
     _expand = field_validator("seeds", mode="after")(lambda v: _expand_path(v))
 
 
+class PostRun(BaseModel):
+    """Post-training at the end of `qurate run` (the `post:` section's settings): SFT rows
+    from the run's synthetic samples (and ``inputs``), SFT, then DPO on pairs built from the
+    verifier outcomes of each `run.synth` entry, into ``post/``."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str | None = Field(
+        None,
+        description="HF causal-LM directory to post-train; null: the run's trained model "
+        "(train: section), exported to post/hf",
+    )
+    inputs: list[str] = Field(
+        default_factory=list, description="chat files (messages) for SFT beside the synth output"
+    )
+    sft: bool = Field(True, description="supervised fine-tuning on the SFT rows")
+    dpo: bool = Field(True, description="DPO on verified vs verifier-failed samples, per synth task")
+
+    _expand = field_validator("model", "inputs", mode="after")(
+        lambda v: None if v is None else [_expand_path(x) for x in v] if isinstance(v, list)
+        else _expand_path(v)
+    )  # fmt: skip
+
+
 class RunConfig(BaseModel):
     """What `qurate run pipeline.yaml` reads and where it writes."""
 
@@ -107,6 +130,9 @@ class RunConfig(BaseModel):
     synth: list[SynthSource] = Field(
         default_factory=list,
         description="teacher generation, verified and filtered, each mixed (one entry per task)",
+    )
+    post: PostRun | None = Field(
+        None, description="post-training after train (SFT, DPO): its keys, or null for none"
     )
     ablate: bool = Field(
         False,

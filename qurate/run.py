@@ -229,6 +229,22 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
         from qurate.ablate.arms import check_recipe
 
         check_recipe(cfg.ablate)
+    if (post := cfg.run.post) is not None:
+        if not post.model and cfg.train is None:
+            raise ConfigError(
+                "run.post: name run.post.model (an HF directory), or add a train: section "
+                "whose model it post-trains"
+            )
+        if post.dpo and not cfg.run.synth:
+            raise ConfigError(
+                "run.post.dpo: DPO pairs come from run.synth's verified and failed samples; "
+                "add run.synth or set run.post.dpo: false"
+            )
+        if post.sft and not cfg.run.synth and not post.inputs:
+            raise ConfigError(
+                "run.post.sft: no SFT rows: add run.synth, run.post.inputs (chat files), or set "
+                "run.post.sft: false"
+            )
     tasks = _synth_tasks(cfg)
     if twice := sorted({t for t in tasks if tasks.count(t) > 1}):
         raise ConfigError(
@@ -241,6 +257,9 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
     named += [(f"run.recall[{i}].pool", p) for i, e in enumerate(cfg.run.recall) for p in e.pool]
     named += [(f"run.recall[{i}].seeds", e.seeds) for i, e in enumerate(cfg.run.recall) if e.seeds]
     named += [(f"run.synth[{i}].seeds", e.seeds) for i, e in enumerate(cfg.run.synth)]
+    if post is not None:
+        named += [(f"run.post.inputs[{i}]", p) for i, p in enumerate(post.inputs)]
+        named += [("run.post.model", post.model)] if post.model else []
     if cfg.run.ablate:
         named += [(f"ablate.evals.{k}", p) for k, p in cfg.ablate.evals.items()]
         named += [(f"ablate.arms.{k}", p) for k, p in cfg.ablate.arms.items()]
@@ -489,4 +508,78 @@ def run_pipeline(
             }
         )
         _stage(result, "train", say, lambda: _summary(train_config(tcfg)))
+    if cfg.run.post is not None:
+        from qurate.post.demo import quiet_hf_bars
+
+        with quiet_hf_bars():  # transformers' and datasets' own bars; ours say the progress
+            _post(cfg, run, result, say, progress=progress, overwrite=overwrite)
+        result.report = render_report(run, run / "report.html")  # with the post losses
     return result
+
+
+def _post(
+    cfg: PipelineConfig, run: Path, result: RunResult, say: Say, *, progress: bool, overwrite: bool
+) -> None:
+    """``run.post``: SFT rows from the run's synth output (and ``inputs``), SFT, then DPO on
+    each synth task's pairs in turn, each from the model the step before left."""
+    from qurate.post.data import build_chat_data
+    from qurate.post.pairs import build_pairs
+    from qurate.post.trainers import run_dpo, run_sft
+
+    post, out = cfg.run.post, run / "post"
+    assert post is not None
+    model = Path(post.model) if post.model else _export_train(cfg, run, out / "hf")
+    synth = [run / f"synth-{task}" / "synth" for task in _synth_tasks(cfg)]
+    if post.sft:
+        data = _stage(
+            result,
+            "post data",
+            say,
+            lambda: build_chat_data([*synth, *post.inputs], out / "sft", cfg.post.data,
+                                    overwrite=overwrite),
+        )  # fmt: skip
+        if data.kept:
+            sft = _stage(
+                result,
+                "post sft",
+                say,
+                lambda: run_sft(model, [str(out / "sft")], out / "sft-run", cfg.post,
+                                overwrite=overwrite, progress=progress),
+            )  # fmt: skip
+            model = sft.final
+        else:
+            say("post sft: post data kept no conversation; SFT skipped")
+    if not post.dpo:
+        return
+    for task, d in zip(_synth_tasks(cfg), synth, strict=True):
+        pairs = _stage(
+            result,
+            f"post pairs {task}",
+            say,
+            lambda d=d, task=task: build_pairs(d, out / f"prefs-{task}", cfg.post.pairs,
+                                               overwrite=overwrite),
+        )  # fmt: skip
+        if not pairs.pairs:
+            say(f"post dpo {task}: no prompt had both a verified and a failed sample; skipped")
+            continue
+        dpo = _stage(
+            result,
+            f"post dpo {task}",
+            say,
+            lambda task=task, m=model: run_dpo(m, out / f"prefs-{task}", out / f"dpo-{task}",
+                                               cfg.post, overwrite=overwrite, progress=progress),
+        )  # fmt: skip
+        model = dpo.final
+
+
+def _export_train(cfg: PipelineConfig, run: Path, dest: Path) -> Path:
+    """The run's trained model as an HF directory, exported again only when the run changed
+    (a fresh export would give the post stages a new fingerprint)."""
+    from qurate.train.api import export
+    from qurate.train.checkpoint import export_is_current
+
+    assert cfg.train is not None
+    train_out = Path(cfg.train.out or run / "train")
+    if export_is_current(train_out, dest):
+        return dest
+    return export(train_out, dest, overwrite=True)  # this run's own export folder

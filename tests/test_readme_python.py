@@ -59,3 +59,4 @@ def test_the_pipeline_config_example_with_every_lever_validates():
     run = cfg.run
     assert [e.domain for e in run.ingest] == ["code"] and [e.domain for e in run.recall] == ["math"]
     assert [e.task for e in run.synth] == ["math"] and run.ablate and cfg.ablate.evals
+    assert run.post is not None and run.post.sft and run.post.dpo and cfg.train is not None

@@ -43,6 +43,7 @@ def _config(tmp_path: Path, teacher: str, **run: object) -> dict:
             "recall": [{"domain": "math", "pool": [pool]}],
             "synth": [{"seeds": seeds, "task": "knowledge"}],
             "ablate": True,
+            "post": {},
             **run,
         },
         "augment": {"recall": {"rounds": 1}},
@@ -52,6 +53,11 @@ def _config(tmp_path: Path, teacher: str, **run: object) -> dict:
             "filter": {"min_votes": 1},
         },  # fmt: skip
         "mix": {"budget_tokens": 200_000, "quality_buckets": 1},
+        "train": {"max_steps": 6, "seq_len": 64, "micro_batch_size": 4, "eval_every": 0,
+                  "save_every": 6},
+        "post": {"device": "cpu", "data": {"max_tokens": 256}, "pairs": {"max_prompt_tokens": 128},
+                 "sft": {"max_steps": 2, "batch_size": 2, "max_tokens": 256, "save_steps": 2},
+                 "dpo": {"max_steps": 2, "batch_size": 2, "max_tokens": 256, "save_steps": 2}},
         "ablate": {"evals": {"heldout": str(SAMPLE / "seeds" / "math.jsonl")}, "tokens": 4096,
                    "seeds": 1, "seq_len": 32, "micro_batch_size": 4, "batch_tokens": 128,
                    "tokenizer_chars": 50_000, "eval_max_docs": 4, "eval_seq_len": 64},
@@ -95,6 +101,11 @@ def test_ingest_recall_and_synth_each_write_their_directory_and_join_the_mix(tmp
     recalled = read_manifest(run / "recall-math/recalled")["counts"]
     assert 0 < recalled["kept"] < recalled["in"], recalled  # recall chose, not copied
 
+    # post-training on the run's own model: SFT rows from the synth output, then SFT
+    assert read_manifest(run / "post" / "sft")["counts"]["in"] > 0
+    assert (run / "post" / "hf" / "config.json").is_file()  # the trained model, exported
+    assert any(line.startswith(("post sft done", "post sft:")) for line in lines), lines
+
     again: list[str] = []  # the same config again: every stage is a finished no-op
     run_pipeline(cfg, say=again.append, progress=False)
     assert read_manifest(run / "mixed")["fingerprint"] == mixed["fingerprint"]
@@ -113,6 +124,9 @@ def test_ingest_recall_and_synth_each_write_their_directory_and_join_the_mix(tmp
          "run.synth[0].seeds: {tmp}/nope.jsonl: no such file or directory"),
         ({"ingest": [{"domain": "prose", "inputs": ["x"]}]}, "ingest.0.domain"),
         ({"ablate": True}, "run.ablate: name the held-out evaluations in ablate.evals"),
+        ({"post": {}}, "run.post: name run.post.model"),
+        ({"post": {"model": "{seeds}"}}, "run.post.dpo: DPO pairs come from run.synth"),
+        ({"post": {"model": "{seeds}", "dpo": False}}, "run.post.sft: no SFT rows"),
     ],
 )  # fmt: skip
 def test_config_mistakes_are_one_line_before_anything_runs(tmp_path, run, message):

@@ -49,9 +49,10 @@ def _export_once(train_run: Path, dest: Path) -> Path:
 
 
 @contextmanager
-def _no_hf_bars() -> Iterator[None]:
-    """No transformers / datasets progress bars inside the demo: a dozen bars of three rows
-    each (loading weights, tokenizing, packing, writing shards) buried the demo's own lines."""
+def quiet_hf_bars() -> Iterator[None]:
+    """No transformers / datasets progress bars inside (the demo's and `qurate run`'s post
+    steps): a dozen bars of three rows each (loading weights, tokenizing, packing, writing
+    shards) buried the run's own lines. Each switch is put back as it was."""
     import datasets
     from transformers.utils import logging as hf_logging
 
@@ -78,7 +79,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Post data, post pairs, SFT and DPO on ``synth_dir`` into ``out``; the model is
     ``model`` (an HF directory) or the export of the pretraining run ``train_run``."""
-    with _no_hf_bars():
+    with quiet_hf_bars():
         return _run_demo(Path(synth_dir), Path(out), train_run, model, steps, progress)
 
 
@@ -120,4 +121,4 @@ def _run_demo(
     return summary
 
 
-__all__ = ["demo_config", "run_demo"]
+__all__ = ["demo_config", "quiet_hf_bars", "run_demo"]
