@@ -132,7 +132,10 @@ class RunConfig(BaseModel):
         description="teacher generation, verified and filtered, each mixed (one entry per task)",
     )
     post: PostRun | None = Field(
-        None, description="post-training after train (SFT, DPO): its keys, or null for none"
+        None,
+        description="post-training after train with the post: section, null for none; "
+        "{} runs it: keys model (null: the run's trained model), inputs (chat files), "
+        "sft (true), dpo (true)",
     )
     ablate: bool = Field(
         False,
