@@ -262,7 +262,8 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
         named += [("run.post.model", post.model)] if post.model else []
     if cfg.run.ablate:
         named += [(f"ablate.evals.{k}", p) for k, p in cfg.ablate.evals.items()]
-        named += [(f"ablate.arms.{k}", p) for k, p in cfg.ablate.arms.items()]
+        arms = cfg.ablate.arms.items()  # an arm inside run.out is made by this run
+        named += [(f"ablate.arms.{k}", p) for k, p in arms if not _inside(Path(p), run)]
     for key, p in named:  # found now, not after curate has run for an hour
         path = Path(p)
         if not path.is_dir() and (why := file_problem(path)):
@@ -281,6 +282,10 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
             preset(cfg.train.preset)
         except ConfigError as e:
             raise ConfigError(f"train.preset: {e}") from None
+
+
+def _inside(path: Path, run: Path) -> bool:
+    return path.resolve().is_relative_to(run.resolve())
 
 
 def _curate(

@@ -139,6 +139,25 @@ def test_config_mistakes_are_one_line_before_anything_runs(tmp_path, run, messag
     assert "\n" not in str(e.value) and not (tmp_path / "run").exists()
 
 
+def test_an_arm_the_run_makes_is_not_refused_as_missing(tmp_path, monkeypatch):
+    # ablate.arms naming the run's own mix (run.out/mixed) is there only after the mix; an
+    # arm outside the run must exist before curate starts
+    import qurate.run as qrun
+
+    seeds = _jsonl(tmp_path / "s.jsonl", [{"id": "a", "text": "x"}])
+    run = tmp_path / "run"
+    arms = {"mixed": str(run / "mixed"), "base": str(tmp_path / "base.jsonl")}
+    data = {"run": {"inputs": [seeds], "out": str(run), "ablate": True},
+            "mix": {"budget_tokens": 1000, "quality_buckets": 1},
+            "ablate": {"evals": {"h": seeds}, "arms": arms}}  # fmt: skip
+    with pytest.raises(QurateError, match=r"ablate.arms.base: .*base.jsonl: no such file"):
+        run_pipeline(parse_config(data), say=lambda s: None, progress=False)
+    _jsonl(tmp_path / "base.jsonl", [{"id": "b", "text": "y"}])
+    monkeypatch.setattr(qrun, "_curate", lambda *a: (_ for _ in ()).throw(RuntimeError("past")))
+    with pytest.raises(RuntimeError, match="past"):  # the checks passed; curate was next
+        run_pipeline(parse_config(data), say=lambda s: None, progress=False)
+
+
 def test_the_default_ablation_needs_a_mix_and_a_recipe_that_fits(tmp_path):
     seeds = _jsonl(tmp_path / "s.jsonl", [{"id": "a", "text": "x"}])
     base = {"run": {"inputs": [seeds], "out": str(tmp_path / "run"), "ablate": True},
