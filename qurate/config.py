@@ -38,6 +38,22 @@ from qurate.synth.config import SynthConfig
 from qurate.train.config import TrainConfig
 
 
+def _expanded(value: list[str] | str | None) -> list[str] | str | None:
+    """``~`` and ``$VAR`` / ``${VAR}`` expanded as a shell would on the command line, in a
+    path or each path of a list (None stays None): left as they were, ``out: ~/runs`` made a
+    folder named ``~`` and inputs were "not found"."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_expand_path(v) for v in value]
+    return _expand_path(value)
+
+
+def repeated(names: list[str]) -> list[str]:
+    """The names given more than once, sorted."""
+    return sorted({n for n in names if names.count(n) > 1})
+
+
 class IngestSource(BaseModel):
     """A dedicated math or code corpus: `qurate augment ingest` into ``ingest-<domain>/``,
     then one more source of the mix (scored first when `score:` is set)."""
@@ -46,7 +62,7 @@ class IngestSource(BaseModel):
     domain: Literal["math", "code"] = Field(description="math | code: the domain it is tagged with")
     inputs: list[str] = Field(min_length=1, description="files or folders (JSONL, Parquet, code trees)")
 
-    _expand = field_validator("inputs", mode="after")(lambda v: [_expand_path(x) for x in v])
+    _expand = field_validator("inputs", mode="after")(_expanded)
 
 
 class RecallSource(BaseModel):
@@ -61,10 +77,7 @@ class RecallSource(BaseModel):
         None, description="seed documents of the domain (JSONL/Parquet/text); null: the bundled ones"
     )
 
-    _expand = field_validator("pool", "seeds", mode="after")(
-        lambda v: None if v is None else [_expand_path(x) for x in v] if isinstance(v, list)
-        else _expand_path(v)
-    )  # fmt: skip
+    _expand = field_validator("pool", "seeds", mode="after")(_expanded)
 
 
 class SynthSource(BaseModel):
@@ -77,7 +90,7 @@ class SynthSource(BaseModel):
         None, description="math | code | knowledge; null: synth.generate.task"
     )
 
-    _expand = field_validator("seeds", mode="after")(lambda v: _expand_path(v))
+    _expand = field_validator("seeds", mode="after")(_expanded)
 
 
 class PostRun(BaseModel):
@@ -97,10 +110,7 @@ class PostRun(BaseModel):
     sft: bool = Field(True, description="supervised fine-tuning on the SFT rows")
     dpo: bool = Field(True, description="DPO on verified vs verifier-failed samples, per synth task")
 
-    _expand = field_validator("model", "inputs", mode="after")(
-        lambda v: None if v is None else [_expand_path(x) for x in v] if isinstance(v, list)
-        else _expand_path(v)
-    )  # fmt: skip
+    _expand = field_validator("model", "inputs", mode="after")(_expanded)
 
 
 class RunConfig(BaseModel):
@@ -152,8 +162,7 @@ class RunConfig(BaseModel):
             ("ingest", [e.domain for e in self.ingest]),
             ("recall", [e.domain for e in self.recall]),
         ):
-            twice = sorted({n for n in names if names.count(n) > 1})
-            if twice:
+            if twice := repeated(names):
                 raise ValueError(
                     f"{key}: {', '.join(twice)} given twice; one entry each "
                     "(list every input of a domain under one entry)"
@@ -163,11 +172,8 @@ class RunConfig(BaseModel):
     @field_validator("inputs", "out", "benchmarks", mode="after")
     @classmethod
     def _expand(cls, value: list[str] | str) -> list[str] | str:
-        """``~`` and ``$VAR`` / ``${VAR}`` expand as a shell would on the command line: left
-        as they were, ``out: ~/runs`` made a folder named ``~`` and inputs were "not found"."""
-        if isinstance(value, list):
-            return [_expand_path(v) for v in value]
-        return _expand_path(value)
+        """Paths as a shell would expand them (``_expanded``)."""
+        return _expanded(value)
 
 
 _VAR = re.compile(r"\$(?:\{(\w+)\}|(\w+))")

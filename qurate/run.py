@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qurate.config import PipelineConfig
+from qurate.config import PipelineConfig, repeated
 from qurate.errors import BadInputError, ConfigError
 from qurate.score.config import ScoreConfig
 
@@ -246,7 +246,7 @@ def _check_before_work(cfg: PipelineConfig, run: Path) -> None:
                 "run.post.sft: false"
             )
     tasks = _synth_tasks(cfg)
-    if twice := sorted({t for t in tasks if tasks.count(t) > 1}):
+    if twice := repeated(tasks):
         raise ConfigError(
             f"run.synth: task {', '.join(twice)} given twice (a null task is synth.generate."
             f"task, {cfg.synth.generate.task}); one entry per task"
