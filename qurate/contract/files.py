@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,43 @@ def not_regular(path: Path) -> str | None:
     if stat.S_ISSOCK(mode):
         return "socket"
     return "device"
+
+
+def walk(root: str | Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(root)`` (top-down, directory symlinks listed but not followed, unreadable
+    directories passed over) without recursion: Python 3.11's ``os.walk`` recurses once per
+    level, so a folder tree about 1,000 levels deep was a ``RecursionError``. As with
+    ``os.walk``, the caller may prune ``dirnames`` in place."""
+    stack = [os.fspath(root)]
+    while stack:
+        top = stack.pop()
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    (dirnames if is_dir else filenames).append(entry.name)
+        except OSError:
+            continue
+        yield top, dirnames, filenames
+        for name in reversed(dirnames):  # reversed: the first name is walked first
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                stack.append(path)
+
+
+def files_under(root: str | Path) -> list[Path]:
+    """Every file below ``root``, sorted, by ``walk`` (directory symlinks not followed):
+    ``Path.rglob`` recursed once per level on Python 3.11, a ``RecursionError`` for a folder
+    tree about 1,000 levels deep."""
+    found: list[Path] = []
+    for top, _dirs, names in walk(root):
+        found += [p for p in (Path(top) / n for n in names) if p.is_file()]
+    return sorted(found)
 
 
 def require_shard_file(path: Path) -> None:

@@ -49,6 +49,7 @@ from qurate.contract.files import (
     atomic_write_bytes,
     atomic_write_text,
     config_hash,
+    files_under,
     read_manifest,
     require_finished,
     require_finished_dirs,
@@ -111,7 +112,7 @@ def _input_facts(path: Path) -> Any:
                 (path / MANIFEST).read_text(),
                 [(p.name, p.stat().st_size) for p in shards],
             ]
-        files = sorted(p for p in path.rglob("*") if p.is_file())
+        files = files_under(path)
         return [str(path.resolve()), [_input_facts(p) for p in files]]
     return [str(path), None]
 

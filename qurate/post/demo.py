@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from qurate.contract.files import files_under
 from qurate.post.config import DataConfig, PairsConfig, PostConfig
 from qurate.post.data import build_chat_data
 from qurate.post.pairs import build_pairs
@@ -42,7 +43,7 @@ def _export_once(train_run: Path, dest: Path) -> Path:
     from qurate.train.api import export
 
     made = dest / "config.json"
-    newest = max((f.stat().st_mtime_ns for f in train_run.rglob("*") if f.is_file()), default=0)
+    newest = max((f.stat().st_mtime_ns for f in files_under(train_run)), default=0)
     if made.is_file() and made.stat().st_mtime_ns >= newest:
         return dest
     return export(train_run, dest, overwrite=True)  # the demo's own export of an older run

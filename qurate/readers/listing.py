@@ -21,11 +21,10 @@ before any work starts, with a one-line error naming the path.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qurate.contract.files import MANIFEST, not_regular
+from qurate.contract.files import MANIFEST, not_regular, walk
 from qurate.errors import BadInputError
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
@@ -134,33 +133,6 @@ def scan_inputs(paths: list[str | Path], text_key: str | None = None) -> InputPl
         _check_readable(root, kind, text_key)
         plan.files.append(InputFile(str(root), kind, root.name, source=stem(root.name)))
     return plan
-
-
-def walk(root: str | Path) -> Iterator[tuple[str, list[str], list[str]]]:
-    """``os.walk(root)`` (top-down, directory symlinks listed but not followed, unreadable
-    directories passed over) without recursion: Python 3.11's ``os.walk`` recurses once per
-    level, so a folder tree about 1,000 levels deep was a ``RecursionError``. As with
-    ``os.walk``, the caller may prune ``dirnames`` in place."""
-    stack = [os.fspath(root)]
-    while stack:
-        top = stack.pop()
-        dirnames: list[str] = []
-        filenames: list[str] = []
-        try:
-            with os.scandir(top) as entries:
-                for entry in entries:
-                    try:
-                        is_dir = entry.is_dir()
-                    except OSError:
-                        is_dir = False
-                    (dirnames if is_dir else filenames).append(entry.name)
-        except OSError:
-            continue
-        yield top, dirnames, filenames
-        for name in reversed(dirnames):  # reversed: the first name is walked first
-            path = os.path.join(top, name)
-            if not os.path.islink(path):
-                stack.append(path)
 
 
 def _scan_folder(root: Path, plan: InputPlan, text_key: str | None) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import xxhash
 
+from qurate.contract.files import files_under
 from qurate.contract.shards import MANIFEST, iter_rows, read_manifest
 from qurate.errors import BadInputError
 from qurate.llm.fasttext import (
@@ -73,7 +74,7 @@ def load_reference(paths: list[str]) -> tuple[list[str], list[str]]:
                 texts += [r["text"] or "" for r in iter_rows(p, columns=["text"])]
                 sources.append(str(p))
                 continue
-            files = sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
+            files = files_under(p) if p.is_dir() else [p]
         for f in files:
             texts += _read_file(f)
             sources.append(str(f))

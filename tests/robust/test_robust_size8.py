@@ -191,3 +191,26 @@ def test_a_folder_tree_deeper_than_the_recursion_limit_is_read(tmp_path: Path):
     finally:
         _remove_deep_tree(tmp_path / "in")
     assert not (tmp_path / "in").exists()
+
+
+def test_the_other_folder_walks_take_a_tree_deeper_than_the_recursion_limit(tmp_path: Path):
+    # Before: three more places listed a folder with Path.rglob, which recursed once per level
+    # on Python 3.11: `score distill --reference DIR` (load_reference), a stage's run
+    # fingerprint over a folder input (stagedir._input_facts) and the demo's check of whether
+    # a trained run is newer than its export. Each was a RecursionError on a tree 1,100 deep.
+    from qurate.contract.stagedir import fingerprint
+    from qurate.post.demo import _export_once
+    from qurate.score.reference import load_reference
+
+    _deep_tree(tmp_path / "in", 1_100, "A plain sentence of English words, deep down.")
+    try:
+        texts, sources = load_reference([str(tmp_path / "in")])
+        assert [Path(s).name for s in sources] == ["leaf.txt", "top.txt"]
+        assert texts
+        assert fingerprint({}, [tmp_path / "in"]) != fingerprint({}, [tmp_path])
+        (tmp_path / "hf").mkdir()
+        (tmp_path / "hf" / "config.json").write_text("{}")  # newer than every file below
+        assert _export_once(tmp_path / "in", tmp_path / "hf") == tmp_path / "hf"
+    finally:
+        _remove_deep_tree(tmp_path / "in")
+    assert not (tmp_path / "in").exists()
