@@ -5,7 +5,8 @@ teacher is asked anything: a seed without them is a one-line error naming the se
 go to the engine in chunks behind the persistent prompt cache (``OUT/cache.sqlite`` unless
 the engine config names another), so a killed run resumes where it stopped and a rerun asks
 the teacher nothing. Each output is parsed by its template; an empty or malformed one goes
-to ``rejects.parquet`` with its reason, the rest to ``samples.parquet``, and
+to ``rejects/rejects.parquet`` with its reason, the rest to ``samples.parquet`` (so that
+``OUT/*.parquet`` is the kept samples alone, as in every stage directory), and
 ``manifest.json`` accounts for every output (in == kept + rejected).
 
 Provenance of each sample: teacher (engine kind + model id), template id and version, seed
@@ -33,7 +34,7 @@ from qurate.synth.tasks import Template, load_templates, parse_output, pick_temp
 log = logging.getLogger("qurate.synth")
 STAGE = "synth_generate"
 SAMPLES_FILE = "samples.parquet"
-REJECTS_FILE = "rejects.parquet"
+REJECTS_FILE = "rejects/rejects.parquet"  # under rejects/, as every stage keeps them
 
 
 @dataclass
@@ -197,8 +198,9 @@ def _generate(
             bar.stop()
         if own:
             engine.close()
-    write_samples(out / "samples.parquet", kept)
-    write_samples(out / "rejects.parquet", rejected, rejects=True)
+    write_samples(out / SAMPLES_FILE, kept)
+    (out / REJECTS_FILE).parent.mkdir(exist_ok=True)
+    write_samples(out / REJECTS_FILE, rejected, rejects=True)
     rates = engine.meter.rates()
     sd.finish(
         config_hash=config_hash(cfg),

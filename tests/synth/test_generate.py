@@ -13,7 +13,7 @@ from qurate.contract.shards import read_manifest
 from qurate.errors import BadInputError, ConfigError
 from qurate.llm.cache import CachedEngine, PromptCache
 from qurate.synth.config import GenerateConfig
-from qurate.synth.generate import generate
+from qurate.synth.generate import REJECTS_FILE, generate
 from qurate.synth.samples import read_samples
 from qurate.synth.tasks import load_templates, parse_output
 
@@ -44,7 +44,7 @@ def test_math_generation_keeps_parsed_and_rejects_empty_or_malformed(tmp_path):
     assert r.template == "math_solve_v1" and r.outputs == 8
     assert r.kept == 6 and r.rejected == {"empty_output": 1, "malformed_output": 1}
     kept = _rows(tmp_path / "samples.parquet")
-    rej = _rows(tmp_path / "rejects.parquet")
+    rej = _rows(tmp_path / REJECTS_FILE)
     assert {x["reject_reason"] for x in rej} == {"empty_output", "malformed_output"}
     assert all(x["seed_id"] == "p2" for x in rej)
     p1 = [x for x in kept if x["seed_id"] == "p1"]
@@ -57,6 +57,23 @@ def test_math_generation_keeps_parsed_and_rejects_empty_or_malformed(tmp_path):
     m = read_manifest(tmp_path)
     assert m["counts"]["in"] == 8 and m["template"] == "math_solve_v1"
     assert {x["id"] for x in read_samples(tmp_path)} == {x["id"] for x in kept}  # not rejects
+
+
+def test_the_directory_glob_reads_the_kept_samples_alone(tmp_path):
+    # Before: rejects.parquet lay beside samples.parquet, so `SELECT ... FROM 'OUT/*.parquet'`
+    # in DuckDB (and polars) read the rejects as samples, and Hugging Face `datasets` failed
+    # on the two files' different columns. Every other stage keeps its rejects under rejects/.
+    import duckdb
+    import polars as pl
+    from datasets import load_dataset
+
+    generate(SEEDS, tmp_path, "math", n=4, engine=ScriptedEngine(_math_teacher))
+    glob = f"{tmp_path}/*.parquet"
+    assert duckdb.execute(f"SELECT count(*) FROM '{glob}'").fetchall() == [(6,)]
+    assert pl.read_parquet(glob).height == 6
+    hf = load_dataset("parquet", data_files=glob, split="train", cache_dir=str(tmp_path / "hf"))
+    assert hf.num_rows == 6 and "reject_reason" not in hf.column_names
+    assert len(_rows(tmp_path / REJECTS_FILE)) == 2
 
 
 def test_seeds_without_needed_fields_are_a_clear_error(tmp_path):
@@ -185,11 +202,11 @@ def test_real_engine_through_the_cache(tmp_path, tiny_chat):
     seeds = [{"id": "k1", "text": "Photosynthesis converts light energy into chemical energy."}]
     r1 = generate(seeds, tmp_path, "knowledge", cfg=cfg)
     assert r1.outputs == 2 and r1.cached == 0
-    first = _rows(tmp_path / "samples.parquet") + _rows(tmp_path / "rejects.parquet")
+    first = _rows(tmp_path / "samples.parquet") + _rows(tmp_path / REJECTS_FILE)
     (tmp_path / "manifest.json").unlink()  # killed before the end: the cache answers the rerun
     r2 = generate(seeds, tmp_path, "knowledge", cfg=cfg)
     assert r2.cached == 1
-    assert _rows(tmp_path / "samples.parquet") + _rows(tmp_path / "rejects.parquet") == first
+    assert _rows(tmp_path / "samples.parquet") + _rows(tmp_path / REJECTS_FILE) == first
     prov = json.loads(first[0]["provenance"])
     assert prov["teacher"]["engine"] == "transformers" and prov["template"] == "knowledge_rewrite"
 
