@@ -59,7 +59,7 @@ def test_math_generation_keeps_parsed_and_rejects_empty_or_malformed(tmp_path):
     assert {x["id"] for x in read_samples(tmp_path)} == {x["id"] for x in kept}  # not rejects
 
 
-def test_the_directory_glob_reads_the_kept_samples_alone(tmp_path):
+def test_the_directory_glob_reads_the_kept_samples_alone(tmp_path, monkeypatch):
     # Before: rejects.parquet lay beside samples.parquet, so `SELECT ... FROM 'OUT/*.parquet'`
     # in DuckDB (and polars) read the rejects as samples, and Hugging Face `datasets` failed
     # on the two files' different columns. Every other stage keeps its rejects under rejects/.
@@ -67,6 +67,7 @@ def test_the_directory_glob_reads_the_kept_samples_alone(tmp_path):
     import polars as pl
     from datasets import load_dataset
 
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     generate(SEEDS, tmp_path, "math", n=4, engine=ScriptedEngine(_math_teacher))
     glob = f"{tmp_path}/*.parquet"
     assert duckdb.execute(f"SELECT count(*) FROM '{glob}'").fetchall() == [(6,)]
