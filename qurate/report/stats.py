@@ -17,7 +17,12 @@ import duckdb
 import pyarrow as pa
 
 from qurate.contract.schema import REJECT_SCHEMA
-from qurate.contract.shards import check_schema_version, check_stage_dir, shard_paths
+from qurate.contract.shards import (
+    check_schema_version,
+    check_stage_dir,
+    read_manifest,
+    shard_paths,
+)
 from qurate.errors import BadInputError
 
 BY_CHOICES = ("lang", "domain", "source", "reject_reason", "stage")
@@ -43,8 +48,24 @@ def connect(directory: str | Path, *, confine: bool = False) -> duckdb.DuckDBPyC
     ``confine``: the connection may then touch no file but these shards (``allowed_paths``
     + ``enable_external_access=false``, then ``lock_configuration``), for untrusted SQL."""
     d = check_stage_dir(directory, finished=False)
+    _not_samples(d)
     with _shard_errors(d):
         return _connect(d, confine)
+
+
+def _not_samples(d: Path) -> None:
+    """A `synth generate` directory holds samples (prompt, response), not documents: say so,
+    where DuckDB's view over it was "not a qurate shard" about its own output."""
+    try:
+        stage = read_manifest(d).get("stage")
+    except BadInputError:
+        return
+    if stage == "synth_generate":
+        raise BadInputError(
+            f"{d}: a synth generate directory holds samples, not documents; `qurate stats` "
+            f"reads document stages: run `qurate synth filter {d}`, or query "
+            f"{d / 'samples.parquet'} with DuckDB"
+        )
 
 
 def _connect(d: Path, confine: bool) -> duckdb.DuckDBPyConnection:

@@ -234,3 +234,14 @@ def test_math_documents_of_a_pool_stage_dir_as_seeds(tmp_path):
     assert r.seeds == 1 and r.kept == 1 and "triangle" in eng.asked[0]
     row = _rows(tmp_path / "o" / "samples.parquet")[0]
     assert row["seed_id"] == "m1" and row["prompt"].startswith("Two angles")
+
+
+def test_stats_on_a_generate_directory_says_it_holds_samples(tmp_path):
+    # Before: "samples.parquet: not a qurate shard (no schema version in its metadata)", about
+    # qurate's own output.
+    from qurate.errors import BadInputError
+    from qurate.report.stats import summary
+
+    generate(SEEDS, tmp_path, "math", n=4, engine=ScriptedEngine(_math_teacher))
+    with pytest.raises(BadInputError, match="a synth generate directory holds samples"):
+        summary(tmp_path)
