@@ -60,7 +60,9 @@ class IngestSource(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     domain: Literal["math", "code"] = Field(description="math | code: the domain it is tagged with")
-    inputs: list[str] = Field(min_length=1, description="files or folders (JSONL, Parquet, code trees)")
+    inputs: list[str] = Field(
+        min_length=1, description="files or folders (JSONL, Parquet, code trees)"
+    )
 
     _expand = field_validator("inputs", mode="after")(_expanded)
 
@@ -74,7 +76,8 @@ class RecallSource(BaseModel):
     domain: Literal["math", "code"] = Field(description="math | code: the domain to recall")
     pool: list[str] = Field(min_length=1, description="the pool's raw input files or folders")
     seeds: str | None = Field(
-        None, description="seed documents of the domain (JSONL/Parquet/text); null: the bundled ones"
+        None,
+        description="seed documents of the domain (JSONL/Parquet/text); null: the bundled ones",
     )
 
     _expand = field_validator("pool", "seeds", mode="after")(_expanded)
@@ -108,7 +111,9 @@ class PostRun(BaseModel):
         default_factory=list, description="chat files (messages) for SFT beside the synth output"
     )
     sft: bool = Field(True, description="supervised fine-tuning on the SFT rows")
-    dpo: bool = Field(True, description="DPO on verified vs verifier-failed samples, per synth task")
+    dpo: bool = Field(
+        True, description="DPO on verified vs verifier-failed samples, per synth task"
+    )
 
     _expand = field_validator("model", "inputs", mode="after")(_expanded)
 
@@ -181,7 +186,10 @@ _VAR = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 def _expand_path(path: str) -> str:
     """``path`` with ``~`` and environment variables expanded; an unset variable is an error
-    naming it (not a path that silently holds ``$NAME``)."""
+    naming it (not a path that silently holds ``$NAME``). A NUL byte is refused here: no
+    file can be named with one, and ``open`` raised a ``ValueError`` traceback after curate."""
+    if "\0" in path:
+        raise ValueError(f"{path!r}: a path cannot contain a NUL byte")
     missing = sorted({a or b for a, b in _VAR.findall(path) if (a or b) not in os.environ})
     if missing:
         raise ValueError(f"{path}: environment variable {', '.join(missing)} is not set")

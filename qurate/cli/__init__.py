@@ -96,6 +96,9 @@ def _traceback_file(error: BaseException) -> str | None:
 
 
 def _say(message: str) -> None:
+    """``message`` on stderr as one line: a line break inside it (a path named with one,
+    ``run.ingest[0].inputs: a<newline>b: no such file``) is shown escaped, ``\\n``."""
+    message = message.replace("\r", "\\r").replace("\n", "\\n")
     try:
         typer.secho(message, fg=typer.colors.RED, err=True)
         sys.stderr.flush()

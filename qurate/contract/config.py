@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import copy
 import math
+import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Any, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -167,20 +169,37 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[
 
 
 def _valid_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
-    """The field names of the model at ``loc``'s parent, for an "unknown key" message."""
+    """The field names of the model at ``loc``'s parent, for an "unknown key" message. A list
+    item's or a mapping value's model counts (``run.ingest.0.Domain``: the keys of one
+    ``run.ingest`` entry; they went unlisted)."""
     current: Any = model
     for part in loc[:-1]:
-        fields = getattr(current, "model_fields", None)
-        if fields is None or part not in fields:
+        current = _step(current, part)
+        if current is None:
             return None
-        ann = fields[part].annotation
-        sub = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
-        models = [a for a in sub if issubclass(a, BaseModel)]
-        if not models:
-            return None
-        current = models[0]
-    fields = getattr(current, "model_fields", None)
-    return sorted(fields) if fields else None
+    found = _models(current)
+    return sorted(found[0].model_fields) if found else None
+
+
+def _models(ann: Any) -> list[type[BaseModel]]:
+    """The pydantic models ``ann`` is (``M``) or may be (``M | None``)."""
+    args = typing.get_args(ann) if typing.get_origin(ann) in (Union, UnionType) else (ann,)
+    return [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+
+
+def _step(ann: Any, part: Any) -> Any:
+    """The annotation one step of an error's ``loc`` into ``ann``: a field of a model, an
+    item of a list, a value of a mapping; None when the step leads nowhere known."""
+    for m in _models(ann):
+        info = m.model_fields.get(part) if isinstance(part, str) else None
+        if info is not None:
+            return info.annotation
+    origin = typing.get_origin(ann)
+    if origin is list and isinstance(part, int):
+        return typing.get_args(ann)[0]
+    if origin is dict and isinstance(part, str):
+        return typing.get_args(ann)[-1]
+    return None
 
 
 def validation_message(

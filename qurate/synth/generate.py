@@ -99,6 +99,19 @@ def check_seeds(t: Template, seeds: list[dict[str, Any]], wheres: list[str] | No
             )
 
 
+def read_seeds(
+    seeds: str | Path | list[dict[str, Any]], cfg: GenerateConfig
+) -> tuple[list[dict[str, Any]], Template]:
+    """The seed rows ``cfg`` takes from ``seeds`` and their template, checked (a one-line
+    error for none, an unreadable file or a seed the template cannot use): what
+    :func:`generate` does before any engine loads, and ``qurate run`` before curate."""
+    templates = load_templates(cfg.templates_dir)
+    rows, wheres = _load_seeds(seeds, cfg.limit, cfg.seed_domain)
+    t = pick_template(cfg.task, rows, cfg.template, templates, wheres[0] or None)
+    check_seeds(t, rows, wheres)
+    return rows, t
+
+
 def generate(
     seeds: str | Path | list[dict[str, Any]],
     out: str | Path,
@@ -127,10 +140,7 @@ def generate(
     upd: dict[str, Any] = {"task": task, "teacher": engine_cfg, "n": n}
     cfg = cfg.model_copy(update={k: v for k, v in upd.items() if v is not None})
     out = Path(out)
-    templates = load_templates(cfg.templates_dir)
-    rows, wheres = _load_seeds(seeds, cfg.limit, cfg.seed_domain)
-    t = pick_template(cfg.task, rows, cfg.template, templates, wheres[0] or None)
-    check_seeds(t, rows, wheres)
+    rows, t = read_seeds(seeds, cfg)
     inputs = [] if isinstance(seeds, list) else [seeds]
     fp = fingerprint(
         cfg,
