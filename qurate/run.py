@@ -20,13 +20,15 @@ corpus with those, a report, and `train`.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qurate.config import PipelineConfig, repeated
+from qurate.contract.files import MANIFEST, RUN_STAGES, atomic_write_text
 from qurate.errors import BadInputError, ConfigError
 from qurate.score.config import ScoreConfig
 
@@ -481,6 +483,52 @@ def _sources(
     return out
 
 
+def _run_dirs(cfg: PipelineConfig, run: Path) -> list[str]:
+    """The directories of ``run.out`` this config's run writes (``RUN_STAGES``)."""
+    names = ["curated"]
+    if cfg.score is not None:
+        names += ["annotations", "raters", "scored"]
+    names += [f"ingest-{e.domain}" for e in cfg.run.ingest]
+    names += [f"recall-{e.domain}" for e in cfg.run.recall]
+    names += [f"synth-{task}" for task in _synth_tasks(cfg)]
+    if cfg.mix is not None:
+        names.append("mixed")
+    if cfg.run.ablate:
+        names.append("ablation")
+    if cfg.train is not None:
+        train = Path(cfg.train.out or run / "train")
+        if _inside(train, run) and train.resolve() != run.resolve():
+            names.append(train.resolve().relative_to(run.resolve()).parts[0])
+    if cfg.run.post is not None:
+        names.append("post")
+    return names
+
+
+def _record_run_dirs(cfg: PipelineConfig, run: Path, say: Say) -> None:
+    """Write ``RUN_STAGES`` (the report then shows this run's stages only) and name the stage
+    directories an earlier config left in ``run.out``: they stay on disk, out of the mix and
+    the report. Before, a lever taken out of the config still had its line in the closing
+    table and the report ("augment ingest-math: 20 of 20 ingested")."""
+    names = _run_dirs(cfg, run)
+    run.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run / RUN_STAGES, json.dumps({"stages": names}, indent=1) + "\n")
+    stale = sorted(
+        d.name
+        for d in run.iterdir()
+        if d.is_dir() and d.name not in names and not d.name.startswith(".") and any(_manifests(d))
+    )
+    if stale:
+        say(
+            f"not part of this run (an earlier config's; left on disk, out of the mix and the "
+            f"report): {', '.join(n + '/' for n in stale)}"
+        )
+
+
+def _manifests(d: Path) -> Iterator[Path]:
+    """The stage manifests at or below ``d`` (two levels: ``synth-x/generated``)."""
+    yield from (m for m in [d / MANIFEST, *d.glob(f"*/{MANIFEST}")] if m.is_file())
+
+
 def run_pipeline(
     cfg: PipelineConfig, *, say: Say = print, progress: bool = True, overwrite: bool = False
 ) -> RunResult:
@@ -495,6 +543,7 @@ def run_pipeline(
         raise ConfigError("run.inputs: list the input files or folders to curate")
     run = Path(cfg.run.out)
     _check_before_work(cfg, run)
+    _record_run_dirs(cfg, run, say)
     result = RunResult(run)
     _stage(
         result,

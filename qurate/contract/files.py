@@ -28,6 +28,9 @@ from qurate.errors import BadInputError
 MANIFEST = "manifest.json"
 LOCK = ".qurate.lock"  # held while a stage runs (contract/stagedir.py)
 RUN_MARKER = ".qurate-run.json"  # a stage started here and has not finished
+# In a `qurate run` output folder: the stage directories its last run's config makes. The
+# report reads only those, not what an earlier config left beside them.
+RUN_STAGES = ".qurate-stages.json"
 COMPRESSION = "zstd"
 # Stages whose output is kept documents in the pinned schema. One that keeps nothing still
 # gets one empty shard: DuckDB, polars and HF `datasets` refuse a glob that matches no file,

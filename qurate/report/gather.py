@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from qurate.contract.files import RUN_STAGES
 from qurate.contract.shards import MANIFEST, shard_paths
 from qurate.errors import BadInputError
 
@@ -107,8 +108,10 @@ def _is_mix(mix: Any) -> bool:
 
 
 def discover_stages(run_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """Every directory under ``run_dir`` (itself included) with a readable manifest.json."""
+    """Every directory under ``run_dir`` (itself included) with a readable manifest.json; in
+    a `qurate run` folder, only below the directories its last run made (``RUN_STAGES``)."""
     found: list[tuple[Path, dict[str, Any]]] = []
+    made = run_stages(run_dir)
 
     def walk(d: Path, depth: int) -> None:
         m = d / MANIFEST
@@ -122,13 +125,28 @@ def discover_stages(run_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
         if depth >= MAX_DEPTH:
             return
         for child in sorted(p for p in d.iterdir() if p.is_dir()):
-            if child.name not in SKIP_DIRS and not child.name.startswith("."):
-                walk(child, depth + 1)
+            if child.name in SKIP_DIRS or child.name.startswith("."):
+                continue
+            if depth == 0 and made is not None and child.name not in made:
+                continue  # left by an earlier config of the run: not this run's stage
+            walk(child, depth + 1)
 
     walk(run_dir, 0)
     # Pipeline order: by creation time, then path (manifests of one second tie).
     found.sort(key=lambda x: (str(x[1].get("created", "")), str(x[0])))
     return found
+
+
+def run_stages(run_dir: Path) -> set[str] | None:
+    """The directory names ``qurate run`` recorded as its last run's (``RUN_STAGES``), or None
+    (no record, or one unreadable: every directory is shown)."""
+    try:
+        names = json.loads((run_dir / RUN_STAGES).read_text()).get("stages")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    return set(names)
 
 
 def files_sql(paths: list[Path]) -> str:

@@ -155,3 +155,40 @@ def test_post_with_nothing_to_do_is_refused(tmp_path: Path, capsys):
     model.mkdir()
     line = _refused(tmp_path, capsys, {"post": {"model": str(model), "sft": False, "dpo": False}})
     assert "run.post: sft and dpo are both false" in line, line
+
+
+def test_a_lever_taken_out_of_the_config_leaves_the_report_and_closing_table(tmp_path: Path):
+    # Before: after a run with `run.ingest` and a second run (--overwrite) without it, the
+    # closing table and the report still had "augment ingest-code: ... ingested", though the
+    # second mix did not read it. Now the run records its own directories (RUN_STAGES), the
+    # report reads only those, and the run names the leftover once.
+    from qurate.config import parse_config
+    from qurate.contract.files import read_manifest
+    from qurate.report.levers import lever_lines
+    from qurate.run import run_pipeline
+
+    sample = Path(__file__).resolve().parents[2] / "qurate" / "data" / "sample"
+    rows = [json.loads(x) for x in (sample / "web.jsonl").read_text().splitlines()[:20]]
+    web = tmp_path / "web.jsonl"
+    web.write_text("".join(json.dumps({"id": f"w{i}", "text": r["text"]}) + "\n"
+                           for i, r in enumerate(rows)))  # fmt: skip
+    cfg = {
+        "run": {"inputs": [str(web)], "out": str(tmp_path / "run"),
+                "ingest": [{"domain": "code", "inputs": [str(sample / "code.parquet")]}]},
+        "mix": {"budget_tokens": 20_000, "quality_buckets": 1},
+    }  # fmt: skip
+    run = tmp_path / "run"
+    run_pipeline(parse_config(cfg), say=lambda _: None, progress=False)
+    assert any(k.startswith("augment") for k, _ in lever_lines(run))
+    del cfg["run"]["ingest"]
+    said: list[str] = []
+    run_pipeline(parse_config(cfg), say=said.append, progress=False, overwrite=True)
+    assert (run / "ingest-code").is_dir()  # left on disk
+    assert [s for s in said if s.startswith("not part of this run")] == [
+        "not part of this run (an earlier config's; left on disk, out of the mix and the "
+        "report): ingest-code/"
+    ], said
+    kinds = [k for k, _ in lever_lines(run)]
+    assert not any(k.startswith("augment") for k in kinds) and "mix" in kinds, kinds
+    assert [Path(p).name for p in read_manifest(run / "mixed")["inputs"]] == ["curated"]
+    assert "ingest-code" not in (run / "report.html").read_text()
