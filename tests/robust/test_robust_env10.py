@@ -65,6 +65,16 @@ def test_sql_over_document_text_prints_on_an_ascii_stdout(curated: Path):
     assert b"caf\\xe9" in r.stdout and b"\\u6570" in r.stdout
 
 
+@pytest.mark.parametrize("columns", ["10", "0"])
+def test_a_narrow_terminal_keeps_the_counts_whole(curated: Path, columns: str):
+    # Before: COLUMNS=10 printed a table of empty cells, COLUMNS=0 printed nothing, exit 0.
+    want = json.loads(qurate("stats", str(curated), "--json").stdout)[0]
+    r = qurate("stats", str(curated), env={"COLUMNS": columns})
+    assert r.returncode == 0, r.stderr.decode()
+    for key in ("in", "chars", "tokens"):
+        assert f"{want[key]:,}".encode() in r.stdout, (key, r.stdout.decode())
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
 def test_a_full_stdout_is_one_line(curated: Path):
     # Before: "error: OSError: [Errno 28] No space left on device (traceback in ...)", exit 1.
