@@ -75,6 +75,14 @@ def test_a_narrow_terminal_keeps_the_counts_whole(curated: Path, columns: str):
         assert f"{want[key]:,}".encode() in r.stdout, (key, r.stdout.decode())
 
 
+def test_curate_draws_its_progress_on_stderr_not_stdout(tmp_path: Path):
+    # Before: the filter/write bars went to stdout, into `qurate curate ... > log` and pipes.
+    src = _jsonl(tmp_path / "in.jsonl", DOCS[:2])
+    r = qurate("curate", str(src), "-o", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout == b""
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
 def test_a_full_stdout_is_one_line(curated: Path):
     # Before: "error: OSError: [Errno 28] No space left on device (traceback in ...)", exit 1.
