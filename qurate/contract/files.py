@@ -141,6 +141,14 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def text_name(name: str) -> str:
+    """``name`` as text that can be stored: a file name that is not valid UTF-8 (bytes such
+    as ``\\xff``, which Python holds as lone surrogates) with those bytes written ``\\xff``.
+    Kept as it was, it made every id derived from it and every ``source`` value unwritable
+    (``UnicodeEncodeError: surrogates not allowed`` in the reader task)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` via a temporary file and rename."""
     return atomic_write(path, lambda tmp: tmp.write_bytes(data))
@@ -207,9 +215,11 @@ def write_manifest(
         not p.name.startswith(".") for p in directory.glob("*.parquet")
     ):
         write_table(directory / EMPTY_SHARD, DOC_SCHEMA.empty_table())
-    atomic_write_text(
-        Path(directory) / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False)
-    )
+    # A path that is not valid UTF-8 (a file named with byte \xff, held as a lone surrogate)
+    # is written as the JSON escape "\udcff", which reads back as the same path; plain UTF-8
+    # refused it and the finished run had no manifest.
+    text = json.dumps(manifest, indent=2, ensure_ascii=False)
+    atomic_write_bytes(Path(directory) / MANIFEST, text.encode("utf-8", "backslashreplace"))
     return manifest
 
 

@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qurate.contract.files import MANIFEST, not_regular, walk
+from qurate.contract.files import MANIFEST, not_regular, text_name, walk
 from qurate.errors import BadInputError
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
@@ -131,7 +131,8 @@ def scan_inputs(paths: list[str | Path], text_key: str | None = None) -> InputPl
                 f"{root}: unknown input format (expected one of {', '.join(ALL_SUFFIXES)})"
             )
         _check_readable(root, kind, text_key)
-        plan.files.append(InputFile(str(root), kind, root.name, source=stem(root.name)))
+        name = text_name(root.name)
+        plan.files.append(InputFile(str(root), kind, name, source=stem(name)))
     return plan
 
 
@@ -166,8 +167,8 @@ def _scan_folder(root: Path, plan: InputPlan, text_key: str | None) -> None:
     for p in sorted(found):
         kind = input_kind(p)
         _check_readable(p, kind, text_key)
-        rel = f"{root.name}/{p.relative_to(root).as_posix()}"
-        plan.files.append(InputFile(str(p), kind, rel, source=root.name))
+        rel = text_name(f"{root.name}/{p.relative_to(root).as_posix()}")
+        plan.files.append(InputFile(str(p), kind, rel, source=text_name(root.name)))
 
 
 def _scan_stage_dir(

@@ -111,6 +111,28 @@ def test_closed_standard_streams_do_not_break_the_run(tmp_path: Path):
     assert r.returncode == 2
 
 
+def test_file_names_that_are_not_utf8(tmp_path: Path):
+    # Before: a record without an id in `\xff.jsonl` failed the reader task ("a task
+    # failed: UnicodeEncodeError: ... surrogates not allowed"), and an input folder holding
+    # such a name failed writing the manifest; -o with such a name failed inside pyarrow.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bad = os.fsencode(folder) + b"/\xff.jsonl"
+    Path(os.fsdecode(bad)).write_text('{"text": "' + "plain words here. " * 60 + '"}\n')
+    out = tmp_path / "out"
+    r = qurate("curate", os.fsdecode(bad), str(folder), "-o", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr.decode()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["in"] == 2 and os.fsdecode(bad) in manifest["inputs"]
+    ids = qurate("stats", str(out), "--sql", "SELECT id FROM all_docs", "--json")
+    assert all(row["id"].startswith("\\xff-") for row in json.loads(ids.stdout)), ids.stdout
+
+    bad_out = os.fsdecode(os.fsencode(tmp_path) + b"/out\xfe")
+    r = qurate("curate", str(folder), "-o", bad_out, "--no-progress")
+    line = one_line_error(r.returncode, r.stderr.decode())
+    assert "not a UTF-8 path" in line and not Path(bad_out).exists()
+
+
 def test_a_deleted_current_directory_is_one_line(tmp_path: Path):
     # Before: "error: FileNotFoundError: [Errno 2] No such file or directory (traceback
     # in ...)", exit 1.
