@@ -62,11 +62,14 @@ def not_regular(path: Path) -> str | None:
     return "device"
 
 
-def walk(root: str | Path) -> Iterator[tuple[str, list[str], list[str]]]:
+def walk(
+    root: str | Path, onerror: Callable[[OSError], None] | None = None
+) -> Iterator[tuple[str, list[str], list[str]]]:
     """``os.walk(root)`` (top-down, directory symlinks listed but not followed, unreadable
-    directories passed over) without recursion: Python 3.11's ``os.walk`` recurses once per
-    level, so a folder tree about 1,000 levels deep was a ``RecursionError``. As with
-    ``os.walk``, the caller may prune ``dirnames`` in place."""
+    directories passed over, given to ``onerror`` when there is one) without recursion:
+    Python 3.11's ``os.walk`` recurses once per level, so a folder tree about 1,000 levels
+    deep was a ``RecursionError``. As with ``os.walk``, the caller may prune ``dirnames``
+    in place."""
     stack = [os.fspath(root)]
     while stack:
         top = stack.pop()
@@ -80,7 +83,9 @@ def walk(root: str | Path) -> Iterator[tuple[str, list[str], list[str]]]:
                     except OSError:
                         is_dir = False
                     (dirnames if is_dir else filenames).append(entry.name)
-        except OSError:
+        except OSError as e:
+            if onerror is not None:
+                onerror(e)
             continue
         yield top, dirnames, filenames
         for name in reversed(dirnames):  # reversed: the first name is walked first

@@ -9,6 +9,7 @@ reason, so the manifest and the summary can say what was left out and why:
   opened, so a FIFO cannot block the run;
 - a directory named like an input (``x.jsonl/``): noted, and walked like any folder;
 - ``symlink to a directory``: not followed (a link cycle cannot loop the walk);
+- ``unreadable directory (Permission denied)``: a folder the user may not list;
 - a stage directory (one holding ``manifest.json``, e.g. an earlier ``qurate curate``
   output): only its kept ``part-*.parquet`` shards are read; its manifest, ``stats/``,
   ``rejects/`` and sub-stages are listed as skipped.
@@ -138,7 +139,12 @@ def scan_inputs(paths: list[str | Path], text_key: str | None = None) -> InputPl
 
 def _scan_folder(root: Path, plan: InputPlan, text_key: str | None) -> None:
     found: list[Path] = []
-    for dirpath, dirnames, filenames in walk(root):  # does not follow directory symlinks
+
+    def unreadable(e: OSError) -> None:  # was passed over unsaid: its files silently not read
+        plan.skipped.append(SkippedInput(str(e.filename), f"unreadable directory ({e.strerror})"))
+
+    # does not follow directory symlinks
+    for dirpath, dirnames, filenames in walk(root, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
         if MANIFEST in filenames and (here / MANIFEST).is_file():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -131,6 +132,41 @@ def test_file_names_that_are_not_utf8(tmp_path: Path):
     r = qurate("curate", str(folder), "-o", bad_out, "--no-progress")
     line = one_line_error(r.returncode, r.stderr.decode())
     assert "not a UTF-8 path" in line and not Path(bad_out).exists()
+
+
+def _without_file_permissions() -> list[str]:
+    """A prefix that makes file permissions apply to this user (root ignores them)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: file permissions cannot be made to apply")
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, "--bounding-set", caps, "--inh-caps", caps]
+
+
+def test_a_folder_that_cannot_be_listed_is_named_as_skipped(tmp_path: Path):
+    # Before: its files were silently not read (exit 0, no skip listed anywhere).
+    folder = tmp_path / "in"
+    (folder / "locked").mkdir(parents=True)
+    _jsonl(folder / "a.jsonl", DOCS[:1])
+    _jsonl(folder / "locked" / "b.jsonl", DOCS[1:2])
+    (folder / "locked").chmod(0)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "500"}
+    cmd = [*_without_file_permissions(), sys.executable, "-m", "qurate", "curate", str(folder)]
+    try:
+        r = subprocess.run(
+            [*cmd, "-o", str(out), "--no-progress"], env=env, capture_output=True, timeout=120
+        )
+    finally:
+        (folder / "locked").chmod(0o755)
+    assert r.returncode == 0, r.stderr.decode()
+    assert "locked: unreadable directory" in r.stderr.decode()
+    skipped = json.loads((out / "manifest.json").read_text())["skipped_inputs"]
+    assert skipped["paths"] == [
+        {"path": str(folder / "locked"), "reason": "unreadable directory (Permission denied)"}
+    ]
 
 
 def test_a_deleted_current_directory_is_one_line(tmp_path: Path):
