@@ -112,10 +112,52 @@ def main(argv: list[str] | None = None) -> None:
     Called in-process (a notebook, a test), it leaves the process as it found it: the signal
     handlers and ``sys.excepthook``, which Typer replaces on every call, are put back."""
     hook = sys.excepthook
+    _open_standard_fds()
+    errors = _printable_stdout()
     try:
         _main(argv)
     finally:
         sys.excepthook = hook
+        if errors is not None:
+            sys.stdout.reconfigure(errors=errors)
+
+
+def _open_standard_fds() -> None:
+    """Put ``/dev/null`` on a closed stdin, stdout or stderr (``qurate ... 2>&-``).
+
+    A closed standard descriptor is taken by the next file opened, so a worker's or a
+    library's write to "stderr" would land in a shard or manifest. And with no stderr, the
+    import of datatrove failed (loguru cannot log to None): exit 1, no line at all. What a
+    closed stdout or stderr was meant to show is lost, as with any program."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        os.set_inheritable(fd, True)  # os.open's are not: the forkserver had no stderr
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - for the process's life
+
+
+def _printable_stdout() -> str | None:
+    """Let stdout print any character: one its encoding cannot hold (``PYTHONIOENCODING=ascii``,
+    a Latin-1 terminal) is written escaped, ``\\xe9``, as Python already does on stderr.
+    ``stats --sql`` over document text failed with ``UnicodeEncodeError`` (exit 1) instead.
+    The previous error handler, to put back, or None when nothing was changed."""
+    stream = sys.stdout
+    errors = getattr(stream, "errors", None)
+    if errors != "strict" or not hasattr(stream, "reconfigure"):
+        return None
+    try:
+        stream.reconfigure(errors="backslashreplace")
+    except (OSError, ValueError):
+        return None
+    return errors
 
 
 def _main(argv: list[str] | None) -> None:
@@ -143,9 +185,22 @@ def _main(argv: list[str] | None) -> None:
         # errors on the way down. Workers die with this process (die_with_parent).
         os._exit(128 + e.signum)
     except OSError as e:
+        full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+        if full and e.filename is None:
+            # A write to an open file, stdout included (`qurate init > /dev/full`): which one
+            # is not known, the cause is. Was "error: OSError: [Errno 28] ...", exit 1.
+            _say(f"error: {e.strerror} (free some space)")
+            sys.exit(2)
+        if e.errno == errno.ENOENT and e.filename is None and not _cwd_exists():
+            # os.getcwd() fails: a relative path cannot be resolved, and worker processes
+            # cannot start. Was "error: FileNotFoundError: [Errno 2] ...", exit 1.
+            _say(
+                "error: the current directory no longer exists (deleted while in use); "
+                "cd to an existing directory and rerun"
+            )
+            sys.exit(2)
         if e.errno not in _PLACE_ERRNOS or e.filename is None:
             _internal(e)
-        full = e.errno in (errno.ENOSPC, errno.EDQUOT)
         hint = "free some space" if full else "choose another place or fix its permissions"
         _say(f"error: {e.filename}: {e.strerror} ({hint})")
         sys.exit(2)
@@ -154,6 +209,14 @@ def _main(argv: list[str] | None) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _cwd_exists() -> bool:
+    try:
+        os.getcwd()
+    except OSError:
+        return False
+    return True
 
 
 # A path the user named cannot be written there (read-only, not allowed, full): their

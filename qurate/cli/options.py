@@ -23,6 +23,14 @@ class Console(_RichConsole):
 
     def __init__(self, *args: Any, markup: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, markup=markup, **kwargs)
+        if self.width < MIN_WIDTH:
+            self.width = MIN_WIDTH
+
+
+# rich takes its width from COLUMNS: at COLUMNS=10 a `qurate stats` table had empty cells
+# (the counts squeezed out), at COLUMNS=0 nothing was printed at all. Narrower than this, a
+# line is left to the terminal to wrap; the numbers stay whole.
+MIN_WIDTH = 60
 
 
 def config_help(section: str) -> str:

@@ -62,11 +62,14 @@ def not_regular(path: Path) -> str | None:
     return "device"
 
 
-def walk(root: str | Path) -> Iterator[tuple[str, list[str], list[str]]]:
+def walk(
+    root: str | Path, onerror: Callable[[OSError], None] | None = None
+) -> Iterator[tuple[str, list[str], list[str]]]:
     """``os.walk(root)`` (top-down, directory symlinks listed but not followed, unreadable
-    directories passed over) without recursion: Python 3.11's ``os.walk`` recurses once per
-    level, so a folder tree about 1,000 levels deep was a ``RecursionError``. As with
-    ``os.walk``, the caller may prune ``dirnames`` in place."""
+    directories passed over, given to ``onerror`` when there is one) without recursion:
+    Python 3.11's ``os.walk`` recurses once per level, so a folder tree about 1,000 levels
+    deep was a ``RecursionError``. As with ``os.walk``, the caller may prune ``dirnames``
+    in place."""
     stack = [os.fspath(root)]
     while stack:
         top = stack.pop()
@@ -80,7 +83,9 @@ def walk(root: str | Path) -> Iterator[tuple[str, list[str], list[str]]]:
                     except OSError:
                         is_dir = False
                     (dirnames if is_dir else filenames).append(entry.name)
-        except OSError:
+        except OSError as e:
+            if onerror is not None:
+                onerror(e)
             continue
         yield top, dirnames, filenames
         for name in reversed(dirnames):  # reversed: the first name is walked first
@@ -139,6 +144,14 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
             tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def text_name(name: str) -> str:
+    """``name`` as text that can be stored: a file name that is not valid UTF-8 (bytes such
+    as ``\\xff``, which Python holds as lone surrogates) with those bytes written ``\\xff``.
+    Kept as it was, it made every id derived from it and every ``source`` value unwritable
+    (``UnicodeEncodeError: surrogates not allowed`` in the reader task)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -207,9 +220,11 @@ def write_manifest(
         not p.name.startswith(".") for p in directory.glob("*.parquet")
     ):
         write_table(directory / EMPTY_SHARD, DOC_SCHEMA.empty_table())
-    atomic_write_text(
-        Path(directory) / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False)
-    )
+    # A path that is not valid UTF-8 (a file named with byte \xff, held as a lone surrogate)
+    # is written as the JSON escape "\udcff", which reads back as the same path; plain UTF-8
+    # refused it and the finished run had no manifest.
+    text = json.dumps(manifest, indent=2, ensure_ascii=False)
+    atomic_write_bytes(Path(directory) / MANIFEST, text.encode("utf-8", "backslashreplace"))
     return manifest
 
 

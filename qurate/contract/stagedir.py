@@ -53,6 +53,7 @@ from qurate.contract.files import (
     read_manifest,
     require_finished,
     require_finished_dirs,
+    text_name,
     write_manifest,
     write_table,
 )
@@ -353,6 +354,13 @@ class StageDir:
             )
         if self.path.exists() and not self.path.is_dir():
             raise BadInputError(f"{self.path}: exists and is not a directory")
+        if text_name(str(self.path)) != str(self.path):
+            # Parquet (pyarrow) takes UTF-8 paths only: the reader task failed with
+            # "UnicodeEncodeError: surrogates not allowed" after the directory was made.
+            raise BadInputError(
+                f"{text_name(str(self.path))}: not a UTF-8 path, which Parquet cannot write to; "
+                "choose an output directory with a UTF-8 name"
+            )
         self._created = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock.acquire()

@@ -286,6 +286,7 @@ def _with_progress(fn, enabled: bool, progress_dir: Path, total_bytes: int) -> N
     if not enabled:
         fn()
         return
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         Progress,
@@ -312,7 +313,9 @@ def _with_progress(fn, enabled: bool, progress_dir: Path, total_bytes: int) -> N
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]
-    with Progress(*columns, transient=False) as bar:
+    # On stderr, like every other bar (qurate/progress.py): on stdout it landed in
+    # `qurate curate ... > log` and in front of whatever a pipe reads.
+    with Progress(*columns, transient=False, console=Console(stderr=True)) as bar:
         read = bar.add_task("filter", total=max(total_bytes, 1), docs=0, rate=0.0)
         write = bar.add_task("write ", total=None, docs=0, rate=0.0)
         thread.start()

@@ -9,6 +9,7 @@ reason, so the manifest and the summary can say what was left out and why:
   opened, so a FIFO cannot block the run;
 - a directory named like an input (``x.jsonl/``): noted, and walked like any folder;
 - ``symlink to a directory``: not followed (a link cycle cannot loop the walk);
+- ``unreadable directory (Permission denied)``: a folder the user may not list;
 - a stage directory (one holding ``manifest.json``, e.g. an earlier ``qurate curate``
   output): only its kept ``part-*.parquet`` shards are read; its manifest, ``stats/``,
   ``rejects/`` and sub-stages are listed as skipped.
@@ -24,7 +25,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qurate.contract.files import MANIFEST, not_regular, walk
+from qurate.contract.files import MANIFEST, not_regular, text_name, walk
 from qurate.errors import BadInputError
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".json.zst")
@@ -131,13 +132,19 @@ def scan_inputs(paths: list[str | Path], text_key: str | None = None) -> InputPl
                 f"{root}: unknown input format (expected one of {', '.join(ALL_SUFFIXES)})"
             )
         _check_readable(root, kind, text_key)
-        plan.files.append(InputFile(str(root), kind, root.name, source=stem(root.name)))
+        name = text_name(root.name)
+        plan.files.append(InputFile(str(root), kind, name, source=stem(name)))
     return plan
 
 
 def _scan_folder(root: Path, plan: InputPlan, text_key: str | None) -> None:
     found: list[Path] = []
-    for dirpath, dirnames, filenames in walk(root):  # does not follow directory symlinks
+
+    def unreadable(e: OSError) -> None:  # was passed over unsaid: its files silently not read
+        plan.skipped.append(SkippedInput(str(e.filename), f"unreadable directory ({e.strerror})"))
+
+    # does not follow directory symlinks
+    for dirpath, dirnames, filenames in walk(root, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
         if MANIFEST in filenames and (here / MANIFEST).is_file():
@@ -166,8 +173,8 @@ def _scan_folder(root: Path, plan: InputPlan, text_key: str | None) -> None:
     for p in sorted(found):
         kind = input_kind(p)
         _check_readable(p, kind, text_key)
-        rel = f"{root.name}/{p.relative_to(root).as_posix()}"
-        plan.files.append(InputFile(str(p), kind, rel, source=root.name))
+        rel = text_name(f"{root.name}/{p.relative_to(root).as_posix()}")
+        plan.files.append(InputFile(str(p), kind, rel, source=text_name(root.name)))
 
 
 def _scan_stage_dir(
