@@ -67,10 +67,9 @@ def report(data: Path, out: Path) -> float:
     from qurate.contract.shards import iter_rows, read_manifest
     from qurate.score.apply import percentile_by_group
     from qurate.score.metrics import roc_auc
-    from qurate.score.ranking import rank_group
 
     labels = {j["id"]: j for j in map(json.loads, (data / "labels.jsonl").open())}
-    rows = list(iter_rows(out / "scored", columns=["id", "lang", "domain", "scores", "quality"]))
+    rows = list(iter_rows(out / "scored", columns=["id", "lang", "scores", "quality"]))
     manifest = read_manifest(out / "scored")
     y = np.array([labels[r["id"]]["label"] == "good" for r in rows])
     jt = np.array([labels[r["id"]]["junk_type"] or "good" for r in rows])
@@ -81,7 +80,7 @@ def report(data: Path, out: Path) -> float:
         "reference classifier": np.array([r["scores"].get("reference", np.nan) for r in rows]),
         "perplexity (raw)": -ppl,
         "perplexity (pct in language)": percentile_by_group(
-            -np.log(ppl), np.array([rank_group(r) for r in rows], dtype=object), 20
+            -np.log(ppl), np.array([r["lang"] or "?" for r in rows], dtype=object), 20
         ),
         "quality": np.array([r["quality"] for r in rows]),
     }

@@ -16,8 +16,7 @@ Dutch (bench/RESULTS.md), so one fixed cut keeps English junk that a good Dutch 
 cannot beat. CCNet therefore cuts perplexity per
 language, at percentiles. With ``perplexity.normalize: language`` (the default) the component
 is the document's percentile within its language over the whole input: 0.9 means 90% of the
-same-language documents are less likely under the reference model. Source code (domain
-``code``) is ranked as a language of its own (``ranking.rank_group``). That needs every
+same-language documents are less likely under the reference model. That needs every
 perplexity before the first document can be written, so apply runs in two passes: the first
 scores and stages rows under ``OUT/_staging``, the second ranks and writes. Languages with
 fewer than ``min_language_docs`` documents are ranked together. The per-language 10/50/90th
@@ -57,12 +56,7 @@ from qurate.progress import Bar
 from qurate.score.budget import PerplexityDecision, decide_perplexity
 from qurate.score.config import ScoreConfig
 from qurate.score.judge import Judge
-from qurate.score.ranking import (
-    percentile_by_group,
-    perplexity_quantiles,
-    rank_group,
-    raters_summary,
-)
+from qurate.score.ranking import percentile_by_group, perplexity_quantiles, raters_summary
 from qurate.score.raters import RATERS_FILE, Raters, read_meta
 from qurate.score.rows import Emitter, batches, check_texts, rows_in
 from qurate.score.signals import (
@@ -196,7 +190,7 @@ def _score_task(job: _Job, rank: int, models: Models | None = None) -> None:
             if staging is not None:
                 for c in COMPONENTS:
                     staged[c].append(comps.get(c, np.full(len(batch), np.nan)))
-                langs += [rank_group(r) for r in batch]  # language; code apart
+                langs += [r.get("lang") or "?" for r in batch]
                 for row in batch:
                     staging.write(row)
             else:

@@ -26,22 +26,6 @@ def _indices_by_group(groups: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]
     return names, np.split(order, np.cumsum(np.bincount(inv, minlength=len(names)))[:-1])
 
 
-CODE_GROUP = "code"
-
-
-def rank_group(row: dict) -> str:
-    """The group a document's perplexity is ranked in: its language, or ``code`` for source
-    code (domain ``code``). Code is as unlike prose under a reference LM as one language is
-    unlike another, and curate tags most code with a natural language (``en``): ranked among
-    English prose, spliced code and good code sat at the two ends of one scale with prose
-    between. Ranked apart, the default ``quality`` separated good from junk at ROC-AUC 0.905
-    instead of 0.892 on the tuning population, 0.817 instead of 0.813 on the first held-out
-    set (code junk 0.856 -> 0.890 and 0.720 -> 0.764; bench/RESULTS.md)."""
-    if row.get("domain") == CODE_GROUP:
-        return CODE_GROUP
-    return row.get("lang") or "?"
-
-
 def percentile_by_group(values: np.ndarray, groups: np.ndarray, min_group: int) -> np.ndarray:
     """Mid-rank percentile in (0, 1) of each value within its group (ties share a rank);
     NaN stays NaN; groups with fewer than ``min_group`` values are ranked together."""

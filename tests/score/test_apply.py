@@ -110,44 +110,6 @@ def test_perplexity_quality_is_the_percentile_within_the_language(stage):
     assert table["en"]["p10"] <= table["en"]["p50"] <= table["en"]["p90"]
 
 
-CODE = [
-    "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n",
-    'int main(void) {\n    int i;\n    for (i = 0; i < 10; i++) {\n        printf("%d\\n", i);\n'
-    "    }\n    return 0;\n}\n",
-    "class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, x):\n"
-    "        self.items.append(x)\n",
-    "return a\n    def push(self, x):\n    int i;\n        printf(i);\nclass Stack:\n",
-]
-
-
-def test_source_code_is_ranked_apart_from_the_prose_of_its_language(tmp_path):
-    # Before: code tagged `en` (as curate tags most code) was ranked among English prose, so
-    # every code document sat at one end of the scale whatever its own quality.
-    pytest.importorskip("torch")
-    from qurate.score.apply import apply
-
-    rows = [{"id": f"en{i}", "text": t, "lang": "en", "source": "s"} for i, t in
-            enumerate(TEXTS["en"])]  # fmt: skip
-    rows += [{"id": f"code{i}", "text": t, "lang": "en", "source": "s"} for i, t in
-             enumerate(CODE)]  # fmt: skip
-    with ShardWriter(tmp_path / "in") as w:
-        for r in rows:
-            w.write(r)
-    write_manifest(tmp_path / "in", stage="curate", config_hash="x", inputs=[], n_in=8,
-                   n_kept=8, rejected_by_reason={})  # fmt: skip
-    cfg = _config(batch_size=3)
-    cfg.apply.keep_threshold = 0.0
-    m = apply(tmp_path / "in", tmp_path / "out", None, cfg, perplexity=True)
-    got = {r["id"]: r for r in iter_rows(tmp_path / "out")}
-    assert {got[f"code{i}"]["domain"] for i in range(4)} == {"code"}  # the shipped classifier
-    assert set(m["perplexity"]["by_language"]) == {"en", "code"}
-    for prefix in ("en", "code"):
-        mine = [got[f"{prefix}{i}"] for i in range(4)]
-        ppl = np.array([r["scores"]["perplexity"] for r in mine])
-        want = (np.argsort(np.argsort(-ppl)) + 0.5) / 4  # the percentile among its own kind
-        np.testing.assert_allclose([r["quality"] for r in mine], want, rtol=1e-6)
-
-
 def test_absolute_normalisation_maps_perplexity_in_one_pass(stage):
     pytest.importorskip("torch")
     from qurate.score.apply import apply
