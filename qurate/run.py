@@ -21,13 +21,15 @@ corpus with those, a report, and `train`.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qurate.config import PipelineConfig, repeated
+from qurate.config import PipelineConfig, load_config, repeated
+from qurate.contract.args import as_config
 from qurate.contract.files import MANIFEST, RUN_STAGES, atomic_write_text
 from qurate.errors import BadInputError, ConfigError
 from qurate.score.config import ScoreConfig
@@ -530,7 +532,11 @@ def _manifests(d: Path) -> Iterator[Path]:
 
 
 def run_pipeline(
-    cfg: PipelineConfig, *, say: Say = print, progress: bool = True, overwrite: bool = False
+    cfg: PipelineConfig | str | Path | None,
+    *,
+    say: Say = print,
+    progress: bool = True,
+    overwrite: bool = False,
 ) -> RunResult:
     """Curate ``run.inputs`` into ``run.out``, then score, ingest / recall / synth, mix, train
     as configured.
@@ -539,6 +545,9 @@ def run_pipeline(
     ``overwrite`` lets each stage replace a different earlier run."""
     from qurate.report.page import render_report
 
+    if isinstance(cfg, str | bytes | os.PathLike):  # the file `qurate run` takes
+        cfg = load_config(cfg)
+    cfg = as_config(cfg, PipelineConfig, "run_pipeline cfg", hint="load_config(path)")
     if not cfg.run.inputs:
         raise ConfigError("run.inputs: list the input files or folders to curate")
     run = Path(cfg.run.out)

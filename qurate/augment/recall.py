@@ -29,9 +29,10 @@ output equals an uninterrupted run's.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ from qurate.augment.embed import TokenEmbedder, for_recall
 from qurate.augment.pool import STAGE
 from qurate.augment.prior_split import final_cuts
 from qurate.augment.rounds import RoundReport, run_rounds
+from qurate.contract.args import as_config, as_path
 from qurate.contract.rejects import REJECT_DETAIL, REJECT_REASON, is_rejected
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import MANIFEST, StageDir
@@ -168,14 +170,25 @@ def recall(
     ``deterministic`` training its output is the uninterrupted run's), a different one needs
     ``overwrite``.
     """
-    cfg = cfg or RecallConfig()
+    cfg = as_config(cfg, RecallConfig, "recall cfg", hint="load_config(path).augment.recall")
     if domain not in DOMAINS:
         raise ConfigError(f"domain {domain!r}: expected one of {', '.join(DOMAINS)}")
     t0 = time.perf_counter()
-    pool_dir, out = Path(pool_dir), Path(out_dir)
+    pool_dir, out = as_path(pool_dir, "recall pool_dir"), as_path(out_dir, "recall out_dir")
     if out.resolve() == pool_dir.resolve():
         raise ConfigError("the output directory must differ from the pool directory")
-    seed_texts = list(seeds) if isinstance(seeds, list) else load_seeds(seeds)
+    if isinstance(seeds, str | bytes | os.PathLike):
+        seeds = as_path(seeds, "recall seeds")
+    elif isinstance(seeds, Iterable) and not isinstance(seeds, Mapping):
+        seeds = list(seeds)  # a tuple or generator of texts, as a list is
+        if not all(isinstance(t, str) for t in seeds):
+            raise BadInputError("recall seeds: a list of seeds holds texts (str) only")
+    else:
+        raise BadInputError(
+            f"recall seeds: expected a JSONL/Parquet path or a list of texts, got "
+            f"{type(seeds).__name__}"
+        )
+    seed_texts = seeds if isinstance(seeds, list) else load_seeds(seeds)
     if not seed_texts:
         raise BadInputError("no seed documents")
     pool = pooling.open_pool(pool_dir)

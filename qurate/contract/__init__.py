@@ -3,6 +3,7 @@
 - ``schema``: the pinned Parquet schema of documents and rejects
 - ``docs``: datatrove ``Document`` <-> row
 - ``rejects``: mark, don't drop (reject helpers and the ``QurateFilter`` base step)
+- ``args``: the library calls' arguments checked at the call (paths, config sections)
 - ``config``: the one config loader (YAML section -> pydantic model, flag overrides,
   one-line errors), used by every command
 - ``files``: the one atomic write, the manifest (refused unless in == kept + rejected),

@@ -30,6 +30,7 @@ from typing import Any, TypeVar, Union
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from qurate.contract.args import as_path
 from qurate.contract.files import NO_SUCH_FILE, file_problem
 from qurate.errors import ConfigError
 
@@ -66,7 +67,16 @@ def load_yaml(path: str | Path | None) -> dict[str, Any]:
     """The YAML mapping in ``path`` (``{}`` for no path or an empty file), safely loaded."""
     if path is None:
         return {}
-    p = Path(path)
+    parse = "qurate.config.parse_config (a pipeline) or qurate.mixers.parse_mix_config"
+    if isinstance(path, Mapping):
+        raise ConfigError(
+            f"config: expected a path to a YAML file, got a dict; validate it with {parse}"
+        )
+    if isinstance(path, str) and "\n" in path:
+        raise ConfigError(
+            f"config: expected a path to a YAML file, got YAML text; pass yaml.safe_load(text) to {parse}"
+        )
+    p = as_path(path, "config", ConfigError)
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file (give a YAML file)")
     if (why := file_problem(p)) is not None:
@@ -275,8 +285,8 @@ def load_section(
     ``None`` value is a flag that was not given, so the file's value stands. ``whole_file``:
     see ``take_section``.
     """
-    source = str(path) if path is not None else "flags"
-    loaded = load_yaml(path)
+    loaded = load_yaml(path)  # refuses a path that is no path
+    source = "flags" if path is None else str(as_path(path, "config", ConfigError))
     data = take_section(loaded, section, source, whole_file=whole_file)
     apply_overrides(data, overrides or {})
     # name keys by their path in the file: ``mix.seed`` in a pipeline file, ``seed`` in MIX.yaml

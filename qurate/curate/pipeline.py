@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qurate.contract.args import as_config, as_path, as_paths
 from qurate.contract.executors import (
     ExecutorConfig,
     make_executor,
@@ -103,7 +104,7 @@ def slurm_jobs_in_queue(work: Path) -> list[str]:
 def curate(
     inputs: list[str | Path],
     out: str | Path,
-    cfg: CurateConfig,
+    cfg: CurateConfig | None = None,
     *,
     executor: ExecutorConfig | None = None,
     decontaminate: list[str | Path] = (),
@@ -116,13 +117,17 @@ def curate(
     (datatrove's completion markers in ``.work`` skip finished tasks); a different one needs
     ``overwrite``. ``.work`` (logs, dedup index) stays after the run."""
     t0 = time.time()
-    executor = executor or ExecutorConfig()
-    out = Path(out)
+    cfg = as_config(cfg, CurateConfig, "curate cfg", hint="load_config(path).curate")
+    executor = as_config(executor, ExecutorConfig, "executor", hint="load_config(path).executor")
+    out = as_path(out, "curate out")
+    inputs = as_paths(inputs, "curate inputs")
+    if not inputs:
+        raise BadInputError("curate inputs: give at least one input file or folder")
     resolve_tokenizer(cfg.tokenizer)  # a bad tokenizer: path fails here, not in every task
     work = out / ".work"
-    plan = scan_inputs([Path(p) for p in inputs], text_key=cfg.text_key)
+    plan = scan_inputs(inputs, text_key=cfg.text_key)
     files = plan.files
-    benchmarks = [str(Path(b)) for b in decontaminate]
+    benchmarks = [str(b) for b in as_paths(decontaminate, "decontaminate")]
     for b in benchmarks:
         if not Path(b).is_file():
             raise BadInputError(f"{b}: no such benchmark file")

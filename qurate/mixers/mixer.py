@@ -33,6 +33,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from qurate.contract.args import as_config, as_path, as_paths
 from qurate.contract.schema import DOC_SCHEMA, upgrade_table
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import StageDir, fingerprint
@@ -205,8 +206,8 @@ def mix(
     cleanly in place (its shards, temp files and scratch directory are cleared, so no
     valid-looking shard without a manifest survives); a different mix needs ``overwrite``.
     """
-    out = Path(out)
-    inputs = [Path(i) for i in inputs]
+    cfg = as_config(cfg, MixConfig, "mix cfg", hint="load_mix_config(path)")
+    out, inputs = as_path(out, "mix out"), as_paths(inputs, "mix inputs")
     _check_out(out, inputs)
     created = not out.exists()
     with StageDir(out, STAGE, overwrite=overwrite, inputs=inputs) as sd:

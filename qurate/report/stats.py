@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from qurate.contract.args import as_path
 from qurate.contract.schema import REJECT_SCHEMA
 from qurate.contract.shards import (
     check_schema_version,
@@ -173,6 +174,9 @@ def run_sql(directory: str | Path, query: str) -> tuple[list[str], list[tuple]]:
     with ``confine``), so ``COPY ... TO``, ``ATTACH``, ``INSTALL`` and
     ``read_csv('/etc/passwd')`` all fail.
     """
+    if not isinstance(query, str):
+        raise BadInputError(f"--sql: the query must be a str, got {type(query).__name__}")
+    directory = as_path(directory, "run_sql directory")
     try:
         kinds = [s.type.name for s in duckdb.extract_statements(query)]
     except duckdb.Error as e:

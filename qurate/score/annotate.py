@@ -17,6 +17,7 @@ from typing import Any
 
 import xxhash
 
+from qurate.contract.args import as_config, as_path
 from qurate.contract.shards import (
     REJECTS,
     ShardWriter,
@@ -93,8 +94,9 @@ def annotate(
     The rerun policy is ``StageDir``'s: the same run again is a no-op, an interrupted one
     restarts in place (the prompt cache in ``cache/`` answers what was judged), a different
     one needs ``overwrite``."""
-    config = config or ScoreConfig()
-    src = check_stage_dir(in_dir)
+    config = as_config(config, ScoreConfig, "annotate config", hint="load_config(path).score")
+    out_dir = as_path(out_dir, "annotate out_dir")
+    src = check_stage_dir(as_path(in_dir, "annotate in_dir"))
     check_doc_shards(src)  # a null text or n_tokens as text was a traceback mid-run
     for r in config.judge.rubrics:  # fail on a bad rubric before loading a model
         load_rubric(r)

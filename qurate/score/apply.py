@@ -38,6 +38,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from qurate.contract.args import as_config, as_path
 from qurate.contract.executors import ExecutorConfig
 from qurate.contract.shards import (
     MANIFEST,
@@ -313,8 +314,15 @@ def apply(
     finished passes and redoes the rest; a different run needs ``overwrite`` (the LLM answers
     in ``cache/`` stay).
     """
-    config = config or ScoreConfig()
-    src, out = check_stage_dir(in_dir), Path(out_dir)
+    config = as_config(config, ScoreConfig, "apply config", hint="load_config(path).score")
+    if executor is not None:
+        executor = as_config(
+            executor, ExecutorConfig, "executor", hint="load_config(path).executor"
+        )
+    out = as_path(out_dir, "apply out_dir")
+    if raters_dir is not None:
+        raters_dir = as_path(raters_dir, "apply raters_dir")
+    src = check_stage_dir(as_path(in_dir, "apply in_dir"))
     check_doc_shards(src)  # a null text or n_tokens as text was a traceback mid-run
     setting = config.apply.perplexity if perplexity is None else perplexity
     decision = decide_perplexity(setting, src, config)

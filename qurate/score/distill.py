@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from qurate.contract.args import as_config, as_path
 from qurate.contract.shards import MANIFEST, check_stage_dir, iter_rows, read_manifest
 from qurate.contract.stagedir import (
     StageDir,
@@ -53,8 +54,9 @@ def distill(
     ``models_dir`` is a ``StageDir`` (manifest of kind ``models``, no shards): the same run
     again is a no-op that returns the saved ``raters.json``, a different one needs
     ``overwrite``."""
-    config = config or ScoreConfig()
-    src = check_stage_dir(annotations)
+    config = as_config(config, ScoreConfig, "distill config", hint="load_config(path).score")
+    models_dir = as_path(models_dir, "distill models_dir")
+    src = check_stage_dir(as_path(annotations, "distill annotations"))
     with StageDir(models_dir, "score.distill", overwrite=overwrite, inputs=[src]) as sd:
         if sd.begin(fingerprint(config.distill, [src]), resume=False) is not None:
             return json.loads((sd.path / RATERS_FILE).read_text())

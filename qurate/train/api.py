@@ -25,6 +25,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(e.name or "torch", "train") from None
 
+from qurate.contract.args import as_path
 from qurate.contract.stagedir import require_finished_dirs
 from qurate.train.checkpoint import export as _export
 from qurate.train.config import TrainConfig, load_config
@@ -110,6 +111,7 @@ def train(
 ) -> TrainResult:
     """Train ``preset`` on the shards in ``data_dir``; other ``TrainConfig`` fields by name
     (e.g. ``seq_len=128, micro_batch_size=8, batch_tokens=2048, lr=3e-3``)."""
+    data_dir, out_dir = as_path(data_dir, "train data_dir"), as_path(out_dir, "train out_dir")
     cfg = load_config(
         None, data=str(data_dir), out=str(out_dir), preset=preset, max_steps=max_steps, **fields
     )
