@@ -47,7 +47,6 @@ def test_every_call_in_the_from_python_block_binds_to_a_real_signature():
         sig.bind(*args, **kwargs)  # TypeError names the call that no longer fits
 
 
-
 def test_the_pipeline_config_example_with_every_lever_validates():
     import yaml
 

@@ -48,19 +48,35 @@ def _config(tmp_path: Path, teacher: str, **run: object) -> dict:
         },
         "augment": {"recall": {"rounds": 1}},
         "synth": {
-            "generate": {"n": 2, "max_tokens": 4,
-                         "teacher": {"model": teacher, "device": "cpu"}},
+            "generate": {"n": 2, "max_tokens": 4, "teacher": {"model": teacher, "device": "cpu"}},
             "filter": {"min_votes": 1},
         },  # fmt: skip
         "mix": {"budget_tokens": 200_000, "quality_buckets": 1},
-        "train": {"max_steps": 6, "seq_len": 64, "micro_batch_size": 4, "eval_every": 0,
-                  "save_every": 6},
-        "post": {"device": "cpu", "data": {"max_tokens": 256}, "pairs": {"max_prompt_tokens": 128},
-                 "sft": {"max_steps": 2, "batch_size": 2, "max_tokens": 256, "save_steps": 2},
-                 "dpo": {"max_steps": 2, "batch_size": 2, "max_tokens": 256, "save_steps": 2}},
-        "ablate": {"evals": {"heldout": str(SAMPLE / "seeds" / "math.jsonl")}, "tokens": 4096,
-                   "seeds": 1, "seq_len": 32, "micro_batch_size": 4, "batch_tokens": 128,
-                   "tokenizer_chars": 50_000, "eval_max_docs": 4, "eval_seq_len": 64},
+        "train": {
+            "max_steps": 6,
+            "seq_len": 64,
+            "micro_batch_size": 4,
+            "eval_every": 0,
+            "save_every": 6,
+        },
+        "post": {
+            "device": "cpu",
+            "data": {"max_tokens": 256},
+            "pairs": {"max_prompt_tokens": 128},
+            "sft": {"max_steps": 2, "batch_size": 2, "max_tokens": 256, "save_steps": 2},
+            "dpo": {"max_steps": 2, "batch_size": 2, "max_tokens": 256, "save_steps": 2},
+        },
+        "ablate": {
+            "evals": {"heldout": str(SAMPLE / "seeds" / "math.jsonl")},
+            "tokens": 4096,
+            "seeds": 1,
+            "seq_len": 32,
+            "micro_batch_size": 4,
+            "batch_tokens": 128,
+            "tokenizer_chars": 50_000,
+            "eval_max_docs": 4,
+            "eval_seq_len": 64,
+        },
     }
 
 

@@ -260,7 +260,9 @@ def load_model(path: Path, what: str = "fastText model", redo: str = "train it a
     except OSError as e:
         raise BadInputError(f"{path}: cannot read the {what} ({e.strerror or e})") from None
     except ValueError as e:
-        raise BadInputError(f"{path}: not a fastText model, or not all of one ({e}; {redo})") from None
+        raise BadInputError(
+            f"{path}: not a fastText model, or not all of one ({e}; {redo})"
+        ) from None
     try:
         return _import_fasttext().load_model(str(path))
     except (ValueError, MemoryError, RuntimeError) as e:

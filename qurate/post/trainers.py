@@ -367,7 +367,14 @@ def run_dpo(
         n_long = len(usable) - len(fit)
         counts = (len(pairs), len(fit), {**bad, **({"too_long": n_long} if n_long else {})})
         return _train_and_finish(
-            sd, trainer, tok, "dpo", metrics, cfg, [str(model), str(data)], counts,
+            sd,
+            trainer,
+            tok,
+            "dpo",
+            metrics,
+            cfg,
+            [str(model), str(data)],
+            counts,
             progress=progress,
         )
 

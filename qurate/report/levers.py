@@ -67,7 +67,8 @@ def _score(path: Path, m: dict[str, Any]) -> str:
             parts.append(f"quality p5 {p5:.2f}, median {p50:.2f}, p95 {p95:.2f}")
         if doms:
             parts.append(
-                f"{len(doms)} domains: " + ", ".join(f"{d} {_n(n)}" for d, n in doms[:6])
+                f"{len(doms)} domains: "
+                + ", ".join(f"{d} {_n(n)}" for d, n in doms[:6])
                 + (", ..." if len(doms) > 6 else "")
             )
     weights = m.get("weights") or {}

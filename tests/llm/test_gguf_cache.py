@@ -83,4 +83,3 @@ def test_a_second_process_reads_the_copy_and_scores_the_same(tmp_path: Path, mon
     with pytest.raises(Exception, match="stop here"):
         load_engine(cfg)
     assert read == [str(cache), str(gguf.parent)] and not cache.exists()
-

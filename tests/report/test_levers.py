@@ -18,7 +18,10 @@ def _run(tmp_path: Path) -> Path:
     manifest["weights"] = {"perplexity": 0.9, "rater": 0.0}
     (run / "scored" / "manifest.json").write_text(json.dumps(manifest))
     cfg = parse_mix_config(
-        {"budget_tokens": 20_000, "domains": {"shop": {"multiplier": 0.2}, "science": {"multiplier": 3}}}
+        {
+            "budget_tokens": 20_000,
+            "domains": {"shop": {"multiplier": 0.2}, "science": {"multiplier": 3}},
+        }
     )
     mix([run / "scored"], run / "mixed", cfg)
     (run / "train").mkdir()
@@ -35,7 +38,9 @@ def test_each_stage_says_what_it_did(tmp_path: Path) -> None:
     assert "quality p5 0.0" in score and "median 0." in score and "p95 0.9" in score
     assert "3 domains: " in score and "weights in quality: perplexity 0.90, rater 0.00" in score
     # the mix moves the shares the config asked for: shop down, science up
-    shares = json.loads((tmp_path / "run" / "mixed" / "manifest.json").read_text())["mix"]["domains"]
+    shares = json.loads((tmp_path / "run" / "mixed" / "manifest.json").read_text())["mix"][
+        "domains"
+    ]
     shop, science = shares["shop"], shares["science"]
     assert shop["achieved_share"] < shop["natural_share"]
     assert science["achieved_share"] > science["natural_share"]

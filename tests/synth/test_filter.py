@@ -51,7 +51,13 @@ SAMPLES = [
         "```python\ndef sq(x):\n    return x + x\n```",
         tests="assert sq(3) == 9",
     ),
-    _s(9, "code", "Write sq.", "def sq(x):\n    while True:\n        pass\n", tests="assert sq(1) == 1"),
+    _s(
+        9,
+        "code",
+        "Write sq.",
+        "def sq(x):\n    while True:\n        pass\n",
+        tests="assert sq(1) == 1",
+    ),
     _s(10, "code", "Write sq.", "```python\ndef sq(x): return x*x\n```"),
     _s(11, "knowledge", "", "Photosynthesis turns light energy into chemical energy in plants."),
     _s(12, "knowledge", "", "  "),
@@ -239,6 +245,9 @@ def test_tests_that_raise_or_exit_on_a_wrong_answer_do_verify():
 
     tests = "if sq(3) != 9:\n    raise SystemExit(1)\n"
     right = {"response": "def sq(x):\n    return x * x\n", "tests": tests}
-    wrong = {"response": "def sq(x):\n    return x + 6\n", "tests": "import sys\nsys.exit(sq(2) != 4)\n"}
+    wrong = {
+        "response": "def sq(x):\n    return x + 6\n",
+        "tests": "import sys\nsys.exit(sq(2) != 4)\n",
+    }
     got = verify_code([right, wrong], SandboxLimits())
     assert [v.verified for v in got] == [True, False]
