@@ -28,6 +28,7 @@ LEVEL = {
     "train": 3,
     "report": 4,
     "config": 5,
+    "run_checks": 6,  # what `qurate run` checks before any work
     "run": 6,
     "cli": 7,
     "__main__": 8,
@@ -39,6 +40,7 @@ ALLOWED_PEERS = {
     ("ablate", "synth"),
     ("post", "synth"),
     ("post", "train"),
+    ("run", "run_checks"),
 }
 
 
