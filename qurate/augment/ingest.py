@@ -29,7 +29,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from qurate.contract.files import MANIFEST, file_problem
+from qurate.contract.files import MANIFEST, file_problem, files_under
 from qurate.contract.shards import config_hash
 from qurate.contract.stagedir import StageDir, fingerprint
 from qurate.contract.steps import (
@@ -53,7 +53,6 @@ from qurate.readers.inputs import (
     check_field_keys,
     list_inputs,
 )
-from qurate.readers.listing import walk
 
 STAGE = "augment_ingest"
 DOMAINS = ("math", "code")
@@ -111,10 +110,8 @@ def plan_inputs(
                 corpora.append(root)  # list_inputs names an unknown format
             continue
         stage_of = _StageOf(root)
-        # walk, not rglob: Python 3.11's rglob recurses per level (a RecursionError ~1,000 deep)
-        for p in sorted(Path(d) / n for d, _, names in walk(root) for n in names):
-            rel_parts = p.relative_to(root).parts
-            if not p.is_file() or any(part.startswith(".") for part in rel_parts):
+        for p in files_under(root):  # not rglob: it recursed per level (~1,000 deep)
+            if any(part.startswith(".") for part in p.relative_to(root).parts):
                 continue
             stage = stage_of(p.parent)
             if stage is not None:  # only a stage directory's kept shards are documents
