@@ -114,6 +114,11 @@ def test_ingest_recall_and_synth_each_write_their_directory_and_join_the_mix(tmp
             for n, a in results["arms"].items()}  # fmt: skip
     assert arms == {"mixed": "mixed", "curated": "curated"}, arms  # the default comparison
     assert set(results["summary"]["by_eval"]["heldout"]) == {"mixed", "curated"}
+    # the directories the run records as its own (the report reads only those) are exactly
+    # those it wrote: a stage added to the run but not to its record would vanish from it
+    recorded = json.loads((run / ".qurate-stages.json").read_text())["stages"]
+    written = {d.name for d in run.iterdir() if d.is_dir() and not d.name.startswith(".")}
+    assert set(recorded) == written, (recorded, written)
     recalled = read_manifest(run / "recall-math/recalled")["counts"]
     assert 0 < recalled["kept"] < recalled["in"], recalled  # recall chose, not copied
 
