@@ -6,7 +6,6 @@ GPUs, gloo on CPU. A single process needs none of this and pays nothing for it.
 
 from __future__ import annotations
 
-import atexit
 import os
 from dataclasses import dataclass
 
@@ -72,17 +71,7 @@ def setup() -> Dist:
         device = torch.device("cpu")
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        atexit.register(_leave_group)
     return Dist(rank, world, local, device)
-
-
-def _leave_group() -> None:
-    """Tear the process group down before the interpreter does, as torch asks. A group left
-    to the exit is destroyed with its gloo threads still joinable; once, in a full-suite run
-    on a loaded machine, a torchrun worker died of "terminate called without an active
-    exception" (SIGABRT). Not reproduced in 5 loaded reruns before or after this."""
-    if dist.is_initialized():
-        dist.destroy_process_group()
 
 
 def wrap(model: nn.Module, d: Dist, parallel: str) -> nn.Module:
