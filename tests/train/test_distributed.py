@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from torchrun_job import run_two_processes
 
 from qurate.train.api import load_config, train_config
 from qurate.train.checkpoint import latest_checkpoint, load_hf_model
-
-SCRIPT = """
-import json, sys, torch
-torch.set_num_threads(1)
-from qurate.train.api import load_config, train_config
-for fields in json.loads(sys.argv[1]):  # one launch for both modes: startup is the cost
-    train_config(load_config(None, **fields))
-"""
 
 
 def _losses(run: Path) -> list[float]:
@@ -47,22 +38,8 @@ def test_two_processes_match_one(shards: Path, tokenizer_dir: Path, tmp_path: Pa
     train_config(load_config(None, **fields, out=str(single)))
 
     modes = ("ddp", "fsdp")
-    (tmp_path / "worker.py").write_text(SCRIPT)
     runs = [{**fields, "parallel": m, "out": str(tmp_path / m)} for m in modes]
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        str(29500 + os.getpid() % 1000),
-        str(tmp_path / "worker.py"),
-        json.dumps(runs),
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_two_processes(runs, tmp_path, 29500 + os.getpid() % 1000)
 
     a = load_hf_model(latest_checkpoint(single)).state_dict()  # type: ignore[arg-type]
     for mode in modes:

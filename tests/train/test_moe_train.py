@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from torchrun_job import run_two_processes
 from train_builders import small_cfg
 
 from qurate.train.api import export, load_config, train_config
@@ -95,15 +94,6 @@ def test_moe_export_loads_and_generates_in_transformers(
     assert res.steps == 1
 
 
-WORKER = """
-import json, sys, torch
-torch.set_num_threads(1)
-from qurate.train.api import load_config, train_config
-for fields in json.loads(sys.argv[1]):
-    train_config(load_config(None, **fields))
-"""
-
-
 @pytest.mark.slow
 def test_two_processes_with_idle_experts_match_one(
     shards: Path, tokenizer_dir: Path, tmp_path: Path
@@ -128,14 +118,8 @@ def test_two_processes_with_idle_experts_match_one(
     single = tmp_path / "single"
     train_config(load_config(None, **fields, out=str(single)))
     modes = ("ddp", "fsdp")
-    (tmp_path / "worker.py").write_text(WORKER)
     runs = [{**fields, "parallel": m, "out": str(tmp_path / m)} for m in modes]
-    port = str(29500 + (os.getpid() + 7) % 1000)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
-    cmd += ["--master_port", port, str(tmp_path / "worker.py"), json.dumps(runs)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_two_processes(runs, tmp_path, 29500 + (os.getpid() + 7) % 1000)
     want = [r["loss"] for r in _rows(single)]
     a = load_hf_model(latest_checkpoint(single)).state_dict()  # type: ignore[arg-type]
     for mode in modes:
