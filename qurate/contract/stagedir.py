@@ -376,6 +376,10 @@ class StageDir:
         if has_manifest and not self.overwrite:
             manifest = read_manifest(self.path)
             if manifest.get("fingerprint") == fp:
+                # a run killed between its manifest and its clean-up left its marker and temp
+                # files beside a finished run: this no-op finishes that clean-up
+                (self.path / RUN_MARKER).unlink(missing_ok=True)
+                self.clear_temp()
                 self.release()
                 return manifest
             raise BadInputError(

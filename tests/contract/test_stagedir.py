@@ -49,6 +49,20 @@ def test_same_run_again_is_a_noop(tmp_path):
     assert not (out / RUN_MARKER).exists()
 
 
+def test_a_noop_rerun_finishes_the_clean_up_a_kill_after_the_manifest_skipped(tmp_path):
+    """Killed between writing its manifest and removing its run marker, a run left the
+    marker (and a writer's temp file) beside a finished run; the rerun is still a no-op,
+    and leaves nothing hidden. (Seen once in a clean-clone suite:
+    tests/test_kill_stages.py, curate killed at 40% of its duration.)"""
+    out = tmp_path / "out"
+    first = _run(StageDir(out, "toy"), "fp1")
+    (out / RUN_MARKER).write_text(json.dumps({"stage": "toy", "fingerprint": "fp1", "pid": 1}))
+    (out / ".part-00009.parquet.123.tmp").write_bytes(b"half")
+    assert _run(StageDir(out, "toy"), "fp1") == first
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    require_finished(out)
+
+
 def test_different_run_needs_overwrite_which_clears(tmp_path):
     out = tmp_path / "out"
     _run(StageDir(out, "toy"), "fp1", n=3)
