@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from qurate.contract.files import (
+    CARD,
     COMPRESSION,
     LOCK,
     MANIFEST,
@@ -50,6 +51,7 @@ from qurate.contract.files import (
     atomic_write_text,
     config_hash,
     files_under,
+    is_card,
     read_manifest,
     require_finished,
     require_finished_dirs,
@@ -288,7 +290,11 @@ class StageDir:
     def _foreign(self) -> list[str]:
         if not self.path.is_dir() or self._stage_manifest() or self._marker():
             return []  # a stage directory (finished, or our run marker): whatever a stage wrote
-        return sorted(p.name for p in self.path.iterdir() if not _is_ours(p.name))
+        return sorted(
+            p.name
+            for p in self.path.iterdir()
+            if not _is_ours(p.name) and not (p.name == CARD and is_card(p))
+        )
 
     def _refuse_inside_stage(self) -> None:
         """An output inside another stage's directory is refused: that stage's ``--overwrite``
