@@ -141,12 +141,12 @@ def curate(
             "or running; rerun when they finish (or scancel them to resubmit)"
         )
     # An output inside an input folder would be read back as input by a rerun.
-    with StageDir(out, STAGE, overwrite=overwrite, inputs=inputs) as sd:
+    with StageDir(out, STAGE, overwrite=overwrite, keep_hidden=(".work",), inputs=inputs) as sd:
         if (done := sd.begin(fp)) is not None:
             return CurateResult(out, done, skipped=True)
         result = _run(plan, sd, cfg, executor, benchmarks, progress, t0)
         if not result.submitted:
-            sd.done(keep=(".work",))
+            sd.done()
         return result
 
 
