@@ -241,17 +241,21 @@ class StageDir:
         *,
         overwrite: bool = False,
         keep: Iterable[str] = (),
+        keep_hidden: Iterable[str] = (),
         inputs: Iterable[str | Path] = (),
     ) -> None:
         """``keep``: entries that survive a restart or ``--overwrite`` because they are valid
-        for any run (an LLM prompt cache keyed by model and prompt). ``inputs``: what the
-        stage reads; ``begin`` refuses an output that is one of them or lies inside one
-        (``--overwrite`` would clear the input before it is read)."""
+        for any run (an LLM prompt cache keyed by model and prompt). ``keep_hidden``: hidden
+        entries a finished run keeps (curate's ``.work``); every other hidden entry is scratch,
+        removed by ``finish``, ``done`` and a no-op rerun. ``inputs``: what the stage reads;
+        ``begin`` refuses an output that is one of them or lies inside one (``--overwrite``
+        would clear the input before it is read)."""
         self.path = Path(path)
         self.stage = stage
         self.overwrite = overwrite
         # an open SQLite cache keeps its log beside it: removing that loses its writes
         self.keep = frozenset(k for name in keep for k in _sqlite(name))
+        self.keep_hidden = frozenset(keep_hidden)
         self.inputs = list(inputs)
         self.fingerprint: str | None = None
         self.resumed = False  # True when begin() kept an interrupted attempt's work
@@ -382,9 +386,9 @@ class StageDir:
         if has_manifest and not self.overwrite:
             manifest = read_manifest(self.path)
             if manifest.get("fingerprint") == fp:
-                # a run killed between its manifest and its clean-up left its marker and temp
-                # files beside a finished run: this no-op finishes that clean-up
-                (self.path / RUN_MARKER).unlink(missing_ok=True)
+                # a run killed between its manifest and its clean-up left its marker, temp
+                # files and scratch beside a finished run: this no-op finishes that clean-up
+                self.clean_scratch()
                 self.clear_temp()
                 self.release()
                 return manifest
@@ -449,8 +453,9 @@ class StageDir:
         self.release()
 
     def clean_scratch(self, keep: Iterable[str] = ()) -> None:
-        """Remove the run marker, temp files and hidden scratch entries (not the lock)."""
-        kept = {LOCK, *keep}
+        """Remove the run marker, temp files and hidden scratch entries (not the lock, nor
+        ``keep_hidden`` and ``keep``)."""
+        kept = {LOCK, *self.keep_hidden, *keep}
         for p in self.path.glob(".*"):
             if p.name in kept:
                 continue

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -37,7 +36,7 @@ from qurate.contract.executors import (
     run_executor,
 )
 from qurate.contract.shards import config_hash, read_manifest
-from qurate.contract.stagedir import StageDir, fingerprint
+from qurate.contract.stagedir import StageDir, atomic_write_text, fingerprint
 from qurate.contract.steps import (
     ContractWriter,
     WorkReader,
@@ -141,12 +140,12 @@ def curate(
             "or running; rerun when they finish (or scancel them to resubmit)"
         )
     # An output inside an input folder would be read back as input by a rerun.
-    with StageDir(out, STAGE, overwrite=overwrite, inputs=inputs) as sd:
+    with StageDir(out, STAGE, overwrite=overwrite, keep_hidden=(".work",), inputs=inputs) as sd:
         if (done := sd.begin(fp)) is not None:
             return CurateResult(out, done, skipped=True)
         result = _run(plan, sd, cfg, executor, benchmarks, progress, t0)
         if not result.submitted:
-            sd.done(keep=(".work",))
+            sd.done()
         return result
 
 
@@ -401,10 +400,20 @@ class Finalize:
 
 
 def _collect_stats(work: Path, out: Path) -> None:
-    """Copy datatrove's per-stage step statistics next to the shards (``stats/``)."""
+    """Merge datatrove's per-task step statistics next to the shards (``stats/NAME.json``).
+
+    From the per-task files, not datatrove's merged ``stats.json``: that one sums only the
+    tasks run by the last call, and is not written when every task had already finished, so
+    a resumed curate lost counts, and one killed after a stage's last task lost its file."""
+    from datatrove.utils.stats import PipelineStats
+
     stats = out / "stats"
     stats.mkdir(exist_ok=True)
     for d in sorted((work / "logs").glob("[123]-*")):
-        src = d / "stats.json"
-        if src.exists():
-            shutil.copyfile(src, stats / f"{d.name}.json")
+        tasks = sorted((d / "stats").glob("*.json"))
+        if tasks:
+            merged = sum(
+                (PipelineStats.from_json(json.loads(p.read_text())) for p in tasks),
+                start=PipelineStats(),
+            )
+            atomic_write_text(stats / f"{d.name}.json", merged.to_json())

@@ -63,6 +63,40 @@ def test_a_noop_rerun_finishes_the_clean_up_a_kill_after_the_manifest_skipped(tm
     require_finished(out)
 
 
+class _Killed(BaseException):
+    pass
+
+
+@pytest.mark.parametrize("keep_hidden", [(), (".work",)])
+def test_a_noop_rerun_removes_the_scratch_a_kill_after_the_manifest_left(
+    tmp_path, monkeypatch, keep_hidden
+):
+    """Killed after its manifest but before its clean-up (``finish`` removes hidden
+    scratch), a run left its scratch directory beside a finished run, and the no-op rerun
+    kept it for good (bench/kill_sweep.py: augment ingest's ``.work``, killed as its
+    manifest appeared; mix's ``.mix-scratch`` has the same window). What a stage keeps
+    stays."""
+    out = tmp_path / "out"
+    kw = {"keep_hidden": keep_hidden} if keep_hidden else {}
+    sd = StageDir(out, "toy", **kw)
+    assert sd.begin("fp1") is None
+    (sd.scratch(".mix-scratch") / "bucket-0").write_bytes(b"rows")
+    (sd.scratch(".work") / "log").write_text("kept by curate")
+
+    def killed(*args, **kwargs):
+        raise _Killed
+
+    monkeypatch.setattr(StageDir, "clean_scratch", killed)
+    with pytest.raises(_Killed):
+        sd.finish(config_hash="c", inputs=[], n_in=1, n_kept=1, rejected_by_reason={})
+    sd.release()  # the kernel drops a killed process's lock
+    monkeypatch.undo()
+    assert {".mix-scratch", RUN_MARKER} <= {p.name for p in out.iterdir()}
+    assert StageDir(out, "toy", **kw).begin("fp1")["counts"]["in"] == 1
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == list(keep_hidden)
+    require_finished(out)
+
+
 def test_different_run_needs_overwrite_which_clears(tmp_path):
     out = tmp_path / "out"
     _run(StageDir(out, "toy"), "fp1", n=3)

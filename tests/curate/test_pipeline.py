@@ -173,3 +173,35 @@ def test_slurm_rerun_while_jobs_run_is_refused_not_resubmitted(corpus, tmp_path,
     _fake_slurm(bin_dir, queued="")
     again = curate(corpus["files"], out, CurateConfig(), executor=slurm, progress=False)
     assert again.submitted
+
+
+def _counters(path: Path) -> list:
+    """A stats file's counters, without its timings."""
+    return [s.get("stats") for s in json.loads(path.read_text())]
+
+
+def test_a_resumed_run_keeps_every_tasks_step_stats(corpus, tmp_path: Path):
+    """datatrove merges per-task stats into ``stats.json`` only for the tasks run by that
+    call, and writes none when every task had finished: a curate killed after its dedup
+    tasks finished lost ``stats/2-dedup-0.json`` (bench/kill_sweep.py), and one resumed
+    after some filter tasks counted only the others."""
+    files = corpus["files"]
+    curate(files, tmp_path / "ref", CurateConfig(), executor=LOCAL, progress=False)
+    out = tmp_path / "out"
+    done = curate(files, out, CurateConfig(), executor=LOCAL, progress=False).manifest
+    # back to a run killed before its last step: the merged stats of one step never written,
+    # another's from a resume that ran one task of three
+    logs = out / ".work" / "logs"
+    for p in [out / "manifest.json", *(out / "stats").iterdir(), *logs.glob("4-*/completions/*")]:
+        p.unlink()
+    (logs / "2-dedup-0" / "stats.json").unlink()
+    (logs / "1-filter" / "stats.json").write_text((logs / "1-filter/stats/00002.json").read_text())
+    marker = {"stage": "curate", "fingerprint": done["fingerprint"], "pid": 1}
+    (out / ".qurate-run.json").write_text(json.dumps(marker))
+
+    curate(files, out, CurateConfig(), executor=LOCAL, progress=False)
+    ref = sorted((tmp_path / "ref" / "stats").iterdir())
+    assert [p.name for p in ref] == sorted(p.name for p in (out / "stats").iterdir())
+    assert "2-dedup-0.json" in [p.name for p in ref]
+    for p in ref:
+        assert _counters(out / "stats" / p.name) == _counters(p), p.name
