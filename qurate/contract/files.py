@@ -28,8 +28,6 @@ from qurate.errors import BadInputError
 MANIFEST = "manifest.json"
 LOCK = ".qurate.lock"  # held while a stage runs (contract/stagedir.py)
 RUN_MARKER = ".qurate-run.json"  # a stage started here and has not finished
-CARD = "README.md"  # the dataset card: what `datasets.load_dataset(DIR)` reads
-CARD_MARK = "<!-- qurate: this card is rewritten with the stage -->"  # ours, not a user's
 # In a `qurate run` output folder: the stage directories its last run's config makes. The
 # report reads only those, not what an earlier config left beside them.
 RUN_STAGES = ".qurate-stages.json"
@@ -225,65 +223,9 @@ def write_manifest(
     # A path that is not valid UTF-8 (a file named with byte \xff, held as a lone surrogate)
     # is written as the JSON escape "\udcff", which reads back as the same path; plain UTF-8
     # refused it and the finished run had no manifest.
-    card = dataset_card(directory, manifest)
-    if card is not None:  # before the manifest, which marks the directory finished
-        atomic_write_bytes(directory / CARD, card.encode("utf-8", "backslashreplace"))
     text = json.dumps(manifest, indent=2, ensure_ascii=False)
     atomic_write_bytes(Path(directory) / MANIFEST, text.encode("utf-8", "backslashreplace"))
     return manifest
-
-
-def is_card(path: Path) -> bool:
-    """Whether ``path`` is a dataset card a stage wrote (a user's README.md is not ours)."""
-    try:
-        with open(path, "rb") as f:
-            return CARD_MARK.encode() in f.read(4096)
-    except OSError:
-        return False
-
-
-def dataset_card(directory: Path, manifest: dict[str, Any]) -> str | None:
-    """A Hugging Face dataset card for a stage directory that holds data: its YAML
-    ``configs`` name the kept shards (``default``) and ``rejects/`` (``rejects``), so that
-    ``load_dataset(DIR)`` reads them. Without it, ``datasets`` took every file in the tree
-    (``manifest.json``, ``stats/``, ``rejects/``) and failed. None for a directory with no
-    Parquet data (raters, a training run). No timestamp: a rerun writes the same card."""
-    configs = []
-    if any(not p.name.startswith(".") for p in directory.glob("*.parquet")):
-        configs.append(("default", "*.parquet"))
-    if any(not p.name.startswith(".") for p in directory.glob("rejects/*.parquet")):
-        configs.append(("rejects", "rejects/*.parquet"))
-    if not configs:
-        return None
-    yaml = ["---", "configs:"]
-    for name, path in configs:
-        yaml += [
-            f"- config_name: {name}",
-            "  data_files:",
-            "  - split: train",
-            f'    path: "{path}"',
-        ]
-    counts = manifest["counts"]
-    return "\n".join(
-        [
-            *yaml,
-            "---",
-            CARD_MARK,
-            "",
-            f"# qurate {manifest['stage']} output",
-            "",
-            f"Written by qurate {manifest['qurate_version']} (schema v{manifest['schema_version']}):"
-            f" {counts['in']} in, {counts['kept']} kept, {counts['rejected']} rejected"
-            " (`manifest.json` has the details).",
-            "",
-            "```python",
-            "datasets.load_dataset(DIR)               # the kept rows",
-            'datasets.load_dataset(DIR, "rejects")    # the rejected rows, with their reasons',
-            "duckdb.sql(\"SELECT * FROM 'DIR/*.parquet'\")",
-            "```",
-            "",
-        ]
-    )
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:

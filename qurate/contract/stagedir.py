@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 from qurate.contract.files import (
-    CARD,
     COMPRESSION,
     LOCK,
     MANIFEST,
@@ -51,7 +50,6 @@ from qurate.contract.files import (
     atomic_write_text,
     config_hash,
     files_under,
-    is_card,
     read_manifest,
     require_finished,
     require_finished_dirs,
@@ -294,11 +292,7 @@ class StageDir:
     def _foreign(self) -> list[str]:
         if not self.path.is_dir() or self._stage_manifest() or self._marker():
             return []  # a stage directory (finished, or our run marker): whatever a stage wrote
-        return sorted(
-            p.name
-            for p in self.path.iterdir()
-            if not _is_ours(p.name) and not (p.name == CARD and is_card(p))
-        )
+        return sorted(p.name for p in self.path.iterdir() if not _is_ours(p.name))
 
     def _refuse_inside_stage(self) -> None:
         """An output inside another stage's directory is refused: that stage's ``--overwrite``

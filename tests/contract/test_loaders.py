@@ -3,9 +3,6 @@ Hugging Face `datasets`, and shards of schema v1 (`scores` as a map) are still r
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -14,7 +11,6 @@ import pytest
 
 from qurate.contract.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY, rows_to_table
 from qurate.contract.shards import ShardWriter, iter_rows, write_manifest
-from qurate.curate.pipeline import curate
 from qurate.report.stats import run_sql
 
 ROWS = [
@@ -78,37 +74,6 @@ def test_hf_datasets(stage, tmp_path, monkeypatch):
     )
     rows = sorted(dset.to_list(), key=lambda r: r["id"])
     assert len(rows) == 3 and _fluency(rows)["a"]["educational_value"] == 2.5
-
-
-def test_hf_datasets_loads_the_directory_itself(tmp_path, monkeypatch):
-    """``load_dataset(DIR)``, the way most people open a folder: the card's configs name
-    the kept shards and rejects/. Without it, datasets read manifest.json and stats/ as
-    data and failed."""
-    datasets = pytest.importorskip("datasets")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    sample = Path(__file__).resolve().parents[2] / "qurate" / "data" / "sample" / "docs.jsonl"
-    src = tmp_path / "docs.jsonl"
-    lines = sample.read_text().splitlines()[:60]
-    src.write_text("\n".join(lines + lines[:5]) + "\n")  # five duplicates to reject
-    out = tmp_path / "curated"
-    curate([src], out, progress=False)
-    counts = json.loads((out / "manifest.json").read_text())["counts"]
-    assert (out / "stats").is_dir() and counts["rejected"] >= 5
-    cache = str(tmp_path / "hf-cache")
-    kept = datasets.load_dataset(str(out), split="train", cache_dir=cache)
-    rejected = datasets.load_dataset(str(out), "rejects", split="train", cache_dir=cache)
-    assert sorted(kept["id"]) == sorted(r["id"] for r in iter_rows(out))
-    assert len(kept) == counts["kept"] and len(rejected) == counts["rejected"]
-    assert "reject_reason" in rejected.column_names
-
-
-def test_a_directory_without_data_has_no_card(tmp_path):
-    d = tmp_path / "run"
-    d.mkdir()
-    write_manifest(d, stage="score.distill", config_hash="t", inputs=[], n_in=0, n_kept=0,
-                   rejected_by_reason={})  # fmt: skip
-    assert not (d / "README.md").exists()
 
 
 def test_qurate_stats_shows_scores_as_a_map(stage):

@@ -125,7 +125,6 @@ def test_interrupted_run_resumes_or_restarts_in_place(tmp_path):
     _run(sd, "fp3", n=1, resume=False)
     assert not sd.resumed
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "README.md",  # the dataset card
         MANIFEST,
         "part-00000.parquet",
     ]
@@ -149,22 +148,6 @@ def test_leftovers_without_a_marker_are_cleared(tmp_path):
     _run(StageDir(out, "toy"), "fp1", n=1)
     assert [p.name for p in out.glob("part-*")] == ["part-00000.parquet"]
     assert not (out / ".qurate-mix-scratch-1").exists()
-
-
-def test_a_users_readme_is_foreign_but_a_stages_card_is_not(tmp_path):
-    """A run whose manifest was removed (killed before it, with the marker gone too) still
-    restarts over its own card; a folder holding a user's README.md is never cleared."""
-    out = tmp_path / "out"
-    _run(StageDir(out, "toy"), "fp1")
-    assert (out / "README.md").is_file()
-    (out / MANIFEST).unlink()
-    assert _run(StageDir(out, "toy"), "fp1")["counts"]["in"] == 2
-    mine = tmp_path / "mine"
-    mine.mkdir()
-    (mine / "README.md").write_text("# my notes\n")
-    with pytest.raises(BadInputError, match="not a qurate stage directory"):
-        StageDir(mine, "toy").begin("fp1")
-    assert (mine / "README.md").read_text() == "# my notes\n"
 
 
 def test_foreign_directory_is_never_cleared(tmp_path):

@@ -60,10 +60,9 @@ def test_every_readme_load_line_reads_exactly_the_kept_documents(tmp_path: Path,
     out = _stage(tmp_path)
     monkeypatch.chdir(tmp_path)
     lines = _snippet()
-    assert len(lines) == 5
+    assert len(lines) == 4
     for line in lines:
         if "load_dataset" in line:
             line = line.replace('split="train"', f'split="train", cache_dir="{tmp_path}/hf"')
-        want = 2 if '"rejects", split' in line else 3  # that line reads rejects/ alone
-        assert _rows(eval(line)) == want, line
+        assert _rows(eval(line)) == 3, line
     assert out.is_dir()
