@@ -79,26 +79,9 @@ def _setup(name: str, tmp: Path) -> Stage:
         return Stage(name, lambda o: [*QURATE, "mix", str(src), "-o", str(o), "-c", str(cfg)],
                      bytes_identical=True)  # fmt: skip
     if name == "score apply":
-        import yaml
+        from tests.test_kill_more import apply_command
 
-        from qurate.llm.testing import cached_tiny_chat_model
-        from tests.test_kill_more import _scoring_input
-
-        src = _scoring_input(tmp)
-        cfg = tmp / "score.yaml"
-        cfg.write_text(
-            yaml.safe_dump(
-                {
-                    "executor": {"workers": 1},
-                    "score": {
-                        "perplexity": {"device": "cpu", "min_language_docs": 2, "max_tokens": 64},
-                        "apply": {"batch_size": 16, "keep_threshold": 0.3, "tasks": 2},
-                    },
-                }
-            )
-        )
-        model = str(cached_tiny_chat_model())
-        base = [*QURATE, "score", "apply", str(src), "-c", str(cfg), "--perplexity", model]
+        base = apply_command(tmp)
         return Stage(name, lambda o: [*base, "-o", str(o)])
     raise SystemExit(f"unknown stage {name!r}")
 

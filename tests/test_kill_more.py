@@ -60,11 +60,11 @@ APPLY_KILLS = {
 }
 
 
-@pytest.fixture(scope="module")
-def apply_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], dict]:
+def apply_command(root: Path) -> list[str]:
+    """``score apply`` over a small input written under ``root`` (perplexity under the tiny
+    model, two tasks), without ``-o``; bench/kill_sweep.py kills the same command."""
     from qurate.llm.testing import cached_tiny_chat_model
 
-    root = tmp_path_factory.mktemp("apply")
     src = _scoring_input(root)
     cfg = root / "score.yaml"
     cfg.write_text(
@@ -79,7 +79,13 @@ def apply_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], di
         )
     )
     model = str(cached_tiny_chat_model())
-    base = [*QURATE, "score", "apply", str(src), "-c", str(cfg), "--perplexity", model]
+    return [*QURATE, "score", "apply", str(src), "-c", str(cfg), "--perplexity", model]
+
+
+@pytest.fixture(scope="module")
+def apply_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], dict]:
+    root = tmp_path_factory.mktemp("apply")
+    base = apply_command(root)
     _run([*base, "-o", str(root / "ref")])
     return base, stage_result(root / "ref")
 
