@@ -43,9 +43,6 @@ os.environ.setdefault(
 from tests.test_kill_stages import _inputs, cli_env, stage_result  # noqa: E402
 
 QURATE = [sys.executable, "-m", "qurate"]
-MIX_YAML = (
-    "budget_tokens: 3000000\nshard_tokens: 100000\nrow_group_rows: 256\nshuffle_bucket_mb: 1\n"
-)
 
 
 @dataclass
@@ -67,15 +64,9 @@ def _setup(name: str, tmp: Path) -> Stage:
         return Stage(name, lambda o: [*QURATE, "synth", "filter", str(src), "-o", str(o),
                                       "--no-verify"])  # fmt: skip
     if name == "mix":
-        from mix_builders import make_docs, write_stage
+        from test_mix_kill import kill_input
 
-        src = write_stage(
-            tmp / "in",
-            make_docs(20_000, domains={"science": 1, "code": 1, "news": 2}),
-            rows_per_shard=5000,
-        )
-        cfg = tmp / "MIX.yaml"
-        cfg.write_text(MIX_YAML)
+        src, cfg = kill_input(tmp)
         return Stage(name, lambda o: [*QURATE, "mix", str(src), "-o", str(o), "-c", str(cfg)],
                      bytes_identical=True)  # fmt: skip
     if name == "score apply":

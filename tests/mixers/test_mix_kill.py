@@ -34,15 +34,22 @@ def _files(d: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("shards_before_kill", [0, 1, 12])
-def test_a_killed_mix_reruns_to_identical_output(tmp_path: Path, shards_before_kill: int) -> None:
+def kill_input(root: Path) -> tuple[Path, Path]:
+    """The stage directory and MIX.yaml a killed mix runs on, written under ``root``;
+    bench/kill_sweep.py kills the same mix."""
     src = write_stage(
-        tmp_path / "in",
+        root / "in",
         make_docs(20_000, domains={"science": 1, "code": 1, "news": 2}),
         rows_per_shard=5000,
     )
-    cfg = tmp_path / "MIX.yaml"
+    cfg = root / "MIX.yaml"
     cfg.write_text(MIX_YAML)
+    return src, cfg
+
+
+@pytest.mark.parametrize("shards_before_kill", [0, 1, 12])
+def test_a_killed_mix_reruns_to_identical_output(tmp_path: Path, shards_before_kill: int) -> None:
+    src, cfg = kill_input(tmp_path)
     ref = tmp_path / "ref"
     assert _mix(src, ref, cfg).wait(timeout=300) == 0
     expected = {k: v for k, v in _files(ref).items() if k != "manifest.json"}
