@@ -63,8 +63,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_yaml(path: str | Path | None) -> dict[str, Any]:
-    """The YAML mapping in ``path`` (``{}`` for no path or an empty file), safely loaded."""
+def load_yaml(path: str | Path | None, what: str = "config") -> dict[str, Any]:
+    """The YAML mapping in ``path`` (``{}`` for no path or an empty file), safely loaded;
+    ``what`` names the file in the errors (``mix config``)."""
     if path is None:
         return {}
     parse = "qurate.config.parse_config (a pipeline) or qurate.mixers.parse_mix_config"
@@ -76,11 +77,11 @@ def load_yaml(path: str | Path | None) -> dict[str, Any]:
         raise ConfigError(
             f"config: expected a path to a YAML file, got YAML text; pass yaml.safe_load(text) to {parse}"
         )
-    p = as_path(path, "config", ConfigError)
+    p = as_path(path, what, ConfigError)
     if p.is_dir():
         raise ConfigError(f"{p}: is a directory, not a config file (give a YAML file)")
     if (why := file_problem(p)) is not None:
-        raise ConfigError(f"{p}: {'no such config file' if why == NO_SUCH_FILE else why}")
+        raise ConfigError(f"{p}: {f'no such {what} file' if why == NO_SUCH_FILE else why}")
     try:
         data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except yaml.YAMLError as e:
@@ -277,16 +278,17 @@ def load_section(
     overrides: Mapping[str, Any] | None = None,
     *,
     whole_file: bool = True,
+    what: str = "config",
 ) -> M:
     """Load ``section`` of the YAML file at ``path`` into ``model``, flags applied on top.
 
     ``path`` None gives the model's defaults (plus the overrides). ``section`` None takes
     the whole file. ``overrides`` maps dotted keys (``engine.kind``) to flag values; a
     ``None`` value is a flag that was not given, so the file's value stands. ``whole_file``:
-    see ``take_section``.
+    see ``take_section``. ``what`` names the file in the errors.
     """
-    loaded = load_yaml(path)  # refuses a path that is no path
-    source = "flags" if path is None else str(as_path(path, "config", ConfigError))
+    loaded = load_yaml(path, what)  # refuses a path that is no path
+    source = "flags" if path is None else str(as_path(path, what, ConfigError))
     data = take_section(loaded, section, source, whole_file=whole_file)
     apply_overrides(data, overrides or {})
     # name keys by their path in the file: ``mix.seed`` in a pipeline file, ``seed`` in MIX.yaml

@@ -20,14 +20,12 @@ How a plan is derived from it (see ``qurate.mixers.plan``):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from qurate.contract.args import as_path
 from qurate.contract.config import load_section, validate
 from qurate.errors import ConfigError
 
@@ -171,8 +169,4 @@ def load_mix_config(path: str | Path, overrides: Mapping[str, Any] | None = None
     """Load ``MIX.yaml`` (or the ``mix:`` section of a pipeline file), flags on top."""
     if path is None:
         raise ConfigError("mix config: give the path of MIX.yaml (there is no default mix)")
-    yaml_text = isinstance(path, str) and "\n" in path  # load_section says what it is
-    if isinstance(path, str | bytes | os.PathLike) and not yaml_text:
-        if not (p := as_path(path, "mix config", ConfigError)).exists():
-            raise ConfigError(f"{p}: no such mix config file")
-    return load_section(path, "mix", MixConfig, overrides)
+    return load_section(path, "mix", MixConfig, overrides, what="mix config")
